@@ -1,0 +1,1 @@
+"""stinet services."""

@@ -1,0 +1,113 @@
+"""The search port: what the search service needs from a full-text engine.
+
+Two adapters implement it: the embedded engine (no server) and Meilisearch. One contract
+test suite (``tests/search/contract``) runs against every adapter that can run here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.records import Kind, Record
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+
+
+class SortOrder(StrEnum):
+    RELEVANCE = "relevance"
+    NEWEST = "newest"
+    TITLE = "title"
+
+
+class SearchQuery(BaseModel):
+    """A validated query. Filter values are plain data: adapters quote or whitelist them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    q: str = Field(default="", max_length=500)
+    kind: list[Kind] = Field(default_factory=list)
+    member: list[str] = Field(default_factory=list)
+    subject: list[str] = Field(default_factory=list)
+    language: list[str] = Field(default_factory=list)
+    year_from: int | None = Field(default=None, ge=0, le=9999)
+    year_to: int | None = Field(default=None, ge=0, le=9999)
+    include_withdrawn: bool = False
+    sort: SortOrder = SortOrder.RELEVANCE
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE)
+
+
+class Hit(BaseModel):
+    id: str
+    title: str
+    kind: Kind
+    member: str
+    year: int | None = None
+    url: str | None = None
+    description: str | None = None
+    creators: list[str] = Field(default_factory=list)
+    subjects: list[str] = Field(default_factory=list)
+    also_held_by: list[str] = Field(default_factory=list)
+    highlight: dict[str, str] = Field(default_factory=dict)
+    score: float | None = None
+
+
+class Facets(BaseModel):
+    kind: dict[str, int] = Field(default_factory=dict)
+    member: dict[str, int] = Field(default_factory=dict)
+    year: dict[str, int] = Field(default_factory=dict)
+    language: dict[str, int] = Field(default_factory=dict)
+    subject: dict[str, int] = Field(default_factory=dict)
+
+
+class SearchResult(BaseModel):
+    total: int
+    hits: list[Hit]
+    facets: Facets
+
+
+class SearchIndex(Protocol):
+    """A full-text index of catalogue records.
+
+    Contract (every adapter, checked by the shared contract suite):
+
+    * ``upsert`` replaces documents by ``Record.id``; applying the same record twice, or an
+      older ``version`` after a newer one, leaves the newer one in place.
+    * Withdrawn records are not returned unless ``include_withdrawn``.
+    * Matching folds tone marks and ``đ``→``d`` on both sides; a query typed with marks
+      ranks exact forms first; words match by prefix (as you type) and with typos
+      (1 for 5+ letters, 2 for 9+).
+    * Facet counts describe the whole result set, not the page.
+    * Writes are visible to ``search`` once the awaited call returns.
+    """
+
+    async def open(self) -> None:
+        """Create or open the index and apply its settings (idempotent)."""
+
+    async def close(self) -> None:
+        """Release resources; further calls are errors."""
+
+    async def upsert(self, records: list[Record]) -> None:
+        """Add or replace records (a batch of at most 500)."""
+
+    async def delete(self, ids: list[str]) -> None:
+        """Remove records by id; unknown ids are ignored."""
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        """Run a query with its filters, facets, sort and page."""
+
+    async def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions (titles and subjects) for what the user has typed so far."""
+
+    async def get(self, record_id: str) -> Record | None:
+        """One indexed record by id, or None."""
+
+    async def count(self) -> int:
+        """Number of indexed documents (withdrawn included)."""
+
+    async def ping(self) -> bool:
+        """True when the engine answers."""

@@ -1,0 +1,1 @@
+"""Code every stinet service imports: contracts, configuration, logging, broker topology."""

@@ -1,0 +1,66 @@
+"""Settings: one set of environment variable names for every service (DESIGN §7)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process configuration read from the environment.
+
+    Unset ``MONGO_URL`` / ``MEILI_URL`` select the embedded defaults: a SecantusDB
+    server started by the launcher, and the embedded search engine.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    amqp_url: SecretStr = Field(default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"))
+    mongo_url: SecretStr | None = None
+    meili_url: str | None = None
+    meili_key: SecretStr | None = None
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "stinet@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    centre_email: str = "trungtam@localhost"
+    stinet_admin_key: SecretStr | None = None
+    stinet_key_pepper: SecretStr | None = None
+    stinet_data_dir: Path = Path(".data")
+    stinet_db: str = "stinet"
+    stinet_namespace: str = Field(default="stinet", pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
+    stinet_public_url: str = "http://127.0.0.1:8000"
+    stinet_delivery_limit: int = Field(default=5, ge=1, le=100)
+    stinet_prefetch: int = Field(default=100, ge=1, le=1000)
+    stinet_log_level: str = "INFO"
+    ingest_port: int = 8001
+    catalogue_port: int = 8002
+    search_port: int = 8000
+    notify_port: int = 8003
+    catalogue_url: str | None = None
+    harvest_allow_private_networks: bool = False
+
+    @cached_property
+    def mongo_uri(self) -> str:
+        """The MongoDB URI; the embedded default listens on 127.0.0.1:27217."""
+        if self.mongo_url is not None:
+            return self.mongo_url.get_secret_value()
+        return "mongodb://127.0.0.1:27217/"
+
+    @property
+    def admin_key(self) -> str | None:
+        return self.stinet_admin_key.get_secret_value() if self.stinet_admin_key else None
+
+    @property
+    def catalogue_base_url(self) -> str:
+        return self.catalogue_url or f"http://127.0.0.1:{self.catalogue_port}"
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (call in factories, never at import)."""
+    return Settings()

@@ -1,0 +1,229 @@
+"""HTTP plumbing every service shares: the error envelope, request ids, health and metrics.
+
+Errors are JSON ``{"error": {"code", "message", "details"}}`` (DESIGN §3). Messages are
+Vietnamese unless the caller asks for English (``?lang=en`` or ``Accept-Language: en``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+HTTP_REQUESTS = Counter(
+    "stinet_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "stinet_http_request_seconds", "HTTP request latency", ["service", "route"]
+)
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+_DEFAULT_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("Yêu cầu không hợp lệ", "Bad request"),
+    401: ("Thiếu hoặc sai khoá truy cập", "Missing or invalid key"),
+    403: ("Không có quyền thực hiện thao tác này", "Not allowed"),
+    404: ("Không tìm thấy", "Not found"),
+    405: ("Phương thức không được hỗ trợ", "Method not allowed"),
+    422: ("Dữ liệu không hợp lệ", "Invalid data"),
+    503: ("Dịch vụ tạm thời không sẵn sàng, vui lòng thử lại sau", "Temporarily unavailable"),
+}
+
+
+def wants_english(request: Request) -> bool:
+    if request.query_params.get("lang") == "en":
+        return True
+    if request.query_params.get("lang") == "vi":
+        return False
+    accept = request.headers.get("accept-language", "")
+    return accept.lower().startswith("en")
+
+
+class ApiError(Exception):
+    """An error the caller can act on, with a Vietnamese and an English message."""
+
+    def __init__(
+        self,
+        status: int,
+        message_vi: str,
+        message_en: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message_en)
+        self.status = status
+        self.code = code or _STATUS_CODES.get(status, "error")
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.details = details
+        self.headers = dict(headers or {})
+
+    def message(self, english: bool) -> str:
+        return self.message_en if english else self.message_vi
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{"loc", "msg", "type"}]`` without echoing the input back."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+        for e in errors
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error to the JSON envelope; nothing a caller sends yields a 500 body leak."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(
+            exc.status, exc.code, exc.message(wants_english(request)), exc.details, exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        english = wants_english(request)
+        vi, en = _DEFAULT_MESSAGES[422]
+        return error_response(422, "validation_error", en if english else vi,
+                              field_errors(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        vi, en = _DEFAULT_MESSAGES.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+        message = en if wants_english(request) else vi
+        return error_response(
+            exc.status_code,
+            _STATUS_CODES.get(exc.status_code, "error"),
+            message,
+            None if isinstance(exc.detail, str) else exc.detail,
+            getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        message = "Lỗi máy chủ" if not wants_english(request) else "Internal error"
+        return error_response(500, "internal_error", message)
+
+
+def install_request_context(app: FastAPI, service: str) -> None:
+    """Bind a request id (``X-Request-ID``, or a new one) to every log line; count requests."""
+
+    @app.middleware("http")
+    async def _context(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        if len(request_id) > 128 or not request_id.isprintable():
+            request_id = uuid.uuid4().hex
+        request.state.request_id = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, route).observe(time.perf_counter() - started)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+
+def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
+    """``/healthz`` (process alive), ``/readyz`` (every dependency answers), ``/metrics``."""
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Broker and store are reachable."""
+        results: dict[str, bool] = {}
+        for name, check in checks.items():
+            try:
+                results[name] = await check()
+            except Exception:  # a failing dependency is a "not ready", not a crash
+                results[name] = False
+        ready = all(results.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": results},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def admin_guard(admin_key: str | None) -> Callable[..., Awaitable[None]]:
+    """A FastAPI dependency that admits only the centre's key (constant-time compare)."""
+
+    async def require_admin(
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> None:
+        token = bearer_token(authorization)
+        if admin_key is None or token is None or not hmac.compare_digest(
+            token.encode(), admin_key.encode()
+        ):
+            raise ApiError(
+                401,
+                "Cần khoá của Trung tâm (Authorization: Bearer <khoá quản trị>)",
+                "The centre's key is required (Authorization: Bearer <admin key>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    return require_admin
+
+
+def admin_dependency(admin_key: str | None) -> Any:
+    return Depends(admin_guard(admin_key))

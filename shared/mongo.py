@@ -1,0 +1,31 @@
+"""The MongoDB client factory: one AsyncMongoClient per process, majority writes (DESIGN §6)."""
+
+from __future__ import annotations
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from shared.config import Settings
+
+
+def make_mongo_client(settings: Settings) -> AsyncMongoClient:
+    """A client with retryable writes and majority write concern; opens lazily."""
+    return AsyncMongoClient(
+        settings.mongo_uri,
+        retryWrites=True,
+        w="majority",
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        appname="stinet",
+    )
+
+
+def service_database(client: AsyncMongoClient, settings: Settings) -> AsyncDatabase:
+    """The database; each service owns the collections prefixed with its own name."""
+    return client.get_database(
+        settings.stinet_db,
+        write_concern=WriteConcern("majority"),
+        read_concern=ReadConcern("majority"),
+    )

@@ -1,0 +1,133 @@
+"""The record contract (DESIGN §3): what members submit and what the catalogue stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from shared.text import clean_text
+
+MEMBER_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{1,31}$"
+MAX_BATCH = 500
+
+
+class Kind(StrEnum):
+    DATABASE = "database"
+    PUBLICATION = "publication"
+    WEBSITE = "website"
+    SERVICE = "service"
+    TRAINING = "training"
+
+
+class Access(StrEnum):
+    OPEN = "open"
+    RESTRICTED = "restricted"
+    ONSITE = "onsite"
+
+
+class RecordStatus(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class Source(StrEnum):
+    API = "api"
+    CSV = "csv"
+    XLSX = "xlsx"
+    MARC = "marc"
+    OAI = "oai"
+    JSON = "json"
+
+
+def _clean(value: str) -> str:
+    return clean_text(value)
+
+
+MemberCode = Annotated[str, StringConstraints(pattern=MEMBER_CODE_PATTERN)]
+LocalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+ShortText = Annotated[str, AfterValidator(_clean), StringConstraints(max_length=1000)]
+Title = Annotated[str, AfterValidator(_clean), StringConstraints(min_length=1, max_length=1000)]
+LongText = Annotated[str, AfterValidator(_clean), StringConstraints(max_length=20000)]
+
+
+def record_id(member: str, local_id: str) -> str:
+    """The stable id of a record: ``"{member}:{local_id}"``."""
+    return f"{member}:{local_id}"
+
+
+class RecordIn(BaseModel):
+    """One record as a member submits it (the member comes from the key, never the body)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    local_id: LocalId
+    kind: Kind
+    title: Title
+    description: LongText | None = None
+    creators: list[ShortText] = Field(default_factory=list, max_length=100)
+    subjects: list[ShortText] = Field(default_factory=list, max_length=100)
+    publisher: ShortText | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*$")] = "vi"
+    year: int | None = Field(default=None, ge=1000, le=2100)
+    date: dt.date | None = None
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    identifiers: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
+        Annotated[str, StringConstraints(min_length=1, max_length=500)],
+    ] = Field(default_factory=dict, max_length=20)
+    access: Access | None = None
+    contact: ShortText | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    location: ShortText | None = None
+
+    @field_validator("creators", "subjects")
+    @classmethod
+    def _drop_empty(cls, values: list[str]) -> list[str]:
+        return [v for v in values if v]
+
+    @model_validator(mode="after")
+    def _training_fields(self) -> RecordIn:
+        if self.kind is not Kind.TRAINING and (self.starts_at or self.ends_at or self.location):
+            raise ValueError("starts_at, ends_at and location are for kind 'training' only")
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise ValueError("ends_at is before starts_at")
+        return self
+
+
+class Record(RecordIn):
+    """A record as the catalogue stores and announces it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    member: MemberCode
+    version: int = Field(ge=1)
+    status: RecordStatus = RecordStatus.ACTIVE
+    created_at: datetime
+    updated_at: datetime
+    source: Source = Source.API
+    content_hash: str
+    also_held_by: list[str] = Field(default_factory=list)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def jsonable(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True)

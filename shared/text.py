@@ -1,0 +1,30 @@
+"""Vietnamese-aware text normalisation shared by every service (DESIGN §4)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# đ/Đ and the look-alike Ð (Icelandic eth, often typed instead of Đ) have no decomposition.
+_D_LIKE = str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})
+_SPACES = re.compile(r"\s+")
+
+
+def nfc(text: str) -> str:
+    """Compose ``text`` (Vietnamese arrives both composed and decomposed)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_text(text: str) -> str:
+    """NFC with runs of white space collapsed and ends trimmed."""
+    return _SPACES.sub(" ", nfc(text)).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case, tone marks and diacritics removed, đ folded to d.
+
+    ``fold("Đại học Hàng hải") == "dai hoc hang hai"``.
+    """
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_LIKE))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", stripped).casefold().translate(_D_LIKE)

@@ -1,0 +1,182 @@
+"""Broker topology and the safe-by-default publish/subscribe helpers (DESIGN §3, §6).
+
+FastStream's defaults lose data (transient messages, unbounded prefetch, reject without
+requeue); everything here is set explicitly:
+
+* one topic exchange ``{ns}``; routing key = event name;
+* one durable quorum queue per consuming service and event, ``{ns}.{service}.{event}``,
+  dead-lettered (at-least-once) through ``{ns}.dlx`` to ``{queue}.dlq`` after
+  ``x-delivery-limit`` deliveries;
+* persistent, mandatory publishes on a channel with publisher confirms that raises when a
+  message is returned unroutable;
+* handlers nack with requeue on error, ack only after they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
+
+from shared.config import Settings
+from shared.events import (
+    Event,
+    MemberChanged,
+    RecordsChanged,
+    RecordsSubmitted,
+    ReminderSent,
+    SubmissionProcessed,
+)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    service: str
+    event: type[Event]
+
+    @property
+    def suffix(self) -> str:
+        return f"{self.service}.{self.event.EVENT_NAME.replace('.', '-')}"
+
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("catalogue", RecordsSubmitted),
+    Subscription("ingest", SubmissionProcessed),
+    Subscription("ingest", MemberChanged),
+    Subscription("search", RecordsChanged),
+    Subscription("search", MemberChanged),
+    Subscription("notify", RecordsChanged),
+    Subscription("notify", MemberChanged),
+    # Nobody acts on reminder.sent yet; a bounded audit queue keeps mandatory publishes routable.
+    Subscription("audit", ReminderSent),
+)
+
+AUDIT_MAX_LENGTH = 100_000
+
+
+def exchange(settings: Settings) -> RabbitExchange:
+    return RabbitExchange(settings.stinet_namespace, type=ExchangeType.TOPIC, durable=True)
+
+
+def dead_letter_exchange(settings: Settings) -> RabbitExchange:
+    return RabbitExchange(
+        f"{settings.stinet_namespace}.dlx", type=ExchangeType.DIRECT, durable=True
+    )
+
+
+def queue_name(settings: Settings, sub: Subscription) -> str:
+    return f"{settings.stinet_namespace}.{sub.suffix}"
+
+
+def dlq_name(settings: Settings, sub: Subscription) -> str:
+    return f"{queue_name(settings, sub)}.dlq"
+
+
+def subscription(service: str, event: type[Event]) -> Subscription:
+    for sub in SUBSCRIPTIONS:
+        if sub.service == service and sub.event is event:
+            return sub
+    raise LookupError(f"{service} does not subscribe to {event.EVENT_NAME}")
+
+
+def work_queue(settings: Settings, sub: Subscription) -> RabbitQueue:
+    """The durable quorum queue of one subscription, with its dead-letter settings."""
+    name = queue_name(settings, sub)
+    arguments: dict[str, Any]
+    if sub.service == "audit":
+        arguments = {"x-max-length": AUDIT_MAX_LENGTH, "x-overflow": "drop-head"}
+    else:
+        arguments = {
+            "x-dead-letter-exchange": dead_letter_exchange(settings).name,
+            "x-dead-letter-routing-key": name,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+            "x-delivery-limit": settings.stinet_delivery_limit,
+        }
+    return RabbitQueue(
+        name,
+        queue_type=QueueType.QUORUM,
+        durable=True,
+        arguments=arguments,  # type: ignore[arg-type]
+        routing_key=sub.event.EVENT_NAME,
+    )
+
+
+def dead_letter_queue(settings: Settings, sub: Subscription) -> RabbitQueue:
+    return RabbitQueue(
+        dlq_name(settings, sub),
+        queue_type=QueueType.QUORUM,
+        durable=True,
+        routing_key=queue_name(settings, sub),
+    )
+
+
+def make_broker(settings: Settings, **kwargs: Any) -> RabbitBroker:
+    """A broker whose defaults are the safe ones of DESIGN §6."""
+    return RabbitBroker(
+        settings.amqp_url.get_secret_value(),
+        default_channel=Channel(
+            prefetch_count=settings.stinet_prefetch,
+            publisher_confirms=True,
+            on_return_raises=True,
+        ),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        graceful_timeout=30.0,
+        fail_fast=True,
+        **kwargs,
+    )
+
+
+async def declare_topology(broker: RabbitBroker, settings: Settings) -> None:
+    """Declare exchanges, every work queue and its DLQ, and their bindings (idempotent).
+
+    Every service declares the whole topology at start, so a publish is routable even
+    before its consumers have started.
+    """
+    main = await broker.declare_exchange(exchange(settings))
+    dlx = await broker.declare_exchange(dead_letter_exchange(settings))
+    for sub in SUBSCRIPTIONS:
+        queue = await broker.declare_queue(work_queue(settings, sub))
+        await queue.bind(main, routing_key=sub.event.EVENT_NAME)
+        if sub.service != "audit":
+            dlq = await broker.declare_queue(dead_letter_queue(settings, sub))
+            await dlq.bind(dlx, routing_key=queue_name(settings, sub))
+
+
+def subscriber(
+    broker: RabbitBroker, settings: Settings, service: str, event: type[Event]
+) -> Callable[..., Any]:
+    """The subscriber decorator for ``service``'s queue of ``event``, acked after success."""
+    sub = subscription(service, event)
+    return broker.subscriber(
+        work_queue(settings, sub),
+        exchange(settings),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=queue_name(settings, sub),
+    )
+
+
+async def publish_event(broker: RabbitBroker, settings: Settings, event: Event) -> None:
+    """Publish persistently and wait for the broker's confirm; raises if not routed."""
+    await broker.publish(
+        event.model_dump_json().encode(),
+        exchange=exchange(settings),
+        routing_key=event.EVENT_NAME,
+        persist=True,
+        mandatory=True,
+        content_type="application/json",
+        message_id=str(event.event_id),
+        correlation_id=event.correlation_id,
+        message_type=event.EVENT_NAME,
+        timeout=10.0,
+    )

@@ -1,0 +1,92 @@
+"""Fixtures shared by every test: real RabbitMQ namespaces and a real SecantusDB server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aio_pika
+import pytest
+from pymongo import AsyncMongoClient
+
+from devstack.processes import ManagedProcess, free_port, port_answers, secantus_process
+from shared.config import Settings
+from shared.mongo import make_mongo_client
+from shared.topology import SUBSCRIPTIONS, dead_letter_exchange, dlq_name, exchange, queue_name
+
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def unique_namespace(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def secantus_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """One SecantusDB server for the whole session (in-memory storage)."""
+    port = free_port()
+    process = secantus_process(
+        port=port, storage=":memory:", log_path=ARTIFACTS / f"secantus-{port}.log"
+    ).start()
+    try:
+        process.wait_until(lambda: port_answers(port), timeout=60)
+        yield port
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_url(secantus_port: int) -> str:
+    return f"mongodb://127.0.0.1:{secantus_port}/"
+
+
+async def delete_namespace(settings: Settings) -> None:
+    """Remove every queue and exchange a test namespace declared on the shared broker."""
+    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    async with connection:
+        for sub in SUBSCRIPTIONS:
+            for name in (queue_name(settings, sub), dlq_name(settings, sub)):
+                channel = await connection.channel()
+                try:
+                    await channel.queue_delete(name)
+                except aio_pika.exceptions.ChannelClosed:
+                    pass
+        for name in (exchange(settings).name, dead_letter_exchange(settings).name):
+            channel = await connection.channel()
+            try:
+                await channel.exchange_delete(name)
+            except aio_pika.exceptions.ChannelClosed:
+                pass
+
+
+@pytest.fixture
+async def settings(mongo_url: str, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings with a namespace and database of the test's own; cleaned up after it."""
+    namespace = unique_namespace()
+    value = Settings(
+        amqp_url=AMQP_URL,
+        mongo_url=mongo_url,
+        stinet_namespace=namespace,
+        stinet_db=namespace.replace("-", "_"),
+        stinet_data_dir=tmp_path / "data",
+        stinet_admin_key="test-admin-key-" + uuid.uuid4().hex,
+        stinet_key_pepper="test-pepper",
+        stinet_delivery_limit=3,
+        meili_url=None,
+    )
+    yield value
+    await delete_namespace(value)
+
+
+@pytest.fixture
+async def mongo(settings: Settings) -> AsyncIterator[AsyncMongoClient]:
+    client = make_mongo_client(settings)
+    yield client
+    await client.drop_database(settings.stinet_db)
+    await client.close()
+
+
+__all__ = ["ManagedProcess", "unique_namespace"]
