@@ -31,7 +31,7 @@ def port_answers(port: int, host: str = "127.0.0.1") -> bool:
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return 200 <= response.status < 300
     except (urllib.error.URLError, OSError):
         return False
@@ -51,8 +51,12 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            self.argv,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         log.close()
         return self
@@ -99,8 +103,15 @@ def secantus_process(*, port: int, storage: Path | str, log_path: Path) -> Manag
     """SecantusDB (GPL-2.0) as a separate server process; never imported by our code."""
     binary = Path(sys.executable).with_name("secantusd-py")
     argv = [
-        str(binary), "--host", "127.0.0.1", "--port", str(port),
-        "--storage-path", str(storage), "--log-level", "WARNING",
+        str(binary),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(storage),
+        "--log-level",
+        "WARNING",
     ]
     return ManagedProcess("secantusdb", argv, dict(os.environ), log_path)
 

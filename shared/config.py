@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     stinet_db: str = "stinet"
     stinet_namespace: str = Field(default="stinet", pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
     stinet_public_url: str = "http://127.0.0.1:8000"
+    stinet_bind_host: str = "127.0.0.1"
+    notify_public_url: str | None = None
+    ingest_public_url: str | None = None
     stinet_delivery_limit: int = Field(default=5, ge=1, le=100)
     stinet_prefetch: int = Field(default=100, ge=1, le=1000)
     stinet_log_level: str = "INFO"

@@ -62,6 +62,7 @@ class ChangeKind(StrEnum):
     WITHDRAWN = "withdrawn"
     RESTORED = "restored"
     REPLAYED = "replayed"
+    LINKED = "linked"  # holdings ("also held by") changed; version unchanged
 
 
 class RecordChange(BaseModel):

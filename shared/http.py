@@ -121,8 +121,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         english = wants_english(request)
         vi, en = _DEFAULT_MESSAGES[422]
-        return error_response(422, "validation_error", en if english else vi,
-                              field_errors(exc.errors()))
+        return error_response(
+            422, "validation_error", en if english else vi, field_errors(exc.errors())
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -212,8 +213,10 @@ def admin_guard(admin_key: str | None) -> Callable[..., Awaitable[None]]:
         authorization: Annotated[str | None, Header()] = None,
     ) -> None:
         token = bearer_token(authorization)
-        if admin_key is None or token is None or not hmac.compare_digest(
-            token.encode(), admin_key.encode()
+        if (
+            admin_key is None
+            or token is None
+            or not hmac.compare_digest(token.encode(), admin_key.encode())
         ):
             raise ApiError(
                 401,

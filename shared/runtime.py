@@ -109,22 +109,20 @@ def create_service_app(
     return app
 
 
-def serve(app_factory: Callable[[], FastAPI], *, service: str, port: int, level: str) -> None:
+def serve(
+    app_factory: Callable[[], FastAPI], *, service: str, port: int, settings: Settings
+) -> None:
     """Run one service until SIGINT/SIGTERM (uvicorn runs the lifespan's exit on both)."""
-    configure_logging(service, level)
+    configure_logging(service, settings.stinet_log_level)
     uvicorn.run(
         app_factory(),
-        host="127.0.0.1",
+        host=settings.stinet_bind_host,
         port=port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=30,
         lifespan="on",
     )
-
-
-def bind_host() -> str:
-    return "127.0.0.1"
 
 
 __all__: list[Any] = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -50,16 +51,12 @@ async def delete_namespace(settings: Settings) -> None:
         for sub in SUBSCRIPTIONS:
             for name in (queue_name(settings, sub), dlq_name(settings, sub)):
                 channel = await connection.channel()
-                try:
+                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
                     await channel.queue_delete(name)
-                except aio_pika.exceptions.ChannelClosed:
-                    pass
         for name in (exchange(settings).name, dead_letter_exchange(settings).name):
             channel = await connection.channel()
-            try:
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
                 await channel.exchange_delete(name)
-            except aio_pika.exceptions.ChannelClosed:
-                pass
 
 
 @pytest.fixture
