@@ -67,13 +67,17 @@ def create_service_app(
     broker: RabbitBroker,
     checks: Mapping[str, ReadinessCheck],
     on_startup: Hook | None = None,
+    on_started: Hook | None = None,
+    on_stopping: Hook | None = None,
     on_shutdown: Hook | None = None,
     consume: bool = True,
 ) -> FastAPI:
     """The FastAPI app of one service, with the broker started and stopped in its lifespan.
 
-    ``on_startup`` runs before the broker starts consuming (open stores, ensure indexes);
-    ``on_shutdown`` runs after it has stopped (close stores).
+    Order: ``on_startup`` (open stores, ensure indexes) → broker connects, declares the
+    topology and consumes → ``on_started`` (background loops that publish) … then
+    ``on_stopping`` (stop those loops) → broker stops (in-flight handlers finish, unacked
+    messages return to their queue) → ``on_shutdown`` (close stores).
     """
     log = get_logger(service)
 
@@ -85,11 +89,15 @@ def create_service_app(
         await declare_topology(broker, settings)
         if consume:
             await broker.start()
+        if on_started is not None:
+            await on_started()
         log.info("service_started", service=service)
         try:
             yield
         finally:
             log.info("service_stopping", service=service)
+            if on_stopping is not None:
+                await on_stopping()
             await broker.stop()
             if on_shutdown is not None:
                 await on_shutdown()
