@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     catalogue_port: int = 8002
     search_port: int = 8000
     notify_port: int = 8003
+    notify_daily_at: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    notify_timezone: str = "Asia/Ho_Chi_Minh"
+    notify_sweep_seconds: float = Field(default=30.0, gt=0)
+    notify_lease_seconds: float = Field(default=300.0, gt=0)
     catalogue_url: str | None = None
     harvest_allow_private_networks: bool = False
 
