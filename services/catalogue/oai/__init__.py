@@ -2,14 +2,79 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter
+import structlog
+from fastapi import APIRouter, Request, Response
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.catalogue.oai import render
+from services.catalogue.oai.config import OaiSettings, oai_base_url
+from services.catalogue.oai.protocol import OaiError, TokenCodec, parse_request
+from services.catalogue.oai.provider import OaiProvider
+from services.catalogue.oai.store import OaiRecordStore
 from shared.config import Settings
 
+log = structlog.get_logger(__name__)
 
-def build_oai_router(*, settings: Settings, get_db: Callable[[], AsyncDatabase]) -> APIRouter:
-    """The ``GET /oai`` endpoint (not yet implemented: the router is empty)."""
-    return APIRouter()
+XML_MEDIA_TYPE = "text/xml; charset=utf-8"
+MAX_FORM_BYTES = 64 * 1024
+
+
+def _token_key(settings: Settings) -> bytes:
+    # Stable across restarts and replicas (same environment): tokens need no storage.
+    secret = settings.stinet_key_pepper or settings.stinet_admin_key
+    material = secret.get_secret_value() if secret else "stinet-oai"
+    return hashlib.sha256(b"oai-resumption-token|" + material.encode()).digest()
+
+
+def build_oai_router(
+    *,
+    settings: Settings,
+    get_db: Callable[[], AsyncDatabase],
+    oai_settings: OaiSettings | None = None,
+) -> APIRouter:
+    """The ``GET /oai`` (and form ``POST /oai``) OAI-PMH 2.0 endpoint."""
+    oai = oai_settings or OaiSettings()
+    store = OaiRecordStore(get_db)
+    provider = OaiProvider(
+        store=store,
+        info=render.RepositoryInfo(
+            name=oai.repository_name,
+            base_url=oai_base_url(settings, oai),
+            domain=oai.repository_domain,
+            admin_emails=(oai.admin_email or settings.centre_email,),
+        ),
+        tokens=TokenCodec(_token_key(settings), timedelta(days=oai.token_ttl_days)),
+        page_size=oai.page_size,
+        sets_enabled=oai.sets_enabled,
+    )
+    router = APIRouter(tags=["oai-pmh"])
+
+    async def answer(pairs: list[tuple[str, str]]) -> Response:
+        now = datetime.now(UTC)
+        try:
+            request = parse_request(pairs)
+            await store.ensure_indexes()
+            root = await provider.respond(request, now)
+        except OaiError as error:
+            log.info("oai_error", code=error.code.value)
+            root = render.error_document(provider.info.base_url, now, error, dict(pairs))
+        return Response(render.serialize(root), media_type=XML_MEDIA_TYPE)
+
+    @router.get("/oai", response_class=Response)
+    async def oai_get(request: Request) -> Response:
+        """OAI-PMH 2.0: the six verbs, oai_dc, sets of members and kinds, resumption tokens."""
+        return await answer(list(request.query_params.multi_items()))
+
+    @router.post("/oai", response_class=Response)
+    async def oai_post(request: Request) -> Response:
+        """OAI-PMH 2.0 over POST (``application/x-www-form-urlencoded``), as §3.1.1.2 requires."""
+        body = await request.body()
+        pairs = parse_qsl(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), keep_blank_values=True)
+        return await answer(pairs)
+
+    return router
