@@ -111,3 +111,48 @@ class SearchIndex(Protocol):
 
     async def ping(self) -> bool:
         """True when the engine answers."""
+
+
+class RebuildableIndex(SearchIndex, Protocol):
+    """An index that can be rebuilt from scratch while the live one keeps serving.
+
+    Between ``begin_rebuild`` and ``finish_rebuild`` every ``upsert``/``delete`` goes to
+    both the live index and the new one (with the same version rule), so nothing that
+    changes during a rebuild is lost; ``finish_rebuild`` swaps the new one in atomically.
+    """
+
+    async def begin_rebuild(self) -> None:
+        """Create an empty index beside the live one."""
+
+    async def add_to_rebuild(self, records: list[Record]) -> None:
+        """Write a batch of the full snapshot into the new index."""
+
+    async def finish_rebuild(self) -> None:
+        """Make the new index the live one; drop the old."""
+
+    async def abort_rebuild(self) -> None:
+        """Drop the half-built index; the live one is untouched."""
+
+
+class RecordPage(BaseModel):
+    """One keyset page of the catalogue: ``next`` is the id to continue after, or None."""
+
+    records: list[Record]
+    next: str | None = None
+
+
+class RecordSource(Protocol):
+    """Where a rebuild reads every record from (the catalogue's ``GET /v1/records``)."""
+
+    async def page(self, *, after: str | None, limit: int) -> RecordPage:
+        """Records after ``after`` (by id), at most ``limit``."""
+
+
+class MemberDirectory(Protocol):
+    """Member names for facet labels, kept from ``member.changed`` (``search_members``)."""
+
+    async def save(self, code: str, name: str, name_en: str | None, version: int) -> None:
+        """Store a member's names unless a newer version is already stored."""
+
+    async def names(self) -> dict[str, dict[str, str]]:
+        """``{code: {"name": ..., "name_en": ...}}`` for every known member."""

@@ -1,0 +1,444 @@
+"""The embedded engine: a tantivy index on local disk (no server), behind ``SearchIndex``.
+
+Text is folded in Python with ``shared.text.fold`` before tantivy sees it, so tone marks,
+``đ`` and case never decide a match; an unfolded copy of title and subjects (``exact``)
+lets a query typed with marks rank the exact forms first. The index lives in
+``{data_dir}/search/{name}/index-<stamp>/``; the file ``CURRENT`` names the live one, so a
+rebuild writes a new directory while the old one serves and then swaps the pointer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import Occur, Query
+
+from services.search.domain import (
+    ParsedQuery,
+    collation_key,
+    exact_words,
+    fold_words,
+    highlights,
+    newest_key,
+    parse_query,
+    searchable_text,
+    synonym_text,
+    typo_budget,
+)
+from services.search.ports import Facets, Hit, SearchQuery, SearchResult, SortOrder
+from shared.records import Record, RecordStatus
+
+FACET_SIZES = {"kind": 10, "member": 100, "language": 30, "year": 200, "subject": 30}
+WRITER_HEAP = 96_000_000
+MIN_PREFIX_LETTERS = 1
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, fast=True, tokenizer_name="raw")
+    builder.add_bytes_field("doc", stored=True)
+    builder.add_integer_field("version", stored=True, fast=True)
+    for name in ("title_f", "body_f", "syn_f", "exact"):
+        builder.add_text_field(name, tokenizer_name="default")
+    for name in ("kind", "member", "language", "status", "subject", "sort_title"):
+        builder.add_text_field(name, fast=True, tokenizer_name="raw")
+    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_integer_field("newest", fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+def to_document(record: Record) -> tantivy.Document:
+    """One record as a tantivy document (folded text, facets, sort keys, the stored record)."""
+    title_f = " ".join(fold_words(record.title))
+    body_f = " ".join(fold_words(searchable_text(record)))
+    doc = tantivy.Document()
+    doc.add_text("id", record.id)
+    doc.add_bytes("doc", record.model_dump_json(exclude_none=True).encode())
+    doc.add_integer("version", record.version)
+    doc.add_text("title_f", title_f)
+    doc.add_text("body_f", body_f)
+    doc.add_text(
+        "syn_f", synonym_text(f"{title_f} {' '.join(fold_words(' '.join(record.subjects)))}")
+    )
+    doc.add_text("exact", " ".join(exact_words(" ".join([record.title, *record.subjects]))))
+    doc.add_text("kind", record.kind.value)
+    doc.add_text("member", record.member)
+    doc.add_text("language", record.language.lower())
+    doc.add_text("status", record.status.value)
+    for subject in dict.fromkeys(record.subjects):
+        doc.add_text("subject", subject)
+    doc.add_text("sort_title", collation_key(record.title))
+    if record.year is not None:
+        doc.add_integer("year", record.year)
+    doc.add_integer("newest", newest_key(record))
+    return doc
+
+
+def _term(field: str, value: Any, boost: float) -> Query:
+    return Query.boost_query(Query.term_query(SCHEMA, field, value), boost)
+
+
+def _word_query(word: str, *, prefix: bool) -> Query:
+    """Where one folded word may match: title, other fields, abbreviations; prefix; typos."""
+    options = [_term("title_f", word, 3.0), _term("body_f", word, 1.0), _term("syn_f", word, 1.0)]
+    if prefix and len(word) >= MIN_PREFIX_LETTERS:
+        for field, boost in (("title_f", 1.5), ("body_f", 0.5)):
+            fuzzy = Query.fuzzy_term_query(SCHEMA, field, word, 0, True, True)
+            options.append(Query.boost_query(fuzzy, boost))
+    budget = typo_budget(word)
+    if budget:
+        for field, boost in (("title_f", 1.0), ("body_f", 0.3)):
+            fuzzy = Query.fuzzy_term_query(SCHEMA, field, word, budget, True, prefix)
+            options.append(Query.boost_query(fuzzy, boost))
+    return Query.boolean_query([(Occur.Should, q) for q in options])
+
+
+def _boosts(parsed: ParsedQuery) -> list[Query]:
+    """Phrase/proximity and exact-marks boosts: they order results, never filter them."""
+    boosts: list[Query] = []
+    if len(parsed.words) >= 2:
+        words = list(parsed.words)
+        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 6.0))
+        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "body_f", words, 2), 2.0))
+        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words, 3), 2.0))
+    if parsed.marked and parsed.exact:
+        for word in parsed.exact:
+            boosts.append(_term("exact", word, 2.0))
+        if len(parsed.exact) >= 2:
+            phrase = Query.phrase_query(SCHEMA, "exact", list(parsed.exact))
+            boosts.append(Query.boost_query(phrase, 4.0))
+    return boosts
+
+
+def text_query(parsed: ParsedQuery, *, require_all: bool = True) -> Query:
+    """Every word must match (or any, as a fallback), with the ranking boosts as options."""
+    last = len(parsed.words) - 1
+    words = [
+        _word_query(w, prefix=i == last and parsed.last_is_prefix)
+        for i, w in enumerate(parsed.words)
+    ]
+    if require_all:
+        core = Query.boolean_query([(Occur.Must, q) for q in words])
+    else:
+        core = Query.boolean_query([(Occur.Should, q) for q in words])
+    boosts = _boosts(parsed)
+    if not boosts:
+        return core
+    return Query.boolean_query([(Occur.Must, core), *[(Occur.Should, b) for b in boosts]])
+
+
+def filter_query(query: SearchQuery) -> Query | None:
+    """Filters as exact term sets and a range: user values are data, never query syntax."""
+    clauses: list[Query] = []
+    if not query.include_withdrawn:
+        clauses.append(Query.term_query(SCHEMA, "status", RecordStatus.ACTIVE.value))
+    for field, values in (
+        ("kind", [k.value for k in query.kind]),
+        ("member", query.member),
+        ("subject", query.subject),
+        ("language", [v.lower() for v in query.language]),
+    ):
+        if values:
+            clauses.append(Query.term_set_query(SCHEMA, field, values))
+    if query.year_from is not None or query.year_to is not None:
+        clauses.append(
+            Query.range_query(
+                SCHEMA, "year", tantivy.FieldType.Integer, query.year_from, query.year_to
+            )
+        )
+    if not clauses:
+        return None
+    return Query.const_score_query(Query.boolean_query([(Occur.Must, c) for c in clauses]), 0.0)
+
+
+def _combine(text: Query | None, filters: Query | None) -> Query:
+    parts = [q for q in (text, filters) if q is not None]
+    if not parts:
+        return Query.all_query()
+    if len(parts) == 1:
+        return parts[0]
+    return Query.boolean_query([(Occur.Must, q) for q in parts])
+
+
+def _facets(searcher: tantivy.Searcher, query: Query) -> Facets:
+    aggs = {name: {"terms": {"field": name, "size": size}} for name, size in FACET_SIZES.items()}
+    result = searcher.aggregate(query, aggs)
+    values: dict[str, dict[str, int]] = {}
+    for name in FACET_SIZES:
+        buckets = result.get(name, {}).get("buckets", [])
+        values[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
+    values["year"] = dict(sorted(values["year"].items(), reverse=True))
+    return Facets(**values)
+
+
+@dataclass
+class _Engine:
+    """One index directory with its writer."""
+
+    path: Path
+    index: tantivy.Index
+    writer: tantivy.IndexWriter
+
+    @classmethod
+    def open(cls, path: Path) -> _Engine:
+        path.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        index.config_reader(reload_policy="Manual")
+        return cls(path, index, index.writer(heap_size=WRITER_HEAP, num_threads=1))
+
+    def versions(self, ids: list[str]) -> dict[str, int]:
+        searcher = self.index.searcher()
+        found = searcher.search(
+            Query.term_set_query(SCHEMA, "id", ids), limit=len(ids), count=False
+        )
+        out: dict[str, int] = {}
+        for _, address in found.hits:
+            doc = searcher.doc(address)
+            out[doc.get_first("id")] = int(doc.get_first("version"))
+        return out
+
+    def write(self, records: list[Record]) -> None:
+        """Replace documents, keeping a newer indexed version; commit and make visible."""
+        latest: dict[str, Record] = {}
+        for record in records:
+            current = latest.get(record.id)
+            if current is None or record.version >= current.version:
+                latest[record.id] = record
+        indexed = self.versions(list(latest))
+        changed = False
+        for record in latest.values():
+            if record.version < indexed.get(record.id, 0):
+                continue
+            self.writer.delete_documents_by_term("id", record.id)
+            self.writer.add_document(to_document(record))
+            changed = True
+        if changed:
+            self.commit()
+
+    def delete(self, ids: list[str]) -> None:
+        for record_id in ids:
+            self.writer.delete_documents_by_term("id", record_id)
+        self.commit()
+
+    def commit(self) -> None:
+        self.writer.commit()
+        self.index.reload()
+
+    def close(self) -> None:
+        self.writer.wait_merging_threads()
+
+
+class TantivyIndex:
+    """``SearchIndex`` on tantivy, with zero-downtime rebuilds (new directory, then swap)."""
+
+    def __init__(self, data_dir: Path, name: str = "records") -> None:
+        self.root = Path(data_dir) / "search" / name
+        self._engine: _Engine | None = None
+        self._building: _Engine | None = None
+        self._write_lock = asyncio.Lock()
+        self._thread_lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def open(self) -> None:
+        """Open the live index named by ``CURRENT`` (creating a first one)."""
+        if self._engine is None:
+            self._engine = await asyncio.to_thread(self._open_current)
+
+    def _open_current(self) -> _Engine:
+        self.root.mkdir(parents=True, exist_ok=True)
+        pointer = self.root / "CURRENT"
+        if not pointer.exists():
+            self._write_pointer(self._new_directory_name())
+        return _Engine.open(self.root / pointer.read_text().strip())
+
+    def _new_directory_name(self) -> str:
+        return f"index-{uuid.uuid4().hex[:12]}"
+
+    def _write_pointer(self, name: str) -> None:
+        temporary = self.root / "CURRENT.tmp"
+        temporary.write_text(name)
+        temporary.replace(self.root / "CURRENT")
+
+    async def close(self) -> None:
+        """Finish merges and release the writer lock."""
+        async with self._write_lock:
+            for engine in (self._building, self._engine):
+                if engine is not None:
+                    await asyncio.to_thread(engine.close)
+            self._engine = self._building = None
+
+    @property
+    def engine(self) -> _Engine:
+        if self._engine is None:
+            raise RuntimeError("the search index is not open")
+        return self._engine
+
+    # -- writes ----------------------------------------------------------------------------
+    async def upsert(self, records: list[Record]) -> None:
+        """Add or replace records; an older version never replaces a newer one."""
+        if not records:
+            return
+        async with self._write_lock:
+            for engine in self._targets():
+                await asyncio.to_thread(engine.write, records)
+
+    async def delete(self, ids: list[str]) -> None:
+        """Remove records by id; unknown ids are ignored."""
+        if not ids:
+            return
+        async with self._write_lock:
+            for engine in self._targets():
+                await asyncio.to_thread(engine.delete, ids)
+
+    def _targets(self) -> list[_Engine]:
+        return [e for e in (self.engine, self._building) if e is not None]
+
+    # -- rebuild (zero downtime) ----------------------------------------------------------
+    async def begin_rebuild(self) -> None:
+        """Start an empty index beside the live one; live writes go to both from now on."""
+        async with self._write_lock:
+            if self._building is not None:
+                raise RuntimeError("a rebuild is already running")
+            path = self.root / self._new_directory_name()
+            self._building = await asyncio.to_thread(_Engine.open, path)
+
+    async def add_to_rebuild(self, records: list[Record]) -> None:
+        """Write a batch of the full snapshot into the index being built."""
+        async with self._write_lock:
+            if self._building is None:
+                raise RuntimeError("no rebuild is running")
+            await asyncio.to_thread(self._building.write, records)
+
+    async def finish_rebuild(self) -> None:
+        """Make the new index the live one and drop the old directory."""
+        async with self._write_lock:
+            if self._building is None:
+                raise RuntimeError("no rebuild is running")
+            old, new = self.engine, self._building
+            await asyncio.to_thread(self._write_pointer, new.path.name)
+            self._engine, self._building = new, None
+            await asyncio.to_thread(old.close)
+            await asyncio.to_thread(shutil.rmtree, old.path, True)
+
+    async def abort_rebuild(self) -> None:
+        """Drop a half-built index; the live one never stopped serving."""
+        async with self._write_lock:
+            building, self._building = self._building, None
+            if building is not None:
+                await asyncio.to_thread(building.close)
+                await asyncio.to_thread(shutil.rmtree, building.path, True)
+
+    # -- reads -----------------------------------------------------------------------------
+    async def search(self, query: SearchQuery) -> SearchResult:
+        """Run a query with its filters, facets, sort and page."""
+        return await asyncio.to_thread(self._search, query)
+
+    def _search(self, query: SearchQuery) -> SearchResult:
+        parsed = parse_query(query.q)
+        searcher = self.engine.index.searcher()
+        filters = filter_query(query)
+        text = None if parsed.empty else text_query(parsed)
+        combined = _combine(text, filters)
+        found = self._run(searcher, combined, query, parsed)
+        if found.count == 0 and len(parsed.words) > 1:
+            # Nothing has every word: fall back to any word, best matches first.
+            combined = _combine(text_query(parsed, require_all=False), filters)
+            found = self._run(searcher, combined, query, parsed)
+        hits = [self._hit(searcher, score, address, parsed) for score, address in found.hits]
+        return SearchResult(total=found.count or 0, hits=hits, facets=_facets(searcher, combined))
+
+    def _run(
+        self, searcher: tantivy.Searcher, q: Query, query: SearchQuery, parsed: ParsedQuery
+    ) -> tantivy.SearchResult:
+        offset = (query.page - 1) * query.per_page
+        kwargs: dict[str, Any] = {}
+        if query.sort is SortOrder.NEWEST or (query.sort is SortOrder.RELEVANCE and parsed.empty):
+            kwargs = {"order_by_field": "newest", "order": tantivy.Order.Desc}
+        elif query.sort is SortOrder.TITLE:
+            kwargs = {"order_by_field": "sort_title", "order": tantivy.Order.Asc}
+        return searcher.search(q, limit=query.per_page, offset=offset, count=True, **kwargs)
+
+    def _hit(
+        self, searcher: tantivy.Searcher, score: Any, address: Any, parsed: ParsedQuery
+    ) -> Hit:
+        record = Record.model_validate_json(searcher.doc(address).get_first("doc"))
+        return Hit(
+            id=record.id,
+            title=record.title,
+            kind=record.kind,
+            member=record.member,
+            year=record.year,
+            url=record.url,
+            description=record.description,
+            creators=record.creators,
+            subjects=record.subjects,
+            also_held_by=record.also_held_by,
+            highlight=highlights(record, parsed),
+            score=float(score) if isinstance(score, float) else None,
+        )
+
+    async def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Titles and subjects that start with, or contain, what the user has typed."""
+        return await asyncio.to_thread(self._suggest, prefix, limit)
+
+    def _suggest(self, prefix: str, limit: int) -> list[str]:
+        parsed = parse_query(prefix)
+        if parsed.empty:
+            return []
+        searcher = self.engine.index.searcher()
+        query = _combine(text_query(parsed), filter_query(SearchQuery()))
+        found = searcher.search(query, limit=limit * 3, count=False)
+        wanted = parsed.words
+        out: dict[str, None] = {}
+        for _, address in found.hits:
+            record = Record.model_validate_json(searcher.doc(address).get_first("doc"))
+            for candidate in (record.title, *record.subjects):
+                if _completes(candidate, wanted, parsed.last_is_prefix):
+                    out.setdefault(candidate, None)
+            if len(out) >= limit:
+                break
+        return list(out)[:limit]
+
+    async def get(self, record_id: str) -> Record | None:
+        """One indexed record by id, or None."""
+        return await asyncio.to_thread(self._get, record_id)
+
+    def _get(self, record_id: str) -> Record | None:
+        searcher = self.engine.index.searcher()
+        found = searcher.search(Query.term_query(SCHEMA, "id", record_id), limit=1, count=False)
+        if not found.hits:
+            return None
+        return Record.model_validate_json(searcher.doc(found.hits[0][1]).get_first("doc"))
+
+    async def count(self) -> int:
+        """Number of indexed documents (withdrawn included)."""
+        return int(self.engine.index.searcher().num_docs)
+
+    async def ping(self) -> bool:
+        """True when the index is open."""
+        return self._engine is not None
+
+    @property
+    def rebuilding(self) -> bool:
+        return self._building is not None
+
+
+def _completes(candidate: str, words: tuple[str, ...], last_is_prefix: bool) -> bool:
+    tokens = fold_words(candidate)
+    for index, word in enumerate(words):
+        is_last = index == len(words) - 1
+        if not any(
+            t == word or (is_last and last_is_prefix and t.startswith(word)) for t in tokens
+        ):
+            return False
+    return True

@@ -1,0 +1,231 @@
+"""Vietnamese search semantics shared by both engines: folding, abbreviations, collation, highlight.
+
+No I/O and no framework here: the adapters turn these plain values into engine queries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shared.records import Record, RecordStatus
+from shared.text import clean_text, fold
+
+# Abbreviations of the field (DESIGN §4, issue 5) and what they stand for, already folded.
+# Both directions match: "CSDL" finds "cơ sở dữ liệu" and the other way round.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "khcn": ("khoa hoc cong nghe", "khoa hoc va cong nghe"),
+    "csdl": ("co so du lieu",),
+    "dh": ("dai hoc",),
+    "dhqg": ("dai hoc quoc gia",),
+    "nckh": ("nghien cuu khoa hoc",),
+    "ttkhcn": ("thong tin khoa hoc cong nghe",),
+    "tt": ("trung tam", "thong tin"),
+    "tv": ("thu vien",),
+    "cntt": ("cong nghe thong tin",),
+    "ubnd": ("uy ban nhan dan",),
+    "hp": ("hai phong",),
+    "ts": ("tien si",),
+    "ths": ("thac si",),
+    "gs": ("giao su",),
+    "pgs": ("pho giao su",),
+    "cd": ("cao dang",),
+    "vn": ("viet nam",),
+    "bv": ("benh vien",),
+}
+
+_AMPERSAND_ABBREVIATION = re.compile(r"\b(\w{1,4})\s*&\s*(\w{1,4})\b")
+_WORD = re.compile(r"\w+", re.UNICODE)
+MIN_TYPO_ONE = 5
+MIN_TYPO_TWO = 9
+MAX_QUERY_WORDS = 12
+
+
+def normalise_abbreviations(folded: str) -> str:
+    """``kh&cn`` and ``kh & cn`` become ``khcn`` so they meet the abbreviation table."""
+    return _AMPERSAND_ABBREVIATION.sub(r"\1\2", folded)
+
+
+def fold_words(text: str) -> list[str]:
+    """The folded words of ``text`` (tone marks dropped, đ→d, abbreviations joined)."""
+    return _WORD.findall(normalise_abbreviations(fold(text)))
+
+
+def exact_words(text: str) -> list[str]:
+    """The lower-cased words of ``text`` with their marks kept (NFC)."""
+    return _WORD.findall(normalise_abbreviations(clean_text(text).casefold()))
+
+
+def typo_budget(word: str) -> int:
+    """Edits a word may have: 0 below 5 letters, 1 from 5, 2 from 9."""
+    if len(word) >= MIN_TYPO_TWO:
+        return 2
+    if len(word) >= MIN_TYPO_ONE:
+        return 1
+    return 0
+
+
+def has_marks(text: str) -> bool:
+    """True when the user typed tone marks or đ (then exact forms rank first)."""
+    return clean_text(text).casefold() != fold(text)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query string split into folded words, exact words and abbreviation expansions."""
+
+    words: tuple[str, ...]
+    exact: tuple[str, ...]
+    last_is_prefix: bool
+    marked: bool
+    expansions: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.words
+
+
+def parse_query(q: str) -> ParsedQuery:
+    """Split what the user typed; the last word is a prefix unless followed by a space."""
+    words = tuple(fold_words(q))[:MAX_QUERY_WORDS]
+    exact = tuple(exact_words(q))[:MAX_QUERY_WORDS]
+    expansions = tuple((w, SYNONYMS[w]) for w in words if w in SYNONYMS)
+    return ParsedQuery(
+        words=words,
+        exact=exact if len(exact) == len(words) else (),
+        last_is_prefix=bool(q) and not q[-1].isspace(),
+        marked=has_marks(q),
+        expansions=expansions,
+    )
+
+
+def synonym_text(folded_text: str) -> str:
+    """Index-time expansion: the other side of every abbreviation found in ``folded_text``."""
+    padded = f" {' '.join(_WORD.findall(normalise_abbreviations(folded_text)))} "
+    extra: list[str] = []
+    for abbreviation, phrases in SYNONYMS.items():
+        if f" {abbreviation} " in padded:
+            extra.extend(phrases)
+        elif any(f" {phrase} " in padded for phrase in phrases):
+            extra.append(abbreviation)
+    return " ".join(extra)
+
+
+# Vietnamese alphabetical order: a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y,
+# letters first, tones (none, grave, hook, tilde, acute, dot) only to break ties.
+_ALPHABET = "aăâbcdđeêghijklmnoôơpqrstuưvwxyz"
+_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
+
+
+def collation_key(title: str) -> str:
+    """A string whose byte order is the Vietnamese dictionary order of ``title``."""
+    import unicodedata
+
+    primary: list[str] = []
+    secondary: list[str] = []
+    for char in clean_text(title).casefold():
+        parts = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+        tone = next((_TONES[c] for c in parts if c in _TONES), "0")
+        position = _ALPHABET.find(base)
+        if position >= 0:
+            primary.append(chr(0x100 + position))
+        elif base.isalnum():
+            primary.append(chr(0x200 + ord(base)) if not base.isdigit() else chr(0x80 + int(base)))
+        else:
+            primary.append(" ")
+        secondary.append(tone)
+    return "".join(primary)[:200] + "\x01" + "".join(secondary)[:200]
+
+
+def newest_key(record: Record) -> int:
+    """Sort key for "newest": the year, then the last update."""
+    return (record.year or 0) * 10_000_000_000 + int(record.updated_at.timestamp())
+
+
+def is_active(record: Record) -> bool:
+    return record.status is RecordStatus.ACTIVE
+
+
+def searchable_text(record: Record) -> str:
+    """Everything but the title that a query may match, as one string."""
+    parts = [
+        *record.subjects,
+        *record.creators,
+        record.publisher or "",
+        record.description or "",
+        record.location or "",
+        *record.identifiers.values(),
+    ]
+    return " \n ".join(p for p in parts if p)
+
+
+def word_matches(token: str, query_word: str, *, prefix: bool) -> bool:
+    """Does a folded document token match a folded query word (exact, prefix or typo)?"""
+    if token == query_word or (prefix and token.startswith(query_word)):
+        return True
+    budget = typo_budget(query_word)
+    return (
+        budget > 0
+        and abs(len(token) - len(query_word)) <= budget
+        and (_edit_distance(token, query_word, budget) <= budget)
+    )
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def highlight(text: str, query: ParsedQuery, *, max_chars: int = 240) -> str:
+    """``text`` HTML-escaped with the matched words in ``<mark>``, cut around the first match."""
+    if not text:
+        return ""
+    spans: list[tuple[int, int]] = []
+    words = query.words
+    for match in _TOKEN.finditer(text):
+        token = fold(match.group())
+        for index, word in enumerate(words):
+            prefix = index == len(words) - 1 and query.last_is_prefix
+            if word_matches(token, word, prefix=prefix):
+                spans.append(match.span())
+                break
+    start = 0
+    if spans and len(text) > max_chars:
+        start = max(0, spans[0][0] - 60)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+    end = min(len(text), start + max_chars)
+    pieces: list[str] = ["…" if start > 0 else ""]
+    cursor = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        pieces.append(text[cursor:s].translate(_HTML_ESCAPES))
+        pieces.append("<mark>" + text[s:e].translate(_HTML_ESCAPES) + "</mark>")
+        cursor = e
+    pieces.append(text[cursor:end].translate(_HTML_ESCAPES))
+    if end < len(text):
+        pieces.append("…")
+    return "".join(pieces)
+
+
+def highlights(record: Record, query: ParsedQuery) -> dict[str, str]:
+    """Highlighted title and description (or first matching subject) of one hit."""
+    result = {"title": highlight(record.title, query, max_chars=1000)}
+    if record.description:
+        result["description"] = highlight(record.description, query)
+    if record.subjects:
+        result["subjects"] = highlight("; ".join(record.subjects), query)
+    return result

@@ -1,0 +1,213 @@
+"""The search JSON API: ``/v1/search``, ``/v1/suggest``, ``/v1/records/{id}``, rebuild admin."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from services.search.handlers import RebuildProgress
+from services.search.ports import (
+    MAX_PAGE,
+    MemberDirectory,
+    SearchIndex,
+    SearchQuery,
+)
+from shared.http import ApiError, admin_dependency, field_errors
+from shared.records import MEMBER_CODE_PATTERN
+
+_MEMBER = re.compile(MEMBER_CODE_PATTERN)
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+MAX_FILTER_VALUES = 20
+MAX_SUGGEST = 20
+
+ListParam = Annotated[list[str] | None, Query()]
+
+
+def _values(raw: list[str] | None) -> list[str]:
+    """Repeated parameters and comma-separated lists both work: ``kind=a&kind=b``, ``kind=a,b``."""
+    out: list[str] = []
+    for item in raw or []:
+        out.extend(v.strip() for v in item.split(",") if v.strip())
+    return list(dict.fromkeys(out))
+
+
+def _invalid(details: list[dict[str, Any]]) -> ApiError:
+    return ApiError(
+        422,
+        "Tham số tìm kiếm không hợp lệ",
+        "Invalid search parameters",
+        code="validation_error",
+        details=details,
+    )
+
+
+def _check_filters(member: list[str], language: list[str], subject: list[str]) -> None:
+    details: list[dict[str, Any]] = []
+    for name, values in (("member", member), ("language", language), ("subject", subject)):
+        if len(values) > MAX_FILTER_VALUES:
+            details.append(
+                {
+                    "loc": ["query", name],
+                    "msg": f"at most {MAX_FILTER_VALUES} values",
+                    "type": "too_long",
+                }
+            )
+    details += [
+        {"loc": ["query", "member"], "msg": "not a member code", "type": "pattern"}
+        for v in member
+        if not _MEMBER.match(v)
+    ][:1]
+    details += [
+        {"loc": ["query", "language"], "msg": "not an ISO 639-1 code", "type": "pattern"}
+        for v in language
+        if not _LANGUAGE.match(v.lower())
+    ][:1]
+    details += [
+        {"loc": ["query", "subject"], "msg": "at most 200 characters", "type": "too_long"}
+        for v in subject
+        if len(v) > 200
+    ][:1]
+    if details:
+        raise _invalid(details)
+
+
+def build_query(
+    *,
+    q: str,
+    kind: list[str],
+    member: list[str],
+    subject: list[str],
+    language: list[str],
+    year_from: int | None,
+    year_to: int | None,
+    sort: str,
+    page: int,
+    per_page: int,
+) -> SearchQuery:
+    """Validate raw parameters into a ``SearchQuery``; 422 with field details otherwise."""
+    _check_filters(member, language, subject)
+    try:
+        query = SearchQuery(
+            q=q,
+            kind=kind,  # type: ignore[arg-type]
+            member=member,
+            subject=subject,
+            language=[v.lower() for v in language],
+            year_from=year_from,
+            year_to=year_to,
+            sort=sort,  # type: ignore[arg-type]
+            page=page,
+            per_page=per_page,
+        )
+    except ValidationError as exc:
+        details = field_errors(exc.errors(include_input=False))
+        for d in details:
+            d["loc"] = ["query", *[str(p) for p in d["loc"][:1]]]
+        raise _invalid(details) from None
+    if (
+        query.year_from is not None
+        and query.year_to is not None
+        and query.year_from > query.year_to
+    ):
+        raise _invalid(
+            [{"loc": ["query", "year_from"], "msg": "year_from is after year_to", "type": "range"}]
+        )
+    return query
+
+
+def build_api_router(
+    *,
+    get_index: Callable[[], SearchIndex],
+    get_members: Callable[[], MemberDirectory],
+    start_rebuild: Callable[[], Awaitable[RebuildProgress]],
+    rebuild_progress: Callable[[], RebuildProgress],
+    admin_key: str | None,
+) -> APIRouter:
+    """The ``/v1`` JSON routes of the search service."""
+    router = APIRouter(prefix="/v1", tags=["search"])
+
+    @router.get("/search")
+    async def search(
+        q: Annotated[str, Query(max_length=500)] = "",
+        kind: ListParam = None,
+        member: ListParam = None,
+        subject: ListParam = None,
+        language: ListParam = None,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 20,
+    ) -> JSONResponse:
+        """Search every member's records (tone-mark-insensitive), with filters and facets."""
+        started = time.perf_counter()
+        query = build_query(
+            q=q,
+            kind=_values(kind),
+            member=_values(member),
+            subject=_values(subject),
+            language=_values(language),
+            year_from=year_from,
+            year_to=year_to,
+            sort=sort,
+            page=page,
+            per_page=per_page,
+        )
+        result = await get_index().search(query)
+        members = await get_members().names()
+        body = {
+            "query": query.q,
+            "total": result.total,
+            "page": query.page,
+            "per_page": query.per_page,
+            "pages": min(MAX_PAGE, -(-result.total // query.per_page)),
+            "hits": [h.model_dump(mode="json", exclude={"score"}) for h in result.hits],
+            "facets": result.facets.model_dump(mode="json"),
+            "member_names": {
+                code: members[code] for code in result.facets.member if code in members
+            },
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        return JSONResponse(body)
+
+    @router.get("/suggest")
+    async def suggest(
+        q: Annotated[str, Query(max_length=100)] = "",
+        limit: Annotated[int, Query(ge=1, le=MAX_SUGGEST)] = 8,
+    ) -> dict[str, Any]:
+        """Completions of what the user has typed, from titles and subjects."""
+        suggestions = await get_index().suggest(q, limit) if q.strip() else []
+        return {"query": q, "suggestions": suggestions}
+
+    @router.get("/records/{record_id:path}")
+    async def record(record_id: str) -> dict[str, Any]:
+        """One indexed record (with holdings), for the portal's record page."""
+        found = await get_index().get(record_id) if len(record_id) <= 200 else None
+        if found is None:
+            raise ApiError(404, "Không tìm thấy tài nguyên", "Record not found")
+        body = found.model_dump(mode="json", exclude_none=True)
+        names = await get_members().names()
+        body["member_name"] = names.get(found.member)
+        body["also_held_by_names"] = {c: names[c] for c in found.also_held_by if c in names}
+        return body
+
+    admin = [admin_dependency(admin_key)]
+
+    @router.post("/admin/reindex", dependencies=admin, status_code=202)
+    async def reindex() -> dict[str, Any]:
+        """Rebuild the index from the catalogue; the live index serves until the swap."""
+        progress = await start_rebuild()
+        return progress.as_dict()
+
+    @router.get("/admin/reindex", dependencies=admin)
+    async def reindex_progress() -> dict[str, Any]:
+        """Where the last rebuild stands."""
+        return rebuild_progress().as_dict()
+
+    return router

@@ -1,0 +1,109 @@
+"""Use cases of the search service: keep the index in step with the catalogue, answer queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+
+from services.search.ports import (
+    MemberDirectory,
+    RebuildableIndex,
+    RecordSource,
+    SearchIndex,
+)
+from shared.events import ChangeKind, MemberChanged, RecordsChanged
+from shared.records import Record, RecordStatus, utcnow
+
+log = structlog.get_logger("search")
+
+REBUILD_BATCH = 500
+
+
+def _as_indexed(change_kind: ChangeKind, record: Record) -> Record:
+    if change_kind is ChangeKind.WITHDRAWN and record.status is not RecordStatus.WITHDRAWN:
+        return record.model_copy(update={"status": RecordStatus.WITHDRAWN})
+    return record
+
+
+async def apply_record_changes(event: RecordsChanged, *, index: SearchIndex) -> int:
+    """Index a batch of changes in one write; withdrawn records are kept, marked withdrawn.
+
+    Keeping withdrawn records (instead of deleting them) keeps their version, so a late,
+    older ``created``/``updated`` cannot bring them back.
+    """
+    records = [_as_indexed(c.change, c.record) for c in event.changes]
+    await index.upsert(records)
+    log.info(
+        "records_indexed",
+        event_id=str(event.event_id),
+        count=len(records),
+        correlation_id=event.correlation_id,
+    )
+    return len(records)
+
+
+async def apply_member_change(event: MemberChanged, *, members: MemberDirectory) -> None:
+    """Keep the member's names for facet labels."""
+    member = event.member
+    await members.save(member.code, member.name, member.name_en, member.version)
+    log.info("member_saved", member=member.code, version=member.version)
+
+
+@dataclass
+class RebuildProgress:
+    """Where a rebuild stands (shown by the CLI and ``GET /v1/admin/reindex``)."""
+
+    state: str = "idle"  # idle | running | done | failed
+    indexed: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    listeners: list[Callable[[int], None]] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "state": self.state,
+            "indexed": self.indexed,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "error": self.error,
+        }
+
+
+async def rebuild_index(
+    *,
+    index: RebuildableIndex,
+    source: RecordSource,
+    progress: RebuildProgress | None = None,
+    batch: int = REBUILD_BATCH,
+) -> int:
+    """Read every catalogue record into a new index, then swap it in (the old one serves)."""
+    progress = progress or RebuildProgress()
+    progress.state, progress.indexed, progress.error = "running", 0, None
+    progress.started_at, progress.finished_at = utcnow(), None
+    await index.begin_rebuild()
+    try:
+        after: str | None = None
+        while True:
+            page = await source.page(after=after, limit=batch)
+            if page.records:
+                await index.add_to_rebuild(page.records)
+            progress.indexed += len(page.records)
+            for listener in progress.listeners:
+                listener(progress.indexed)
+            if page.next is None or not page.records:
+                break
+            after = page.next
+        await index.finish_rebuild()
+    except BaseException as exc:
+        await index.abort_rebuild()
+        progress.state, progress.error = "failed", f"{type(exc).__name__}: {exc}"
+        progress.finished_at = utcnow()
+        log.error("rebuild_failed", error=progress.error, indexed=progress.indexed)
+        raise
+    progress.state, progress.finished_at = "done", utcnow()
+    log.info("rebuild_done", indexed=progress.indexed)
+    return progress.indexed
