@@ -1,15 +1,17 @@
 # The two commands: `make run` (whole system, demo data) and `make test`.
+# Both create/update .venv from pyproject.toml and make sure a RabbitMQ answers.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PYTEST_ARGS ?= -q -ra
+BENCH ?=
 
 .PHONY: run test lint bench clean-data
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e '.[embedded,dev]'
+# Re-install when pyproject.toml changes; the stamp is written only after a full success.
+$(STAMP): pyproject.toml scripts/ensure-venv
+	@PYTHON=$(PYTHON) scripts/ensure-venv $(VENV)
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
@@ -22,10 +24,15 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
 
+# `make bench` runs every bench/*.py; `make bench BENCH=e2e_throughput` runs one.
 bench: $(STAMP)
 	@scripts/ensure-rabbitmq
-	@$(PY) -m bench
+	@set -e; \
+	if [ -n "$(BENCH)" ]; then modules="$(BENCH)"; \
+	else modules=$$(ls bench/*.py | xargs -n1 basename | sed 's/\.py$$//' | grep -v '^__'); fi; \
+	for m in $$modules; do echo "== bench.$$m"; $(PY) -m bench.$$m; done
 
 clean-data:
 	rm -rf .data

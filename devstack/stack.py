@@ -1,0 +1,261 @@
+"""A whole local stack: SecantusDB (unless ``MONGO_URL`` is set) and the four services.
+
+``make run`` and the end-to-end tests start and stop the system with the same code:
+:class:`LocalStack`. Services stop first (SIGTERM: in-flight messages finish or go back to
+their queue), then SecantusDB.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import stat
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from devstack.processes import (
+    SERVICES,
+    ManagedProcess,
+    free_port,
+    http_ok,
+    port_answers,
+    secantus_process,
+    service_process,
+)
+from shared.config import Settings
+
+DEFAULT_MONGO_PORT = 27217
+PORT_VARIABLES = {
+    "search": "SEARCH_PORT",
+    "ingest": "INGEST_PORT",
+    "catalogue": "CATALOGUE_PORT",
+    "notify": "NOTIFY_PORT",
+}
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message says what to do (Vietnamese, then English)."""
+
+
+class PortTakenError(StackError):
+    """A service port is already in use by another process."""
+
+
+def read_or_create_secret(path: Path, *, nbytes: int = 32) -> str:
+    """A random secret kept in ``path`` (mode 0600), created on first use."""
+    if path.exists():
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    write_private(path, value + "\n")
+    return value
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
+    tmp.replace(path)
+
+
+def local_host(bind_host: str) -> str:
+    """The address to reach a service bound to ``bind_host`` from this machine."""
+    return "127.0.0.1" if bind_host in ("0.0.0.0", "::", "") else bind_host
+
+
+@dataclass
+class LocalStack:
+    """SecantusDB plus the four services as separate processes, configured from ``settings``.
+
+    ``env`` is the base environment handed to every child (defaults to ``os.environ``);
+    the stack adds the values it decides (MONGO_URL, keys, data dir, ports).
+    """
+
+    settings: Settings
+    env: Mapping[str, str] | None = None
+    secantus_storage: str | None = None  # default: <data dir>/mongo; ":memory:" for tests
+    processes: dict[str, ManagedProcess] = field(default_factory=dict, init=False)
+    secantus: ManagedProcess | None = field(default=None, init=False)
+    mongo_url: str = field(default="", init=False)
+    admin_key: str = field(default="", init=False)
+    key_pepper: str = field(default="", init=False)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.settings.stinet_data_dir).resolve()
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def host(self) -> str:
+        return local_host(self.settings.stinet_bind_host)
+
+    def port(self, service: str) -> int:
+        return int(getattr(self.settings, f"{service}_port"))
+
+    def url(self, service: str) -> str:
+        return f"http://{self.host}:{self.port(service)}"
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: self.url(name) for name in SERVICES}
+
+    def log_path(self, service: str) -> Path:
+        return self.log_dir / f"{service}.log"
+
+    # -- start -------------------------------------------------------------------------
+
+    def start(self, *, timeout: float = 120.0) -> LocalStack:
+        """Start everything and wait until every ``/readyz`` answers 200."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._check_service_ports()
+        self._resolve_secrets()
+        try:
+            self._start_mongo(timeout=timeout)
+            for name in SERVICES:
+                self.start_service(name)
+            for name in SERVICES:
+                self.wait_ready(name, timeout=timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _check_service_ports(self) -> None:
+        for name in SERVICES:
+            port = self.port(name)
+            if port_answers(port, self.host):
+                variable = PORT_VARIABLES[name]
+                raise PortTakenError(
+                    f"Cổng {port} ({variable}, dịch vụ {name}) đang được dùng. "
+                    f"Chọn cổng khác, ví dụ: {variable}={free_port()} make run\n"
+                    f"Port {port} ({variable}, service {name}) is taken. "
+                    f"Pick another one, e.g. {variable}={free_port()} make run"
+                )
+
+    def _resolve_secrets(self) -> None:
+        self.admin_key = self.settings.admin_key or read_or_create_secret(
+            self.data_dir / "admin-key"
+        )
+        pepper = self.settings.stinet_key_pepper
+        self.key_pepper = (
+            pepper.get_secret_value()
+            if pepper
+            else read_or_create_secret(self.data_dir / "key-pepper")
+        )
+
+    def _start_mongo(self, *, timeout: float) -> None:
+        if self.settings.mongo_url is not None:
+            self.mongo_url = self.settings.mongo_url.get_secret_value()
+            return
+        port = DEFAULT_MONGO_PORT if not port_answers(DEFAULT_MONGO_PORT) else free_port()
+        storage = self.secantus_storage or str(self.data_dir / "mongo")
+        self.secantus = secantus_process(
+            port=port, storage=storage, log_path=self.log_dir / "secantusdb.log"
+        ).start()
+        self.secantus.wait_until(lambda: port_answers(port), timeout=timeout)
+        self.mongo_url = f"mongodb://127.0.0.1:{port}/"
+
+    def service_env(self) -> dict[str, str]:
+        """The environment every service process gets (DESIGN §7 names)."""
+        env = dict(os.environ if self.env is None else self.env)
+        s = self.settings
+        env.update(
+            {
+                "AMQP_URL": s.amqp_url.get_secret_value(),
+                "MONGO_URL": self.mongo_url,
+                "STINET_ADMIN_KEY": self.admin_key,
+                "STINET_KEY_PEPPER": self.key_pepper,
+                "STINET_DATA_DIR": str(self.data_dir),
+                "STINET_DB": s.stinet_db,
+                "STINET_NAMESPACE": s.stinet_namespace,
+                "STINET_BIND_HOST": s.stinet_bind_host,
+                "CATALOGUE_URL": s.catalogue_url or self.url("catalogue"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        for name, variable in PORT_VARIABLES.items():
+            env[variable] = str(self.port(name))
+        if "STINET_PUBLIC_URL" not in env:
+            env["STINET_PUBLIC_URL"] = self.url("search")
+        if "NOTIFY_PUBLIC_URL" not in env:
+            env["NOTIFY_PUBLIC_URL"] = self.url("notify")
+        if "INGEST_PUBLIC_URL" not in env:
+            env["INGEST_PUBLIC_URL"] = self.url("ingest")
+        return env
+
+    def start_service(self, name: str) -> ManagedProcess:
+        """Start (or restart) one service process; returns without waiting for readiness."""
+        old = self.processes.get(name)
+        if old is not None and old.running:
+            raise StackError(f"{name} is already running")
+        process = service_process(name, self.service_env(), self.log_path(name)).start()
+        self.processes[name] = process
+        return process
+
+    def wait_ready(self, name: str, *, timeout: float = 120.0) -> None:
+        """Wait until the service's ``/readyz`` answers 200 (raises with its log tail)."""
+        url = f"{self.url(name)}/readyz"
+        self.processes[name].wait_until(lambda: http_ok(url), timeout=timeout)
+
+    # -- stop --------------------------------------------------------------------------
+
+    def stop_service(self, name: str, *, timeout: float = 40.0) -> int | None:
+        """SIGTERM one service and wait for it; returns its exit code."""
+        process = self.processes.get(name)
+        return None if process is None else process.stop(timeout)
+
+    def stop(self) -> dict[str, int | None]:
+        """Stop the services (SIGTERM, in parallel), then SecantusDB; returns exit codes."""
+        codes: dict[str, int | None] = {}
+        # One SIGTERM each (a second one makes uvicorn skip the graceful shutdown).
+        for process in self.processes.values():
+            if process.running and process.process is not None:
+                process.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 40.0
+        for name, process in self.processes.items():
+            codes[name] = _wait_or_kill(process, deadline)
+        if self.secantus is not None:
+            codes["secantusdb"] = self.secantus.stop(30.0)
+        return codes
+
+    def tails(self, lines: int = 60) -> str:
+        """The last lines of every log (for failures)."""
+        parts = []
+        for name, process in self.processes.items():
+            parts.append(f"----- {name} ({process.log_path}) -----\n{process.tail(lines)}")
+        if self.secantus is not None:
+            parts.append(f"----- secantusdb -----\n{self.secantus.tail(lines)}")
+        return "\n".join(parts)
+
+
+def _wait_or_kill(process: ManagedProcess, deadline: float) -> int | None:
+    if process.process is None:
+        return None
+    try:
+        return process.process.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.process.returncode
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (for printing)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
