@@ -2,13 +2,102 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
-from services.search.ports import SearchIndex
+from services.search.adapters.mongo import MongoMemberDirectory
+from services.search.adapters.visits import LOCAL_TZ, SOURCES, MongoVisitCounter, VisitStats
+from services.search.ports import Facets, SearchIndex, SearchQuery, SearchResult
+from services.search.web import views
+from services.search.web.i18n import Translator, strings_for_widget
 from shared.config import Settings
+from shared.http import wants_english
+from shared.logging import get_logger
+
+log = get_logger("search.web")
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+STATIC_TYPES = {
+    "portal.css": "text/css; charset=utf-8",
+    "portal.js": "text/javascript; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
+MEMBER_NAMES_TTL = 30.0
+EMBED_PER_PAGE = 5
+PUBLIC_CACHE = "public, max-age=300"
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _load_static() -> dict[str, tuple[bytes, str, str]]:
+    """The page assets, read once: name → (body, content type, version)."""
+    out = {}
+    for name, media in STATIC_TYPES.items():
+        body = (WEB_DIR / "static" / name).read_bytes()
+        out[name] = (body, media, hashlib.sha256(body).hexdigest()[:10])
+    return out
+
+
+def _widget_source() -> bytes:
+    """widget.js with its words (both languages) baked in as JSON."""
+    strings = {"vi": strings_for_widget(False), "en": strings_for_widget(True)}
+    literal = json.dumps(strings, ensure_ascii=False).replace("</", "<\\/")
+    source = (WEB_DIR / "static" / "widget.js").read_text(encoding="utf-8")
+    return source.replace("/*STRINGS*/{}", literal).encode()
+
+
+def visitor_identity(request: Request) -> str:
+    """What tells browsers apart for the 'online' count: IP and user agent (hashed later)."""
+    host = request.client.host if request.client else "-"
+    return f"{host}|{request.headers.get('user-agent', '')[:300]}"
+
+
+def _safe_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def _local_time(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+class MemberNames:
+    """Member names from the search service's own directory, cached for a few seconds."""
+
+    def __init__(self, get_db: Callable[[], AsyncDatabase]) -> None:
+        self._get_db = get_db
+        self._names: dict[str, dict[str, str]] = {}
+        self._loaded_at = float("-inf")
+
+    async def get(self) -> dict[str, dict[str, str]]:
+        if time.monotonic() - self._loaded_at > MEMBER_NAMES_TTL:
+            try:
+                self._names = await MongoMemberDirectory(self._get_db()).names()
+            except PyMongoError as exc:  # labels fall back to member codes; search still works
+                log.warning("member_names_unavailable", error=type(exc).__name__)
+            self._loaded_at = time.monotonic()
+        return self._names
 
 
 def build_web_router(
@@ -17,5 +106,280 @@ def build_web_router(
     get_index: Callable[[], SearchIndex],
     get_db: Callable[[], AsyncDatabase],
 ) -> APIRouter:
-    """Routes for people (not yet implemented: the router is empty)."""
-    return APIRouter()
+    """Routes for people: the portal, record pages, the embed, the widget, OpenSearch, visits."""
+    env = _environment()
+    static = _load_static()
+    widget = _widget_source()
+    widget_etag = '"' + hashlib.sha256(widget).hexdigest()[:16] + '"'
+    salt = (
+        settings.stinet_key_pepper.get_secret_value()
+        if settings.stinet_key_pepper
+        else settings.stinet_namespace
+    )
+    visits = MongoVisitCounter(get_db, salt="visits\x00" + salt)
+    member_names = MemberNames(get_db)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await visits.start()
+        try:
+            yield
+        finally:
+            await visits.stop()
+
+    router = APIRouter(tags=["portal"], lifespan=lifespan)
+    pages = _Pages(env, static, member_names, visits, get_index)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def portal(request: Request) -> HTMLResponse:
+        """The network's search page (Vietnamese; ``?lang=en`` for English); works without JS."""
+        visits.record(visitor_identity(request), "portal")
+        return await pages.search_page(request, template="portal.html", path="/")
+
+    @router.get("/embed", response_class=HTMLResponse)
+    async def embed(request: Request) -> HTMLResponse:
+        """The iframe form of the search, compact; ``?member=vmu`` limits it to one member."""
+        visits.record(visitor_identity(request), "embed")
+        return await pages.search_page(request, template="embed.html", path="/embed")
+
+    @router.get("/records/{record_id:path}", response_class=HTMLResponse)
+    async def record_page(request: Request, record_id: str) -> HTMLResponse:
+        """One record with its holdings ("also held by")."""
+        visits.record(visitor_identity(request), "record")
+        return await pages.record_page(request, record_id)
+
+    @router.get("/widget.js", include_in_schema=False)
+    async def widget_js(request: Request) -> Response:
+        """The script member websites include to get the search box and results."""
+        headers = {
+            "Cache-Control": PUBLIC_CACHE,
+            "ETag": widget_etag,
+            "Access-Control-Allow-Origin": "*",
+        }
+        if request.headers.get("if-none-match") == widget_etag:
+            return Response(status_code=304, headers=headers)
+        return Response(widget, media_type="text/javascript; charset=utf-8", headers=headers)
+
+    @router.get("/static/{name}", include_in_schema=False)
+    async def asset(name: str) -> Response:
+        """CSS, JS and icon of the pages (a fixed list: no file system access by name)."""
+        if name not in static:
+            return Response(status_code=404)
+        body, media, _ = static[name]
+        return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+    @router.get("/opensearch.xml", include_in_schema=False)
+    async def opensearch(request: Request) -> Response:
+        """OpenSearch 1.1 description: add the network's search to a browser."""
+        body = env.get_template("opensearch.xml").render(
+            base=_public_base(settings, request),
+            short_name="Tra cứu KHCN HP",
+            description="Tra cứu chỉ dẫn chung — Mạng lưới thông tin KH&CN Hải Phòng",
+        )
+        return Response(
+            body,
+            media_type="application/opensearchdescription+xml; charset=utf-8",
+            headers={"Cache-Control": PUBLIC_CACHE, "Access-Control-Allow-Origin": "*"},
+        )
+
+    @router.get("/opensearch/suggest", include_in_schema=False)
+    async def opensearch_suggest(q: Annotated[str, Query(max_length=100)] = "") -> JSONResponse:
+        """Suggestions in the OpenSearch format browsers read: ``[query, [completions]]``."""
+        suggestions = await get_index().suggest(q, 8) if q.strip() else []
+        return JSONResponse(
+            [q, suggestions],
+            media_type="application/x-suggestions+json",
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
+
+    @router.get("/v1/stats/visits", tags=["stats"])
+    async def visit_stats() -> JSONResponse:
+        """Visit counters as the network's portal shows them: online now, today, total."""
+        stats = await visits.stats()
+        return JSONResponse(stats.model_dump(), headers={"Cache-Control": "no-store"})
+
+    @router.get("/v1/stats/visits/ping", status_code=204, tags=["stats"])
+    async def visit_ping(request: Request, source: str = "widget") -> Response:
+        """Count one search made through the widget on a member's website."""
+        visits.record(visitor_identity(request), source if source in SOURCES else "widget")
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+    return router
+
+
+def _public_base(settings: Settings, request: Request) -> str:
+    if "stinet_public_url" in settings.model_fields_set:
+        return settings.stinet_public_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+class _Pages:
+    """Renders the HTML pages; the router's routes only count the visit and delegate here."""
+
+    def __init__(
+        self,
+        env: Environment,
+        static: dict[str, tuple[bytes, str, str]],
+        member_names: MemberNames,
+        visits: MongoVisitCounter,
+        get_index: Callable[[], SearchIndex],
+    ) -> None:
+        self.env = env
+        self.asset_version = "".join(v for _, _, v in static.values())[:10]
+        self.member_names = member_names
+        self.visits = visits
+        self.get_index = get_index
+
+    async def _common(
+        self, request: Request, t: Translator, state: views.QueryState
+    ) -> dict[str, Any]:
+        names = await self.member_names.get()
+
+        def member_label(code: str) -> str:
+            entry = names.get(code)
+            if not entry:
+                return code
+            return (entry.get("name_en") if t.english else None) or entry.get("name") or code
+
+        stats: VisitStats | None
+        try:
+            stats = await self.visits.stats()
+        except PyMongoError as exc:  # the counters are decoration: the page renders without
+            log.warning("visit_stats_unavailable", error=type(exc).__name__)
+            stats = None
+        suffix = "?lang=en" if t.english else ""
+        return {
+            "t": t,
+            "base": "",
+            "asset_version": self.asset_version,
+            "lang_switch": state.with_lang("vi" if t.english else "en"),
+            "visits": stats,
+            "member_label": member_label,
+            "member_of": views.member_of,
+            "mark": views.mark_highlight,
+            "record_href": lambda rid: views.record_path(rid) + suffix,
+            "member_href": lambda code: "/?" + urlencode([("member", code), *_lang(t)]),
+            "subject_href": lambda s: "/?" + urlencode([("subject", s), *_lang(t)]),
+            "local_time": _local_time,
+        }
+
+    async def search_page(self, request: Request, *, template: str, path: str) -> HTMLResponse:
+        t = Translator(wants_english(request))
+        multi = {k: request.query_params.getlist(k) for k in request.query_params}
+        embed = template == "embed.html"
+        pinned = multi.get("member", [None])[-1] if embed else None
+        if embed and not views.valid_member_code(pinned):
+            pinned = None
+        if embed and "per_page" not in multi:
+            multi["per_page"] = [str(EMBED_PER_PAGE)]
+        state = views.QueryState(multi, path=path, lang="en" if t.english else None)
+        context = await self._common(request, t, state)
+        status = 200
+        error = None
+        try:
+            query = views.parse_search_params(multi, member=pinned)
+        except views.QueryError as exc:
+            error, status = exc.details, 400
+            query = SearchQuery(q=str(multi.get("q", [""])[-1])[:500])
+        result = SearchResult(total=0, hits=[], facets=Facets())
+        if error is None and (not embed or query.q or _has_filters(state, pinned)):
+            result = await self.get_index().search(query)
+        context.update(
+            query=query,
+            result=result,
+            error=error,
+            pages=views.pagination(state, result, query),
+            form_action=path,
+            show_sort=not embed,
+            hidden_filters=_hidden_filters(state, pinned, embed),
+            member_filter=pinned,
+            has_filters=_has_filters(state, pinned),
+            clear_href=path
+            + ("?" + urlencode(_lang(t) + _pinned(pinned)) if t.english or pinned else ""),
+            facet_groups=_facet_groups(state, result, t, context["member_label"]),
+            link_target="_blank" if embed else None,
+            portal_href="/?" + urlencode([(k, v) for k, v in state.items if k != "per_page"]),
+        )
+        headers = {"Content-Language": t.lang, "Vary": "Accept-Language"}
+        if embed:
+            headers["Content-Security-Policy"] = "frame-ancestors *"
+        else:
+            headers["X-Frame-Options"] = "SAMEORIGIN"
+        body = self.env.get_template(template).render(context)
+        return HTMLResponse(body, status_code=status, headers=headers)
+
+    async def record_page(self, request: Request, record_id: str) -> HTMLResponse:
+        t = Translator(wants_english(request))
+        state = views.QueryState(
+            {}, path=views.record_path(record_id), lang="en" if t.english else None
+        )
+        context = await self._common(request, t, state)
+        record = await self.get_index().get(record_id) if len(record_id) <= 300 else None
+        context.update(
+            record=record,
+            safe_url=_safe_url(record.url) if record else None,
+            back_href="/" + ("?lang=en" if t.english else ""),
+        )
+        body = self.env.get_template("record.html").render(context)
+        return HTMLResponse(
+            body,
+            status_code=200 if record is not None else 404,
+            headers={"Content-Language": t.lang, "Vary": "Accept-Language"},
+        )
+
+
+def _lang(t: Translator) -> list[tuple[str, str]]:
+    return [("lang", "en")] if t.english else []
+
+
+def _pinned(member: str | None) -> list[tuple[str, str]]:
+    return [("member", member)] if member else []
+
+
+def _has_filters(state: views.QueryState, pinned: str | None) -> bool:
+    names = ("kind", "member", "subject", "language", "year_from", "year_to")
+    return any(state.values(n) for n in names if not (n == "member" and pinned))
+
+
+def _hidden_filters(
+    state: views.QueryState, pinned: str | None, embed: bool
+) -> list[tuple[str, str]]:
+    """Filters a new search from the form keeps (the pinned member of an embed, always)."""
+    if embed:
+        return _pinned(pinned) + [("per_page", v) for v in state.values("per_page")[-1:]]
+    return []
+
+
+def _facet_groups(
+    state: views.QueryState,
+    result: SearchResult,
+    t: Translator,
+    member_label: Callable[[str], str],
+) -> list[dict[str, Any]]:
+    facets = result.facets
+    return [
+        {
+            "name": "kind",
+            "title": t("facet_kind"),
+            "links": views.facet_links(state, "kind", facets.kind, label=t.kind),
+        },
+        {
+            "name": "member",
+            "title": t("facet_member"),
+            "links": views.facet_links(state, "member", facets.member, label=member_label),
+        },
+        {"name": "year", "title": t("facet_year"), "links": views.year_links(state, facets.year)},
+        {
+            "name": "language",
+            "title": t("facet_language"),
+            "links": views.facet_links(state, "language", facets.language, label=t.language),
+        },
+        {
+            "name": "subject",
+            "title": t("facet_subject"),
+            "links": views.facet_links(state, "subject", facets.subject, limit=8),
+        },
+    ]
+
+
+__all__: list[Any] = ["build_web_router", "visitor_identity"]

@@ -1,0 +1,177 @@
+"""Visit counters of the public pages (online now, today, total), stored in ``search_visits_*``.
+
+A page view costs the request nothing but a dict update: views are buffered in memory and
+written in bulk every ``flush_interval`` seconds by a loop the web router's lifespan owns.
+Visitors are known only by a salted hash (cookie, or IP and user agent) that changes every
+day: nothing personal is stored raw.
+
+Collections:
+* ``search_visits_online`` — ``{_id: visitor hash, last_seen}``; online = seen in 5 minutes.
+* ``search_visits_daily`` — ``{_id: "YYYY-MM-DD" (Asia/Ho_Chi_Minh), views, sources.{name}}``.
+* ``search_visits_totals`` — ``{_id: "all", views}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+from pydantic import BaseModel
+from pymongo import DeleteMany, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+log = structlog.get_logger(__name__)
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ONLINE_WINDOW = timedelta(minutes=5)
+SOURCES = ("portal", "record", "embed", "widget")
+ONLINE = "search_visits_online"
+DAILY = "search_visits_daily"
+TOTALS = "search_visits_totals"
+
+
+class VisitStats(BaseModel):
+    online: int
+    today: int
+    total: int
+
+
+def local_day(moment: datetime) -> str:
+    """The calendar day of ``moment`` in Hai Phong (Asia/Ho_Chi_Minh)."""
+    return moment.astimezone(LOCAL_TZ).date().isoformat()
+
+
+def visitor_hash(raw_identity: str, *, salt: str, day: str) -> str:
+    """A salted, daily-rotating hash of whatever identifies a browser (cookie or IP + UA)."""
+    digest = hashlib.sha256(f"{salt}\x00{day}\x00{raw_identity}".encode())
+    return digest.hexdigest()[:32]
+
+
+class MongoVisitCounter:
+    """Buffers page views in memory and writes them to MongoDB in bulk."""
+
+    def __init__(
+        self,
+        get_db: Callable[[], AsyncDatabase],
+        *,
+        salt: str,
+        flush_interval: float = 2.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._get_db = get_db
+        self._salt = salt
+        self._flush_interval = flush_interval
+        self._clock = clock
+        self._views: Counter[tuple[str, str]] = Counter()  # (day, source) -> views
+        self._seen: dict[str, datetime] = {}  # visitor hash -> last seen, not yet written
+        self._flushed: dict[str, datetime] = {}  # hashes this process wrote, last seen
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._last_prune = datetime.min.replace(tzinfo=UTC)
+
+    def record(self, raw_identity: str, source: str) -> None:
+        """Count one page view (no I/O: the flush loop writes it)."""
+        now = self._clock()
+        day = local_day(now)
+        self._views[(day, source if source in SOURCES else "portal")] += 1
+        self._seen[visitor_hash(raw_identity, salt=self._salt, day=day)] = now
+
+    async def flush(self) -> int:
+        """Write buffered views; on failure they go back into the buffer. Returns views written."""
+        async with self._lock:
+            views, seen = self._views, self._seen
+            self._views, self._seen = Counter(), {}
+            if not views and not seen:
+                return 0
+            try:
+                await self._write(views, seen)
+            except Exception:
+                self._views.update(views)
+                for key, moment in seen.items():
+                    self._seen[key] = max(moment, self._seen.get(key, moment))
+                raise
+            cutoff = self._clock() - ONLINE_WINDOW
+            self._flushed = {k: v for k, v in self._flushed.items() if v >= cutoff}
+            self._flushed.update(seen)
+            return sum(views.values())
+
+    async def _write(self, views: Counter[tuple[str, str]], seen: dict[str, datetime]) -> None:
+        db = self._get_db()
+        if seen:
+            await db[ONLINE].bulk_write(
+                [
+                    UpdateOne({"_id": key}, {"$max": {"last_seen": moment}}, upsert=True)
+                    for key, moment in seen.items()
+                ],
+                ordered=False,
+            )
+        per_day: dict[str, dict[str, int]] = {}
+        for (day, source), count in views.items():
+            inc = per_day.setdefault(day, {"views": 0})
+            inc["views"] += count
+            inc[f"sources.{source}"] = inc.get(f"sources.{source}", 0) + count
+        if per_day:
+            await db[DAILY].bulk_write(
+                [
+                    UpdateOne({"_id": day}, {"$inc": inc}, upsert=True)
+                    for day, inc in per_day.items()
+                ],
+                ordered=False,
+            )
+            total = sum(views.values())
+            await db[TOTALS].update_one({"_id": "all"}, {"$inc": {"views": total}}, upsert=True)
+        await self._prune(db)
+
+    async def _prune(self, db: AsyncDatabase) -> None:
+        now = self._clock()
+        if now - self._last_prune < ONLINE_WINDOW:
+            return
+        self._last_prune = now
+        await db[ONLINE].bulk_write([DeleteMany({"last_seen": {"$lt": now - 2 * ONLINE_WINDOW}})])
+
+    async def stats(self) -> VisitStats:
+        """Online now (distinct visitors in 5 minutes), today and total views (buffered included)."""
+        db = self._get_db()
+        now = self._clock()
+        cutoff = now - ONLINE_WINDOW
+        today = local_day(now)
+        stored_online = await db[ONLINE].count_documents({"last_seen": {"$gte": cutoff}})
+        day_doc = await db[DAILY].find_one({"_id": today}) or {}
+        total_doc = await db[TOTALS].find_one({"_id": "all"}) or {}
+        pending_online = sum(
+            1 for key, moment in self._seen.items() if moment >= cutoff and key not in self._flushed
+        )
+        pending_today = sum(n for (day, _), n in self._views.items() if day == today)
+        return VisitStats(
+            online=stored_online + pending_online,
+            today=int(day_doc.get("views", 0)) + pending_today,
+            total=int(total_doc.get("views", 0)) + sum(self._views.values()),
+        )
+
+    async def start(self) -> None:
+        """Start the background flush loop (owned: stopped by ``stop``)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="visits-flush")
+
+    async def stop(self) -> None:
+        """Stop the loop and write what is left."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._flush_interval)
+            try:
+                await self.flush()
+            except Exception as exc:  # counts stay buffered and are retried on the next tick
+                log.warning("visits_flush_failed", error=type(exc).__name__)

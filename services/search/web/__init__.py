@@ -1,0 +1,1 @@
+"""Templates, assets and view helpers of the search service's public pages."""
