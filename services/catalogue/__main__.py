@@ -1,0 +1,19 @@
+"""``python -m services.catalogue``: run the catalogue service."""
+
+from services.catalogue.bootstrap import create_app
+from shared.config import load_settings
+from shared.runtime import serve
+
+
+def main() -> None:
+    settings = load_settings()
+    serve(
+        lambda: create_app(settings),
+        service="catalogue",
+        port=settings.catalogue_port,
+        settings=settings,
+    )
+
+
+if __name__ == "__main__":
+    main()

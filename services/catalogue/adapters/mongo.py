@@ -1,0 +1,269 @@
+"""MongoDB adapters of the catalogue's stores (PyMongo async; SecantusDB in the embedded default).
+
+Collections: ``catalogue_records`` (one document per record: ``_id`` = record id, every field of
+``Record`` plus ``_order``, ``_outcome`` and ``_keys``), ``catalogue_history``,
+``catalogue_links``, ``catalogue_batches``, ``catalogue_members``.
+
+``$in`` look-ups are chunked: SecantusDB answers a large ``$in`` in time quadratic in its hits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable
+from enum import Enum
+from typing import Any, TypeVar
+
+from pymongo import ASCENDING, InsertOne, ReplaceOne, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from services.catalogue.domain import HistoryEntry, Link, StoredRecord
+from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
+from shared.events import Member
+from shared.records import Record
+
+RECORDS = "catalogue_records"
+HISTORY = "catalogue_history"
+LINKS = "catalogue_links"
+BATCHES = "catalogue_batches"
+MEMBERS = "catalogue_members"
+CHUNK = 100
+DUPLICATE_KEY = 11000
+T = TypeVar("T")
+
+
+def _chunks(values: list[T], size: int = CHUNK) -> Iterable[list[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _bson_safe(value: Any) -> Any:
+    """Enums as their values and dates as ISO strings (BSON has no date-only type)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _bson_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bson_safe(v) for v in value]
+    return value
+
+
+def record_document(state: StoredRecord) -> dict[str, Any]:
+    doc = _bson_safe(state.record.model_dump(mode="python"))
+    doc.update(_id=state.record.id, _order=state.order, _outcome=state.outcome.value)
+    doc["_keys"] = state.keys
+    return doc
+
+
+def stored_record(doc: dict[str, Any]) -> StoredRecord:
+    return StoredRecord(
+        record=Record.model_validate(doc),
+        order=doc["_order"],
+        outcome=doc["_outcome"],
+        keys=doc.get("_keys", []),
+    )
+
+
+async def _gather_chunks(
+    values: list[str], query: Callable[[list[str]], Awaitable[list[dict[str, Any]]]]
+) -> list[dict[str, Any]]:
+    results = await asyncio.gather(*(query(chunk) for chunk in _chunks(values)))
+    return [doc for docs in results for doc in docs]
+
+
+def _only_duplicates(exc: BulkWriteError) -> bool:
+    errors = exc.details.get("writeErrors", [])
+    return bool(errors) and all(e.get("code") == DUPLICATE_KEY for e in errors)
+
+
+class MongoRecordStore:
+    """The ``RecordStore`` port on MongoDB."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+        self.records = db[RECORDS]
+        self.history_col = db[HISTORY]
+        self.links = db[LINKS]
+        self.batches = db[BATCHES]
+
+    async def ensure_indexes(self) -> None:
+        await self.records.create_index([("updated_at", ASCENDING)])
+        await self.records.create_index([("member", ASCENDING), ("kind", ASCENDING)])
+        await self.records.create_index([("_keys", ASCENDING)])
+        await self.history_col.create_index([("record_id", ASCENDING), ("version", ASCENDING)])
+        await self.links.create_index([("ends", ASCENDING)])
+
+    async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
+        async def query(chunk: list[str]) -> list[dict[str, Any]]:
+            return await self.records.find({"_id": {"$in": chunk}}).to_list(None)
+
+        docs = await _gather_chunks(list(dict.fromkeys(ids)), query)
+        return {doc["_id"]: stored_record(doc) for doc in docs}
+
+    async def find_by_keys(
+        self, keys: list[str], *, exclude_member: str
+    ) -> dict[str, StoredRecord]:
+        async def query(chunk: list[str]) -> list[dict[str, Any]]:
+            flt = {"_keys": {"$in": chunk}, "member": {"$ne": exclude_member}}
+            return await self.records.find(flt).to_list(None)
+
+        docs = await _gather_chunks(keys, query)
+        return {doc["_id"]: stored_record(doc) for doc in docs}
+
+    async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
+        ops: list[Any] = []
+        for state, previous in writes:
+            if previous is None:
+                ops.append(InsertOne(record_document(state)))
+                continue
+            guard = {"_id": state.record.id, "_order": previous.order}
+            if previous.record == state.record:
+                mark = {"_order": state.order, "_outcome": state.outcome.value}
+                ops.append(UpdateOne(guard, {"$set": mark}))
+            else:
+                ops.append(ReplaceOne(guard, record_document(state)))
+        if not ops:
+            return
+        try:
+            result = await self.records.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            if _only_duplicates(exc):
+                raise ConcurrentUpdate("a record was created concurrently") from exc
+            raise
+        if result.inserted_count + result.matched_count != len(ops):
+            raise ConcurrentUpdate("a record changed since it was read")
+
+    async def add_history(self, entries: list[HistoryEntry]) -> None:
+        if not entries:
+            return
+        docs = [
+            {
+                "_id": f"{e.record_id}#{e.version}",
+                **_bson_safe(e.model_dump(mode="python")),
+                "period": e.period,
+            }
+            for e in entries
+        ]
+        try:
+            await self.history_col.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if not _only_duplicates(exc):  # an entry stored by an earlier delivery is kept
+                raise
+
+    async def history(self, record_id: str) -> list[HistoryEntry]:
+        cursor = self.history_col.find({"record_id": record_id}).sort("version", ASCENDING)
+        return [HistoryEntry.model_validate(doc) async for doc in cursor]
+
+    async def links_touching(self, ids: list[str]) -> list[Link]:
+        async def query(chunk: list[str]) -> list[dict[str, Any]]:
+            return await self.links.find({"ends": {"$in": chunk}}).to_list(None)
+
+        docs = await _gather_chunks(list(dict.fromkeys(ids)), query)
+        unique = {doc["_id"]: doc for doc in docs}
+        return [Link.model_validate(doc) for doc in unique.values()]
+
+    async def save_links(self, save: list[Link], delete: list[str]) -> None:
+        ops: list[Any] = [
+            ReplaceOne(
+                {"_id": link.id},
+                {**_bson_safe(link.model_dump(mode="python")), "ends": [link.a, link.b]},
+                upsert=True,
+            )
+            for link in save
+        ]
+        if ops:
+            await self.links.bulk_write(ops, ordered=False)
+        if delete:
+            await self.links.delete_many({"_id": {"$in": delete}})
+
+    async def set_holdings(self, holdings: dict[str, list[str]]) -> None:
+        ops = [
+            UpdateOne({"_id": rid}, {"$set": {"also_held_by": ids}})
+            for rid, ids in holdings.items()
+        ]
+        if ops:
+            await self.records.bulk_write(ops, ordered=False)
+
+    async def processed_batch(self, key: str) -> ProcessedBatch | None:
+        doc = await self.batches.find_one({"_id": key})
+        return ProcessedBatch.model_validate(doc) if doc else None
+
+    async def save_batch(self, batch: ProcessedBatch) -> None:
+        doc = {"_id": batch.key, **batch.model_dump(mode="json"), "at": dt.datetime.now(dt.UTC)}
+        await self.batches.replace_one({"_id": batch.key}, doc, upsert=True)
+
+    async def page(
+        self,
+        *,
+        after: str | None,
+        limit: int,
+        member: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+    ) -> RecordPage:
+        flt: dict[str, Any] = {}
+        if after is not None:
+            flt["_id"] = {"$gt": after}
+        for name, value in (("member", member), ("kind", kind), ("status", status)):
+            if value is not None:
+                flt[name] = value
+        cursor = self.records.find(flt).sort("_id", ASCENDING).limit(limit)
+        records = [Record.model_validate(doc) async for doc in cursor]
+        next_id = records[-1].id if len(records) == limit else None
+        return RecordPage(records=records, next=next_id)
+
+    async def stats(self) -> dict[str, Any]:
+        holdings = await self._aggregate(
+            RECORDS,
+            [
+                {"$match": {"status": "active"}},
+                {
+                    "$group": {
+                        "_id": {"member": "$member", "kind": "$kind", "year": "$year"},
+                        "count": {"$sum": 1},
+                    }
+                },
+            ],
+        )
+        activity = await self._aggregate(
+            HISTORY,
+            [
+                {
+                    "$group": {
+                        "_id": {"member": "$member", "period": "$period", "change": "$change"},
+                        "count": {"$sum": 1},
+                    }
+                }
+            ],
+        )
+        return {"holdings": holdings, "activity": activity}
+
+    async def _aggregate(self, name: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        cursor = await self.db[name].aggregate(pipeline)
+        return [{**doc["_id"], "count": doc["count"]} async for doc in cursor]
+
+
+class MongoMemberStore:
+    """The ``MemberStore`` port on MongoDB (``catalogue_members``, ``_id`` = code)."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.members = db[MEMBERS]
+
+    async def get(self, code: str) -> Member | None:
+        doc = await self.members.find_one({"_id": code})
+        return Member.model_validate(doc) if doc else None
+
+    async def all(self) -> list[Member]:
+        cursor = self.members.find({}).sort("_id", ASCENDING)
+        return [Member.model_validate(doc) async for doc in cursor]
+
+    async def save(self, member: Member) -> None:
+        doc = {"_id": member.code, **_bson_safe(member.model_dump(mode="python"))}
+        await self.members.replace_one({"_id": member.code}, doc, upsert=True)
+
+
+__all__ = ["MongoMemberStore", "MongoRecordStore"]

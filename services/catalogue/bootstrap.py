@@ -1,0 +1,107 @@
+"""The catalogue's wiring: the only place where adapters meet use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from faststream.rabbit import RabbitBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.catalogue.adapters.broker import RabbitEventPublisher
+from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
+from services.catalogue.entrypoints.http import build_router
+from services.catalogue.entrypoints.messaging import register_subscribers
+from services.catalogue.oai import build_oai_router
+from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
+from shared.config import Settings
+from shared.mongo import make_mongo_client, service_database
+from shared.runtime import create_service_app, make_service_broker, mongo_ready
+
+
+@dataclass
+class _Ports:
+    """The process's clients and ports, filled in the lifespan (never at import)."""
+
+    client: AsyncMongoClient | None = None
+    db: AsyncDatabase | None = None
+    records: RecordStore | None = None
+    members: MemberStore | None = None
+    publisher: EventPublisher | None = None
+
+    def get_records(self) -> RecordStore:
+        assert self.records is not None, "the catalogue has not started"
+        return self.records
+
+    def get_members(self) -> MemberStore:
+        assert self.members is not None, "the catalogue has not started"
+        return self.members
+
+    def get_publisher(self) -> EventPublisher:
+        assert self.publisher is not None, "the catalogue has not started"
+        return self.publisher
+
+    def get_db(self) -> AsyncDatabase:
+        assert self.db is not None, "the catalogue has not started"
+        return self.db
+
+
+def create_app(
+    settings: Settings,
+    *,
+    records: RecordStore | None = None,
+    members: MemberStore | None = None,
+    publisher: EventPublisher | None = None,
+    broker: RabbitBroker | None = None,
+) -> FastAPI:
+    """The catalogue app: HTTP routes, the ``records.submitted`` subscriber, OAI-PMH."""
+    broker = broker or make_service_broker(settings)
+    ports = _Ports(records=records, members=members, publisher=publisher)
+
+    async def on_startup() -> None:
+        ports.client = make_mongo_client(settings)
+        ports.db = service_database(ports.client, settings)
+        if ports.records is None:
+            store = MongoRecordStore(ports.db)
+            await store.ensure_indexes()
+            ports.records = store
+        if ports.members is None:
+            ports.members = MongoMemberStore(ports.db)
+        if ports.publisher is None:
+            ports.publisher = RabbitEventPublisher(broker, settings)
+
+    async def on_shutdown() -> None:
+        if ports.client is not None:
+            await ports.client.close()
+
+    async def mongo_check() -> bool:
+        assert ports.client is not None
+        return await mongo_ready(ports.client)()
+
+    register_subscribers(
+        broker,
+        settings,
+        records=ports.get_records,
+        members=ports.get_members,
+        publisher=ports.get_publisher,
+    )
+    app = create_service_app(
+        service="catalogue",
+        title="stinet catalogue",
+        settings=settings,
+        broker=broker,
+        checks={"mongo": mongo_check},
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+    )
+    app.include_router(
+        build_router(
+            admin_key=settings.admin_key,
+            records=ports.get_records,
+            members=ports.get_members,
+            publisher=ports.get_publisher,
+        )
+    )
+    app.include_router(build_oai_router(settings=settings, get_db=ports.get_db))
+    return app

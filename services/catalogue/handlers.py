@@ -1,0 +1,352 @@
+"""The catalogue's use cases. Each takes its ports as keyword arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import structlog
+
+from services.catalogue.domain import (
+    Context,
+    HistoryEntry,
+    LinkState,
+    StoredRecord,
+    holdings_after_decision,
+    link_id,
+    new_link,
+    relink,
+)
+from services.catalogue.domain import decide as decide_item
+from services.catalogue.ports import (
+    EventPublisher,
+    MemberStore,
+    ProcessedBatch,
+    RecordStore,
+    batch_key,
+)
+from shared.events import (
+    ChangeKind,
+    FieldError,
+    ItemOutcome,
+    Member,
+    MemberChanged,
+    MemberStatus,
+    Outcome,
+    RecordChange,
+    RecordsChanged,
+    RecordsSubmitted,
+    SubmissionProcessed,
+)
+from shared.records import MAX_BATCH, Record, RecordStatus, record_id, utcnow
+
+log = structlog.get_logger("catalogue")
+
+
+class NotFound(LookupError):
+    """The record or member does not exist."""
+
+
+async def store_submission(
+    event: RecordsSubmitted,
+    *,
+    records: RecordStore,
+    members: MemberStore,
+    publisher: EventPublisher,
+    now: datetime | None = None,
+) -> SubmissionProcessed:
+    """Store one batch (bulk), announce its changes, then answer with its outcomes."""
+    key = batch_key(event.submission_id, event.batch_no)
+    done = await records.processed_batch(key)
+    if done is not None:
+        log.info("batch_redelivered", submission_id=event.submission_id, batch_no=event.batch_no)
+        stored = await records.get_many(list(done.changes))
+        changes = [
+            (stored[rid].record, kind) for rid, kind in done.changes.items() if rid in stored
+        ]
+        return await _announce(event, done.outcomes, changes, publisher)
+    member = await members.get(event.member)
+    if member is None or member.status is MemberStatus.SUSPENDED:
+        outcomes = _reject_all(event, member)
+        return await _announce(event, outcomes, [], publisher)
+    ctx = Context(
+        member=event.member,
+        source=event.source,
+        submission_id=event.submission_id,
+        submitted_at=event.submitted_at,
+        batch_no=event.batch_no,
+        now=now or utcnow(),
+    )
+    batch = await _apply_items(event, ctx, records)
+    linked = await _relink(batch, records)
+    await records.add_history(batch.history)
+    await records.save([(state, batch.current.get(rid)) for rid, state in batch.writes.items()])
+    await records.save_links(linked.save, linked.delete)
+    await records.set_holdings(linked.holdings_only)
+    await records.save_batch(
+        ProcessedBatch(
+            submission_id=event.submission_id,
+            batch_no=event.batch_no,
+            member=event.member,
+            outcomes=batch.outcomes,
+            changes=batch.changes,
+        )
+    )
+    changes = [(batch.state[rid].record, kind) for rid, kind in batch.changes.items()]
+    changes += [(record, ChangeKind.LINKED) for record in linked.partners]
+    log.info(
+        "batch_stored",
+        submission_id=event.submission_id,
+        batch_no=event.batch_no,
+        member=event.member,
+        items=len(event.items),
+        changes=len(batch.changes),
+        linked=len(linked.partners),
+    )
+    return await _announce(event, batch.outcomes, changes, publisher)
+
+
+class _Batch:
+    """The working state of one batch while its items are applied in order."""
+
+    def __init__(self, current: dict[str, StoredRecord]) -> None:
+        self.current = current
+        self.state: dict[str, StoredRecord] = dict(current)
+        self.writes: dict[str, StoredRecord] = {}
+        self.history: list[HistoryEntry] = []
+        self.outcomes: list[ItemOutcome] = []
+        self.changes: dict[str, ChangeKind] = {}
+
+
+async def _apply_items(event: RecordsSubmitted, ctx: Context, records: RecordStore) -> _Batch:
+    ids = list(dict.fromkeys(record_id(event.member, item.local_id) for item in event.items))
+    batch = _Batch(await records.get_many(ids))
+    for item in event.items:
+        rid = record_id(event.member, item.local_id)
+        decision = decide_item(item, batch.state.get(rid), ctx)
+        batch.outcomes.append(decision.outcome)
+        if decision.state is not None:
+            batch.state[rid] = decision.state
+            batch.writes[rid] = decision.state
+        if decision.history is not None:
+            batch.history.append(decision.history)
+        if decision.republish is not None and batch.changes.get(rid) is not ChangeKind.CREATED:
+            batch.changes[rid] = decision.republish
+    return batch
+
+
+class _Linked:
+    def __init__(self) -> None:
+        self.save: list = []
+        self.delete: list[str] = []
+        self.holdings_only: dict[str, list[str]] = {}
+        self.partners: list[Record] = []
+
+
+async def _relink(batch: _Batch, records: RecordStore) -> _Linked:
+    """Recompute duplicate links of the changed records; fold holdings into their writes."""
+    result = _Linked()
+    touched = {rid: batch.state[rid] for rid in batch.changes}
+    if not touched:
+        return result
+    member = next(iter(touched.values())).record.member
+    keys = sorted(
+        {k for s in touched.values() if s.record.status is RecordStatus.ACTIVE for k in s.keys}
+    )
+    candidates = await records.find_by_keys(keys, exclude_member=member) if keys else {}
+    links = await records.links_touching(list(touched))
+    missing = [
+        link.other(rid)
+        for link in links
+        for rid in (link.a, link.b)
+        if rid in touched and link.other(rid) not in candidates and link.other(rid) not in touched
+    ]
+    if missing:
+        candidates.update(await records.get_many(sorted(set(missing))))
+    plan = relink(touched, candidates, links)
+    result.save, result.delete = plan.save, plan.delete
+    for rid, holdings in plan.holdings.items():
+        if rid in touched:
+            _set_batch_holdings(batch, rid, holdings, result)
+        elif holdings != candidates[rid].record.also_held_by:
+            result.holdings_only[rid] = holdings
+            record = candidates[rid].record.model_copy(update={"also_held_by": holdings})
+            result.partners.append(record)
+    return result
+
+
+def _set_batch_holdings(batch: _Batch, rid: str, holdings: list[str], result: _Linked) -> None:
+    state = batch.state[rid]
+    if state.record.also_held_by == holdings:
+        return
+    record = state.record.model_copy(update={"also_held_by": holdings})
+    new_state = state.model_copy(update={"record": record})
+    batch.state[rid] = new_state
+    if rid in batch.writes:
+        batch.writes[rid] = new_state
+    else:
+        result.holdings_only[rid] = holdings
+
+
+def _reject_all(event: RecordsSubmitted, member: Member | None) -> list[ItemOutcome]:
+    state = "unknown" if member is None else "suspended"
+    msg = f"member {event.member!r} is {state}: records are not accepted"
+    return [
+        ItemOutcome(
+            index=item.index,
+            local_id=item.local_id,
+            outcome=Outcome.REJECTED,
+            errors=[FieldError(loc=["member"], msg=msg)],
+        )
+        for item in event.items
+    ]
+
+
+async def _announce(
+    event: RecordsSubmitted,
+    outcomes: list[ItemOutcome],
+    changes: list[tuple[Record, ChangeKind]],
+    publisher: EventPublisher,
+) -> SubmissionProcessed:
+    """records.changed first, then submission.processed (the order consumers rely on)."""
+    await publish_changes(changes, publisher, correlation_id=event.correlation_id)
+    processed = SubmissionProcessed(
+        submission_id=event.submission_id,
+        member=event.member,
+        batch_no=event.batch_no,
+        outcomes=outcomes,
+        correlation_id=event.correlation_id,
+    )
+    await publisher.publish(processed)
+    return processed
+
+
+async def publish_changes(
+    changes: Iterable[tuple[Record, ChangeKind]],
+    publisher: EventPublisher,
+    *,
+    correlation_id: str | None = None,
+) -> int:
+    """Publish ``records.changed`` in messages of at most 500 changes; returns the count."""
+    items = [RecordChange(change=kind, record=record) for record, kind in changes]
+    for start in range(0, len(items), MAX_BATCH):
+        chunk = items[start : start + MAX_BATCH]
+        await publisher.publish(RecordsChanged(changes=chunk, correlation_id=correlation_id))
+    return len(items)
+
+
+# --- records: reading, linking decisions, replay ------------------------------------------
+
+
+async def get_record(rid: str, *, records: RecordStore) -> tuple[Record, list[Record]]:
+    """A record and the records of other members holding the same work."""
+    found = await records.get_many([rid])
+    if rid not in found:
+        raise NotFound(rid)
+    record = found[rid].record
+    others = await records.get_many(record.also_held_by) if record.also_held_by else {}
+    return record, [others[i].record for i in record.also_held_by if i in others]
+
+
+async def record_history(rid: str, *, records: RecordStore) -> list[HistoryEntry]:
+    """Every version of a record, oldest first."""
+    entries = await records.history(rid)
+    if not entries and rid not in await records.get_many([rid]):
+        raise NotFound(rid)
+    return entries
+
+
+async def decide_link(
+    a: str,
+    b: str,
+    state: LinkState,
+    *,
+    records: RecordStore,
+    publisher: EventPublisher,
+    now: datetime | None = None,
+) -> tuple[Record, Record]:
+    """The centre confirms or rejects that two records describe the same work."""
+    found = await records.get_many([a, b])
+    for rid in (a, b):
+        if rid not in found:
+            raise NotFound(rid)
+    existing = {link.id: link for link in await records.links_touching([a])}
+    link = existing.get(link_id(a, b)) or new_link(a, b, ["centre"])
+    link = link.model_copy(update={"state": state, "decided_at": now or utcnow()})
+    first, second = found[a].record, found[b].record
+    held_a, held_b = holdings_after_decision(first, second, state)
+    await records.save_links([link], [])
+    await records.set_holdings({a: held_a, b: held_b})
+    updated = (
+        first.model_copy(update={"also_held_by": held_a}),
+        second.model_copy(update={"also_held_by": held_b}),
+    )
+    await publish_changes([(r, ChangeKind.LINKED) for r in updated], publisher)
+    log.info("link_decided", a=a, b=b, state=state.value)
+    return updated
+
+
+async def replay(
+    *, records: RecordStore, members: MemberStore, publisher: EventPublisher
+) -> dict[str, int]:
+    """Republish every record (``replayed``) and every member, in batches of 500."""
+    count = batches = 0
+    after: str | None = None
+    while True:
+        page = await records.page(after=after, limit=MAX_BATCH)
+        if not page.records:
+            break
+        await publish_changes([(r, ChangeKind.REPLAYED) for r in page.records], publisher)
+        count += len(page.records)
+        batches += 1
+        log.info("replay_progress", records=count, batches=batches)
+        if page.next is None:
+            break
+        after = page.next
+    registry = await members.all()
+    for member in registry:
+        await publisher.publish(MemberChanged(change="updated", member=member))
+    log.info("replay_done", records=count, members=len(registry))
+    return {"records": count, "batches": batches, "members": len(registry)}
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+async def save_member(
+    incoming: Member,
+    *,
+    members: MemberStore,
+    publisher: EventPublisher,
+    now: datetime | None = None,
+) -> tuple[Member, str | None]:
+    """Create or update a member; announces ``member.changed`` when something changed."""
+    current = await members.get(incoming.code)
+    stamp = now or utcnow()
+    if current is None:
+        member = incoming.model_copy(update={"version": 1, "updated_at": stamp})
+        change = "created" if member.status is MemberStatus.ACTIVE else "suspended"
+    else:
+        compare = {"version", "updated_at"}
+        if incoming.model_dump(exclude=compare) == current.model_dump(exclude=compare):
+            return current, None
+        member = incoming.model_copy(update={"version": current.version + 1, "updated_at": stamp})
+        change = "suspended" if member.status is MemberStatus.SUSPENDED else "updated"
+    await members.save(member)
+    await publisher.publish(MemberChanged(change=change, member=member))  # type: ignore[arg-type]
+    log.info("member_saved", member=member.code, change=change, version=member.version)
+    return member, change
+
+
+async def suspend_member(
+    code: str, *, members: MemberStore, publisher: EventPublisher, now: datetime | None = None
+) -> Member:
+    """Suspend a member (its later submissions are rejected); announces ``suspended``."""
+    current = await members.get(code)
+    if current is None:
+        raise NotFound(code)
+    if current.status is MemberStatus.SUSPENDED:
+        return current
+    suspended = current.model_copy(update={"status": MemberStatus.SUSPENDED})
+    member, _ = await save_member(suspended, members=members, publisher=publisher, now=now)
+    return member

@@ -1,0 +1,127 @@
+"""The catalogue's ports: what its use cases need from storage and the broker."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from services.catalogue.domain import HistoryEntry, Link, StoredRecord
+from shared.events import ChangeKind, Event, ItemOutcome, Member
+from shared.records import Record
+
+
+class ProcessedBatch(BaseModel):
+    """What one ``records.submitted`` batch produced, kept to answer a redelivery the same."""
+
+    submission_id: str
+    batch_no: int
+    member: str
+    outcomes: list[ItemOutcome]
+    changes: dict[str, ChangeKind] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return batch_key(self.submission_id, self.batch_no)
+
+
+def batch_key(submission_id: str, batch_no: int) -> str:
+    return f"{submission_id}:{batch_no}"
+
+
+class RecordPage(BaseModel):
+    records: list[Record]
+    next: str | None
+
+
+class RecordStore(Protocol):
+    """Records, their history, duplicate links and processed batches.
+
+    Writes are bulk (one round trip per kind of write, not per record). ``save`` is
+    optimistic: it raises ``ConcurrentUpdate`` when a record changed since it was read,
+    so the message is retried on fresh state.
+    """
+
+    async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
+        """The stored records among ``ids`` (missing ids are absent from the result)."""
+        ...
+
+    async def find_by_keys(
+        self, keys: list[str], *, exclude_member: str
+    ) -> dict[str, StoredRecord]:
+        """Records of other members sharing at least one duplicate key."""
+        ...
+
+    async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
+        """Store each new state; the second element is the state it replaces (None: new)."""
+        ...
+
+    async def add_history(self, entries: list[HistoryEntry]) -> None:
+        """Append history entries; an entry already stored (same record and version) is kept."""
+        ...
+
+    async def history(self, record_id: str) -> list[HistoryEntry]:
+        """Every version of a record, oldest first."""
+        ...
+
+    async def links_touching(self, ids: list[str]) -> list[Link]:
+        """Every link (any state) with one end among ``ids``."""
+        ...
+
+    async def save_links(self, save: list[Link], delete: list[str]) -> None:
+        """Upsert links by id and delete the given link ids."""
+        ...
+
+    async def set_holdings(self, holdings: dict[str, list[str]]) -> None:
+        """Set ``also_held_by`` of records (no version or ``updated_at`` change)."""
+        ...
+
+    async def processed_batch(self, key: str) -> ProcessedBatch | None:
+        """A batch processed before, by ``batch_key``."""
+        ...
+
+    async def save_batch(self, batch: ProcessedBatch) -> None:
+        """Remember a processed batch (idempotent)."""
+        ...
+
+    async def page(
+        self,
+        *,
+        after: str | None,
+        limit: int,
+        member: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+    ) -> RecordPage:
+        """Records in ``_id`` order after ``after`` (keyset pagination)."""
+        ...
+
+    async def stats(self) -> dict[str, Any]:
+        """Counts per member, kind and year, and additions/updates per half-year and member."""
+        ...
+
+
+class MemberStore(Protocol):
+    """The members registry."""
+
+    async def get(self, code: str) -> Member | None:
+        """One member by code."""
+        ...
+
+    async def all(self) -> list[Member]:
+        """Every member, by code."""
+        ...
+
+    async def save(self, member: Member) -> None:
+        """Create or replace a member by code."""
+        ...
+
+
+class EventPublisher(Protocol):
+    """Publishes an event durably; returns only after the broker confirmed it."""
+
+    async def publish(self, event: Event) -> None: ...
+
+
+class ConcurrentUpdate(RuntimeError):
+    """A record changed between read and write; the message is retried."""

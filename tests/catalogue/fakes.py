@@ -1,0 +1,152 @@
+"""In-memory fakes of the catalogue's own ports, for unit tests of the handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.catalogue.domain import HistoryEntry, Link, StoredRecord
+from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
+from shared.events import Event, Member, RecordsChanged, SubmissionProcessed
+
+
+class FakeRecordStore:
+    def __init__(self) -> None:
+        self.records: dict[str, StoredRecord] = {}
+        self.entries: dict[str, HistoryEntry] = {}
+        self.links: dict[str, Link] = {}
+        self.batches: dict[str, ProcessedBatch] = {}
+        self.save_calls = 0
+
+    async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
+        return {i: self.records[i] for i in ids if i in self.records}
+
+    async def find_by_keys(
+        self, keys: list[str], *, exclude_member: str
+    ) -> dict[str, StoredRecord]:
+        wanted = set(keys)
+        return {
+            rid: s
+            for rid, s in self.records.items()
+            if s.record.member != exclude_member and wanted.intersection(s.keys)
+        }
+
+    async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
+        self.save_calls += 1
+        for state, previous in writes:
+            current = self.records.get(state.record.id)
+            if (previous is None) != (current is None) or (
+                previous is not None and current is not None and previous.order != current.order
+            ):
+                raise ConcurrentUpdate(state.record.id)
+        for state, _ in writes:
+            self.records[state.record.id] = state
+
+    async def add_history(self, entries: list[HistoryEntry]) -> None:
+        for e in entries:
+            self.entries.setdefault(f"{e.record_id}#{e.version}", e)
+
+    async def history(self, record_id: str) -> list[HistoryEntry]:
+        found = [e for e in self.entries.values() if e.record_id == record_id]
+        return sorted(found, key=lambda e: e.version)
+
+    async def links_touching(self, ids: list[str]) -> list[Link]:
+        wanted = set(ids)
+        return [link for link in self.links.values() if {link.a, link.b} & wanted]
+
+    async def save_links(self, save: list[Link], delete: list[str]) -> None:
+        for link in save:
+            self.links[link.id] = link
+        for lid in delete:
+            self.links.pop(lid, None)
+
+    async def set_holdings(self, holdings: dict[str, list[str]]) -> None:
+        for rid, ids in holdings.items():
+            state = self.records[rid]
+            record = state.record.model_copy(update={"also_held_by": ids})
+            self.records[rid] = state.model_copy(update={"record": record})
+
+    async def processed_batch(self, key: str) -> ProcessedBatch | None:
+        return self.batches.get(key)
+
+    async def save_batch(self, batch: ProcessedBatch) -> None:
+        self.batches[batch.key] = batch
+
+    async def page(
+        self,
+        *,
+        after: str | None,
+        limit: int,
+        member: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+    ) -> RecordPage:
+        rows = sorted(
+            (
+                s.record
+                for s in self.records.values()
+                if (after is None or s.record.id > after)
+                and (member is None or s.record.member == member)
+                and (kind is None or s.record.kind == kind)
+                and (status is None or s.record.status == status)
+            ),
+            key=lambda r: r.id,
+        )
+        page = rows[:limit]
+        return RecordPage(records=page, next=page[-1].id if len(page) == limit else None)
+
+    async def stats(self) -> dict[str, Any]:
+        holdings: dict[tuple[str, str, int | None], int] = {}
+        for s in self.records.values():
+            if s.record.status == "active":
+                key = (s.record.member, s.record.kind.value, s.record.year)
+                holdings[key] = holdings.get(key, 0) + 1
+        activity: dict[tuple[str, str, str], int] = {}
+        for e in self.entries.values():
+            key = (e.member, e.period, e.change.value)
+            activity[key] = activity.get(key, 0) + 1
+        return {
+            "holdings": [
+                {"member": m, "kind": k, "year": y, "count": n} for (m, k, y), n in holdings.items()
+            ],
+            "activity": [
+                {"member": m, "period": p, "change": c, "count": n}
+                for (m, p, c), n in activity.items()
+            ],
+        }
+
+
+class FakeMemberStore:
+    def __init__(self, *members: Member) -> None:
+        self.members = {m.code: m for m in members}
+
+    async def get(self, code: str) -> Member | None:
+        return self.members.get(code)
+
+    async def all(self) -> list[Member]:
+        return [self.members[c] for c in sorted(self.members)]
+
+    async def save(self, member: Member) -> None:
+        self.members[member.code] = member
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def publish(self, event: Event) -> None:
+        self.events.append(event)
+
+    def changes(self) -> list[tuple[str, str, int]]:
+        """(record id, change kind, version) of every published change, in order."""
+        return [
+            (c.record.id, c.change.value, c.record.version)
+            for e in self.events
+            if isinstance(e, RecordsChanged)
+            for c in e.changes
+        ]
+
+    def processed(self) -> list[SubmissionProcessed]:
+        return [e for e in self.events if isinstance(e, SubmissionProcessed)]
+
+    def clear(self) -> None:
+        self.events.clear()
