@@ -1,0 +1,178 @@
+"""The only wiring of notify: real adapters by default, any port replaceable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+
+from services.notify import handlers
+from services.notify.adapters.events import BrokerPublisher
+from services.notify.adapters.mongo import MongoFreshnessStore, MongoReminderLog, MongoSchedule
+from services.notify.adapters.smtp import SmtpMailer
+from services.notify.adapters.webhook import HttpWebhookSender
+from services.notify.entrypoints.http import make_router
+from services.notify.entrypoints.messaging import register_subscribers
+from services.notify.handlers import NotifyConfig
+from services.notify.ports import (
+    EventPublisher,
+    FreshnessStore,
+    Mailer,
+    NotifyPorts,
+    ReminderLog,
+    Schedule,
+    WebhookSender,
+)
+from services.notify.signing import derive_key
+from shared.config import Settings
+from shared.logging import get_logger
+from shared.mongo import make_mongo_client, service_database
+from shared.runtime import create_service_app, make_service_broker, mongo_ready
+
+log = get_logger("notify")
+SECRET_FILE = "notify-secret"
+
+
+def signing_secret(settings: Settings) -> bytes:
+    """Derived from the centre's key, else a random secret kept in ``STINET_DATA_DIR``."""
+    if settings.admin_key:
+        return derive_key(settings.admin_key.encode(), "stinet-notify-signing-v1")
+    path = Path(settings.stinet_data_dir) / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
+
+
+def notify_config(settings: Settings) -> NotifyConfig:
+    public = (settings.notify_public_url or f"http://127.0.0.1:{settings.notify_port}").rstrip("/")
+    return NotifyConfig(
+        centre_email=settings.centre_email,
+        tz=ZoneInfo(settings.notify_timezone),
+        public_url=public,
+        guide_url=f"{settings.stinet_public_url.rstrip('/')}/docs/thanh-vien",
+        secret=signing_secret(settings),
+        mail_domain=settings.smtp_from.rpartition("@")[2] or "stinet.local",
+        lease_seconds=settings.notify_lease_seconds,
+        daily_at=settings.notify_daily_at,
+    )
+
+
+class SweepLoop:
+    """The daily evaluation and the retries, every ``NOTIFY_SWEEP_SECONDS``; stopped cleanly."""
+
+    def __init__(self, ports: NotifyPorts, config: NotifyConfig, interval: float) -> None:
+        self._ports = ports
+        self._config = config
+        self._interval = interval
+        self._owner = f"notify-{uuid.uuid4().hex[:8]}"
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        p = self._ports
+        await handlers.sweep(
+            owner=self._owner,
+            store=p.store,
+            reminders=p.reminders,
+            schedule=p.schedule,
+            mailer=p.mailer,
+            webhooks=p.webhooks,
+            publisher=p.publisher,
+            config=self._config,
+        )
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._tick()
+            except Exception:  # the loop outlives a bad tick; the next tick retries
+                log.exception("sweep_failed", owner=self._owner)
+            await asyncio.sleep(self._interval)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notify-sweep")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: FreshnessStore | None = None,
+    reminders: ReminderLog | None = None,
+    schedule: Schedule | None = None,
+    mailer: Mailer | None = None,
+    webhooks: WebhookSender | None = None,
+    publisher: EventPublisher | None = None,
+    run_schedule: bool = True,
+) -> FastAPI:
+    """Notify's app: consumes records/member changes, serves freshness, sends reminders."""
+    broker = make_service_broker(settings)
+    config = notify_config(settings)
+    client = make_mongo_client(settings)
+    state: dict[str, object] = {}
+
+    def ports() -> NotifyPorts:
+        return state["ports"]  # type: ignore[return-value]
+
+    async def on_startup() -> None:
+        db = service_database(client, settings)
+        log_store = reminders or MongoReminderLog(db)
+        if isinstance(log_store, MongoReminderLog):
+            await log_store.ensure_indexes()
+        state["ports"] = NotifyPorts(
+            store=store or MongoFreshnessStore(db),
+            reminders=log_store,
+            schedule=schedule or MongoSchedule(db),
+            mailer=mailer or SmtpMailer(settings),
+            webhooks=webhooks or HttpWebhookSender(),
+            publisher=publisher or BrokerPublisher(broker, settings),
+        )
+
+    async def on_started() -> None:
+        if run_schedule:
+            loop = SweepLoop(ports(), config, settings.notify_sweep_seconds)
+            loop.start()
+            state["loop"] = loop
+
+    async def on_stopping() -> None:
+        loop = state.pop("loop", None)
+        if isinstance(loop, SweepLoop):
+            await loop.stop()
+
+    async def on_shutdown() -> None:
+        p = state.get("ports")
+        if isinstance(p, NotifyPorts):
+            for closable in (p.mailer, p.webhooks):
+                close = getattr(closable, "close", None)
+                if close is not None:
+                    await close()
+        await client.close()
+
+    register_subscribers(broker, settings, lambda: ports().store)
+    app = create_service_app(
+        service="notify",
+        title="stinet notify",
+        settings=settings,
+        broker=broker,
+        checks={"mongo": mongo_ready(client)},
+        on_startup=on_startup,
+        on_started=on_started,
+        on_stopping=on_stopping,
+        on_shutdown=on_shutdown,
+    )
+    app.include_router(make_router(ports, config, settings.admin_key))
+    return app

@@ -1,0 +1,316 @@
+"""Notify's HTTP routes: freshness (public), the reminder log and runs (centre), attestation."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from services.notify import domain, handlers
+from services.notify.domain import Freshness, State
+from services.notify.handlers import NotifyConfig
+from services.notify.ports import NotifyPorts, ReminderEntry, Status
+from services.notify.signing import InvalidToken, webhook_secret
+from shared.http import ApiError, admin_dependency, wants_english
+from shared.records import MEMBER_CODE_PATTERN
+
+AsOf = Annotated[
+    datetime | None,
+    Query(description="ISO instant; without a zone it is the centre's local time (UTC+7)"),
+]
+
+
+class FreshnessItem(BaseModel):
+    code: str
+    name: str
+    active: bool
+    cycle_months: int
+    last_update_at: datetime | None
+    due_at: datetime | None
+    state: State
+    days_overdue: int
+    last_training_at: datetime | None
+    training_due_at: datetime | None
+    training_met: bool
+
+
+class FreshnessPage(BaseModel):
+    as_of: datetime
+    counts: dict[str, int]
+    members: list[FreshnessItem]
+
+
+class ReminderView(BaseModel):
+    key: str
+    member: str
+    cycle: str
+    stage: str
+    channel: str
+    recipient: str
+    status: Status
+    subject: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    as_of: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+    opened_at: datetime | None
+    open_count: int
+    attested_at: datetime | None
+
+
+class ReminderLogPage(BaseModel):
+    counts: dict[str, int]
+    reminders: list[ReminderView]
+
+
+class DispatchView(BaseModel):
+    sent: int
+    retry: int
+    failed: int
+    superseded: int
+
+
+class RunView(BaseModel):
+    as_of: datetime
+    dry_run: bool
+    evaluated: int
+    counts: dict[str, int]
+    planned: int
+    recorded: int
+    dispatch: DispatchView | None
+    would_send: list[str]
+
+
+def _item(f: Freshness) -> FreshnessItem:
+    return FreshnessItem.model_validate(f, from_attributes=True)
+
+
+def _view(entry: ReminderEntry) -> ReminderView:
+    return ReminderView.model_validate(entry.model_dump())
+
+
+def resolve_as_of(as_of: datetime | None, config: NotifyConfig) -> datetime:
+    if as_of is None:
+        return datetime.now(UTC)
+    return as_of if as_of.tzinfo else as_of.replace(tzinfo=config.tz)
+
+
+def make_router(
+    ports: Callable[[], NotifyPorts], config: NotifyConfig, admin_key: str | None
+) -> APIRouter:
+    router = APIRouter(prefix="/v1")
+    admin = admin_dependency(admin_key)
+
+    @router.get("/freshness", response_model=FreshnessPage, tags=["freshness"])
+    async def get_freshness(
+        as_of: AsOf = None,
+        state: Annotated[State | None, Query()] = None,
+        include_suspended: bool = False,
+    ) -> FreshnessPage:
+        """Every member's last update, due date, state and training duty (public)."""
+        when = resolve_as_of(as_of, config)
+        members = await ports().store.all_members()
+        items = handlers.freshness_at(members, when)
+        counts = {s.value: sum(1 for i in items if i.active and i.state is s) for s in State}
+        shown = [
+            _item(i)
+            for i in items
+            if (include_suspended or i.active) and (state is None or i.state is state)
+        ]
+        return FreshnessPage(as_of=when, counts=counts, members=shown)
+
+    @router.get("/freshness/{code}", response_model=FreshnessItem, tags=["freshness"])
+    async def get_member_freshness(code: str, as_of: AsOf = None) -> FreshnessItem:
+        """One member's freshness."""
+        member = await ports().store.member(code)
+        if member is None:
+            raise ApiError(404, "Không có thành viên này", "No such member", details={"code": code})
+        return _item(domain.freshness(member, resolve_as_of(as_of, config)))
+
+    @router.get(
+        "/reminders", response_model=ReminderLogPage, dependencies=[admin], tags=["reminders"]
+    )
+    async def get_reminders(
+        member: Annotated[str | None, Query(max_length=40)] = None,
+        status: Status | None = None,
+        stage: Annotated[str | None, Query(max_length=40)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> ReminderLogPage:
+        """The reminder log, newest first, with sent / opened / attested / failed counts."""
+        log = ports().reminders
+        entries = await log.entries(
+            member=member, status=status.value if status else None, stage=stage, limit=limit
+        )
+        return ReminderLogPage(counts=await log.activity(), reminders=[_view(e) for e in entries])
+
+    @router.post("/reminders/run", response_model=RunView, dependencies=[admin], tags=["reminders"])
+    async def run(as_of: AsOf = None, dry_run: bool = False) -> RunView:
+        """Evaluate now or as of an instant, record and send what is due (``dry_run``: what-if)."""
+        p = ports()
+        report = await handlers.run_reminders(
+            resolve_as_of(as_of, config),
+            store=p.store,
+            reminders=p.reminders,
+            mailer=p.mailer,
+            webhooks=p.webhooks,
+            publisher=p.publisher,
+            config=config,
+            dry_run=dry_run,
+        )
+        dispatch = DispatchView(**vars(report.dispatch)) if report.dispatch else None
+        return RunView(
+            as_of=report.as_of,
+            dry_run=dry_run,
+            evaluated=report.evaluated,
+            counts=report.counts,
+            planned=report.planned,
+            recorded=report.recorded,
+            dispatch=dispatch,
+            would_send=report.would_send,
+        )
+
+    @router.get("/members/{code}/webhook-secret", dependencies=[admin], tags=["webhooks"])
+    async def get_webhook_secret(code: str) -> dict[str, str]:
+        """The member's webhook signing secret, to hand to its web admin."""
+        if not _valid_code(code):
+            raise ApiError(
+                422,
+                "Mã thành viên không hợp lệ",
+                "Invalid member code",
+                details=[{"loc": ["path", "code"], "msg": "invalid member code"}],
+            )
+        return {
+            "member": code,
+            "secret": webhook_secret(config.secret, code),
+            "header": "X-Stinet-Signature",
+            "algorithm": "sha256=<hex HMAC-SHA256 of the raw body>",
+        }
+
+    @router.get("/attest", response_class=HTMLResponse, tags=["attest"])
+    async def open_attest(request: Request, token: Annotated[str, Query(max_length=2000)]) -> Any:
+        """The page behind a reminder's link: one button confirms the information."""
+        english = wants_english(request)
+        try:
+            claim = await handlers.open_attest_link(
+                token, reminders=ports().reminders, config=config
+            )
+        except InvalidToken as exc:
+            return _invalid_page(exc, english)
+        member = await ports().store.member(claim.member)
+        name = member.name if member else claim.member
+        return HTMLResponse(confirm_page(name, token, english))
+
+    @router.post("/attest", response_class=HTMLResponse, tags=["attest"])
+    async def post_attest(request: Request, token: Annotated[str, Form(max_length=2000)]) -> Any:
+        """ "Our information is still accurate": counts as an update for the cycle."""
+        english = wants_english(request)
+        p = ports()
+        try:
+            claim = await handlers.attest(
+                token, store=p.store, reminders=p.reminders, config=config
+            )
+        except InvalidToken as exc:
+            return _invalid_page(exc, english)
+        member = await p.store.member(claim.member)
+        if member is None:
+            return _invalid_page(InvalidToken("unknown"), english)
+        item = domain.freshness(member, datetime.now(UTC))
+        return HTMLResponse(done_page(item, config, english))
+
+    return router
+
+
+def _valid_code(code: str) -> bool:
+    import re
+
+    return re.fullmatch(MEMBER_CODE_PATTERN, code) is not None
+
+
+PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
+line-height:1.5}}button{{font-size:1.1rem;padding:.6rem 1.2rem}}</style></head>
+<body><h1>{title}</h1>{body}<p><small><a href="?lang={other}{token_q}">{switch}</a></small></p>
+</body></html>"""
+
+
+def _page(title: str, body: str, english: bool, token: str = "") -> str:
+    from urllib.parse import quote
+
+    return PAGE.format(
+        lang="en" if english else "vi",
+        other="vi" if english else "en",
+        switch="Tiếng Việt" if english else "English",
+        token_q=f"&token={quote(token)}" if token else "",
+        title=html.escape(title),
+        body=body,
+    )
+
+
+def confirm_page(name: str, token: str, english: bool) -> str:
+    name = html.escape(name)
+    action = "/v1/attest" + ("?lang=en" if english else "")
+    if english:
+        title = "Confirm your information"
+        text = (
+            f"<p>By pressing the button, <strong>{name}</strong> confirms that its information "
+            "on the network is still accurate. This counts as an update for this cycle.</p>"
+        )
+        button = "Our information is still accurate"
+    else:
+        title = "Xác nhận thông tin"
+        text = (
+            f"<p>Bấm nút dưới đây để <strong>{name}</strong> xác nhận thông tin của đơn vị trên "
+            "mạng lưới vẫn chính xác. Việc xác nhận được tính là một lần cập nhật trong kỳ.</p>"
+        )
+        button = "Thông tin của chúng tôi vẫn chính xác"
+    form = (
+        f'<form method="post" action="{action}"><input type="hidden" name="token" '
+        f'value="{html.escape(token)}"><button type="submit">{button}</button></form>'
+    )
+    return _page(title, text + form, english, token)
+
+
+def done_page(item: Freshness, config: NotifyConfig, english: bool) -> str:
+    due = item.due_at.astimezone(config.tz).strftime("%d/%m/%Y") if item.due_at else "—"
+    name = html.escape(item.name)
+    if english:
+        return _page(
+            "Thank you",
+            f"<p>Confirmed: the information of <strong>{name}</strong> is up to date. "
+            f"The next update is due on <strong>{due}</strong>.</p>",
+            True,
+        )
+    return _page(
+        "Cảm ơn",
+        f"<p>Đã xác nhận: thông tin của <strong>{name}</strong> được coi là đã cập nhật. "
+        f"Hạn cập nhật tiếp theo: <strong>{due}</strong>.</p>",
+        False,
+    )
+
+
+def _invalid_page(exc: InvalidToken, english: bool) -> HTMLResponse:
+    expired = exc.reason == "expired"
+    if english:
+        title = "Link expired" if expired else "Invalid link"
+        text = (
+            "<p>This link is no longer valid. Update your information as the member guide "
+            "shows, or wait for the next reminder.</p>"
+        )
+    else:
+        title = "Liên kết đã hết hạn" if expired else "Liên kết không hợp lệ"
+        text = (
+            "<p>Liên kết này không còn dùng được. Hãy cập nhật thông tin theo hướng dẫn dành cho "
+            "thành viên, hoặc dùng liên kết trong thư nhắc mới nhất.</p>"
+        )
+    return HTMLResponse(_page(title, text, english), status_code=410 if expired else 400)

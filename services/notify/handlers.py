@@ -1,0 +1,487 @@
+"""Notify's use cases: track freshness, plan reminders, send each exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import orjson
+import structlog
+
+from services.notify import domain
+from services.notify.domain import CENTRE, Freshness, MemberFacts, Plan, PlannedReminder, Stage
+from services.notify.messages import (
+    Links,
+    Message,
+    digest_message,
+    escalation_message,
+    training_message,
+    update_message,
+)
+from services.notify.ports import (
+    EventPublisher,
+    FreshnessStore,
+    Mailer,
+    MemberUpdate,
+    OutgoingMail,
+    ReminderEntry,
+    ReminderLog,
+    Schedule,
+    WebhookSender,
+)
+from services.notify.signing import (
+    SIGNATURE_HEADER,
+    AttestClaim,
+    sign_attest_token,
+    verify_attest_token,
+    webhook_secret,
+    webhook_signature,
+)
+from shared.events import MemberChanged, MemberStatus, RecordsChanged, ReminderSent
+from shared.records import Kind, Record
+
+log = structlog.get_logger("notify")
+
+DISPATCH_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """What the use cases need to know besides their ports."""
+
+    centre_email: str
+    tz: ZoneInfo
+    public_url: str  # notify's own base URL (attestation links)
+    guide_url: str  # the member guide: how to update
+    secret: bytes
+    mail_domain: str = "stinet.local"
+    lease_seconds: float = 300.0
+    daily_at: str = "08:00"
+
+    @property
+    def freshness_url(self) -> str:
+        return f"{self.public_url}/v1/freshness"
+
+
+@dataclass
+class RunReport:
+    as_of: datetime
+    evaluated: int
+    counts: dict[str, int]
+    planned: int
+    recorded: int
+    dispatch: DispatchReport | None = None
+    would_send: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    superseded: int = 0
+
+
+# ---- consuming events -------------------------------------------------------------------
+
+
+async def record_member(event: MemberChanged, *, store: FreshnessStore) -> None:
+    """Keep the member's profile (newest version wins; suspension stops reminders)."""
+    member = event.member
+    if event.change == "suspended" and member.status is not MemberStatus.SUSPENDED:
+        member = member.model_copy(update={"status": MemberStatus.SUSPENDED})
+    await store.apply_member(member, seen_at=datetime.now(UTC))
+
+
+def training_instant(record: Record) -> datetime:
+    """When a training event happens: starts_at, else its date, else its last update."""
+    if record.starts_at is not None:
+        return domain.aware(record.starts_at)
+    if record.date is not None:
+        return datetime.combine(record.date, time(0, 0), tzinfo=UTC)
+    return domain.aware(record.updated_at)
+
+
+def updates_from_changes(event: RecordsChanged) -> list[MemberUpdate]:
+    """Per member: the latest ``updated_at`` and the latest training event of the batch.
+
+    Every change kind counts through a max, so a replay or a holdings change only rebuilds
+    the value it already had.
+    """
+    latest: dict[str, datetime] = {}
+    training: dict[str, datetime] = {}
+    for change in event.changes:
+        record = change.record
+        updated = domain.aware(record.updated_at)
+        latest[record.member] = max(latest.get(record.member, updated), updated)
+        if record.kind is Kind.TRAINING and record.status == "active":
+            when = training_instant(record)
+            training[record.member] = max(training.get(record.member, when), when)
+    return [MemberUpdate(m, t, training.get(m)) for m, t in latest.items()]
+
+
+async def record_changes(event: RecordsChanged, *, store: FreshnessStore) -> None:
+    """Move each member's last update (and last training event) forward; idempotent."""
+    await store.apply_updates(updates_from_changes(event), seen_at=datetime.now(UTC))
+
+
+# ---- planning -----------------------------------------------------------------------------
+
+
+def attest_url(config: NotifyConfig, *, key: str, member: str, issued_at: datetime) -> str:
+    token = sign_attest_token(config.secret, key=key, member=member, issued_at=issued_at)
+    return f"{config.public_url}/v1/attest?token={quote(token)}"
+
+
+def render(
+    reminder: PlannedReminder,
+    item: Freshness | None,
+    plan: Plan,
+    activity: dict[str, int],
+    config: NotifyConfig,
+    links: Links,
+) -> Message:
+    if reminder.kind is Stage.DIGEST:
+        return digest_message(
+            plan.freshness, plan.counts(), activity, reminder.cycle, links, config.tz
+        )
+    assert item is not None
+    if reminder.kind is Stage.ESCALATED:
+        return escalation_message(item, links, config.tz)
+    if reminder.kind is Stage.TRAINING:
+        return training_message(item, links, config.tz)
+    return update_message(reminder, item, links, config.tz)
+
+
+def entries_for(
+    plan: Plan, activity: dict[str, int], config: NotifyConfig, now: datetime
+) -> list[ReminderEntry]:
+    """The log entries of a plan, each with its text and (for members) its attest link."""
+    by_code = {item.code: item for item in plan.freshness}
+    entries: list[ReminderEntry] = []
+    for reminder in plan.reminders:
+        item = by_code.get(reminder.member)
+        to_member = reminder.member != CENTRE and reminder.kind is not Stage.ESCALATED
+        link = (
+            attest_url(config, key=reminder.key, member=reminder.member, issued_at=now)
+            if to_member
+            else None
+        )
+        links = Links(config.guide_url, link, config.freshness_url)
+        message = render(reminder, item, plan, activity, config, links)
+        entries.append(
+            ReminderEntry(
+                key=reminder.key,
+                member=reminder.member,
+                cycle=reminder.cycle,
+                stage=reminder.stage,
+                kind=reminder.kind.value,
+                channel=reminder.channel.value,
+                recipient=reminder.recipient,
+                subject=message.subject,
+                text_vi=message.text_vi,
+                text_en=message.text_en,
+                attest_url=link,
+                guide_url=config.guide_url,
+                state=item.state.value if item else None,
+                due_at=item.due_at if item else None,
+                as_of=plan.as_of,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    return entries
+
+
+async def evaluate(
+    as_of: datetime, *, store: FreshnessStore, config: NotifyConfig
+) -> tuple[Plan, list[MemberFacts]]:
+    """Every member's freshness at ``as_of`` and the reminders due (nothing stored)."""
+    members = await store.all_members()
+    plan = domain.evaluate(members, as_of, centre_email=config.centre_email, tz=config.tz)
+    return plan, members
+
+
+async def plan_reminders(
+    as_of: datetime,
+    *,
+    store: FreshnessStore,
+    reminders: ReminderLog,
+    config: NotifyConfig,
+    dry_run: bool = False,
+) -> RunReport:
+    """Evaluate at ``as_of`` and record every due reminder not yet recorded."""
+    plan, members = await evaluate(as_of, store=store, config=config)
+    report = RunReport(
+        as_of=plan.as_of,
+        evaluated=len(members),
+        counts=plan.counts(),
+        planned=len(plan.reminders),
+        recorded=0,
+    )
+    if dry_run:
+        report.would_send = [r.key for r in plan.reminders]
+        return report
+    activity = await reminders.activity()
+    entries = entries_for(plan, activity, config, datetime.now(UTC))
+    report.recorded = await reminders.record(entries)
+    log.info("reminders_planned", as_of=plan.as_of.isoformat(), new=report.recorded)
+    return report
+
+
+# ---- sending ------------------------------------------------------------------------------
+
+
+def webhook_body(entry: ReminderEntry) -> bytes:
+    return orjson.dumps(
+        {
+            "type": "stinet.reminder",
+            "key": entry.key,
+            "member": entry.member,
+            "cycle": entry.cycle,
+            "stage": entry.stage,
+            "kind": entry.kind,
+            "state": entry.state,
+            "due_at": entry.due_at.isoformat() if entry.due_at else None,
+            "subject": entry.subject,
+            "text_vi": entry.text_vi,
+            "text_en": entry.text_en,
+            "attest_url": entry.attest_url,
+            "guide_url": entry.guide_url,
+        }
+    )
+
+
+async def deliver(
+    entry: ReminderEntry, *, mailer: Mailer, webhooks: WebhookSender, config: NotifyConfig
+) -> None:
+    """Send one entry on its channel; raises if it was not accepted."""
+    if entry.channel == "webhook":
+        body = webhook_body(entry)
+        secret = webhook_secret(config.secret, entry.member)
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: webhook_signature(secret, body),
+            "X-Stinet-Delivery": entry.key,
+        }
+        await webhooks.post(entry.recipient, body, headers)
+        return
+    message_id = f"<{uuid.uuid5(uuid.NAMESPACE_URL, entry.key)}@{config.mail_domain}>"
+    await mailer.send(
+        OutgoingMail(
+            to=entry.recipient,
+            subject=entry.subject,
+            text_vi=entry.text_vi,
+            text_en=entry.text_en,
+            message_id=message_id,
+            key=entry.key,
+        )
+    )
+
+
+async def still_applies(entry: ReminderEntry, *, store: FreshnessStore, tz: ZoneInfo) -> bool:
+    if entry.member == CENTRE:
+        return True
+    member = await store.member(entry.member)
+    return member is not None and domain.is_current(member, entry.cycle, tz)
+
+
+async def _send_one(
+    entry: ReminderEntry,
+    *,
+    owner: str,
+    store: FreshnessStore,
+    reminders: ReminderLog,
+    mailer: Mailer,
+    webhooks: WebhookSender,
+    config: NotifyConfig,
+    report: DispatchReport,
+) -> None:
+    if not await still_applies(entry, store=store, tz=config.tz):
+        await reminders.mark_superseded(entry.key, owner=owner)
+        report.superseded += 1
+        return
+    try:
+        await deliver(entry, mailer=mailer, webhooks=webhooks, config=config)
+    except Exception as exc:  # recorded on the entry, visible in GET /v1/reminders, retried
+        attempts = entry.attempts
+        retry_at = (
+            datetime.now(UTC) + domain.retry_delay(attempts)
+            if attempts < domain.MAX_ATTEMPTS
+            else None
+        )
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        await reminders.mark_failed(entry.key, owner=owner, error=error, next_attempt_at=retry_at)
+        log.warning("reminder_failed", key=entry.key, attempts=attempts, error=error)
+        if retry_at is None:
+            report.failed += 1
+        else:
+            report.retry += 1
+        return
+    await reminders.mark_sent(entry.key, owner=owner, at=datetime.now(UTC))
+    report.sent += 1
+    log.info("reminder_sent", key=entry.key, channel=entry.channel)
+
+
+async def dispatch(
+    *,
+    store: FreshnessStore,
+    reminders: ReminderLog,
+    mailer: Mailer,
+    webhooks: WebhookSender,
+    config: NotifyConfig,
+    eager: bool = False,
+    workers: int = DISPATCH_WORKERS,
+) -> DispatchReport:
+    """Send every due entry once: claim (lease) → send → mark. ``eager`` retries now."""
+    owner = f"{uuid.uuid4().hex[:12]}"
+    started = datetime.now(UTC)
+    report = DispatchReport()
+
+    async def worker() -> None:
+        while True:
+            entry = await reminders.claim(
+                owner=owner,
+                now=datetime.now(UTC),
+                lease_seconds=config.lease_seconds,
+                started=started,
+                eager=eager,
+            )
+            if entry is None:
+                return
+            await _send_one(
+                entry,
+                owner=owner,
+                store=store,
+                reminders=reminders,
+                mailer=mailer,
+                webhooks=webhooks,
+                config=config,
+                report=report,
+            )
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return report
+
+
+async def publish_sent(*, reminders: ReminderLog, publisher: EventPublisher) -> int:
+    """Announce every sent reminder as ``reminder.sent`` (an outbox: retried until confirmed)."""
+    published = 0
+    while batch := await reminders.unpublished(200):
+        for entry in batch:
+            await publisher.reminder_sent(
+                ReminderSent(
+                    key=entry.key,
+                    member=entry.member if entry.member != CENTRE else "centre",
+                    stage=entry.stage,
+                    channel=entry.channel,
+                    recipient=entry.recipient,
+                )
+            )
+            await reminders.mark_published(entry.key)
+            published += 1
+    return published
+
+
+async def run_reminders(
+    as_of: datetime | None,
+    *,
+    store: FreshnessStore,
+    reminders: ReminderLog,
+    mailer: Mailer,
+    webhooks: WebhookSender,
+    publisher: EventPublisher,
+    config: NotifyConfig,
+    dry_run: bool = False,
+) -> RunReport:
+    """Evaluate now (or as of an instant), record what is due, send it, announce it."""
+    report = await plan_reminders(
+        as_of or datetime.now(UTC), store=store, reminders=reminders, config=config, dry_run=dry_run
+    )
+    if dry_run:
+        return report
+    report.dispatch = await dispatch(
+        store=store,
+        reminders=reminders,
+        mailer=mailer,
+        webhooks=webhooks,
+        config=config,
+        eager=True,
+    )
+    await publish_sent(reminders=reminders, publisher=publisher)
+    return report
+
+
+# ---- the daily schedule -------------------------------------------------------------------
+
+
+def daily_due(now: datetime, config: NotifyConfig) -> date | None:
+    """Today's local day if its scheduled time has passed."""
+    day, scheduled = domain.next_daily_run(now, config.daily_at, config.tz)
+    return day if now >= scheduled else None
+
+
+async def sweep(
+    *,
+    owner: str,
+    store: FreshnessStore,
+    reminders: ReminderLog,
+    schedule: Schedule,
+    mailer: Mailer,
+    webhooks: WebhookSender,
+    publisher: EventPublisher,
+    config: NotifyConfig,
+    now: datetime | None = None,
+) -> bool:
+    """One tick: the day's evaluation once (under a lease), then due sends and events."""
+    now = now or datetime.now(UTC)
+    day = daily_due(now, config)
+    ran = False
+    if day is not None and await schedule.claim_daily(
+        day.isoformat(), owner=owner, now=now, lease_seconds=config.lease_seconds
+    ):
+        await plan_reminders(now, store=store, reminders=reminders, config=config)
+        ran = True
+    await dispatch(
+        store=store, reminders=reminders, mailer=mailer, webhooks=webhooks, config=config
+    )
+    await publish_sent(reminders=reminders, publisher=publisher)
+    if ran and day is not None:
+        await schedule.finish_daily(day.isoformat(), owner=owner)
+    return ran
+
+
+# ---- attestation --------------------------------------------------------------------------
+
+
+async def open_attest_link(
+    token: str, *, reminders: ReminderLog, config: NotifyConfig
+) -> AttestClaim:
+    """Check a link and count it as opened; raises ``InvalidToken``."""
+    now = datetime.now(UTC)
+    claim = verify_attest_token(config.secret, token, now=now)
+    await reminders.mark_opened(claim.key, now)
+    return claim
+
+
+async def attest(
+    token: str, *, store: FreshnessStore, reminders: ReminderLog, config: NotifyConfig
+) -> AttestClaim:
+    """ "Our information is still accurate": counts as an update; raises ``InvalidToken``."""
+    now = datetime.now(UTC)
+    claim = verify_attest_token(config.secret, token, now=now)
+    await store.attest(claim.member, now)
+    await reminders.mark_attested(claim.key, now)
+    log.info("member_attested", member=claim.member, key=claim.key)
+    return claim
+
+
+def freshness_at(members: list[MemberFacts], as_of: datetime) -> list[Freshness]:
+    return [domain.freshness(m, as_of) for m in members]
+
+
+RETRY_HORIZON = timedelta(days=1)

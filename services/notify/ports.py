@@ -1,0 +1,188 @@
+"""What notify needs from the outside world, each with its contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from services.notify.domain import MemberFacts
+from shared.events import Member, ReminderSent
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # recorded, not yet attempted
+    SENDING = "sending"  # claimed by one notify process until its lease ends
+    SENT = "sent"
+    RETRY = "retry"  # an attempt failed; tried again after next_attempt_at
+    FAILED = "failed"  # gave up after MAX_ATTEMPTS; visible to the centre
+    SUPERSEDED = "superseded"  # the member updated before it went out: not sent
+
+
+class ReminderEntry(BaseModel):
+    """One reminder in the log: recorded before it is sent, marked after."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str
+    member: str
+    cycle: str
+    stage: str
+    kind: str
+    channel: str
+    recipient: str
+    status: Status = Status.PENDING
+    subject: str
+    text_vi: str
+    text_en: str
+    attest_url: str | None = None
+    guide_url: str | None = None
+    state: str | None = None
+    due_at: datetime | None = None
+    as_of: datetime
+    created_at: datetime
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    opened_at: datetime | None = None
+    open_count: int = 0
+    attested_at: datetime | None = None
+    event_published: bool = False
+
+
+@dataclass(frozen=True)
+class MemberUpdate:
+    """The newest instants one ``records.changed`` batch shows for a member."""
+
+    member: str
+    last_update_at: datetime
+    last_training_at: datetime | None = None
+
+
+class FreshnessStore(Protocol):
+    """Each member's profile and the instants its duties are counted from.
+
+    Every write is idempotent and order-insensitive: profiles apply only if their version is
+    not older than the stored one; instants only ever move forward (a max).
+    """
+
+    async def apply_member(self, member: Member, *, seen_at: datetime) -> None: ...
+
+    async def apply_updates(self, updates: list[MemberUpdate], *, seen_at: datetime) -> None:
+        """One bulk write; a member seen first here is created (active, no profile yet)."""
+        ...
+
+    async def attest(self, member: str, at: datetime) -> bool:
+        """Count an attestation as an update; False if the member is unknown."""
+        ...
+
+    async def all_members(self) -> list[MemberFacts]: ...
+
+    async def member(self, code: str) -> MemberFacts | None: ...
+
+
+class ReminderLog(Protocol):
+    """The reminder outbox: the state machine that makes every reminder go out once.
+
+    ``record`` inserts only keys not yet present; ``claim`` atomically hands one due entry
+    (pending, waiting retry, or ``sending`` with an expired lease) to one owner; the mark
+    methods change an entry only while that owner holds it.
+    """
+
+    async def record(self, entries: list[ReminderEntry]) -> int:
+        """Insert the entries whose key is new; returns how many were new."""
+        ...
+
+    async def claim(
+        self, *, owner: str, now: datetime, lease_seconds: float, started: datetime, eager: bool
+    ) -> ReminderEntry | None:
+        """Claim one entry due at ``now`` (``eager``: waiting retries too), not tried since
+        ``started``."""
+        ...
+
+    async def mark_sent(self, key: str, *, owner: str, at: datetime) -> bool: ...
+
+    async def mark_failed(
+        self, key: str, *, owner: str, error: str, next_attempt_at: datetime | None
+    ) -> None:
+        """``next_attempt_at`` None means give up (status ``failed``)."""
+        ...
+
+    async def mark_superseded(self, key: str, *, owner: str) -> None: ...
+
+    async def mark_opened(self, key: str, at: datetime) -> None: ...
+
+    async def mark_attested(self, key: str, at: datetime) -> None: ...
+
+    async def unpublished(self, limit: int) -> list[ReminderEntry]:
+        """Sent entries whose ``reminder.sent`` event is not yet confirmed."""
+        ...
+
+    async def mark_published(self, key: str) -> None: ...
+
+    async def entries(
+        self, *, member: str | None, status: str | None, stage: str | None, limit: int
+    ) -> list[ReminderEntry]:
+        """Newest first."""
+        ...
+
+    async def activity(self) -> dict[str, int]:
+        """Counts: sent, opened, attested, pending, retry, failed, superseded."""
+        ...
+
+
+class Schedule(Protocol):
+    """The daily run's lease: one notify process runs each local day's evaluation."""
+
+    async def claim_daily(
+        self, day: str, *, owner: str, now: datetime, lease_seconds: float
+    ) -> bool:
+        """True if ``owner`` may run ``day`` (not yet done, no live lease of another)."""
+        ...
+
+    async def finish_daily(self, day: str, *, owner: str) -> None: ...
+
+
+class Mailer(Protocol):
+    """Hands one message to the mail server; raises if it was not accepted."""
+
+    async def send(self, mail: OutgoingMail) -> None: ...
+
+
+class WebhookSender(Protocol):
+    """POSTs a signed JSON body; raises if the receiver did not answer 2xx after retries."""
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> None: ...
+
+
+class EventPublisher(Protocol):
+    async def reminder_sent(self, event: ReminderSent) -> None:
+        """Publish persistently; returns after the broker's confirm."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    text_vi: str
+    text_en: str
+    message_id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class NotifyPorts:
+    """Every port, as bootstrap wires them for one process."""
+
+    store: FreshnessStore
+    reminders: ReminderLog
+    schedule: Schedule
+    mailer: Mailer
+    webhooks: WebhookSender
+    publisher: EventPublisher
