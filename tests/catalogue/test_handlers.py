@@ -184,8 +184,10 @@ async def test_unknown_and_suspended_members_are_rejected_with_a_clear_error(
 @pytest.mark.parametrize(
     ("left", "right", "reason"),
     [
-        ({"identifiers": {"doi": "10.1000/x"}}, {"identifiers": {"doi": "https://doi.org/10.1000/X"}}, "doi"),
-        ({"identifiers": {"isbn": "0306406152"}}, {"identifiers": {"isbn": "978-0-306-40615-7"}}, "isbn"),
+        ({"identifiers": {"doi": "10.1000/x"}},
+         {"identifiers": {"doi": "https://doi.org/10.1000/X"}}, "doi"),
+        ({"identifiers": {"isbn": "0306406152"}},
+         {"identifiers": {"isbn": "978-0-306-40615-7"}}, "isbn"),
         ({"identifiers": {"issn": "0317-8471"}}, {"identifiers": {"issn": "03178471"}}, "issn"),
         ({"url": "https://www.example.vn/csdl/"}, {"url": "http://example.vn/csdl"}, "url"),
         ({"title": "Kinh tế biển", "creators": ["Lê Văn B"], "year": 2020},
