@@ -1,0 +1,1 @@
+"""Adapters of ingest's ports: MongoDB storage, RabbitMQ publishing."""

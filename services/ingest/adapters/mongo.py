@@ -1,0 +1,354 @@
+"""MongoDB adapters of ingest's ports (collections prefixed ``ingest_``), bulk writes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, InsertOne, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.ingest.domain import (
+    MemberInfo,
+    Rejection,
+    StoredKey,
+    Submission,
+    SubmissionState,
+    expiry,
+)
+from shared.events import ItemOutcome, MemberChanged, MemberStatus, SubmittedItem
+from shared.records import utcnow
+
+KEYS = "ingest_keys"
+MEMBERS = "ingest_members"
+SUBMISSIONS = "ingest_submissions"
+IDEMPOTENCY = "ingest_idempotency"
+OUTBOX = "ingest_outbox"
+OUTCOMES = "ingest_outcomes"
+
+GetDb = Callable[[], AsyncDatabase]
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    """Indexes every query below relies on, and the TTLs that keep outcomes ≥ 90 days."""
+    await db[KEYS].create_index([("member", ASCENDING), ("created_at", ASCENDING)])
+    await db[OUTBOX].create_index([("submission_id", ASCENDING), ("batch_no", ASCENDING)])
+    await db[OUTBOX].create_index([("relay_after", ASCENDING)])
+    await db[OUTCOMES].create_index([("submission_id", ASCENDING), ("index", ASCENDING)])
+    await db[OUTCOMES].create_index(
+        [("submission_id", ASCENDING), ("outcome", ASCENDING), ("index", ASCENDING)]
+    )
+    for name in (SUBMISSIONS, OUTCOMES, IDEMPOTENCY):
+        await db[name].create_index("expires_at", expireAfterSeconds=0)
+
+
+class MongoKeyStore:
+    """``ingest_keys``: one document per key, ``_id`` = key id, only the HMAC of the secret."""
+
+    def __init__(self, get_db: GetDb) -> None:
+        self._db = get_db
+
+    @property
+    def collection(self) -> AsyncCollection:
+        return self._db()[KEYS]
+
+    async def add(self, key: StoredKey) -> None:
+        doc = asdict(key)
+        doc["_id"] = doc.pop("key_id")
+        await self.collection.insert_one(doc)
+
+    async def get(self, key_id: str) -> StoredKey | None:
+        doc = await self.collection.find_one({"_id": key_id})
+        return _key(doc) if doc else None
+
+    async def list(self, member: str) -> list[StoredKey]:
+        cursor = self.collection.find({"member": member}).sort("created_at", ASCENDING)
+        return [_key(doc) async for doc in cursor]
+
+    async def revoke(self, member: str, key_id: str, at: datetime) -> bool:
+        result = await self.collection.update_one(
+            {"_id": key_id, "member": member, "revoked_at": None}, {"$set": {"revoked_at": at}}
+        )
+        return result.modified_count == 1
+
+
+def _key(doc: dict[str, Any]) -> StoredKey:
+    return StoredKey(
+        key_id=doc["_id"],
+        member=doc["member"],
+        secret_hash=doc["secret_hash"],
+        created_at=doc["created_at"],
+        revoked_at=doc.get("revoked_at"),
+    )
+
+
+class MongoMemberDirectory:
+    """``ingest_members``: code, status and version of each member, from ``member.changed``."""
+
+    def __init__(self, get_db: GetDb) -> None:
+        self._db = get_db
+
+    @property
+    def collection(self) -> AsyncCollection:
+        return self._db()[MEMBERS]
+
+    async def get(self, code: str) -> MemberInfo | None:
+        doc = await self.collection.find_one({"_id": code})
+        if doc is None:
+            return None
+        return MemberInfo(code=code, active=doc["status"] == MemberStatus.ACTIVE, name=doc["name"])
+
+    async def apply(self, event: MemberChanged) -> None:
+        member = event.member
+        status = MemberStatus.SUSPENDED if event.change == "suspended" else member.status
+        not_newer = [
+            {"version": {"$lt": member.version}},
+            {"version": member.version, "occurred_at": {"$lte": event.occurred_at}},
+        ]
+        fields = {
+            "status": status.value,
+            "name": member.name,
+            "version": member.version,
+            "occurred_at": event.occurred_at,
+        }
+        try:
+            await self.collection.update_one(
+                {"_id": member.code, "$or": not_newer}, {"$set": fields}, upsert=True
+            )
+        except DuplicateKeyError:
+            return  # a newer change is already stored: this one is stale
+
+
+class MongoSubmissionStore:
+    """Submissions, the outbox of unpublished batches and per-record outcomes."""
+
+    def __init__(self, get_db: GetDb) -> None:
+        self._db = get_db
+
+    @property
+    def submissions(self) -> AsyncCollection:
+        return self._db()[SUBMISSIONS]
+
+    @property
+    def idempotency(self) -> AsyncCollection:
+        return self._db()[IDEMPOTENCY]
+
+    @property
+    def outbox_rows(self) -> AsyncCollection:
+        return self._db()[OUTBOX]
+
+    @property
+    def outcome_rows(self) -> AsyncCollection:
+        return self._db()[OUTCOMES]
+
+    async def create(self, submission: Submission) -> Submission:
+        if submission.idempotency_key:
+            claim = {
+                "_id": f"{submission.member}:{submission.idempotency_key}",
+                "submission_id": submission.id,
+                "expires_at": expiry(submission.created_at),
+            }
+            try:
+                await self.idempotency.insert_one(claim)
+            except DuplicateKeyError:
+                existing = await self.find_by_idempotency_key(
+                    submission.member, submission.idempotency_key
+                )
+                if existing is not None:
+                    return existing
+                raise
+        doc = _submission_doc(submission)
+        await self.submissions.insert_one(doc)
+        return submission
+
+    async def find_by_idempotency_key(self, member: str, key: str) -> Submission | None:
+        claim = await self.idempotency.find_one({"_id": f"{member}:{key}"})
+        if claim is None:
+            return None
+        return await self.get(claim["submission_id"])
+
+    async def add_batch(
+        self, submission_id: str, batch_no: int, items: list[SubmittedItem]
+    ) -> None:
+        await self.outbox_rows.insert_one(
+            {
+                "_id": f"{submission_id}:{batch_no}",
+                "submission_id": submission_id,
+                "batch_no": batch_no,
+                "items": [i.model_dump(mode="json", exclude_none=True) for i in items],
+                "relay_after": None,
+            }
+        )
+
+    async def add_rejections(self, submission_id: str, rejections: Sequence[Rejection]) -> None:
+        ops = [
+            InsertOne(
+                {
+                    "_id": f"{submission_id}:{r.index}",
+                    "submission_id": submission_id,
+                    **r.outcome().model_dump(mode="json", exclude_none=True),
+                    **({"row": r.row} if r.row is not None else {}),
+                    "expires_at": None,
+                }
+            )
+            for r in rejections
+        ]
+        await self.outcome_rows.bulk_write(ops, ordered=False)
+
+    async def seal(
+        self,
+        submission_id: str,
+        *,
+        batch_count: int,
+        accepted: int,
+        rejected: int,
+        notes: dict[str, Any],
+        relay_after: datetime,
+    ) -> Submission:
+        keep_until = expiry(utcnow())
+        await self.outbox_rows.update_many(
+            {"submission_id": submission_id}, {"$set": {"relay_after": relay_after}}
+        )
+        await self.outcome_rows.update_many(
+            {"submission_id": submission_id}, {"$set": {"expires_at": keep_until}}
+        )
+        await self.submissions.update_one(
+            {"_id": submission_id},
+            {
+                "$set": {
+                    "state": SubmissionState.QUEUED.value,
+                    "batch_count": batch_count,
+                    "accepted": accepted,
+                    "rejected": rejected,
+                    "counts": {"rejected": rejected} if rejected else {},
+                    "notes": notes,
+                    "expires_at": keep_until,
+                }
+            },
+        )
+        sealed = await self.get(submission_id)
+        assert sealed is not None
+        return sealed
+
+    async def outbox(self, submission_id: str) -> AsyncIterator[tuple[int, list[SubmittedItem]]]:
+        # One batch at a time: a 50,000-record import never sits in memory at once.
+        numbers = [
+            doc["batch_no"]
+            async for doc in self.outbox_rows.find(
+                {"submission_id": submission_id}, {"batch_no": 1}
+            ).sort("batch_no", ASCENDING)
+        ]
+        for batch_no in numbers:
+            doc = await self.outbox_rows.find_one({"_id": f"{submission_id}:{batch_no}"})
+            if doc is not None:
+                yield batch_no, [SubmittedItem.model_validate(i) for i in doc["items"]]
+
+    async def mark_published(self, submission_id: str, batch_no: int) -> None:
+        await self.outbox_rows.delete_one({"_id": f"{submission_id}:{batch_no}"})
+
+    async def defer(self, submission_id: str, relay_after: datetime) -> None:
+        await self.outbox_rows.update_many(
+            {"submission_id": submission_id}, {"$set": {"relay_after": relay_after}}
+        )
+
+    async def discard(self, submission_id: str) -> None:
+        doc = await self.submissions.find_one({"_id": submission_id})
+        await self.outbox_rows.delete_many({"submission_id": submission_id})
+        await self.outcome_rows.delete_many({"submission_id": submission_id})
+        if doc is not None and doc.get("idempotency_key"):
+            await self.idempotency.delete_one(
+                {"_id": f"{doc['member']}:{doc['idempotency_key']}", "submission_id": submission_id}
+            )
+        await self.submissions.delete_one({"_id": submission_id})
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        cursor = self.outbox_rows.find(
+            {"relay_after": {"$ne": None, "$lte": now}}, {"submission_id": 1}
+        ).limit(limit * 50)
+        ids: list[str] = []
+        async for doc in cursor:
+            if doc["submission_id"] not in ids:
+                ids.append(doc["submission_id"])
+        return ids[:limit]
+
+    async def get(self, submission_id: str) -> Submission | None:
+        doc = await self.submissions.find_one({"_id": submission_id})
+        return _submission(doc) if doc else None
+
+    async def record_outcomes(
+        self, submission_id: str, batch_no: int, outcomes: Sequence[ItemOutcome], now: datetime
+    ) -> bool:
+        if await self.submissions.find_one({"_id": submission_id}, {"_id": 1}) is None:
+            return False
+        keep_until = expiry(now)
+        ops = [
+            ReplaceOne(
+                {"_id": f"{submission_id}:{o.index}"},
+                {
+                    "submission_id": submission_id,
+                    **o.model_dump(mode="json", exclude_none=True),
+                    "expires_at": keep_until,
+                },
+                upsert=True,
+            )
+            for o in outcomes
+        ]
+        if ops:
+            await self.outcome_rows.bulk_write(ops, ordered=False)
+        counts: dict[str, int] = {}
+        for o in outcomes:
+            counts[f"counts.{o.outcome.value}"] = counts.get(f"counts.{o.outcome.value}", 0) + 1
+        update: dict[str, Any] = {
+            "$push": {"processed_batches": batch_no},
+            "$set": {"updated_at": now, "expires_at": keep_until},
+        }
+        if counts:
+            update["$inc"] = counts
+        result = await self.submissions.update_one(
+            {"_id": submission_id, "processed_batches": {"$ne": batch_no}}, update
+        )
+        return result.modified_count == 1
+
+    async def outcomes(
+        self, submission_id: str, *, outcome: str | None, offset: int, limit: int
+    ) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"submission_id": submission_id}
+        if outcome:
+            query["outcome"] = outcome
+        cursor = (
+            self.outcome_rows.find(query, {"_id": 0, "submission_id": 0, "expires_at": 0})
+            .sort("index", ASCENDING)
+            .skip(offset)
+            .limit(limit)
+        )
+        return [doc async for doc in cursor]
+
+
+def _submission_doc(submission: Submission) -> dict[str, Any]:
+    doc = asdict(submission)
+    doc["_id"] = doc.pop("id")
+    doc["expires_at"] = expiry(submission.created_at)
+    return doc
+
+
+def _submission(doc: dict[str, Any]) -> Submission:
+    return Submission(
+        id=doc["_id"],
+        member=doc["member"],
+        source=doc["source"],
+        state=doc["state"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        batch_count=doc.get("batch_count", 0),
+        accepted=doc.get("accepted", 0),
+        rejected=doc.get("rejected", 0),
+        processed_batches=list(doc.get("processed_batches", [])),
+        counts=dict(doc.get("counts", {})),
+        idempotency_key=doc.get("idempotency_key"),
+        correlation_id=doc.get("correlation_id"),
+        notes=dict(doc.get("notes") or {}),
+    )

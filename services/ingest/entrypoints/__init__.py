@@ -1,0 +1,1 @@
+"""Ingest's entrypoints: HTTP routes and event subscribers."""

@@ -1,0 +1,421 @@
+"""Ingest's HTTP routes: validate the request, call a use case, shape the response."""
+
+import hmac
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, BinaryIO
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import UploadFile
+
+from services.ingest import handlers, templates
+from services.ingest.domain import (
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_RECORDS,
+    MAX_RECORDS_PER_REQUEST,
+    MAX_REQUEST_BYTES,
+    Refusal,
+    withdraw_item,
+)
+from services.ingest.formats import ImportNotes, ParsedRow
+from services.ingest.formats.columns import kind_word
+from services.ingest.formats.csvfile import parse_csv
+from services.ingest.formats.jsonfile import ndjson_rows, parse_json, records_of
+from services.ingest.formats.marc import parse_marc21, parse_marcxml
+from services.ingest.formats.xlsx import parse_xlsx
+from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, SubmissionStore
+from shared.http import ApiError, bearer_token, error_response, wants_english
+from shared.records import LocalId, MemberCode, Source
+
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+FORMATS = ("csv", "xlsx", "marc", "marcxml", "json")
+
+
+@dataclass
+class IngestPorts:
+    """Everything the routes need, built once by the bootstrap."""
+
+    keys: KeyStore
+    members: MemberDirectory
+    submissions: SubmissionStore
+    publisher: BatchPublisher
+    pepper: Callable[[], bytes]
+    admin_key: str | None
+    rate_limit: str = "300/minute"
+
+
+def install_refusal_handler(app: FastAPI) -> None:
+    """Use-case refusals become the JSON error envelope in the caller's language."""
+
+    @app.exception_handler(Refusal)
+    async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
+        return error_response(
+            exc.status,
+            ApiError(exc.status, "", "").code,
+            exc.message_en if wants_english(request) else exc.message_vi,
+            exc.details,
+            exc.headers,
+        )
+
+
+class RateLimiter:
+    """Per-key moving window (in memory: one process); 429 with Retry-After beyond it."""
+
+    def __init__(self, rate: str) -> None:
+        self.item: RateLimitItem = parse(rate)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, key_id: str) -> None:
+        if self.limiter.hit(self.item, key_id):
+            return
+        stats = self.limiter.get_window_stats(self.item, key_id)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        raise Refusal(
+            429,
+            f"Gửi quá nhiều yêu cầu: tối đa {self.item.amount} yêu cầu mỗi "
+            f"{self.item.get_expiry()} giây cho mỗi khoá. Thử lại sau {wait} giây.",
+            f"Too many requests: at most {self.item.amount} per {self.item.get_expiry()} "
+            f"seconds per key. Retry in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def _too_large(limit: int, what_vi: str, what_en: str) -> Refusal:
+    return Refusal(
+        413,
+        f"Yêu cầu quá lớn: tối đa {limit // 2**20} MB {what_vi}. Hãy chia nhỏ.",
+        f"Request too large: at most {limit // 2**20} MB {what_en}. Split it.",
+        details={"max_bytes": limit},
+    )
+
+
+def _declared_length(request: Request, limit: int) -> int | None:
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    try:
+        length = int(raw)
+    except ValueError as exc:
+        raise Refusal(400, "Content-Length không hợp lệ", "Invalid Content-Length") from exc
+    return length
+
+
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """The body, refusing (413) as soon as it passes ``limit`` bytes."""
+    declared = _declared_length(request, limit)
+    too_large = _too_large(
+        limit,
+        f"và {MAX_RECORDS_PER_REQUEST:,} bản ghi mỗi lần gửi",
+        f"and {MAX_RECORDS_PER_REQUEST:,} records per request",
+    )
+    if declared is not None and declared > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def json_rows(body: bytes, content_type: str) -> Iterator[ParsedRow]:
+    """Rows of a ``POST /v1/records`` body: ``{"records": [...]}`` or NDJSON."""
+    if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
+        return ndjson_rows(iter(body.splitlines()))
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise Refusal(
+            400,
+            f'JSON không hợp lệ: {exc}. Thân yêu cầu phải là {{"records": [...]}}.',
+            f'Malformed JSON: {exc}. The body must be {{"records": [...]}}.',
+        ) from exc
+    records = records_of(document)
+    if len(records) > MAX_RECORDS_PER_REQUEST:
+        raise handlers._too_many(MAX_RECORDS_PER_REQUEST)
+    return (ParsedRow(i, raw) for i, raw in enumerate(records))
+
+
+def _format_of(upload: UploadFile, declared: str | None) -> str:
+    if declared:
+        if declared not in FORMATS:
+            raise Refusal(
+                422,
+                f"Định dạng '{declared}' không hỗ trợ; chọn một trong: {', '.join(FORMATS)}.",
+                f"Unknown format '{declared}'; use one of: {', '.join(FORMATS)}.",
+            )
+        return declared
+    name = (upload.filename or "").lower()
+    by_ext = {
+        ".csv": "csv",
+        ".txt": "csv",
+        ".tsv": "csv",
+        ".xlsx": "xlsx",
+        ".mrc": "marc",
+        ".marc": "marc",
+        ".iso": "marc",
+        ".xml": "marcxml",
+        ".json": "json",
+        ".ndjson": "json",
+        ".jsonl": "json",
+    }
+    for ext, fmt in by_ext.items():
+        if name.endswith(ext):
+            return fmt
+    if name.endswith(".xls"):
+        raise Refusal(
+            415,
+            "Tệp .xls (Excel 97-2003) không được hỗ trợ: hãy lưu lại thành .xlsx hoặc CSV UTF-8.",
+            "Old .xls files are not supported: save the file as .xlsx or CSV UTF-8.",
+        )
+    raise Refusal(
+        415,
+        "Không nhận ra loại tệp. Đuôi tệp được hỗ trợ: .csv, .xlsx, .mrc, .xml (MARCXML), "
+        ".json, .ndjson — hoặc ghi rõ trường 'format'.",
+        "Unrecognised file type. Supported: .csv, .xlsx, .mrc, .xml (MARCXML), .json, "
+        ".ndjson — or give the 'format' field.",
+    )
+
+
+SOURCES = {
+    "csv": Source.CSV,
+    "xlsx": Source.XLSX,
+    "marc": Source.MARC,
+    "marcxml": Source.MARC,
+    "json": Source.JSON,
+}
+
+
+def file_rows(
+    fmt: str, stream: BinaryIO, notes: ImportNotes, *, kind: str | None, encoding: str | None
+) -> Iterator[ParsedRow]:
+    """The parser of one import format, streaming ``stream``."""
+    notes.format = fmt
+    if fmt == "csv":
+        return parse_csv(stream, notes, encoding=encoding, default_kind=kind)
+    parsers = {
+        "xlsx": parse_xlsx,
+        "marc": parse_marc21,
+        "marcxml": parse_marcxml,
+        "json": parse_json,
+    }
+    return parsers[fmt](stream, notes, default_kind=kind)
+
+
+def build_router(ports: IngestPorts) -> APIRouter:
+    """The public routes of ingest (DESIGN §3)."""
+    router = APIRouter()
+    limiter = RateLimiter(ports.rate_limit)
+
+    async def member_key(
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> str:
+        key, member = await handlers.authenticate(
+            bearer_token(authorization),
+            keys=ports.keys,
+            members=ports.members,
+            pepper=ports.pepper(),
+        )
+        limiter.check(key.key_id)
+        return member.code
+
+    def is_admin(authorization: str | None) -> bool:
+        token = bearer_token(authorization)
+        admin = ports.admin_key
+        return bool(admin and token and hmac.compare_digest(token.encode(), admin.encode()))
+
+    async def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        if not is_admin(authorization):
+            raise Refusal(
+                401,
+                "Cần khoá của Trung tâm (Authorization: Bearer <khoá quản trị>)",
+                "The centre's key is required (Authorization: Bearer <admin key>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    receive_ports: Callable[[], dict[str, Any]] = lambda: {  # noqa: E731
+        "submissions": ports.submissions,
+        "publisher": ports.publisher,
+    }
+
+    @router.post("/v1/records", status_code=202, tags=["records"])
+    async def post_records(
+        request: Request,
+        member: Annotated[str, Depends(member_key)],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        """Submit up to 5,000 records (JSON ``{"records": [...]}`` or NDJSON), at most 10 MB."""
+        body = await read_bounded(request, MAX_REQUEST_BYTES)
+        rows = json_rows(body, request.headers.get("content-type", "application/json"))
+        receipt = await handlers.receive(
+            rows,
+            member=member,
+            source=Source.API,
+            max_records=MAX_RECORDS_PER_REQUEST,
+            idempotency_key=idempotency_key,
+            correlation_id=request.state.request_id,
+            **receive_ports(),
+        )
+        return JSONResponse(receipt.as_json(), status_code=202)
+
+    @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"])
+    async def withdraw_record(
+        request: Request,
+        member: Annotated[str, Depends(member_key)],
+        local_id: Annotated[LocalId, Path()],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        """Withdraw one of the caller's own records (a one-item submission)."""
+        rows = iter([ParsedRow(0, withdraw_item(local_id))])
+        receipt = await handlers.receive(
+            rows,
+            member=member,
+            source=Source.API,
+            max_records=1,
+            idempotency_key=idempotency_key,
+            correlation_id=request.state.request_id,
+            **receive_ports(),
+        )
+        return JSONResponse(receipt.as_json(), status_code=202)
+
+    @router.post("/v1/imports", status_code=202, tags=["imports"])
+    async def post_import(
+        request: Request,
+        member: Annotated[str, Depends(member_key)],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        """Import a file (multipart field ``file``): CSV, XLSX, MARC21 .mrc, MARCXML or JSON."""
+        upload, fields = await _upload(request)
+        try:
+            fmt = _format_of(upload, fields.get("format"))
+            notes = ImportNotes()
+            rows = file_rows(
+                fmt,
+                upload.file,
+                notes,
+                kind=kind_word(fields.get("kind")),
+                encoding=fields.get("encoding"),
+            )
+            receipt = await handlers.receive(
+                rows,
+                member=member,
+                source=SOURCES[fmt],
+                max_records=MAX_IMPORT_RECORDS,
+                notes=notes,
+                idempotency_key=idempotency_key,
+                correlation_id=request.state.request_id,
+                **receive_ports(),
+            )
+        finally:
+            await upload.close()
+        return JSONResponse(receipt.as_json(), status_code=202)
+
+    @router.get("/v1/imports/template.csv", tags=["imports"])
+    async def template_csv(request: Request) -> Response:
+        """A CSV template (UTF-8 with BOM, opens in Excel) with the recognised headers."""
+        return Response(
+            templates.csv_template(english=wants_english(request)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="stinet-mau.csv"'},
+        )
+
+    @router.get("/v1/imports/template.xlsx", tags=["imports"])
+    async def template_xlsx(request: Request) -> Response:
+        """An Excel template with the recognised headers and a sheet of allowed values."""
+        return Response(
+            templates.xlsx_template(english=wants_english(request)),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": 'attachment; filename="stinet-mau.xlsx"'},
+        )
+
+    @router.get("/v1/submissions/{submission_id}", tags=["submissions"])
+    async def get_submission(
+        submission_id: Annotated[str, Path(max_length=64)],
+        authorization: Annotated[str | None, Header()] = None,
+        outcome: Annotated[str | None, Query(pattern="^[a-z]+$")] = None,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    ) -> dict[str, Any]:
+        """State (queued → processing → done), counts and per-record outcomes."""
+        member = None if is_admin(authorization) else await member_key(authorization)
+        return await handlers.submission_status(
+            submission_id,
+            member=member,
+            submissions=ports.submissions,
+            outcome=outcome,
+            offset=offset,
+            limit=limit,
+        )
+
+    @router.post(
+        "/v1/members/{code}/keys",
+        status_code=201,
+        tags=["keys"],
+        dependencies=[Depends(require_admin)],
+    )
+    async def post_key(code: Annotated[MemberCode, Path()]) -> dict[str, Any]:
+        """Issue a key for a registered member (centre only); the key is shown this once."""
+        stored, token = await handlers.issue_key(
+            code, members=ports.members, keys=ports.keys, pepper=ports.pepper()
+        )
+        return {**stored.listing(), "key": token}
+
+    @router.get("/v1/members/{code}/keys", tags=["keys"], dependencies=[Depends(require_admin)])
+    async def get_keys(code: Annotated[MemberCode, Path()]) -> dict[str, Any]:
+        """The member's keys by id and creation date (centre only); never the keys themselves."""
+        keys = await handlers.list_keys(code, keys=ports.keys)
+        return {"member": code, "keys": [k.listing() for k in keys]}
+
+    @router.delete(
+        "/v1/members/{code}/keys/{key_id}",
+        status_code=204,
+        tags=["keys"],
+        dependencies=[Depends(require_admin)],
+    )
+    async def delete_key(
+        code: Annotated[MemberCode, Path()], key_id: Annotated[str, Path(max_length=64)]
+    ) -> Response:
+        """Revoke a key (centre only); it stops working at once."""
+        await handlers.revoke_key(code, key_id, keys=ports.keys)
+        return Response(status_code=204)
+
+    return router
+
+
+async def _upload(request: Request) -> tuple[UploadFile, dict[str, str]]:
+    """The multipart file and text fields, bounded by Content-Length before reading."""
+    declared = _declared_length(request, MAX_IMPORT_BYTES)
+    if declared is None:
+        raise Refusal(
+            411,
+            "Cần header Content-Length khi tải tệp lên.",
+            "Content-Length is required for uploads.",
+        )
+    if declared > MAX_IMPORT_BYTES:
+        raise _too_large(MAX_IMPORT_BYTES, "mỗi tệp", "per file")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Refusal(
+            415,
+            "Hãy gửi tệp dạng multipart/form-data, trường 'file' (curl -F file=@tep.csv).",
+            "Send the file as multipart/form-data, field 'file' (curl -F file=@file.csv).",
+        )
+    form = await request.form(max_files=1, max_fields=10, max_part_size=64 * 1024)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise Refusal(
+            422,
+            "Thiếu trường tệp 'file'.",
+            "The 'file' field is missing.",
+            details=[{"loc": ["file"], "msg": "required"}],
+        )
+    fields = {k: v for k, v in form.items() if isinstance(v, str) and v.strip()}
+    return upload, {k: v.strip() for k, v in fields.items()}

@@ -1,0 +1,423 @@
+"""Ingest's use cases: keys, receiving submissions (store, then publish), outcomes, the relay."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from services.ingest.domain import (
+    RESPONSE_REJECTED_LIMIT,
+    Batcher,
+    MemberInfo,
+    Refusal,
+    Rejection,
+    StoredKey,
+    Submission,
+    SubmissionState,
+    hash_secret,
+    new_key,
+    secret_matches,
+    split_token,
+)
+from services.ingest.formats import ImportNotes, ParsedRow
+from services.ingest.ports import (
+    BatchPublisher,
+    BrokerUnavailable,
+    KeyStore,
+    MemberDirectory,
+    SubmissionStore,
+)
+from shared.events import (
+    FieldError,
+    MemberChanged,
+    RecordsSubmitted,
+    SubmissionProcessed,
+    SubmittedItem,
+)
+from shared.records import Source, utcnow
+
+log = structlog.get_logger("ingest")
+
+RELAY_GRACE = timedelta(seconds=60)
+RELAY_BACKOFF = timedelta(seconds=5)
+RETRY_AFTER_SECONDS = 30
+REJECTION_FLUSH = 500
+
+
+# ---------------------------------------------------------------- keys
+
+
+async def issue_key(
+    code: str, *, members: MemberDirectory, keys: KeyStore, pepper: bytes
+) -> tuple[StoredKey, str]:
+    """Issue a new key for a registered, active member; return it with the token (shown once)."""
+    member = await members.get(code)
+    if member is None:
+        raise Refusal(
+            404,
+            f"Chưa có thành viên '{code}': Trung tâm phải đăng ký thành viên trước "
+            "(POST /v1/members ở dịch vụ catalogue) rồi mới cấp khoá.",
+            f"No member '{code}': the centre must register the member first "
+            "(POST /v1/members on the catalogue service) before issuing a key.",
+        )
+    if not member.active:
+        raise Refusal(
+            409,
+            f"Thành viên '{code}' đang bị tạm dừng: không cấp khoá mới.",
+            f"Member '{code}' is suspended: no new key can be issued.",
+        )
+    fresh = new_key()
+    stored = StoredKey(
+        key_id=fresh.key_id,
+        member=code,
+        secret_hash=hash_secret(fresh.secret, pepper),
+        created_at=utcnow(),
+    )
+    await keys.add(stored)
+    log.info("key_issued", member=code, key_id=stored.key_id)
+    return stored, fresh.token
+
+
+async def list_keys(code: str, *, keys: KeyStore) -> list[StoredKey]:
+    """The member's keys by id and creation date (never the secrets)."""
+    return await keys.list(code)
+
+
+async def revoke_key(code: str, key_id: str, *, keys: KeyStore) -> None:
+    """Revoke one of the member's keys; it stops working at once."""
+    if not await keys.revoke(code, key_id, utcnow()):
+        raise Refusal(
+            404,
+            f"Thành viên '{code}' không có khoá '{key_id}' còn hiệu lực.",
+            f"Member '{code}' has no live key '{key_id}'.",
+        )
+    log.info("key_revoked", member=code, key_id=key_id)
+
+
+def _bad_key() -> Refusal:
+    return Refusal(
+        401,
+        "Khoá truy cập không hợp lệ hoặc đã bị thu hồi (Authorization: Bearer <khoá>).",
+        "The key is invalid or revoked (Authorization: Bearer <key>).",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def authenticate(
+    token: str | None, *, keys: KeyStore, members: MemberDirectory, pepper: bytes
+) -> tuple[StoredKey, MemberInfo]:
+    """The key and member behind a bearer token; 401 if unknown, 403 if suspended."""
+    parts = split_token(token) if token else None
+    if parts is None:
+        raise _bad_key()
+    key = await keys.get(parts[0])
+    if key is None or key.revoked_at is not None:
+        raise _bad_key()
+    if not secret_matches(parts[1], key.secret_hash, pepper):
+        raise _bad_key()
+    member = await members.get(key.member)
+    if member is None or not member.active:
+        raise Refusal(
+            403,
+            f"Thành viên '{key.member}' đang bị tạm dừng: khoá không còn dùng được. "
+            "Hãy liên hệ Trung tâm.",
+            f"Member '{key.member}' is suspended: its keys do not work. Contact the centre.",
+        )
+    return key, member
+
+
+async def member_changed(event: MemberChanged, *, members: MemberDirectory) -> None:
+    """Keep the list of members (and whether they are suspended) from ``member.changed``."""
+    await members.apply(event)
+
+
+# ---------------------------------------------------------------- receiving
+
+
+@dataclass
+class Receipt:
+    """What a 202 says: the submission, how many records went on, which were rejected."""
+
+    submission: Submission
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    replayed: bool = False
+    pending_batches: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "submission_id": self.submission.id,
+            "state": self.submission.public_state.value,
+            "accepted": self.submission.accepted,
+            "rejected_count": self.submission.rejected,
+            "rejected": self.rejected,
+            "status_url": f"/v1/submissions/{self.submission.id}",
+        }
+        if self.submission.rejected > len(self.rejected):
+            body["rejected_truncated"] = True
+        if self.replayed:
+            body["replayed"] = True
+        if self.pending_batches:
+            body["pending_batches"] = self.pending_batches
+        if self.submission.notes:
+            body["file"] = self.submission.notes
+        return body
+
+
+def _too_many(limit: int) -> Refusal:
+    return Refusal(
+        413,
+        f"Quá nhiều bản ghi: tối đa {limit:,} bản ghi mỗi lần gửi. Hãy chia nhỏ.",
+        f"Too many records: at most {limit:,} records per request. Split it.",
+        details={"max_records": limit},
+    )
+
+
+def _fill(batcher: Batcher, rows: Iterator[ParsedRow], max_records: int) -> tuple[list, bool]:
+    """Read rows until a batch is full or the input ends (runs in a worker thread)."""
+    for row in rows:
+        if batcher.total >= max_records:
+            raise _too_many(max_records)
+        if isinstance(row.raw, SubmittedItem):
+            batch = batcher.add_item(row.raw)
+        elif row.error is not None:
+            batcher.reject(Rejection(row.index, "", [FieldError(loc=[], msg=row.error)], row.row))
+            batch = None
+        else:
+            batch = batcher.add(row.index, row.raw, row=row.row)
+        if batch is not None:
+            return batch, False
+        if len(batcher.rejected) >= REJECTION_FLUSH:
+            return [], False
+    return batcher.flush() or [], True
+
+
+async def _existing(
+    member: str, idempotency_key: str | None, submissions: SubmissionStore
+) -> Receipt | None:
+    if not idempotency_key:
+        return None
+    found = await submissions.find_by_idempotency_key(member, idempotency_key)
+    return await _replay(found, submissions) if found else None
+
+
+async def _replay(found: Submission, submissions: SubmissionStore) -> Receipt:
+    rejected = await submissions.outcomes(
+        found.id, outcome="rejected", offset=0, limit=RESPONSE_REJECTED_LIMIT
+    )
+    return Receipt(found, rejected=[_public_rejection(r) for r in rejected], replayed=True)
+
+
+def _public_rejection(outcome: dict[str, Any]) -> dict[str, Any]:
+    keys = ("index", "local_id", "errors", "row")
+    return {k: outcome[k] for k in keys if k in outcome}
+
+
+async def _store(
+    submission: Submission,
+    rows: Iterator[ParsedRow],
+    *,
+    submissions: SubmissionStore,
+    max_records: int,
+) -> tuple[Batcher, int, list[dict[str, Any]]]:
+    batcher = Batcher()
+    batch_no = 0
+    shown: list[dict[str, Any]] = []
+    done = False
+    while not done:
+        batch, done = await asyncio.to_thread(_fill, batcher, rows, max_records)
+        if batch:
+            await submissions.add_batch(submission.id, batch_no, batch)
+            batch_no += 1
+        rejections = batcher.take_rejections()
+        if rejections:
+            await submissions.add_rejections(submission.id, rejections)
+            room = RESPONSE_REJECTED_LIMIT - len(shown)
+            shown.extend(r.as_json() for r in rejections[: max(room, 0)])
+    return batcher, batch_no, shown
+
+
+async def receive(
+    rows: Iterator[ParsedRow],
+    *,
+    member: str,
+    source: Source,
+    submissions: SubmissionStore,
+    publisher: BatchPublisher,
+    max_records: int,
+    notes: ImportNotes | None = None,
+    idempotency_key: str | None = None,
+    correlation_id: str | None = None,
+) -> Receipt:
+    """Validate, store (outbox), then publish every batch; answer only after the confirms."""
+    if replay := await _existing(member, idempotency_key, submissions):
+        return replay
+    now = utcnow()
+    draft = Submission(
+        id=uuid.uuid4().hex,
+        member=member,
+        source=source.value,
+        state=SubmissionState.RECEIVING,
+        created_at=now,
+        updated_at=now,
+        idempotency_key=idempotency_key,
+        correlation_id=correlation_id,
+    )
+    submission = await submissions.create(draft)
+    if submission.id != draft.id:  # a concurrent retry with the same idempotency key won
+        return await _replay(submission, submissions)
+    try:
+        batcher, batch_count, shown = await _store(
+            submission, rows, submissions=submissions, max_records=max_records
+        )
+    except BaseException:
+        await submissions.discard(submission.id)
+        raise
+    if batcher.total == 0:
+        await submissions.discard(submission.id)
+        raise Refusal(
+            422,
+            "Không có bản ghi nào để nhận.",
+            "There are no records to accept.",
+        )
+    sealed = await submissions.seal(
+        submission.id,
+        batch_count=batch_count,
+        accepted=batcher.accepted,
+        rejected=batcher.rejected_count,
+        notes=notes.as_json() if notes else {},
+        relay_after=utcnow() + RELAY_GRACE,
+    )
+    pending = await _publish_all(sealed, submissions=submissions, publisher=publisher)
+    log.info(
+        "submission_received",
+        submission_id=sealed.id,
+        member=member,
+        source=source.value,
+        accepted=sealed.accepted,
+        rejected=sealed.rejected,
+        batches=batch_count,
+        pending_batches=pending,
+        correlation_id=correlation_id,
+    )
+    return Receipt(sealed, rejected=shown, pending_batches=pending)
+
+
+def _event(submission: Submission, batch_no: int, items: list[SubmittedItem]) -> RecordsSubmitted:
+    return RecordsSubmitted(
+        submission_id=submission.id,
+        member=submission.member,
+        source=Source(submission.source),
+        batch_no=batch_no,
+        batch_count=submission.batch_count,
+        submitted_at=submission.created_at,
+        items=items,
+        correlation_id=submission.correlation_id,
+    )
+
+
+def broker_down() -> Refusal:
+    return Refusal(
+        503,
+        "Hệ thống hàng đợi tạm thời không sẵn sàng: chưa nhận dữ liệu nào. "
+        f"Vui lòng gửi lại sau {RETRY_AFTER_SECONDS} giây.",
+        "The message broker is temporarily unavailable: nothing was accepted. "
+        f"Please retry in {RETRY_AFTER_SECONDS} seconds.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _publish_all(
+    submission: Submission, *, submissions: SubmissionStore, publisher: BatchPublisher
+) -> int:
+    """Publish the outbox in order; the number of batches left for the relay (0 normally).
+
+    Nothing confirmed → the submission is discarded and 503 is raised. Some confirmed →
+    the rest stay in the (durable) outbox and the relay completes them: the caller is not
+    asked to resend what is already on its way.
+    """
+    published = 0
+    async for batch_no, items in submissions.outbox(submission.id):
+        try:
+            await publisher.publish(_event(submission, batch_no, items))
+        except BrokerUnavailable:
+            if published == 0:
+                await submissions.discard(submission.id)
+                raise broker_down() from None
+            await submissions.defer(submission.id, utcnow() + RELAY_BACKOFF)
+            log.warning(
+                "submission_partly_published",
+                submission_id=submission.id,
+                published=published,
+                batches=submission.batch_count,
+            )
+            return submission.batch_count - published
+        await submissions.mark_published(submission.id, batch_no)
+        published += 1
+    return 0
+
+
+async def relay_once(*, submissions: SubmissionStore, publisher: BatchPublisher) -> int:
+    """Publish outbox batches left behind (broker cut part-way, process crash); count sent."""
+    sent = 0
+    for submission_id in await submissions.due(utcnow(), limit=20):
+        submission = await submissions.get(submission_id)
+        if submission is None:
+            continue
+        try:
+            async for batch_no, items in submissions.outbox(submission_id):
+                await publisher.publish(_event(submission, batch_no, items))
+                await submissions.mark_published(submission_id, batch_no)
+                sent += 1
+        except BrokerUnavailable:
+            await submissions.defer(submission_id, utcnow() + RELAY_BACKOFF)
+            break
+    if sent:
+        log.info("outbox_relayed", batches=sent)
+    return sent
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+async def submission_processed(event: SubmissionProcessed, *, submissions: SubmissionStore) -> None:
+    """Store the catalogue's per-record outcomes of one batch (idempotent)."""
+    stored = await submissions.record_outcomes(
+        event.submission_id, event.batch_no, event.outcomes, utcnow()
+    )
+    log.info(
+        "submission_batch_processed",
+        submission_id=event.submission_id,
+        batch_no=event.batch_no,
+        stored=stored,
+    )
+
+
+async def submission_status(
+    submission_id: str,
+    *,
+    member: str | None,
+    submissions: SubmissionStore,
+    outcome: str | None = None,
+    offset: int = 0,
+    limit: int = 1000,
+) -> dict[str, Any]:
+    """A submission's state, counts and per-record outcomes (a member sees only its own)."""
+    found = await submissions.get(submission_id)
+    if (
+        found is None
+        or found.state == SubmissionState.RECEIVING
+        or (member is not None and found.member != member)
+    ):
+        raise Refusal(
+            404,
+            f"Không tìm thấy lần gửi '{submission_id}'.",
+            f"No submission '{submission_id}'.",
+        )
+    items = await submissions.outcomes(submission_id, outcome=outcome, offset=offset, limit=limit)
+    return {**found.summary(), "outcomes": items, "offset": offset, "limit": limit}

@@ -1,0 +1,134 @@
+"""The ports of ingest: what its use cases need from storage and the broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from services.ingest.domain import MemberInfo, Rejection, StoredKey, Submission
+from shared.events import ItemOutcome, MemberChanged, RecordsSubmitted, SubmittedItem
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not confirm a publish (down, unreachable, or refused it)."""
+
+
+class KeyStore(Protocol):
+    """Member API keys. Only HMACs of the secrets are stored; ids are public."""
+
+    async def add(self, key: StoredKey) -> None:
+        """Store a new key (its id is unique)."""
+        ...
+
+    async def get(self, key_id: str) -> StoredKey | None:
+        """The key with this id, revoked or not; None if it never existed."""
+        ...
+
+    async def list(self, member: str) -> list[StoredKey]:
+        """The member's keys, oldest first, revoked ones included."""
+        ...
+
+    async def revoke(self, member: str, key_id: str, at: datetime) -> bool:
+        """Revoke the member's key; False if the member has no such live key."""
+        ...
+
+
+class MemberDirectory(Protocol):
+    """The members ingest knows of, learnt from ``member.changed``."""
+
+    async def get(self, code: str) -> MemberInfo | None:
+        """The member, or None if the centre has not registered it."""
+        ...
+
+    async def apply(self, event: MemberChanged) -> None:
+        """Record the change; an older version than the one stored changes nothing."""
+        ...
+
+
+class SubmissionStore(Protocol):
+    """Submissions, their outbox of batches still to publish, and per-record outcomes."""
+
+    async def create(self, submission: Submission) -> Submission:
+        """Store a new submission in state ``receiving``.
+
+        If the member already has a submission with the same idempotency key, return that
+        one instead (and store nothing).
+        """
+        ...
+
+    async def find_by_idempotency_key(self, member: str, key: str) -> Submission | None:
+        """The member's submission made with this idempotency key, if any."""
+        ...
+
+    async def add_batch(
+        self, submission_id: str, batch_no: int, items: list[SubmittedItem]
+    ) -> None:
+        """Put one batch in the outbox (unpublished)."""
+        ...
+
+    async def add_rejections(self, submission_id: str, rejections: Sequence[Rejection]) -> None:
+        """Store validation rejections as outcomes of the submission."""
+        ...
+
+    async def seal(
+        self,
+        submission_id: str,
+        *,
+        batch_count: int,
+        accepted: int,
+        rejected: int,
+        notes: dict[str, Any],
+        relay_after: datetime,
+    ) -> Submission:
+        """Receiving is over: the submission becomes ``queued`` with its final counts.
+
+        The outbox relay may publish its unpublished batches from ``relay_after`` on.
+        """
+        ...
+
+    def outbox(self, submission_id: str) -> AsyncIterator[tuple[int, list[SubmittedItem]]]:
+        """The submission's unpublished batches, in order."""
+        ...
+
+    async def mark_published(self, submission_id: str, batch_no: int) -> None:
+        """The broker confirmed this batch: drop it from the outbox."""
+        ...
+
+    async def defer(self, submission_id: str, relay_after: datetime) -> None:
+        """Let the relay retry this submission's unpublished batches from ``relay_after``."""
+        ...
+
+    async def discard(self, submission_id: str) -> None:
+        """Remove a submission that was never accepted, with its outbox and outcomes."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Ids of queued submissions with outbox batches the relay should publish now."""
+        ...
+
+    async def get(self, submission_id: str) -> Submission | None:
+        """The submission (any member), or None."""
+        ...
+
+    async def record_outcomes(
+        self, submission_id: str, batch_no: int, outcomes: Sequence[ItemOutcome], now: datetime
+    ) -> bool:
+        """Store one batch's outcomes and counts exactly once; False if it was already stored
+        or the submission is unknown."""
+        ...
+
+    async def outcomes(
+        self, submission_id: str, *, outcome: str | None, offset: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Per-record outcomes (``index``, ``local_id``, ``outcome``, ``errors``, maybe ``row``
+        and ``version``) by position in the request, optionally of one kind."""
+        ...
+
+
+class BatchPublisher(Protocol):
+    """Publishes ``records.submitted`` and returns only after the broker's confirm."""
+
+    async def publish(self, event: RecordsSubmitted) -> None:
+        """Raise :class:`BrokerUnavailable` if the broker did not confirm."""
+        ...
