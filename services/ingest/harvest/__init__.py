@@ -9,6 +9,10 @@ from typing import Any, Protocol
 from fastapi import APIRouter
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.ingest.harvest.config import HarvestSettings
+from services.ingest.harvest.routes import build_routes
+from services.ingest.harvest.runner import Harvester
+from services.ingest.harvest.store import MongoHarvestStore
 from shared.config import Settings
 from shared.events import SubmittedItem
 from shared.records import Source
@@ -46,6 +50,19 @@ def build_harvest(
     get_db: Callable[[], AsyncDatabase],
     submit: Submit,
     require_admin: Any,
+    harvest_settings: HarvestSettings | None = None,
 ) -> HarvestComponent:
-    """Harvest sources, their HTTP routes and the schedule (not yet implemented)."""
-    return HarvestComponent(router=APIRouter())
+    """Harvest sources, their HTTP routes (centre key) and the schedule loop.
+
+    ``start()`` begins the schedule loop (call it after the broker is connected: runs
+    publish); ``stop()`` stops it and interrupts running harvests (recorded as failed).
+    """
+    config = harvest_settings or HarvestSettings()
+    allow_private = settings.harvest_allow_private_networks
+    harvester = Harvester(
+        store=MongoHarvestStore(get_db), submit=submit, config=config, allow_private=allow_private
+    )
+    router = build_routes(
+        harvester=harvester, require_admin=require_admin, allow_private=allow_private
+    )
+    return HarvestComponent(router=router, start=harvester.start, stop=harvester.stop)
