@@ -136,7 +136,7 @@ class MongoVisitCounter:
         await db[ONLINE].bulk_write([DeleteMany({"last_seen": {"$lt": now - 2 * ONLINE_WINDOW}})])
 
     async def stats(self) -> VisitStats:
-        """Online now (distinct visitors in 5 minutes), today and total views (buffered included)."""
+        """Online now (visitors seen in 5 minutes), today and total views, buffered included."""
         db = self._get_db()
         now = self._clock()
         cutoff = now - ONLINE_WINDOW

@@ -247,7 +247,7 @@ class _Pages:
         except PyMongoError as exc:  # the counters are decoration: the page renders without
             log.warning("visit_stats_unavailable", error=type(exc).__name__)
             stats = None
-        suffix = "?lang=en" if t.english else ""
+        suffix = f"?lang={t.chosen}" if t.chosen else ""
         return {
             "t": t,
             "base": "",
@@ -264,7 +264,7 @@ class _Pages:
         }
 
     async def search_page(self, request: Request, *, template: str, path: str) -> HTMLResponse:
-        t = Translator(wants_english(request))
+        t = _translator(request)
         multi = {k: request.query_params.getlist(k) for k in request.query_params}
         embed = template == "embed.html"
         pinned = multi.get("member", [None])[-1] if embed else None
@@ -272,7 +272,7 @@ class _Pages:
             pinned = None
         if embed and "per_page" not in multi:
             multi["per_page"] = [str(EMBED_PER_PAGE)]
-        state = views.QueryState(multi, path=path, lang="en" if t.english else None)
+        state = views.QueryState(multi, path=path, lang=t.chosen)
         context = await self._common(request, t, state)
         status = 200
         error = None
@@ -295,7 +295,7 @@ class _Pages:
             member_filter=pinned,
             has_filters=_has_filters(state, pinned),
             clear_href=path
-            + ("?" + urlencode(_lang(t) + _pinned(pinned)) if t.english or pinned else ""),
+            + ("?" + urlencode(_lang(t) + _pinned(pinned)) if t.chosen or pinned else ""),
             facet_groups=_facet_groups(state, result, t, context["member_label"]),
             link_target="_blank" if embed else None,
             portal_href="/?" + urlencode([(k, v) for k, v in state.items if k != "per_page"]),
@@ -309,16 +309,14 @@ class _Pages:
         return HTMLResponse(body, status_code=status, headers=headers)
 
     async def record_page(self, request: Request, record_id: str) -> HTMLResponse:
-        t = Translator(wants_english(request))
-        state = views.QueryState(
-            {}, path=views.record_path(record_id), lang="en" if t.english else None
-        )
+        t = _translator(request)
+        state = views.QueryState({}, path=views.record_path(record_id), lang=t.chosen)
         context = await self._common(request, t, state)
         record = await self.get_index().get(record_id) if len(record_id) <= 300 else None
         context.update(
             record=record,
             safe_url=_safe_url(record.url) if record else None,
-            back_href="/" + ("?lang=en" if t.english else ""),
+            back_href="/" + (f"?lang={t.chosen}" if t.chosen else ""),
         )
         body = self.env.get_template("record.html").render(context)
         return HTMLResponse(
@@ -329,7 +327,13 @@ class _Pages:
 
 
 def _lang(t: Translator) -> list[tuple[str, str]]:
-    return [("lang", "en")] if t.english else []
+    return [("lang", t.chosen)] if t.chosen else []
+
+
+def _translator(request: Request) -> Translator:
+    """Vietnamese unless ``?lang=en`` or an English browser; an explicit choice sticks."""
+    chosen = request.query_params.get("lang")
+    return Translator(wants_english(request), chosen if chosen in ("vi", "en") else None)
 
 
 def _pinned(member: str | None) -> list[tuple[str, str]]:

@@ -99,6 +99,7 @@ class Translator:
     """Looks words up in one language; unknown keys come back as themselves."""
 
     english: bool
+    chosen: str | None = None  # the ``?lang=`` the visitor picked, carried on every link
 
     @property
     def lang(self) -> str:

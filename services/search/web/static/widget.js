@@ -43,7 +43,8 @@
       ".stinet-w-title{font-weight:600}",
       ".stinet-w-meta{font-size:.85em;opacity:.85}",
       ".stinet-w mark{background:#fde68a;color:#111;padding:0 .05em}",
-      ".stinet-w-more{display:inline-block;margin-top:.4em;font-size:.9em}"
+      ".stinet-w-more{display:inline-block;margin-top:.4em;font-size:.9em}",
+      ".stinet-w [hidden]{display:none!important}"
     ].join("\n");
     (document.head || document.documentElement).appendChild(style);
   }
@@ -106,7 +107,9 @@
       var li = el("li", { "class": "stinet-w-hit" });
       var a = el("a", { "class": "stinet-w-title", href: base + "/records/" + encodeURIComponent(hit.id).replace(/%3A/g, ":") + (lang === "en" ? "?lang=en" : ""), target: "_blank", rel: "noopener" });
       marked(a, hit.highlight && hit.highlight.title, hit.title);
-      var meta = [s["kind_" + hit.kind] || hit.kind, hit.member];
+      var names = (data.member_names || {})[hit.member] || {};
+      var memberName = (lang === "en" ? names.name_en : names.name) || names.name || hit.member;
+      var meta = [s["kind_" + hit.kind] || hit.kind, memberName];
       if (hit.year) meta.push(String(hit.year));
       li.appendChild(a);
       li.appendChild(el("div", { "class": "stinet-w-meta" }, meta.join(" · ")));
