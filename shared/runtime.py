@@ -8,8 +8,10 @@ runs the lifespan's exit: the broker stops consuming and waits for in-flight han
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -101,6 +103,7 @@ def create_service_app(
             await broker.stop()
             if on_shutdown is not None:
                 await on_shutdown()
+            log.info("service_stopped", service=service)
 
     app = FastAPI(title=title, lifespan=lifespan, version="0.1.0")
     install_error_handlers(app)
@@ -117,11 +120,19 @@ def create_service_app(
     return app
 
 
+def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def serve(
     app_factory: Callable[[], FastAPI], *, service: str, port: int, settings: Settings
 ) -> None:
     """Run one service until SIGINT/SIGTERM (uvicorn runs the lifespan's exit on both)."""
     configure_logging(service, settings.stinet_log_level)
+    # uvicorn re-raises the signal that stopped it once its graceful shutdown is done;
+    # these handlers turn that into exit status 0 (the stop was clean: the lifespan exit ran).
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _exit_cleanly)
     uvicorn.run(
         app_factory(),
         host=settings.stinet_bind_host,
