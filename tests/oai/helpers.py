@@ -6,14 +6,17 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from devstack.processes import free_port
-from shared.records import Record, RecordIn
+from services.ingest.harvest.config import HarvestSettings
+from shared.events import SubmittedItem
+from shared.records import Record, RecordIn, Source
 
 
 @contextlib.asynccontextmanager
@@ -57,9 +60,8 @@ def catalogue_doc(
         content_hash="h-" + record.local_id,
     )
     doc = full.model_dump(mode="python")
-    if isinstance(doc.get("date"), dt.date):  # BSON has no date type: midnight UTC
-        day = doc["date"]
-        doc["date"] = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if isinstance(doc.get("date"), dt.date):  # as the catalogue stores it: BSON has no date
+        doc["date"] = doc["date"].isoformat()
     doc["_id"] = doc.pop("id")
     return doc
 
@@ -68,3 +70,40 @@ def plain_app(router: Any) -> FastAPI:
     app = FastAPI()
     app.include_router(router)
     return app
+
+
+FAST = HarvestSettings(
+    backoff_seconds=0.05,
+    max_wait_seconds=2,
+    attempts=4,
+    tick_seconds=0.2,
+    request_timeout_seconds=5,
+    lease_seconds=30,
+)
+
+
+@dataclass
+class FakeSubmit:
+    """Records every call; can be told to fail (as a broker outage would)."""
+
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    fail: bool = False
+
+    async def __call__(
+        self,
+        *,
+        member: str,
+        items: list[SubmittedItem],
+        source: Source,
+        correlation_id: str | None = None,
+    ) -> str:
+        if self.fail:
+            raise ConnectionError("broker unavailable")
+        self.calls.append(
+            {"member": member, "items": items, "source": source, "correlation_id": correlation_id}
+        )
+        return f"sub-{len(self.calls)}"
+
+    @property
+    def items(self) -> list[SubmittedItem]:
+        return [item for call in self.calls for item in call["items"]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,48 +20,12 @@ from pymongo import AsyncMongoClient
 from services.ingest.harvest import HarvestComponent, build_harvest
 from services.ingest.harvest.config import HarvestSettings
 from shared.config import Settings
-from shared.events import Operation, SubmittedItem
+from shared.events import Operation
 from shared.http import admin_guard, install_error_handlers
 from shared.mongo import service_database
 from shared.records import Source
 from tests.oai.dspace import HOST, DSpace, Faults, Item, now_stamp
-from tests.oai.helpers import serve_app
-
-FAST = HarvestSettings(
-    backoff_seconds=0.05,
-    max_wait_seconds=2,
-    attempts=4,
-    tick_seconds=0.2,
-    request_timeout_seconds=5,
-    lease_seconds=30,
-)
-
-
-@dataclass
-class FakeSubmit:
-    """Records every call; can be told to fail (as a broker outage would)."""
-
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    fail: bool = False
-
-    async def __call__(
-        self,
-        *,
-        member: str,
-        items: list[SubmittedItem],
-        source: Source,
-        correlation_id: str | None = None,
-    ) -> str:
-        if self.fail:
-            raise ConnectionError("broker unavailable")
-        self.calls.append(
-            {"member": member, "items": items, "source": source, "correlation_id": correlation_id}
-        )
-        return f"sub-{len(self.calls)}"
-
-    @property
-    def items(self) -> list[SubmittedItem]:
-        return [item for call in self.calls for item in call["items"]]
+from tests.oai.helpers import FAST, FakeSubmit, serve_app
 
 
 @dataclass
