@@ -1,0 +1,171 @@
+"""Sample files as members' software exports them (written here, not downloaded)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+
+import pymarc
+from openpyxl import Workbook
+
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+VI_ROWS = [
+    ["Mã biểu ghi", "Loại", "Nhan đề", "Tác giả", "Chủ đề", "Năm", "Ngôn ngữ", "Ghi chú nội bộ"],
+    [
+        "HP-001",
+        "ấn phẩm",
+        "Đại học Hàng hải Việt Nam: 65 năm xây dựng",
+        "Nguyễn Văn Ánh; Lê Thị Hồng",
+        "Giáo dục; Hàng hải",
+        "2021",
+        "tiếng Việt",
+        "kho A",
+    ],
+    ["HP-002", "cơ sở dữ liệu", "Cơ sở dữ liệu luận án tiến sĩ", "", "Khoa học", "2019", "vi", ""],
+    ["HP-003", "loại lạ", "Bản ghi sai loại", "", "", "hai nghìn", "", ""],
+]
+
+
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as Excel writes it: letters with ˆ ˘ ơ ư precomposed, tone marks combining."""
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", ch)
+        base = unicodedata.normalize("NFC", "".join(p for p in parts if p not in TONE_MARKS))
+        out.append(base + "".join(p for p in parts if p in TONE_MARKS))
+    return "".join(out).encode("cp1258")
+
+
+def csv_text(rows: list[list[str]], delimiter: str = ",") -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def marc_record(local_id: str, title: str, **extra: str) -> pymarc.Record:
+    record = pymarc.Record(force_utf8=True)
+    record.leader = pymarc.Leader("00000nam a2200000 a 4500")
+    record.add_field(pymarc.Field(tag="001", data=local_id))
+    record.add_field(pymarc.Field(tag="008", data="210101s2021    vm            000 0 vie d"))
+    record.add_field(
+        pymarc.Field(
+            tag="020",
+            indicators=[" ", " "],
+            subfields=[pymarc.Subfield("a", "9786040000000 (bìa mềm)")],
+        )
+    )
+    record.add_field(
+        pymarc.Field(
+            tag="100", indicators=["1", " "], subfields=[pymarc.Subfield("a", "Phạm Văn Đức,")]
+        )
+    )
+    record.add_field(
+        pymarc.Field(
+            tag="245",
+            indicators=["1", "0"],
+            subfields=[
+                pymarc.Subfield("a", title + " :"),
+                pymarc.Subfield("b", "giáo trình /"),
+                pymarc.Subfield("c", "Phạm Văn Đức"),
+            ],
+        )
+    )
+    record.add_field(
+        pymarc.Field(
+            tag="260",
+            indicators=[" ", " "],
+            subfields=[
+                pymarc.Subfield("a", "Hải Phòng :"),
+                pymarc.Subfield("b", "Hàng hải,"),
+                pymarc.Subfield("c", "c2021."),
+            ],
+        )
+    )
+    record.add_field(
+        pymarc.Field(
+            tag="650", indicators=[" ", "7"], subfields=[pymarc.Subfield("a", "Kỹ thuật tàu thuỷ")]
+        )
+    )
+    record.add_field(
+        pymarc.Field(tag="653", indicators=[" ", " "], subfields=[pymarc.Subfield("a", "Đóng tàu")])
+    )
+    record.add_field(
+        pymarc.Field(
+            tag="700", indicators=["1", " "], subfields=[pymarc.Subfield("a", "Trần Thị Mai")]
+        )
+    )
+    record.add_field(
+        pymarc.Field(
+            tag="856",
+            indicators=["4", "0"],
+            subfields=[
+                pymarc.Subfield("u", extra.get("url", f"https://lib.vimaru.edu.vn/{local_id}"))
+            ],
+        )
+    )
+    return record
+
+
+def marc21_bytes(count: int = 2) -> bytes:
+    return b"".join(
+        marc_record(f"VMU{i:05d}", f"Lý thuyết tàu {i}").as_marc() for i in range(count)
+    )
+
+
+def marcxml_bytes(count: int = 2, *, namespaced: bool = True) -> bytes:
+    buffer = io.BytesIO()
+    writer = pymarc.XMLWriter(buffer)
+    for i in range(count):
+        writer.write(marc_record(f"VMU{i:05d}", f"Lý thuyết tàu {i}"))
+    writer.close(close_fh=False)
+    data = buffer.getvalue()
+    if not namespaced:
+        data = data.replace(b' xmlns="http://www.loc.gov/MARC21/slim"', b"")
+    return data
+
+
+def xxe_document(secret_path: str) -> bytes:
+    return f"""<?xml version="1.0"?>
+<!DOCTYPE collection [<!ENTITY secret SYSTEM "file://{secret_path}">]>
+<collection xmlns="http://www.loc.gov/MARC21/slim"><record>
+<controlfield tag="001">x1</controlfield>
+<datafield tag="245" ind1="0" ind2="0"><subfield code="a">&secret;</subfield></datafield>
+</record></collection>""".encode()
+
+
+def billion_laughs() -> bytes:
+    entities = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 10)
+    ]
+    return (
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [' + "".join(entities) + "]>\n"
+        '<collection><record><controlfield tag="001">x</controlfield>'
+        '<datafield tag="245" ind1="0" ind2="0"><subfield code="a">&lol9;</subfield>'
+        "</datafield></record></collection>"
+    ).encode()
+
+
+def zip_bomb_xlsx() -> bytes:
+    """A valid zip whose sheet would expand ~1000 times (200 KB → 200 MB)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            chunk = b"<c>0</c>" * 131072
+            for _ in range(200):
+                sheet.write(chunk)
+    return out.getvalue()

@@ -1,0 +1,98 @@
+"""RabbitMQ unreachable (a proxy we cut, never the machine's broker): 503, nothing half-accepted,
+and an outbox that finishes what was already accepted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+
+from shared.config import Settings
+from shared.events import RecordsSubmitted, SubmittedItem
+from shared.records import RecordIn
+from tests.ingest.conftest import AppFactory, Ingest, record
+from tests.ingest.proxy import CuttableProxy
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[CuttableProxy]:
+    proxy = await CuttableProxy().start()
+    yield proxy
+    await proxy.cut()
+
+
+async def _start_behind(proxy: CuttableProxy, settings: Settings, start: AppFactory) -> Ingest:
+    proxied = settings.model_copy(
+        update={"amqp_url": SecretStr(f"amqp://guest:guest@127.0.0.1:{proxy.port}/")}
+    )
+    ingest = await start(proxied)
+    ingest.settings = settings  # the test itself talks to the broker directly
+    return ingest
+
+
+async def _until_accepted(ingest: Ingest, auth: dict[str, str], payload: dict) -> dict:  # type: ignore[type-arg]
+    for _ in range(150):
+        response = await ingest.client.post("/v1/records", json=payload, headers=auth)
+        if response.status_code == 202:
+            return response.json()
+        assert response.status_code == 503
+        await asyncio.sleep(0.2)
+    raise AssertionError("ingest never recovered after the broker came back")
+
+
+async def test_broker_down_gives_503_and_stores_nothing_then_recovers(
+    proxy: CuttableProxy, settings: Settings, start_ingest: AppFactory
+) -> None:
+    ingest = await _start_behind(proxy, settings, start_ingest)
+    auth = await ingest.key_for("vmu")
+    await proxy.cut()
+
+    response = await ingest.client.post(
+        "/v1/records", json={"records": [record("a"), record("b")]}, headers=auth
+    )
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    assert "gửi lại" in response.json()["error"]["message"]
+    assert await ingest.db["ingest_submissions"].count_documents({}) == 0
+    assert await ingest.db["ingest_outbox"].count_documents({}) == 0
+    assert await ingest.queue_depth() == 0
+
+    await proxy.restore()
+    accepted = await _until_accepted(ingest, auth, {"records": [record("a"), record("b")]})
+    [event] = await ingest.submitted(expect=1)
+    assert event.submission_id == accepted["submission_id"]
+    assert [i.local_id for i in event.items] == ["a", "b"]
+
+
+async def test_a_cut_part_way_is_completed_by_the_outbox_relay(
+    proxy: CuttableProxy, settings: Settings, start_ingest: AppFactory
+) -> None:
+    ingest = await _start_behind(proxy, settings, start_ingest)
+    auth = await ingest.key_for("vmu")
+    records = [record(f"r{i}", description="mô tả " * 40) for i in range(1000)]
+    first_batch = RecordsSubmitted(
+        submission_id="0" * 32,
+        member="vmu",
+        batch_no=0,
+        batch_count=2,
+        items=[
+            SubmittedItem(index=i, local_id=r["local_id"], record=RecordIn(**r))
+            for i, r in enumerate(records[:500])
+        ],
+    )
+    batch_bytes = len(first_batch.model_dump_json().encode())
+    proxy.cut_after(batch_bytes * 3 // 2)  # the first batch goes through, the second does not
+
+    response = await ingest.client.post("/v1/records", json={"records": records}, headers=auth)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["pending_batches"] == 1 and body["accepted"] == 1000
+    assert await ingest.db["ingest_outbox"].count_documents({}) == 1
+
+    await proxy.restore()
+    events = await ingest.submitted(expect=2, within=30)
+    assert sorted(e.batch_no for e in events) == [0, 1]
+    assert sorted(i.index for e in events for i in e.items) == list(range(1000))
+    assert await ingest.db["ingest_outbox"].count_documents({}) == 0

@@ -1,0 +1,210 @@
+"""POST /v1/imports with every format members export, and the files ingest must refuse."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from tests.ingest.conftest import Ingest
+from tests.ingest.samples import (
+    VI_ROWS,
+    billion_laughs,
+    csv_text,
+    marc21_bytes,
+    marcxml_bytes,
+    to_cp1258,
+    xlsx_bytes,
+    xxe_document,
+    zip_bomb_xlsx,
+)
+
+
+async def upload(
+    ingest: Ingest, auth: dict[str, str], name: str, content: bytes, **fields: str
+) -> Any:
+    return await ingest.client.post(
+        "/v1/imports", files={"file": (name, content)}, data=fields, headers=auth
+    )
+
+
+def _check_vietnamese_rows(body: dict[str, Any], records: list[dict[str, Any]]) -> None:
+    assert body["accepted"] == 2 and body["rejected_count"] == 1
+    [bad] = body["rejected"]
+    assert bad["local_id"] == "HP-003" and bad["row"] == 4
+    assert {e["loc"][0] for e in bad["errors"]} == {"kind", "year"}
+    assert body["file"]["ignored_columns"] == ["Ghi chú nội bộ"]
+    first, second = records
+    assert first["title"] == "Đại học Hàng hải Việt Nam: 65 năm xây dựng"
+    assert first["creators"] == ["Nguyễn Văn Ánh", "Lê Thị Hồng"]
+    assert first["subjects"] == ["Giáo dục", "Hàng hải"]
+    assert first["kind"] == "publication" and first["year"] == 2021 and first["language"] == "vi"
+    assert second["kind"] == "database"
+
+
+async def _records(ingest: Ingest) -> list[dict[str, Any]]:
+    [event] = await ingest.submitted(expect=1)
+    return [
+        item.record.model_dump(mode="json", exclude_none=True)
+        for item in event.items
+        if item.record
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "encode", "expected_encoding"),
+    [
+        ("windows-1258.csv", lambda t: to_cp1258(t), "cp1258"),
+        ("utf8-bom.csv", lambda t: codecs.BOM_UTF8 + t.encode(), "utf-8-sig"),
+        ("utf16-excel-unicode.txt", lambda t: t.encode("utf-16"), "utf-16"),
+        ("plain-utf8.csv", lambda t: t.encode(), "utf-8"),
+    ],
+)
+async def test_csv_in_every_encoding_excel_writes(
+    ingest: Ingest, name: str, encode: Any, expected_encoding: str
+) -> None:
+    auth = await ingest.key_for("vmu")
+    delimiter = "\t" if "utf16" in name else (";" if "bom" in name else ",")
+    response = await upload(ingest, auth, name, encode(csv_text(VI_ROWS, delimiter)))
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["file"]["encoding"] == expected_encoding
+    assert body["file"]["delimiter"] == delimiter
+    _check_vietnamese_rows(body, await _records(ingest))
+    [event_submission] = [body["submission_id"]]
+    status = (await ingest.client.get(f"/v1/submissions/{event_submission}", headers=auth)).json()
+    assert status["source"] == "csv"
+
+
+async def test_xlsx_with_vietnamese_headers_and_numbers_as_excel_stores_them(
+    ingest: Ingest,
+) -> None:
+    auth = await ingest.key_for("vmu")
+    rows: list[list[object]] = [list(r) for r in VI_ROWS]
+    rows[1][5] = 2021  # a number cell: calamine reads it back as 2021.0
+    rows[2][0] = 1002  # a numeric local id
+    response = await upload(ingest, auth, "danh-muc.xlsx", xlsx_bytes(rows))
+    assert response.status_code == 202, response.text
+    records = await _records(ingest)
+    _check_vietnamese_rows(response.json(), records)
+    assert records[1]["local_id"] == "1002"
+
+
+async def test_marc21_binary_maps_the_library_fields(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    broken = b"00042nam  2200025   4500" + b"garbage-that-is-not-marc\x1e\x1d"
+    response = await upload(ingest, auth, "export.mrc", marc21_bytes(2) + broken)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["accepted"] == 2 and body["rejected_count"] == 1
+    first = (await _records(ingest))[0]
+    assert first == {
+        "local_id": "VMU00000",
+        "kind": "publication",
+        "title": "Lý thuyết tàu 0 : giáo trình",
+        "creators": ["Phạm Văn Đức", "Trần Thị Mai"],
+        "subjects": ["Kỹ thuật tàu thuỷ", "Đóng tàu"],
+        "publisher": "Hàng hải",
+        "year": 2021,
+        "language": "vi",
+        "url": "https://lib.vimaru.edu.vn/VMU00000",
+        "identifiers": {"isbn": "9786040000000"},
+    }
+
+
+@pytest.mark.parametrize("namespaced", [True, False])
+async def test_marcxml_is_read_with_or_without_namespace(ingest: Ingest, namespaced: bool) -> None:
+    auth = await ingest.key_for("vmu")
+    response = await upload(ingest, auth, "export.xml", marcxml_bytes(3, namespaced=namespaced))
+    assert response.status_code == 202, response.text
+    assert response.json()["accepted"] == 3
+    records = await _records(ingest)
+    assert [r["local_id"] for r in records] == ["VMU00000", "VMU00001", "VMU00002"]
+    assert records[2]["title"] == "Lý thuyết tàu 2 : giáo trình"
+
+
+async def test_json_and_ndjson_files(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    records = [{"local_id": f"j{i}", "kind": "website", "title": f"Cổng {i}"} for i in range(3)]
+    document = json.dumps({"records": records}, ensure_ascii=False).encode()
+    lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+    as_json = await upload(ingest, auth, "records.json", document)
+    as_ndjson = await upload(ingest, auth, "records.ndjson", lines)
+    assert as_json.status_code == as_ndjson.status_code == 202
+    assert as_json.json()["accepted"] == as_ndjson.json()["accepted"] == 3
+    assert as_ndjson.json()["file"]["format"] == "ndjson"
+    events = await ingest.submitted(expect=2)
+    assert all(e.source == "json" for e in events)
+
+
+async def test_xxe_and_billion_laughs_are_refused_and_nothing_is_read(
+    ingest: Ingest, tmp_path: Path
+) -> None:
+    auth = await ingest.key_for("vmu")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE")
+    for document in (xxe_document(str(secret)), billion_laughs()):
+        response = await upload(ingest, auth, "evil.xml", document)
+        assert response.status_code == 422
+        assert "DTD" in response.json()["error"]["message"]
+        assert "TOP-SECRET" not in response.text
+    assert await ingest.queue_depth() == 0
+    assert await ingest.db["ingest_submissions"].count_documents({}) == 0
+
+
+async def test_files_that_would_exhaust_the_server_are_refused(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    bomb = await upload(ingest, auth, "bomb.xlsx", zip_bomb_xlsx())
+    assert bomb.status_code == 413
+    assert "giải nén" in bomb.json()["error"]["message"]
+    header = "Mã biểu ghi,Nhan đề,Mô tả\n"
+    long_line = await upload(
+        ingest, auth, "long.csv", (header + "a,b," + "x" * 1_100_000 + "\n").encode()
+    )
+    assert long_line.status_code == 422
+    assert "1,000,000" in long_line.json()["error"]["message"]
+    assert await ingest.queue_depth() == 0
+
+
+async def test_refusals_a_librarian_can_act_on(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    old_excel = await upload(ingest, auth, "so-lieu.xls", b"\xd0\xcf\x11\xe0")
+    assert old_excel.status_code == 415 and ".xlsx" in old_excel.json()["error"]["message"]
+    unknown = await upload(ingest, auth, "anh.png", b"\x89PNG")
+    assert unknown.status_code == 415
+    missing_columns = await upload(ingest, auth, "x.csv", "Tên cột lạ,Khác\n1,2\n".encode())
+    assert missing_columns.status_code == 422
+    assert missing_columns.json()["error"]["details"]["missing"] == ["local_id", "title"]
+    english = await ingest.client.post(
+        "/v1/imports?lang=en", files={"file": ("x.csv", b"a,b\n1,2\n")}, headers=auth
+    )
+    assert "header row lacks" in english.json()["error"]["message"]
+    not_xlsx = await upload(ingest, auth, "fake.xlsx", b"not a zip at all")
+    assert not_xlsx.status_code == 422
+    not_marc = await upload(ingest, auth, "fake.mrc", b"hello")
+    assert not_marc.status_code == 422
+    bad_xml = await upload(ingest, auth, "broken.xml", b"<collection><record>")
+    assert bad_xml.status_code == 422
+    no_file = await ingest.client.post("/v1/imports", data={"kind": "x"}, headers=auth)
+    assert no_file.status_code in (415, 422)
+    assert await ingest.queue_depth() == 0
+
+
+async def test_templates_download_and_import_back(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    as_csv = await ingest.client.get("/v1/imports/template.csv")
+    assert as_csv.status_code == 200 and as_csv.content.startswith(codecs.BOM_UTF8)
+    assert as_csv.content.decode("utf-8-sig").startswith("Mã biểu ghi,Loại,Nhan đề")
+    english = await ingest.client.get("/v1/imports/template.csv?lang=en")
+    assert english.content.decode("utf-8-sig").startswith("local_id,kind,title")
+    as_xlsx = await ingest.client.get("/v1/imports/template.xlsx")
+    assert as_xlsx.status_code == 200
+    workbook = CalamineWorkbook.from_filelike(__import__("io").BytesIO(as_xlsx.content))
+    assert workbook.get_sheet_by_index(0).to_python()[0][:3] == ["Mã biểu ghi", "Loại", "Nhan đề"]
+    for name, content in (("mau.xlsx", as_xlsx.content), ("mau.csv", as_csv.content)):
+        response = await upload(ingest, auth, name, content)
+        assert response.status_code == 202 and response.json()["accepted"] == 1, response.text
