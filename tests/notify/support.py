@@ -32,6 +32,7 @@ class Mailbox:
     refuse_next: int = 0
     hang_at: int | None = None  # the n-th DATA (1-based) hangs until ``release`` is set
     received: int = 0
+    hung_key: str | None = None
     hanging: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -44,9 +45,10 @@ class Mailbox:
                 self.refuse_next -= 1
                 return "451 4.3.0 Try again later"
         if self.hang_at == number:
+            hung = email.message_from_bytes(envelope.content, policy=default_policy)
+            self.hung_key = str(hung["X-Stinet-Reminder"])
             self.hanging.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
+            await asyncio.to_thread(self.release.wait, 60)
             return "451 4.3.0 Gone"
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         with self.lock:
@@ -151,8 +153,8 @@ async def publish(settings: Settings, *events: Event) -> None:
             await publish_event(broker, settings, event)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")

@@ -149,3 +149,158 @@ async def test_every_stage_goes_out_once_as_the_clock_moves(
         channel = await connection.channel()
         queue = await channel.declare_queue(audit, passive=True)
         assert queue.declaration_result.message_count == len(mailbox.messages)
+
+
+def ago(**kw: float) -> datetime:
+    return datetime.now(UTC) - timedelta(**kw)
+
+
+async def test_members_that_just_updated_or_are_suspended_get_nothing(
+    settings: Settings, notify: httpx2.AsyncClient, mailbox: Mailbox
+) -> None:
+    long_ago = ago(days=200)
+    suspended = member("paused", long_ago, status="suspended")
+    await publish(
+        settings,
+        member("fresh", long_ago),
+        member("stale", long_ago),
+        suspended,
+        member("newbie", ago(days=30)),
+        changed(record("fresh", "csdl-1", ago(hours=1))),
+        # A replay of an old version and a redelivery move nothing backwards.
+        changed(record("fresh", "csdl-1", ago(days=300)), change="replayed"),
+        changed(record("fresh", "csdl-1", ago(hours=1))),
+    )
+    await known(notify, "fresh", "stale", "paused", "newbie")
+
+    async def fresh_counted() -> bool:
+        item = (await notify.get("/v1/freshness/fresh")).json()
+        return item["state"] == "ok"
+
+    await eventually(fresh_counted)
+    await run(notify, settings, datetime.now(UTC))
+    recipients = sorted({str(m["To"]) for m in mailbox.messages})
+    assert recipients == ["stale@member.vn", CENTRE]
+    body = (await notify.get("/v1/freshness")).json()
+    assert body["counts"] == {"ok": 2, "due_soon": 0, "overdue": 1, "escalated": 0}
+    assert "paused" not in {m["code"] for m in body["members"]}
+    fresh = (await notify.get("/v1/freshness/fresh")).json()
+    assert datetime.fromisoformat(fresh["last_update_at"]) > ago(hours=2)
+
+
+async def test_a_recorded_reminder_is_dropped_if_the_member_updates_before_it_goes_out(
+    settings: Settings, notify: httpx2.AsyncClient, mailbox: Mailbox
+) -> None:
+    await publish(settings, member("late", ago(days=200)))
+    await known(notify, "late")
+    mailbox.refuse_next = 1000  # the mail server refuses everything for now
+    first = await run(notify, settings, datetime.now(UTC))
+    assert first["dispatch"]["retry"] >= 1
+    await publish(settings, changed(record("late", "web", datetime.now(UTC))))
+
+    async def updated() -> bool:
+        return (await notify.get("/v1/freshness/late")).json()["state"] == "ok"
+
+    await eventually(updated)
+    mailbox.refuse_next = 0
+    await run(notify, settings, datetime.now(UTC))
+    assert mailbox.to("late@member.vn") == []
+    log = (
+        await notify.get("/v1/reminders", params={"member": "late"}, headers=admin(settings))
+    ).json()
+    assert [r["status"] for r in log["reminders"]] == ["superseded"]
+
+
+async def test_attestation_link_counts_as_an_update_and_is_counted_for_the_centre(
+    settings: Settings, notify: httpx2.AsyncClient, mailbox: Mailbox
+) -> None:
+    await publish(settings, member("hpu", ago(days=200), name="Trường Đại học Hải Phòng"))
+    await known(notify, "hpu")
+    await run(notify, settings, datetime.now(UTC))
+    (mail,) = mailbox.to("hpu@member.vn")
+    link = next(w for w in text_of(mail).split() if "/v1/attest?token=" in w)
+    path = link.removeprefix("http://127.0.0.1:8003")
+    token = path.split("token=", 1)[1]
+
+    page = await notify.get(path)
+    assert page.status_code == 200
+    assert "Trường Đại học Hải Phòng" in page.text and "<form" in page.text
+    log = (await notify.get("/v1/reminders", headers=admin(settings))).json()
+    assert log["counts"]["opened"] == 1 and log["counts"]["attested"] == 0
+    assert (await notify.get("/v1/freshness/hpu")).json()["state"] == "overdue"
+
+    from urllib.parse import unquote
+
+    done = await notify.post("/v1/attest", data={"token": unquote(token)})
+    assert done.status_code == 200 and "Đã xác nhận" in done.text
+    log = (await notify.get("/v1/reminders", headers=admin(settings))).json()
+    assert log["counts"]["attested"] == 1
+    assert (await notify.get("/v1/freshness/hpu")).json()["state"] == "ok"
+    await run(notify, settings, datetime.now(UTC))
+    assert len(mailbox.to("hpu@member.vn")) == 1
+
+    tampered = await notify.get("/v1/attest", params={"token": unquote(token)[:-3] + "AAA"})
+    assert tampered.status_code == 400 and "không hợp lệ" in tampered.text
+    english = await notify.get("/v1/attest", params={"token": "x.y", "lang": "en"})
+    assert "Invalid link" in english.text
+
+
+async def test_yearly_training_duty_is_tracked_and_reminded(
+    settings: Settings, notify: httpx2.AsyncClient, mailbox: Mailbox
+) -> None:
+    await publish(
+        settings,
+        member("trained", ago(days=500)),
+        member("untrained", ago(days=500)),
+        changed(
+            record("trained", "t1", ago(days=10), kind="training", starts_at=ago(days=60)),
+            record("untrained", "t0", ago(days=10), kind="training", starts_at=ago(days=400)),
+        ),
+    )
+    await known(notify, "trained", "untrained")
+
+    async def counted() -> bool:
+        item = (await notify.get("/v1/freshness/untrained")).json()
+        return item["last_training_at"] is not None
+
+    await eventually(counted)
+    trained = (await notify.get("/v1/freshness/trained")).json()
+    assert trained["training_met"] is True
+    assert (await notify.get("/v1/freshness/untrained")).json()["training_met"] is False
+    await run(notify, settings, datetime.now(UTC))
+    assert mailbox.to("trained@member.vn") == []
+    (mail,) = mailbox.to("untrained@member.vn")
+    assert "đào tạo" in str(mail["Subject"])
+    assert "12 tháng" in text_of(mail)
+
+
+async def test_what_if_run_reports_without_sending_and_bad_input_is_a_clear_4xx(
+    settings: Settings, notify: httpx2.AsyncClient, mailbox: Mailbox
+) -> None:
+    await publish(settings, member("whatif", ago(days=10)))
+    await known(notify, "whatif")
+    future = (datetime.now(UTC) + timedelta(days=200)).isoformat()
+    response = await notify.post(
+        "/v1/reminders/run", params={"as_of": future, "dry_run": True}, headers=admin(settings)
+    )
+    body = response.json()
+    assert body["counts"]["overdue"] == 1 and body["dispatch"] is None
+    assert any(k.startswith("whatif/") for k in body["would_send"])
+    assert mailbox.messages == []
+    log = (await notify.get("/v1/reminders", headers=admin(settings))).json()
+    assert log["reminders"] == []
+
+    bad = await notify.post(
+        "/v1/reminders/run", params={"as_of": "next tuesday"}, headers=admin(settings)
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["loc"] == ["query", "as_of"]
+    assert (await notify.post("/v1/reminders/run")).status_code == 401
+    wrong = await notify.get("/v1/reminders", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+    limit = await notify.get("/v1/reminders", params={"limit": 0}, headers=admin(settings))
+    assert limit.status_code == 422
+    missing = await notify.get("/v1/freshness/nobody", params={"lang": "en"})
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == "No such member"
+    state = await notify.get("/v1/freshness", params={"state": "sleeping"})
+    assert state.status_code == 422

@@ -107,7 +107,7 @@ class MongoReminderLog:
         operations = [
             UpdateOne(
                 {"_id": e.key},
-                {"$setOnInsert": e.model_dump(exclude={"key"}, mode="python")},
+                {"$setOnInsert": e.model_dump(exclude={"key"}, exclude_none=True)},
                 upsert=True,
             )
             for e in entries
