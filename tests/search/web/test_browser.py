@@ -131,6 +131,18 @@ def test_unaccented_query_finds_the_vietnamese_record_in_the_portal_and_the_widg
         assert driver.find_elements(By.CSS_SELECTOR, ".hit-title mark")
         driver.save_screenshot(str(ARTIFACTS / "portal.png"))
 
+        # The record page and its holdings, then the English switch, by keyboard-reachable links.
+        driver.find_element(By.LINK_TEXT, TARGET_TITLE).click()
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), TARGET_TITLE))
+        driver.save_screenshot(str(ARTIFACTS / "record.png"))
+        driver.find_element(By.LINK_TEXT, "Trường Đại học Hải Phòng").click()
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "65 năm"))
+        driver.find_element(By.LINK_TEXT, "English").click()
+        wait.until(
+            ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".holdings h2"), "Also held by")
+        )
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+
         # A member's page on another origin with the widget (limited to vmu) and the iframe.
         driver.get(site_url)
         field = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".stinet-w-input")))
@@ -152,6 +164,13 @@ def test_unaccented_query_finds_the_vietnamese_record_in_the_portal_and_the_widg
         driver.switch_to.frame(driver.find_element(By.TAG_NAME, "iframe"))
         embedded = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".hit-title")]
         assert embedded == ["Đại học Hàng hải Việt Nam: 65 năm xây dựng và phát triển"]
+        frame_box = driver.find_element(By.ID, "q")
+        frame_box.clear()
+        frame_box.send_keys("nghien cuu moi truong bien", Keys.ENTER)  # stays in the frame
+        wait.until(
+            ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".hit-title"), "môi trường biển")
+        )
+        assert len(driver.window_handles) == 1
         driver.switch_to.default_content()
         driver.set_window_size(1280, 800)
         driver.save_screenshot(str(ARTIFACTS / "widget.png"))
