@@ -5,7 +5,9 @@ A record is stored with three internal facts besides the ``Record`` itself:
 * ``order`` — the position of the message that last touched it (submitted time, batch, index);
   an item whose order is lower is stale and never overwrites; an equal order is a redelivery;
 * ``outcome`` — what that message's item produced, so a redelivery answers the same;
-* ``keys`` — the duplicate-detection keys (DOI, ISBN, ISSN, URL, folded title+creator+year).
+* ``keys`` — the duplicate-detection keys (DOI, ISBN, ISSN, URL, folded title+creator+year);
+* ``history`` — every version: when, from which source and submission, which fields changed
+  (kept with the record: one write per change, read with the record).
 """
 
 from __future__ import annotations
@@ -41,15 +43,6 @@ _CHANGE_OF_OUTCOME = {
 }
 
 
-class StoredRecord(BaseModel):
-    """A record with the catalogue's bookkeeping (see the module docstring)."""
-
-    record: Record
-    order: str
-    outcome: Outcome
-    keys: list[str] = Field(default_factory=list)
-
-
 class HistoryEntry(BaseModel):
     """One version of a record: when, from where, what changed."""
 
@@ -70,6 +63,16 @@ class HistoryEntry(BaseModel):
 
 def half_year(at: datetime) -> str:
     return f"{at.year}-H{1 if at.month <= 6 else 2}"
+
+
+class StoredRecord(BaseModel):
+    """A record with the catalogue's bookkeeping (see the module docstring)."""
+
+    record: Record
+    order: str
+    outcome: Outcome
+    keys: list[str] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(default_factory=list)
 
 
 def order_key(submitted_at: datetime, batch_no: int, index: int) -> str:
@@ -141,7 +144,6 @@ class Decision:
 
     outcome: ItemOutcome
     state: StoredRecord | None = None  # the new state to store, if anything is to be written
-    history: HistoryEntry | None = None
     republish: ChangeKind | None = None  # a change to (re)announce
     write: bool = False
 
@@ -261,10 +263,9 @@ def _changed(
         if record.status is RecordStatus.ACTIVE
         else (current.keys if current is not None else [])
     )
-    state = StoredRecord(record=record, order=order, outcome=outcome, keys=keys)
     change = change_of(outcome)
     assert change is not None
-    history = HistoryEntry(
+    entry = HistoryEntry(
         record_id=record.id,
         member=record.member,
         version=record.version,
@@ -274,10 +275,12 @@ def _changed(
         submission_id=ctx.submission_id,
         fields=fields,
     )
+    history = [*(current.history if current is not None else []), entry]
+    state = StoredRecord(record=record, order=order, outcome=outcome, keys=keys, history=history)
     result = ItemOutcome(
         index=item.index, local_id=item.local_id, outcome=outcome, version=record.version
     )
-    return Decision(result, state=state, history=history, republish=change, write=True)
+    return Decision(result, state=state, republish=change, write=True)
 
 
 # --- duplicate links -------------------------------------------------------------------

@@ -79,7 +79,6 @@ async def store_submission(
     )
     batch = await _apply_items(event, ctx, records)
     linked = await _relink(batch, records)
-    await records.add_history(batch.history)
     await records.save([(state, batch.current.get(rid)) for rid, state in batch.writes.items()])
     await records.save_links(linked.save, linked.delete)
     await records.set_holdings(linked.holdings_only)
@@ -113,7 +112,6 @@ class _Batch:
         self.current = current
         self.state: dict[str, StoredRecord] = dict(current)
         self.writes: dict[str, StoredRecord] = {}
-        self.history: list[HistoryEntry] = []
         self.outcomes: list[ItemOutcome] = []
         self.changes: dict[str, ChangeKind] = {}
 
@@ -128,8 +126,6 @@ async def _apply_items(event: RecordsSubmitted, ctx: Context, records: RecordSto
         if decision.state is not None:
             batch.state[rid] = decision.state
             batch.writes[rid] = decision.state
-        if decision.history is not None:
-            batch.history.append(decision.history)
         if decision.republish is not None and batch.changes.get(rid) is not ChangeKind.CREATED:
             batch.changes[rid] = decision.republish
     return batch
@@ -250,10 +246,10 @@ async def get_record(rid: str, *, records: RecordStore) -> tuple[Record, list[Re
 
 async def record_history(rid: str, *, records: RecordStore) -> list[HistoryEntry]:
     """Every version of a record, oldest first."""
-    entries = await records.history(rid)
-    if not entries and rid not in await records.get_many([rid]):
+    found = await records.get_many([rid])
+    if rid not in found:
         raise NotFound(rid)
-    return entries
+    return found[rid].history
 
 
 async def decide_link(

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from services.catalogue.domain import HistoryEntry, Link, StoredRecord
+from services.catalogue.domain import Link, StoredRecord
 from shared.events import ChangeKind, Event, ItemOutcome, Member
 from shared.records import Record
 
@@ -35,7 +35,7 @@ class RecordPage(BaseModel):
 
 
 class RecordStore(Protocol):
-    """Records, their history, duplicate links and processed batches.
+    """Records (with their history), duplicate links and processed batches.
 
     Writes are bulk (one round trip per kind of write, not per record). ``save`` is
     optimistic: it raises ``ConcurrentUpdate`` when a record changed since it was read,
@@ -54,14 +54,6 @@ class RecordStore(Protocol):
 
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
         """Store each new state; the second element is the state it replaces (None: new)."""
-        ...
-
-    async def add_history(self, entries: list[HistoryEntry]) -> None:
-        """Append history entries; an entry already stored (same record and version) is kept."""
-        ...
-
-    async def history(self, record_id: str) -> list[HistoryEntry]:
-        """Every version of a record, oldest first."""
         ...
 
     async def links_touching(self, ids: list[str]) -> list[Link]:
@@ -97,7 +89,8 @@ class RecordStore(Protocol):
         ...
 
     async def stats(self) -> dict[str, Any]:
-        """Counts per member, kind and year, and additions/updates per half-year and member."""
+        """Raw counts: ``holdings`` rows (member, kind, year, count) of active records and
+        ``activity`` rows (member, period, change, count) of every version."""
         ...
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.catalogue.domain import HistoryEntry, Link, StoredRecord
+from services.catalogue.domain import Link, StoredRecord
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
 from shared.events import Event, Member, RecordsChanged, SubmissionProcessed
 
@@ -12,7 +12,6 @@ from shared.events import Event, Member, RecordsChanged, SubmissionProcessed
 class FakeRecordStore:
     def __init__(self) -> None:
         self.records: dict[str, StoredRecord] = {}
-        self.entries: dict[str, HistoryEntry] = {}
         self.links: dict[str, Link] = {}
         self.batches: dict[str, ProcessedBatch] = {}
         self.save_calls = 0
@@ -40,14 +39,6 @@ class FakeRecordStore:
                 raise ConcurrentUpdate(state.record.id)
         for state, _ in writes:
             self.records[state.record.id] = state
-
-    async def add_history(self, entries: list[HistoryEntry]) -> None:
-        for e in entries:
-            self.entries.setdefault(f"{e.record_id}#{e.version}", e)
-
-    async def history(self, record_id: str) -> list[HistoryEntry]:
-        found = [e for e in self.entries.values() if e.record_id == record_id]
-        return sorted(found, key=lambda e: e.version)
 
     async def links_touching(self, ids: list[str]) -> list[Link]:
         wanted = set(ids)
@@ -101,7 +92,7 @@ class FakeRecordStore:
                 key = (s.record.member, s.record.kind.value, s.record.year)
                 holdings[key] = holdings.get(key, 0) + 1
         activity: dict[tuple[str, str, str], int] = {}
-        for e in self.entries.values():
+        for e in (e for s in self.records.values() for e in s.history):
             key = (e.member, e.period, e.change.value)
             activity[key] = activity.get(key, 0) + 1
         return {

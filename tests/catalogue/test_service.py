@@ -382,6 +382,7 @@ async def test_the_service_runs_as_a_process_and_stops_cleanly(
         "STINET_ADMIN_KEY": service_settings.admin_key or "",
         "STINET_DATA_DIR": str(tmp_path),
         "CATALOGUE_PORT": str(port),
+        "STINET_DELIVERY_LIMIT": str(service_settings.stinet_delivery_limit),
     }
     process = service_process("catalogue", env, tmp_path / "catalogue.log").start()
     try:

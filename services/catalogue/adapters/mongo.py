@@ -1,8 +1,8 @@
 """MongoDB adapters of the catalogue's stores (PyMongo async; SecantusDB in the embedded default).
 
 Collections: ``catalogue_records`` (one document per record: ``_id`` = record id, every field of
-``Record`` plus ``_order``, ``_outcome`` and ``_keys``), ``catalogue_history``,
-``catalogue_links``, ``catalogue_batches``, ``catalogue_members``.
+``Record`` plus ``_order``, ``_outcome``, ``_keys`` and ``_history``), ``catalogue_links``,
+``catalogue_batches``, ``catalogue_members``.
 
 ``$in`` look-ups are chunked: SecantusDB answers a large ``$in`` in time quadratic in its hits.
 """
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, InsertOne, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -25,7 +25,6 @@ from shared.events import Member
 from shared.records import Record
 
 RECORDS = "catalogue_records"
-HISTORY = "catalogue_history"
 LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
 MEMBERS = "catalogue_members"
@@ -56,6 +55,9 @@ def record_document(state: StoredRecord) -> dict[str, Any]:
     doc = _bson_safe(state.record.model_dump(mode="python"))
     doc.update(_id=state.record.id, _order=state.order, _outcome=state.outcome.value)
     doc["_keys"] = state.keys
+    doc["_history"] = [
+        {**_bson_safe(e.model_dump(mode="python")), "period": e.period} for e in state.history
+    ]
     return doc
 
 
@@ -65,6 +67,7 @@ def stored_record(doc: dict[str, Any]) -> StoredRecord:
         order=doc["_order"],
         outcome=doc["_outcome"],
         keys=doc.get("_keys", []),
+        history=[HistoryEntry.model_validate(e) for e in doc.get("_history", [])],
     )
 
 
@@ -86,15 +89,13 @@ class MongoRecordStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self.db = db
         self.records = db[RECORDS]
-        self.history_col = db[HISTORY]
         self.links = db[LINKS]
         self.batches = db[BATCHES]
 
     async def ensure_indexes(self) -> None:
         await self.records.create_index([("updated_at", ASCENDING)])
-        await self.records.create_index([("member", ASCENDING), ("kind", ASCENDING)])
+        await self.records.create_index([("member", ASCENDING)])
         await self.records.create_index([("_keys", ASCENDING)])
-        await self.history_col.create_index([("record_id", ASCENDING), ("version", ASCENDING)])
         await self.links.create_index([("ends", ASCENDING)])
 
     async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
@@ -115,48 +116,27 @@ class MongoRecordStore:
         return {doc["_id"]: stored_record(doc) for doc in docs}
 
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
+        new = [record_document(state) for state, previous in writes if previous is None]
         ops: list[Any] = []
         for state, previous in writes:
             if previous is None:
-                ops.append(InsertOne(record_document(state)))
                 continue
             guard = {"_id": state.record.id, "_order": previous.order}
-            if previous.record == state.record:
+            if previous.record == state.record and previous.history == state.history:
                 mark = {"_order": state.order, "_outcome": state.outcome.value}
                 ops.append(UpdateOne(guard, {"$set": mark}))
             else:
                 ops.append(ReplaceOne(guard, record_document(state)))
-        if not ops:
-            return
         try:
-            result = await self.records.bulk_write(ops, ordered=False)
+            if new:  # insert_many is the server's fast path for new records
+                await self.records.insert_many(new, ordered=False)
+            result = await self.records.bulk_write(ops, ordered=False) if ops else None
         except BulkWriteError as exc:
             if _only_duplicates(exc):
                 raise ConcurrentUpdate("a record was created concurrently") from exc
             raise
-        if result.inserted_count + result.matched_count != len(ops):
+        if result is not None and result.matched_count != len(ops):
             raise ConcurrentUpdate("a record changed since it was read")
-
-    async def add_history(self, entries: list[HistoryEntry]) -> None:
-        if not entries:
-            return
-        docs = [
-            {
-                "_id": f"{e.record_id}#{e.version}",
-                **_bson_safe(e.model_dump(mode="python")),
-                "period": e.period,
-            }
-            for e in entries
-        ]
-        try:
-            await self.history_col.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            if not _only_duplicates(exc):  # an entry stored by an earlier delivery is kept
-                raise
-
-    async def history(self, record_id: str) -> list[HistoryEntry]:
-        cursor = self.history_col.find({"record_id": record_id}).sort("version", ASCENDING)
-        return [HistoryEntry.model_validate(doc) async for doc in cursor]
 
     async def links_touching(self, ids: list[str]) -> list[Link]:
         async def query(chunk: list[str]) -> list[dict[str, Any]]:
@@ -230,14 +210,19 @@ class MongoRecordStore:
             ],
         )
         activity = await self._aggregate(
-            HISTORY,
+            RECORDS,
             [
+                {"$unwind": "$_history"},
                 {
                     "$group": {
-                        "_id": {"member": "$member", "period": "$period", "change": "$change"},
+                        "_id": {
+                            "member": "$member",
+                            "period": "$_history.period",
+                            "change": "$_history.change",
+                        },
                         "count": {"$sum": 1},
                     }
-                }
+                },
             ],
         )
         return {"holdings": holdings, "activity": activity}
