@@ -59,7 +59,7 @@ class Mailbox:
         with self.lock:
             return [m for m in self.messages if m["To"] == recipient]
 
-    def keys(self) -> list[str]:
+    def delivered_keys(self) -> list[str]:
         with self.lock:
             return [str(m["X-Stinet-Reminder"]) for m in self.messages]
 
