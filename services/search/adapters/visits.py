@@ -25,6 +25,7 @@ import structlog
 from pydantic import BaseModel
 from pymongo import DeleteMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +63,7 @@ class MongoVisitCounter:
         *,
         salt: str,
         flush_interval: float = 2.0,
+        stored_ttl: float = 2.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._get_db = get_db
@@ -74,6 +76,8 @@ class MongoVisitCounter:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._last_prune = datetime.min.replace(tzinfo=UTC)
+        self._stored: tuple[datetime, str, int, int, int] | None = None  # read-through cache
+        self._stored_ttl = timedelta(seconds=stored_ttl)
 
     def record(self, raw_identity: str, source: str) -> None:
         """Count one page view (no I/O: the flush loop writes it)."""
@@ -96,6 +100,7 @@ class MongoVisitCounter:
                 for key, moment in seen.items():
                     self._seen[key] = max(moment, self._seen.get(key, moment))
                 raise
+            self._stored = None
             cutoff = self._clock() - ONLINE_WINDOW
             self._flushed = {k: v for k, v in self._flushed.items() if v >= cutoff}
             self._flushed.update(seen)
@@ -137,26 +142,40 @@ class MongoVisitCounter:
 
     async def stats(self) -> VisitStats:
         """Online now (visitors seen in 5 minutes), today and total views, buffered included."""
-        db = self._get_db()
         now = self._clock()
         cutoff = now - ONLINE_WINDOW
         today = local_day(now)
-        stored_online = await db[ONLINE].count_documents({"last_seen": {"$gte": cutoff}})
-        day_doc = await db[DAILY].find_one({"_id": today}) or {}
-        total_doc = await db[TOTALS].find_one({"_id": "all"}) or {}
+        stored_online, stored_today, stored_total = await self._stored_counts(now, today)
         pending_online = sum(
             1 for key, moment in self._seen.items() if moment >= cutoff and key not in self._flushed
         )
         pending_today = sum(n for (day, _), n in self._views.items() if day == today)
         return VisitStats(
             online=stored_online + pending_online,
-            today=int(day_doc.get("views", 0)) + pending_today,
-            total=int(total_doc.get("views", 0)) + sum(self._views.values()),
+            today=stored_today + pending_today,
+            total=stored_total + sum(self._views.values()),
         )
+
+    async def _stored_counts(self, now: datetime, today: str) -> tuple[int, int, int]:
+        """What is written, re-read at most every ``stored_ttl`` seconds (pages show it)."""
+        cached = self._stored
+        if cached is not None and now - cached[0] < self._stored_ttl and cached[1] == today:
+            return cached[2], cached[3], cached[4]
+        db = self._get_db()
+        online = await db[ONLINE].count_documents({"last_seen": {"$gte": now - ONLINE_WINDOW}})
+        day_doc = await db[DAILY].find_one({"_id": today}) or {}
+        total_doc = await db[TOTALS].find_one({"_id": "all"}) or {}
+        counts = (online, int(day_doc.get("views", 0)), int(total_doc.get("views", 0)))
+        self._stored = (now, today, *counts)
+        return counts
 
     async def start(self) -> None:
         """Start the background flush loop (owned: stopped by ``stop``)."""
         if self._task is None:
+            try:
+                await self._get_db()[ONLINE].create_index("last_seen")
+            except PyMongoError as exc:  # counting works without it; only the count is slower
+                log.warning("visits_index_not_created", error=type(exc).__name__)
             self._task = asyncio.create_task(self._loop(), name="visits-flush")
 
     async def stop(self) -> None:

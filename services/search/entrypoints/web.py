@@ -322,7 +322,11 @@ class _Pages:
         return HTMLResponse(
             body,
             status_code=200 if record is not None else 404,
-            headers={"Content-Language": t.lang, "Vary": "Accept-Language"},
+            headers={
+                "Content-Language": t.lang,
+                "Vary": "Accept-Language",
+                "X-Frame-Options": "SAMEORIGIN",
+            },
         )
 
 
