@@ -139,11 +139,12 @@ class LocalStack:
             port = self.port(name)
             if port_answers(port, self.host):
                 variable = PORT_VARIABLES[name]
+                spare = free_port()
                 raise PortTakenError(
                     f"Cổng {port} ({variable}, dịch vụ {name}) đang được dùng. "
-                    f"Chọn cổng khác, ví dụ: {variable}={free_port()} make run\n"
+                    f"Chọn cổng khác, ví dụ: {variable}={spare} make run\n"
                     f"Port {port} ({variable}, service {name}) is taken. "
-                    f"Pick another one, e.g. {variable}={free_port()} make run"
+                    f"Pick another one, e.g. {variable}={spare} make run"
                 )
 
     def _resolve_secrets(self) -> None:
