@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from shared.records import Record, RecordStatus
 from shared.text import clean_text, fold
@@ -39,6 +40,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_TYPO_ONE = 5
 MIN_TYPO_TWO = 9
 MAX_QUERY_WORDS = 12
+MAX_SCANNED = 4000  # highlight looks for matches in the first characters only
 
 
 def normalise_abbreviations(folded: str) -> str:
@@ -160,6 +162,13 @@ def searchable_text(record: Record) -> str:
     return " \n ".join(p for p in parts if p)
 
 
+@lru_cache(maxsize=65536)
+def fold_token(token: str) -> str:
+    """``fold`` of one word, cached: a collection repeats the same words endlessly."""
+    return fold(token)
+
+
+@lru_cache(maxsize=65536)
 def word_matches(token: str, query_word: str, *, prefix: bool) -> bool:
     """Does a folded document token match a folded query word (exact, prefix or typo)?"""
     if token == query_word or (prefix and token.startswith(query_word)):
@@ -194,8 +203,8 @@ def highlight(text: str, query: ParsedQuery, *, max_chars: int = 240) -> str:
         return ""
     spans: list[tuple[int, int]] = []
     words = query.words
-    for match in _TOKEN.finditer(text):
-        token = fold(match.group())
+    for match in _TOKEN.finditer(text, 0, MAX_SCANNED):
+        token = fold_token(match.group())
         for index, word in enumerate(words):
             prefix = index == len(words) - 1 and query.last_is_prefix
             if word_matches(token, word, prefix=prefix):
@@ -221,11 +230,13 @@ def highlight(text: str, query: ParsedQuery, *, max_chars: int = 240) -> str:
     return "".join(pieces)
 
 
-def highlights(record: Record, query: ParsedQuery) -> dict[str, str]:
-    """Highlighted title and description (or first matching subject) of one hit."""
-    result = {"title": highlight(record.title, query, max_chars=1000)}
-    if record.description:
-        result["description"] = highlight(record.description, query)
-    if record.subjects:
-        result["subjects"] = highlight("; ".join(record.subjects), query)
+def highlights(
+    query: ParsedQuery, title: str, description: str | None, subjects: list[str]
+) -> dict[str, str]:
+    """Highlighted title, description and subjects of one hit (HTML, ``<mark>``)."""
+    result = {"title": highlight(title, query, max_chars=1000)}
+    if description:
+        result["description"] = highlight(description, query)
+    if subjects:
+        result["subjects"] = highlight("; ".join(subjects), query)
     return result

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import tantivy
 from tantivy import Occur, Query
 
@@ -35,6 +36,18 @@ from services.search.domain import (
 from services.search.ports import Facets, Hit, SearchQuery, SearchResult, SortOrder
 from shared.records import Record, RecordStatus
 
+HIT_FIELDS = (
+    "id",
+    "title",
+    "kind",
+    "member",
+    "year",
+    "url",
+    "description",
+    "creators",
+    "subjects",
+    "also_held_by",
+)
 FACET_SIZES = {"kind": 10, "member": 100, "language": 30, "year": 200, "subject": 30}
 WRITER_HEAP = 96_000_000
 MIN_PREFIX_LETTERS = 1
@@ -135,6 +148,21 @@ def text_query(parsed: ParsedQuery, *, require_all: bool = True) -> Query:
     if not boosts:
         return core
     return Query.boolean_query([(Occur.Must, core), *[(Occur.Should, b) for b in boosts]])
+
+
+def suggest_query(parsed: ParsedQuery) -> Query:
+    """As-you-type: every word in title or subjects, the last one as a prefix; no typos."""
+    last = len(parsed.words) - 1
+    clauses = []
+    for i, word in enumerate(parsed.words):
+        options = [_term("title_f", word, 2.0), _term("body_f", word, 0.5)]
+        if i == last and parsed.last_is_prefix:
+            options.append(Query.fuzzy_term_query(SCHEMA, "title_f", word, 0, True, True))
+        clauses.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in options])))
+    if len(parsed.words) >= 2:
+        phrase = Query.phrase_prefix_query(SCHEMA, "title_f", list(parsed.words))
+        clauses.append((Occur.Should, Query.boost_query(phrase, 4.0)))
+    return Query.boolean_query(clauses)
 
 
 def filter_query(query: SearchQuery) -> Query | None:
@@ -371,21 +399,13 @@ class TantivyIndex:
     def _hit(
         self, searcher: tantivy.Searcher, score: Any, address: Any, parsed: ParsedQuery
     ) -> Hit:
-        record = Record.model_validate_json(searcher.doc(address).get_first("doc"))
-        return Hit(
-            id=record.id,
-            title=record.title,
-            kind=record.kind,
-            member=record.member,
-            year=record.year,
-            url=record.url,
-            description=record.description,
-            creators=record.creators,
-            subjects=record.subjects,
-            also_held_by=record.also_held_by,
-            highlight=highlights(record, parsed),
-            score=float(score) if isinstance(score, float) else None,
+        stored = orjson.loads(searcher.doc(address).get_first("doc"))
+        fields = {name: stored[name] for name in HIT_FIELDS if name in stored}
+        fields["highlight"] = highlights(
+            parsed, stored["title"], stored.get("description"), stored.get("subjects", [])
         )
+        fields["score"] = float(score) if isinstance(score, float) else None
+        return Hit.model_validate(fields)
 
     async def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Titles and subjects that start with, or contain, what the user has typed."""
@@ -396,14 +416,13 @@ class TantivyIndex:
         if parsed.empty:
             return []
         searcher = self.engine.index.searcher()
-        query = _combine(text_query(parsed), filter_query(SearchQuery()))
-        found = searcher.search(query, limit=limit * 3, count=False)
-        wanted = parsed.words
+        query = _combine(suggest_query(parsed), filter_query(SearchQuery()))
+        found = searcher.search(query, limit=limit * 2, count=False)
         out: dict[str, None] = {}
         for _, address in found.hits:
-            record = Record.model_validate_json(searcher.doc(address).get_first("doc"))
-            for candidate in (record.title, *record.subjects):
-                if _completes(candidate, wanted, parsed.last_is_prefix):
+            stored = orjson.loads(searcher.doc(address).get_first("doc"))
+            for candidate in (stored["title"], *stored.get("subjects", [])):
+                if _completes(candidate, parsed.words, parsed.last_is_prefix):
                     out.setdefault(candidate, None)
             if len(out) >= limit:
                 break

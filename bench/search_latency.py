@@ -1,0 +1,198 @@
+"""Search latency over HTTP: 100,000 records, 8 concurrent clients, the embedded engine.
+
+Builds the corpus (``bench.search_corpus``), indexes it through ``TantivyIndex.upsert`` in
+batches of 500 (the consumer's path) and prints the indexing throughput; then starts the
+real search service (``python -m services.search``, with SecantusDB and RabbitMQ) on that
+index and measures ``/v1/search`` and ``/v1/suggest`` p50/p95/p99 with 8 keep-alive clients.
+
+    .venv/bin/python -m bench.search_latency [--records 100000] [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import aio_pika
+
+from bench.search_corpus import MEMBERS, QUERIES, SUGGEST_PREFIXES, corpus
+from devstack.processes import (
+    free_port,
+    http_ok,
+    port_answers,
+    secantus_process,
+    service_process,
+)
+from services.search.adapters.tantivy_index import TantivyIndex
+from shared.config import Settings
+from shared.topology import SUBSCRIPTIONS, dead_letter_exchange, dlq_name, exchange, queue_name
+
+CLIENTS = 8
+BATCH = 500
+
+
+async def build_index(data_dir: Path, size: int) -> float:
+    """Index ``size`` records in batches of 500; returns records per second."""
+    index = TantivyIndex(data_dir)
+    await index.open()
+    started = time.perf_counter()
+    batch = []
+    for record in corpus(size):
+        batch.append(record)
+        if len(batch) == BATCH:
+            await index.upsert(batch)
+            batch = []
+    if batch:
+        await index.upsert(batch)
+    elapsed = time.perf_counter() - started
+    assert await index.count() == size
+    await index.close()
+    return size / elapsed
+
+
+def search_paths(rng: random.Random, n: int) -> list[str]:
+    """A realistic mix: plain queries, some filtered, sorted or paged, a few facet-only."""
+    paths = []
+    for _ in range(n):
+        params: dict[str, str | int] = {"q": rng.choice(QUERIES)}
+        roll = rng.random()
+        if roll < 0.2:
+            params["kind"] = rng.choice(["publication", "database", "website"])
+        elif roll < 0.35:
+            params["member"] = rng.choice(MEMBERS)
+        elif roll < 0.45:
+            params["year_from"], params["year_to"] = 2000, 2020
+        elif roll < 0.5:
+            params["q"] = ""
+        if rng.random() < 0.1:
+            params["sort"] = rng.choice(["newest", "title"])
+        if rng.random() < 0.15:
+            params["page"] = rng.randint(2, 5)
+        paths.append("/v1/search?" + urllib.parse.urlencode(params))
+    return paths
+
+
+def suggest_paths(rng: random.Random, n: int) -> list[str]:
+    return [
+        "/v1/suggest?" + urllib.parse.urlencode({"q": rng.choice(SUGGEST_PREFIXES)})
+        for _ in range(n)
+    ]
+
+
+def run_clients(port: int, paths: list[str]) -> list[float]:
+    """``CLIENTS`` threads, each on one keep-alive connection, share the list of requests."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    queue = list(reversed(paths))
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                path = queue.pop()
+            started = time.perf_counter()
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            elapsed = time.perf_counter() - started
+            if response.status != 200:
+                raise RuntimeError(f"{path}: {response.status} {body[:200]!r}")
+            with lock:
+                latencies.append(elapsed * 1000)
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
+def report(name: str, latencies: list[float], wall: float) -> None:
+    q = statistics.quantiles(latencies, n=100)
+    print(
+        f"{name:12s} n={len(latencies):5d}  p50={q[49]:6.1f} ms  p95={q[94]:6.1f} ms  "
+        f"p99={q[98]:6.1f} ms  throughput={len(latencies) / wall:6.0f} req/s"
+    )
+
+
+async def drop_namespace(settings: Settings) -> None:
+    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    async with connection:
+        for sub in SUBSCRIPTIONS:
+            for name in (queue_name(settings, sub), dlq_name(settings, sub)):
+                channel = await connection.channel()
+                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                    await channel.queue_delete(name)
+        for name in (exchange(settings).name, dead_letter_exchange(settings).name):
+            channel = await connection.channel()
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                await channel.exchange_delete(name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="stinet-bench-"))
+    data_dir = work / "data"
+    print(f"Indexing {args.records:,} records (batches of {BATCH}) …", flush=True)
+    rate = asyncio.run(build_index(data_dir, args.records))
+    print(f"indexing     {rate:,.0f} records/s")
+
+    mongo_port, search_port = free_port(), free_port()
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/",
+        "STINET_NAMESPACE": namespace,
+        "STINET_DB": namespace.replace("-", "_"),
+        "STINET_DATA_DIR": str(data_dir),
+        "SEARCH_PORT": str(search_port),
+        "STINET_ADMIN_KEY": uuid.uuid4().hex,
+        "STINET_LOG_LEVEL": "WARNING",
+    }
+    env.pop("MEILI_URL", None)
+    settings = Settings(stinet_namespace=namespace)
+    mongo = secantus_process(port=mongo_port, storage=":memory:", log_path=work / "secantus.log")
+    search = service_process("search", env, work / "search.log")
+    try:
+        mongo.start().wait_until(lambda: port_answers(mongo_port), timeout=60)
+        search.start().wait_until(lambda: http_ok(f"http://127.0.0.1:{search_port}/readyz"), 90)
+        rng = random.Random(7)
+        run_clients(search_port, search_paths(rng, 200) + suggest_paths(rng, 200))  # warm-up
+        for name, paths in (
+            ("/v1/search", search_paths(rng, args.requests)),
+            ("/v1/suggest", suggest_paths(rng, args.requests)),
+        ):
+            started = time.perf_counter()
+            latencies = run_clients(search_port, paths)
+            report(name, latencies, time.perf_counter() - started)
+        sample = http.client.HTTPConnection("127.0.0.1", search_port)
+        sample.request("GET", "/v1/search?q=hai+phong&per_page=1")
+        body = json.loads(sample.getresponse().read())
+        print(f"sample: 'hai phong' → total={body['total']}, took_ms={body['took_ms']}")
+    finally:
+        search.stop()
+        mongo.stop()
+        asyncio.run(drop_namespace(settings))
+
+
+if __name__ == "__main__":
+    main()
