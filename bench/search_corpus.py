@@ -72,7 +72,81 @@ SUBJECTS = [
     "Hải dương học",
     "Khí tượng",
 ]
-WORDS = ["nghiên", "cứu", "phát", "triển", "ứng", "dụng", "giải", "pháp", "hệ", "thống", "quản", "lý", "đánh", "giá", "thực", "trạng", "nâng", "cao", "hiệu", "quả", "chất", "lượng", "công", "nghệ", "kỹ", "thuật", "khoa", "học", "môi", "trường", "biển", "cảng", "tàu", "thuyền", "vận", "tải", "kinh", "tế", "xã", "hội", "chính", "sách", "thành", "phố", "Hải", "Phòng", "Việt", "Nam", "đồng", "bằng", "sông", "Hồng", "vùng", "ven", "biển", "nguồn", "nhân", "lực", "đào", "tạo", "đại", "học", "giáo", "dục", "thông", "tin", "dữ", "liệu", "cơ", "sở", "thư", "viện", "số", "tài", "liệu", "bệnh", "viện", "y", "tế", "sức", "khỏe", "cộng", "đồng", "điều", "trị", "bệnh", "nhân", "dược", "liệu", "thủy", "sản", "nuôi", "trồng", "nông", "nghiệp", "sản", "xuất", "doanh", "nghiệp", "xuất", "khẩu", "logistics", "chuỗi", "cung", "ứng", "năng", "lượng", "tái", "tạo", "điện", "gió", "mặt", "trời", "nước", "thải", "xử", "lý", "ô", "nhiễm", "không", "khí", "biến", "đổi", "khí", "hậu", "nước", "biển", "dâng", "rừng", "ngập", "mặn", "đa", "dạng", "sinh", "học", "bảo", "tồn", "di", "sản", "văn", "hóa", "lịch", "sử", "du", "lịch", "cộng", "đồng", "quy", "hoạch", "đô", "thị", "giao", "thông", "hạ", "tầng", "xây", "dựng", "vật", "liệu", "mới", "cơ", "khí", "chế", "tạo", "đóng", "tàu", "tự", "động", "hóa", "trí", "tuệ", "nhân", "tạo", "chuyển", "đổi", "số", "an", "toàn", "an", "ninh", "mạng", "pháp", "luật", "hành", "chính", "công", "tài", "chính", "ngân", "hàng", "thị", "trường", "lao", "động", "việc", "làm", "dân", "số", "gia", "đình", "trẻ", "em", "phụ", "nữ", "người", "cao", "tuổi", "mô", "hình", "phương", "pháp", "thực", "nghiệm", "khảo", "sát", "điều", "tra", "thống", "kê", "phân", "tích", "dự", "báo", "tổng", "quan", "báo", "cáo", "kỷ", "yếu", "hội", "thảo", "tạp", "chí", "luận", "văn", "luận", "án", "thạc", "sĩ", "tiến", "sĩ", "đề", "tài", "cấp", "thành", "phố", "cấp", "bộ", "nhà", "nước"]
+PHRASES = [
+    "nuôi trồng thủy sản ven biển",
+    "quản lý chất thải rắn đô thị",
+    "xử lý nước thải công nghiệp",
+    "chuyển đổi số trong doanh nghiệp",
+    "trí tuệ nhân tạo trong y tế",
+    "an ninh mạng",
+    "năng lượng tái tạo",
+    "điện gió ngoài khơi",
+    "rừng ngập mặn",
+    "biến đổi khí hậu",
+    "nước biển dâng",
+    "đa dạng sinh học biển",
+    "di sản văn hóa phi vật thể",
+    "du lịch cộng đồng",
+    "quy hoạch đô thị ven biển",
+    "hạ tầng giao thông",
+    "vật liệu xây dựng mới",
+    "công nghệ đóng tàu",
+    "tự động hóa cảng biển",
+    "chuỗi cung ứng logistics",
+    "nguồn nhân lực chất lượng cao",
+    "đào tạo nghề hàng hải",
+    "giáo dục đại học",
+    "thư viện số",
+    "cơ sở dữ liệu khoa học",
+    "thông tin khoa học và công nghệ",
+    "sức khỏe cộng đồng",
+    "bệnh truyền nhiễm",
+    "dược liệu bản địa",
+    "y học cổ truyền",
+    "an toàn thực phẩm",
+    "kinh tế biển xanh",
+    "xuất khẩu nông sản",
+    "thị trường lao động",
+    "chính sách đất đai",
+    "cải cách hành chính công",
+    "ngân hàng số",
+    "tài chính vi mô",
+    "ô nhiễm không khí",
+    "tài nguyên nước ngầm",
+    "khí tượng thủy văn",
+    "địa chất công trình",
+    "hải dương học",
+    "cảng container",
+    "vận tải đa phương thức",
+    "kinh tế hợp tác xã",
+    "trẻ em và phụ nữ",
+    "người cao tuổi",
+    "dân số và phát triển",
+    "văn học dân gian",
+]
+PLACES = [
+    "thành phố Hải Phòng",
+    "huyện Cát Hải",
+    "quận Đồ Sơn",
+    "huyện Thủy Nguyên",
+    "vùng duyên hải",
+    "đồng bằng sông Hồng",
+    "vịnh Bắc Bộ",
+    "huyện Tiên Lãng",
+    "quận Hồng Bàng",
+    "Việt Nam",
+]
+VERBS = [
+    "phân tích",
+    "đánh giá",
+    "đề xuất giải pháp cho",
+    "khảo sát",
+    "tổng hợp tư liệu về",
+    "xây dựng mô hình",
+    "ứng dụng công nghệ vào",
+    "dự báo xu hướng của",
+]
+WORDS = " ".join(PHRASES + PLACES).split()
 TITLE_HEADS = [
     "Nghiên cứu",
     "Đánh giá",
@@ -108,11 +182,10 @@ CREATORS = [
 START = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-def _phrase(rng: random.Random, low: int, high: int) -> str:
-    start = rng.randrange(len(WORDS))
-    length = rng.randint(low, high)
-    return " ".join(
-        WORDS[(start + i * rng.choice((1, 1, 2, 3))) % len(WORDS)] for i in range(length)
+def _sentence(rng: random.Random) -> str:
+    return (
+        f"Công trình {rng.choice(VERBS)} {rng.choice(PHRASES)} tại {rng.choice(PLACES)}, "
+        f"gắn với {rng.choice(PHRASES)}"
     )
 
 
@@ -121,7 +194,11 @@ def make_record(n: int, rng: random.Random) -> Record:
     member = rng.choice(MEMBERS)
     kind = rng.choice(KINDS)
     subjects = rng.sample(SUBJECTS, rng.randint(1, 3))
-    title = f"{rng.choice(TITLE_HEADS)} {_phrase(rng, 3, 9)} {subjects[0].lower()}"
+    title = f"{rng.choice(TITLE_HEADS)} {rng.choice(PHRASES)}"
+    if rng.random() < 0.6:
+        title += f" tại {rng.choice(PLACES)}"
+    if rng.random() < 0.3:
+        title += f" giai đoạn {rng.randint(1990, 2025)}–{rng.randint(2026, 2035)}"
     extra: dict[str, object] = {}
     if kind == "training":
         begins = START + timedelta(days=rng.randrange(2000))
@@ -136,7 +213,7 @@ def make_record(n: int, rng: random.Random) -> Record:
         local_id=f"b{n}",
         kind=kind,
         title=title[:1].upper() + title[1:],
-        description=". ".join(_phrase(rng, 8, 20) for _ in range(rng.randint(1, 4))) + ".",
+        description=". ".join(_sentence(rng) for _ in range(rng.randint(1, 4))) + ".",
         creators=rng.sample(CREATORS, rng.randint(0, 3)),
         subjects=subjects,
         publisher=rng.choice(["NXB Hàng hải", "NXB Khoa học và Kỹ thuật", "NXB Y học", None]),
@@ -146,6 +223,7 @@ def make_record(n: int, rng: random.Random) -> Record:
         created_at=START,
         updated_at=START + timedelta(minutes=n),
         content_hash=f"bench-{n}",
+        **extra,  # type: ignore[arg-type]
     )
 
 

@@ -1,4 +1,4 @@
-"""The ``SearchIndex`` adapters under contract: tantivy always, Meilisearch when ``MEILI_URL`` is set."""
+"""The adapters under contract: tantivy always, Meilisearch when ``MEILI_URL`` is set."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ from tests.search.corpus import make_record
 from tests.search.service.conftest import Service
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
-    """Poll ``check`` until it returns something truthy (or fail after ``timeout``)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something truthy (or fail after ``within`` s)."""
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = await check()
         if value:
@@ -108,5 +108,5 @@ async def test_member_names_label_the_member_facet(service: Service) -> None:
         response = await service.client.get("/v1/search", params={"q": "dia chi quang ninh"})
         return response.json()["member_names"]
 
-    names = await eventually(labels, timeout=20)
+    names = await eventually(labels, within=20)
     assert names["qnlib"]["name"] == "Thư viện tỉnh Quảng Ninh"
