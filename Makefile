@@ -26,12 +26,12 @@ lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 
-# `make bench` runs every bench/*.py; `make bench BENCH=e2e_throughput` runs one.
+# `make bench` runs every bench/*.py that has a __main__ block; `make bench BENCH=e2e_throughput` runs one.
 bench: $(STAMP)
 	@scripts/ensure-rabbitmq
 	@set -e; \
 	if [ -n "$(BENCH)" ]; then modules="$(BENCH)"; \
-	else modules=$$(ls bench/*.py | xargs -n1 basename | sed 's/\.py$$//' | grep -v '^__'); fi; \
+	else modules=$$(grep -l '__name__ == "__main__"' bench/*.py | xargs -n1 basename | sed 's/\.py$$//'); fi; \
 	for m in $$modules; do echo "== bench.$$m"; $(PY) -m bench.$$m; done
 
 clean-data:

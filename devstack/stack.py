@@ -260,3 +260,25 @@ def redact_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return parts._replace(netloc=netloc).geturl()
+
+
+async def delete_namespace(settings: Settings) -> None:
+    """Remove every queue and exchange of ``settings``' namespace from the broker."""
+    import contextlib
+
+    import aio_pika
+
+    from shared.topology import SUBSCRIPTIONS, dead_letter_exchange, dlq_name, exchange
+    from shared.topology import queue_name as topology_queue_name
+
+    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    async with connection:
+        for sub in SUBSCRIPTIONS:
+            for name in (topology_queue_name(settings, sub), dlq_name(settings, sub)):
+                channel = await connection.channel()
+                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                    await channel.queue_delete(name)
+        for name in (exchange(settings).name, dead_letter_exchange(settings).name):
+            channel = await connection.channel()
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                await channel.exchange_delete(name)
