@@ -26,6 +26,7 @@ from services.search.web.i18n import Translator, strings_for_widget
 from shared.config import Settings
 from shared.http import wants_english
 from shared.logging import get_logger
+from shared.records import RecordStatus
 
 log = get_logger("search.web")
 
@@ -261,6 +262,7 @@ class _Pages:
             "member_href": lambda code: "/?" + urlencode([("member", code), *_lang(t)]),
             "subject_href": lambda s: "/?" + urlencode([("subject", s), *_lang(t)]),
             "local_time": _local_time,
+            "holding": lambda other: _holding(other, member_label, t),
         }
 
     async def search_page(self, request: Request, *, template: str, path: str) -> HTMLResponse:
@@ -319,15 +321,25 @@ class _Pages:
             back_href="/" + (f"?lang={t.chosen}" if t.chosen else ""),
         )
         body = self.env.get_template("record.html").render(context)
+        status = 404 if record is None else 410 if record.status is RecordStatus.WITHDRAWN else 200
         return HTMLResponse(
             body,
-            status_code=200 if record is not None else 404,
+            status_code=status,
             headers={
                 "Content-Language": t.lang,
                 "Vary": "Accept-Language",
                 "X-Frame-Options": "SAMEORIGIN",
             },
         )
+
+
+def _holding(other: str, member_label: Callable[[str], str], t: Translator) -> views.Link:
+    """Another holding of the same work: a record id links its page, a member code its search."""
+    if ":" in other:
+        href = views.record_path(other) + (f"?lang={t.chosen}" if t.chosen else "")
+        return views.Link(label=member_label(views.member_of(other)), href=href, value=other)
+    href = "/?" + urlencode([("member", other), *_lang(t)])
+    return views.Link(label=member_label(other), href=href, value="")
 
 
 def _lang(t: Translator) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from defusedxml import ElementTree
 
 from tests.search.web.conftest import Portal
-from tests.search.web.corpus import HOSTILE_TITLE, TARGET_TITLE
+from tests.search.web.corpus import HOSTILE_TITLE, TARGET_TITLE, record
 
 
 class Links(HTMLParser):
@@ -205,3 +205,17 @@ async def test_opensearch_description_follows_the_1_1_format(portal: Portal) -> 
     suggestions = (await portal.client.get(suggest_url)).json()
     assert suggestions[0] == "thu vi"
     assert isinstance(suggestions[1], list)
+
+
+async def test_a_withdrawn_record_says_so_with_410(portal: Portal) -> None:
+    gone = record("vmu", "gone-1", "Tài liệu đã thu hồi", status="withdrawn")
+    await portal.index.upsert([gone])
+    response = await portal.client.get("/records/vmu:gone-1")
+    assert response.status_code == 410
+    assert "Tài nguyên này đã được thu hồi." in response.text
+
+
+async def test_holdings_given_as_member_codes_link_to_that_members_search(portal: Portal) -> None:
+    await portal.index.upsert([record("hpu", "code-1", "Bản ghi liên kết", also_held_by=["vmu"])])
+    links = parse((await portal.client.get("/records/hpu:code-1")).text).links
+    assert ("/?member=vmu", "Trường Đại học Hàng hải Việt Nam") in links
