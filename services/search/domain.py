@@ -240,3 +240,14 @@ def highlights(
     if subjects:
         result["subjects"] = highlight("; ".join(subjects), query)
     return result
+
+
+def completes(candidate: str, words: tuple[str, ...], last_is_prefix: bool) -> bool:
+    """Does a title or subject contain every typed word (the last one as a prefix)?"""
+    tokens = fold_words(candidate)
+    last = len(words) - 1
+    for index, word in enumerate(words):
+        prefix = index == last and last_is_prefix
+        if not any(t == word or (prefix and t.startswith(word)) for t in tokens):
+            return False
+    return True

@@ -24,6 +24,7 @@ from tantivy import Occur, Query
 from services.search.domain import (
     ParsedQuery,
     collation_key,
+    completes,
     exact_words,
     fold_words,
     highlights,
@@ -422,7 +423,7 @@ class TantivyIndex:
         for _, address in found.hits:
             stored = orjson.loads(searcher.doc(address).get_first("doc"))
             for candidate in (stored["title"], *stored.get("subjects", [])):
-                if _completes(candidate, parsed.words, parsed.last_is_prefix):
+                if completes(candidate, parsed.words, parsed.last_is_prefix):
                     out.setdefault(candidate, None)
             if len(out) >= limit:
                 break
@@ -450,14 +451,3 @@ class TantivyIndex:
     @property
     def rebuilding(self) -> bool:
         return self._building is not None
-
-
-def _completes(candidate: str, words: tuple[str, ...], last_is_prefix: bool) -> bool:
-    tokens = fold_words(candidate)
-    for index, word in enumerate(words):
-        is_last = index == len(words) - 1
-        if not any(
-            t == word or (is_last and last_is_prefix and t.startswith(word)) for t in tokens
-        ):
-            return False
-    return True
