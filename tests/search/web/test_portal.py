@@ -219,3 +219,40 @@ async def test_holdings_given_as_member_codes_link_to_that_members_search(portal
     await portal.index.upsert([record("hpu", "code-1", "Bản ghi liên kết", also_held_by=["vmu"])])
     links = parse((await portal.client.get("/records/hpu:code-1")).text).links
     assert ("/?member=vmu", "Trường Đại học Hàng hải Việt Nam") in links
+
+
+class Structure(HTMLParser):
+    """Landmarks, headings, form controls with their labels, ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+async def test_pages_have_landmarks_one_h1_and_labelled_controls(portal: Portal) -> None:
+    for path in ("/?q=hang+hai", "/records/vmu:tv-1", "/embed?q=hang+hai"):
+        page = Structure()
+        page.feed((await portal.client.get(path)).text)
+        assert len(page.all("h1")) == 1, path
+        assert page.all("main"), path
+        ids = {attrs.get("id") for _, attrs in page.tags}
+        labelled = {attrs.get("for") for attrs in page.all("label")}
+        for control in page.all("input") + page.all("select"):
+            if control.get("type") != "hidden":
+                assert control.get("id") in labelled, (path, control)
+        for anchor in page.all("a"):
+            href = anchor.get("href") or ""
+            if href.startswith("#"):
+                assert href[1:] in ids, (path, href)
+    portal_page = Structure()
+    portal_page.feed((await portal.client.get("/")).text)
+    first_link = portal_page.all("a")[0]
+    assert first_link["class"] == "skip" and first_link["href"] == "#results"
+    assert portal_page.all("header") and portal_page.all("footer") and portal_page.all("nav")
+    assert portal_page.all("form")[0].get("role") == "search"
