@@ -61,6 +61,8 @@ def _records() -> list[dict[str, Any]]:
         status = "withdrawn" if n in (4, 11) else "active"
         # Two records share a datestamp second (ties broken by _id in the cursor).
         when = T0 + timedelta(hours=n) if n != 9 else T0 + timedelta(hours=8, microseconds=5)
+        if 12 <= n <= 16:  # one batch, one instant, across a page boundary (ties by _id)
+            when = T0 + timedelta(hours=12)
         docs.append(catalogue_doc(member, record, updated_at=when, status=status))
     return docs
 

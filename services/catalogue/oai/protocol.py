@@ -241,6 +241,7 @@ class ListCursor:
     last_id: str
     sent: int
     issued_at: datetime
+    window_seconds: float = 0.0  # the datestamp span the next page should scan first
 
 
 class TokenCodec:
@@ -262,6 +263,7 @@ class TokenCodec:
                 "i": cursor.last_id,
                 "n": cursor.sent,
                 "at": int(cursor.issued_at.timestamp()),
+                "w": cursor.window_seconds,
             }
         )
         payload = base64.urlsafe_b64encode(body).decode().rstrip("=")
@@ -284,6 +286,7 @@ class TokenCodec:
                 last_id=str(data["i"]),
                 sent=int(data["n"]),
                 issued_at=datetime.fromtimestamp(int(data["at"]), UTC),
+                window_seconds=float(data.get("w", 0.0)),
             )
         except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError):
             raise _bad_token() from None

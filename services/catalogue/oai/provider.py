@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -27,6 +27,7 @@ from shared.records import Kind
 log = structlog.get_logger(__name__)
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+DEFAULT_WINDOW = timedelta(hours=1)
 KIND_NAMES = {
     "database": "Cơ sở dữ liệu (databases)",
     "publication": "Ấn phẩm (publications)",
@@ -104,11 +105,18 @@ class OaiProvider:
 
     async def _list(self, root: etree._Element, request: OaiRequest, now: datetime) -> None:
         cursor = self._cursor_of(request, now)
-        base = self._filter(cursor)
+        base, start, end = self._filter(cursor)
         after = (cursor.last_updated_at, cursor.last_id) if cursor.last_id else None
         headers_only = request.verb is Verb.LIST_IDENTIFIERS
-        docs = await self.store.page(
-            base=base, after=after, limit=self.page_size + 1, headers_only=headers_only
+        docs, window = await self.store.page(
+            base=base,
+            start=start,
+            end=end,
+            after=after,
+            limit=self.page_size + 1,
+            headers_only=headers_only,
+            window=timedelta(seconds=cursor.window_seconds) or DEFAULT_WINDOW,
+            now=now,
         )
         if not docs:
             raise OaiError(ErrorCode.NO_RECORDS_MATCH, "No records match the request.")
@@ -120,7 +128,7 @@ class OaiProvider:
             else:
                 render.record(body, self.info.domain, doc)
         if more or after is not None:
-            self._continue(body, cursor, docs[-1], more, now)
+            self._continue(body, cursor, docs[-1], more, now, window)
 
     def _continue(
         self,
@@ -129,6 +137,7 @@ class OaiProvider:
         last: dict[str, Any],
         more: bool,
         now: datetime,
+        window: timedelta,
     ) -> None:
         if not more:
             render.resumption_token(body, None, cursor.sent, None)
@@ -143,6 +152,7 @@ class OaiProvider:
             last_id=str(last["_id"]),
             sent=cursor.sent + self.page_size,
             issued_at=now,
+            window_seconds=window.total_seconds(),
         )
         render.resumption_token(
             body, self.tokens.encode(following), cursor.sent, self.tokens.expires(now)
@@ -167,14 +177,12 @@ class OaiProvider:
         self._filter(cursor)  # argument errors before any query
         return cursor
 
-    def _filter(self, cursor: ListCursor) -> dict[str, Any]:
+    def _filter(
+        self, cursor: ListCursor
+    ) -> tuple[dict[str, Any], datetime | None, datetime | None]:
+        """The set's filter and the ``[start, end)`` datestamp range of a list request."""
         start, end = date_range(cursor.from_, cursor.until)
         query: dict[str, Any] = {}
-        if start or end:
-            query["updated_at"] = {
-                **({"$gte": start} if start else {}),
-                **({"$lt": end} if end else {}),
-            }
         if cursor.set_spec is not None:
             if not self.sets_enabled:
                 raise OaiError(ErrorCode.NO_SET_HIERARCHY, "This repository does not support sets.")
@@ -182,7 +190,7 @@ class OaiProvider:
             if in_set is None:
                 raise OaiError(ErrorCode.NO_RECORDS_MATCH, f"No set {cursor.set_spec} here.")
             query.update(in_set)
-        return query
+        return query, start, end
 
 
 def _check_prefix(prefix: str) -> None:

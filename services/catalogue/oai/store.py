@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -16,6 +17,10 @@ _FIELDS = (
     *("_id", "member", "kind", "status", "updated_at", "title", "creators", "subjects"),
     *("description", "publisher", "date", "year", "url", "identifiers", "language", "access"),
 )
+_ORDER = [("updated_at", ASCENDING), ("_id", ASCENDING)]
+MIN_WINDOW = timedelta(seconds=1)
+FUTURE_SLACK = timedelta(days=1)  # no record is updated later than now (plus clock skew)
+EARLIEST_TTL = 60.0
 _HEADER_FIELDS = ("_id", "member", "kind", "status", "updated_at")
 
 
@@ -25,6 +30,7 @@ class OaiRecordStore:
     def __init__(self, get_db: Callable[[], AsyncDatabase]) -> None:
         self._get_db = get_db
         self._indexed = False
+        self._earliest: tuple[float, datetime | None] | None = None
 
     async def ensure_indexes(self) -> None:
         """The indexes the provider's queries use (idempotent)."""
@@ -44,38 +50,61 @@ class OaiRecordStore:
         self,
         *,
         base: dict[str, Any],
+        start: datetime | None,
+        end: datetime | None,
         after: tuple[datetime, str] | None,
         limit: int,
         headers_only: bool,
-    ) -> list[dict[str, Any]]:
-        """Up to ``limit`` documents matching ``base`` strictly after the cursor ``after``."""
-        query = dict(base)
+        window: timedelta,
+        now: datetime,
+    ) -> tuple[list[dict[str, Any]], timedelta]:
+        """Up to ``limit`` documents of ``base`` in ``[start, end)`` after the cursor ``after``.
+
+        Reads bounded datestamp windows (``window`` wide, doubled while they come back short)
+        instead of one open-ended range: the embedded server materialises a whole range before
+        applying a limit. Returns the documents and the window the next page should use.
+        """
+        records = self._get_db()[RECORDS]
+        projection = dict.fromkeys(_HEADER_FIELDS if headers_only else _FIELDS, 1)
+        docs: list[dict[str, Any]] = []
+        cap = min(end, now + FUTURE_SLACK) if end else now + FUTURE_SLACK
         if after is not None:
-            when, last_id = after
-            resume = {
-                "$or": [
-                    {"updated_at": {"$gt": when}},
-                    {"updated_at": when, "_id": {"$gt": last_id}},
-                ]
-            }
-            query = {"$and": [base, resume]} if base else resume
-        fields = _HEADER_FIELDS if headers_only else _FIELDS
-        cursor = (
-            self._get_db()[RECORDS]
-            .find(query, dict.fromkeys(fields, 1))
-            .sort([("updated_at", ASCENDING), ("_id", ASCENDING)])
-            .limit(limit)
-        )
-        return await cursor.to_list(limit)
+            lo, last_id = after
+            ties = {**base, "updated_at": lo, "_id": {"$gt": last_id}}
+            docs += await records.find(ties, projection).sort("_id", ASCENDING).to_list(limit)
+            lower = "$gt"
+        else:
+            earliest = await self.earliest()
+            if earliest is None:
+                return [], window
+            lo, lower = (max(start, earliest) if start else earliest), "$gte"
+        width = max(window, MIN_WINDOW)
+        while len(docs) < limit and lo < cap:
+            hi = min(lo + width, cap)
+            need = limit - len(docs)
+            query = {**base, "updated_at": {lower: lo, "$lt": hi}}
+            cursor = records.find(query, projection).sort(_ORDER).limit(need)
+            batch = await cursor.to_list(need)
+            docs += batch
+            if len(batch) == need:
+                break
+            lo, lower, width = hi, "$gte", width * 2
+        if len(docs) >= 2:
+            width = max(docs[-1]["updated_at"] - docs[0]["updated_at"], MIN_WINDOW)
+        return docs[:limit], width
 
     async def get(self, record_id: str) -> dict[str, Any] | None:
         return await self._get_db()[RECORDS].find_one({"_id": record_id}, dict.fromkeys(_FIELDS, 1))
 
     async def earliest(self) -> datetime | None:
-        doc = await self._get_db()[RECORDS].find_one(
-            {}, {"updated_at": 1}, sort=[("updated_at", ASCENDING), ("_id", ASCENDING)]
-        )
-        return doc["updated_at"] if doc else None
+        """The oldest datestamp, cached a minute (a stale value is still a lower bound)."""
+        now = time.monotonic()
+        if self._earliest is None or now - self._earliest[0] > EARLIEST_TTL:
+            doc = await self._get_db()[RECORDS].find_one(
+                {}, {"updated_at": 1}, sort=[("updated_at", ASCENDING)]
+            )
+            self._earliest = (now, doc["updated_at"] if doc else None)
+        return self._earliest[1]
 
     async def members(self) -> list[tuple[str, str]]:
         """``(code, name)`` of every registered member and every member that has records."""
