@@ -185,7 +185,10 @@ class MongoVisitCounter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.flush()
+        try:
+            await self.flush()
+        except PyMongoError as exc:  # shutting down with the store gone: say what is lost
+            log.warning("visits_not_written", views=sum(self._views.values()), error=str(exc)[:200])
 
     async def _loop(self) -> None:
         while True:
