@@ -61,9 +61,8 @@ async def run(distractors: int) -> float:
         ok = position is not None and position <= TOP
         hits += ok
         where = f"#{position}" if position else "absent"
-        print(
-            f"{'ok ' if ok else 'MISS'} {where:>7}  [{item['kind']}] {item['q']!r} → {item['target']}"
-        )
+        mark = "ok " if ok else "MISS"
+        print(f"{mark} {where:>7}  [{item['kind']}] {item['q']!r} → {item['target']}")
     await index.close()
     rate = hits / len(spec["queries"])
     print(
