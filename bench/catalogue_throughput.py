@@ -119,21 +119,22 @@ async def run(total: int, size: int, workdir: Path) -> None:
             "STINET_DB": "bench",
             "STINET_ADMIN_KEY": settings.admin_key or "",
             "CATALOGUE_PORT": str(port),
-            "STINET_LOG_LEVEL": "WARNING",
+            "STINET_LOG_LEVEL": "INFO",
         }
         service = service_process("catalogue", env, workdir / "catalogue.log").start()
         service.wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), timeout=60)
         admin = {"Authorization": f"Bearer {settings.admin_key}"}
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             for code in ("bench-a", "bench-b"):
                 body = {"code": code, "name": f"Thư viện {code}"}
                 (await http.post("/v1/members", json=body, headers=admin)).raise_for_status()
         print(f"building {total} records in batches of {size} …", flush=True)
         batches = make_batches(total, size)
         await measure(settings, batches, total)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             stats = (await http.get("/v1/stats")).json()
         print(f"stored: {stats['records']['by_member']}")
+        print_phases(workdir / "catalogue.log")
     finally:
         if service is not None:
             service.stop()
@@ -178,6 +179,21 @@ async def measure(settings: Settings, batches: list[RecordsSubmitted], total: in
             f"catalogue throughput: {total} records in {elapsed:.1f} s = "
             f"{total / elapsed:,.0f} records/s (queue → stored → records.changed)"
         )
+
+
+def print_phases(log_path: Path) -> None:
+    """Where the catalogue spends a batch's time, from its ``batch_stored`` log lines."""
+    totals: dict[str, float] = {}
+    count = 0
+    for line in log_path.read_text(errors="replace").splitlines():
+        if '"batch_stored"' not in line:
+            continue
+        count += 1
+        for phase, ms in json.loads(line).get("ms", {}).items():
+            totals[phase] = totals.get(phase, 0.0) + ms
+    if count:
+        phases = ", ".join(f"{name} {ms / count:.0f}" for name, ms in totals.items())
+        print(f"mean ms per batch in the catalogue ({count} batches): {phases}")
 
 
 async def delete_queues(settings: Settings) -> None:

@@ -86,13 +86,16 @@ def content_of(record: RecordIn) -> dict[str, Any]:
 
 
 def content_hash(record: RecordIn) -> str:
-    payload = orjson.dumps(content_of(record), option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(payload).hexdigest()
+    return digest(content_of(record))
 
 
-def changed_fields(old: RecordIn | None, new: RecordIn) -> list[str]:
+def digest(content: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def changed_fields(old: RecordIn | None, new: RecordIn | dict[str, Any]) -> list[str]:
     """Names of the content fields whose value differs (every set field for a new record)."""
-    after = content_of(new)
+    after = new if isinstance(new, dict) else content_of(new)
     if old is None:
         return sorted(k for k, v in after.items() if v not in (None, [], {}))
     before = content_of(old)
@@ -214,32 +217,35 @@ def _upsert(
     if normalised.record is None:
         return reject(item, normalised.errors)
     content = normalised.record
-    digest = content_hash(content)
+    after = content_of(content)
+    content_digest = digest(after)
     if current is None:
-        record = Record(
-            **content.model_dump(),
+        record = Record.model_construct(
+            **dict(content),
             id=record_id(ctx.member, item.local_id),
             member=ctx.member,
             version=1,
             created_at=ctx.now,
             updated_at=ctx.now,
             source=ctx.source,
-            content_hash=digest,
+            content_hash=content_digest,
+            status=RecordStatus.ACTIVE,
+            also_held_by=[],
         )
-        fields = changed_fields(None, content)
+        fields = changed_fields(None, after)
         return _changed(item, None, record, Outcome.CREATED, ctx, order, fields=fields)
     was_withdrawn = current.record.status is RecordStatus.WITHDRAWN
-    if digest == current.record.content_hash and not was_withdrawn:
+    if content_digest == current.record.content_hash and not was_withdrawn:
         return _unchanged(item, current, order)
-    fields = changed_fields(current.record, content)
+    fields = changed_fields(current.record, after)
     record = current.record.model_copy(
         update={
-            **content.model_dump(),
+            **dict(content),
             "version": current.record.version + 1,
             "status": RecordStatus.ACTIVE,
             "updated_at": ctx.now,
             "source": ctx.source,
-            "content_hash": digest,
+            "content_hash": content_digest,
         }
     )
     outcome = Outcome.RESTORED if was_withdrawn and not fields else Outcome.UPDATED

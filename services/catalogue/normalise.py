@@ -134,7 +134,7 @@ def url(value: str) -> str:
 
 def _valid_host(host: str) -> bool:
     try:
-        ascii_host = host.encode("idna").decode("ascii").lower()
+        ascii_host = (host if host.isascii() else host.encode("idna").decode("ascii")).lower()
     except UnicodeError:
         return False
     labels = ascii_host.split(".")
@@ -155,9 +155,13 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def normalise(record: RecordIn) -> Normalised:
-    """The canonical form of ``record`` and every invalid value found (``loc``/``msg``)."""
+    """The canonical form of ``record`` and every invalid value found (``loc``/``msg``).
+
+    Free text is already NFC with white space collapsed: ``RecordIn`` validates it so (the
+    record came through that contract); what is left is codes, identifiers, URLs and dates.
+    """
     errors: list[FieldError] = []
-    data: dict[str, Any] = record.model_dump()
+    data: dict[str, Any] = dict(record)
 
     def check(loc: list[str | int], fn: Any, value: Any) -> Any:
         try:
@@ -166,11 +170,8 @@ def normalise(record: RecordIn) -> Normalised:
             errors.append(FieldError(loc=loc, msg=str(exc)))
             return value
 
-    for name in ("title", "description", "publisher", "contact", "location"):
-        if data[name] is not None:
-            data[name] = clean_text(data[name])
     for name in ("creators", "subjects"):
-        data[name] = _unique([clean_text(v) for v in data[name] if clean_text(v)])
+        data[name] = _unique(data[name])
     data["language"] = check(["language"], language, data["language"])
     if data["url"] is not None:
         data["url"] = check(["url"], url, data["url"])
@@ -182,7 +183,9 @@ def normalise(record: RecordIn) -> Normalised:
     _check_dates(data, errors)
     if errors:
         return Normalised(record=None, errors=errors)
-    return Normalised(record=RecordIn.model_validate(data), errors=[])
+    # Every value is valid and canonical by now: no second validation pass.
+    normalised = RecordIn.model_construct(record.model_fields_set, **data)
+    return Normalised(record=normalised, errors=[])
 
 
 def _check_dates(data: dict[str, Any], errors: list[FieldError]) -> None:

@@ -68,6 +68,12 @@ class RecordStore(Protocol):
         """Set ``also_held_by`` of records (no version or ``updated_at`` change)."""
         ...
 
+    async def adjust_holdings(
+        self, add: dict[str, list[str]], remove: dict[str, list[str]]
+    ) -> None:
+        """Add ids to / remove ids from ``also_held_by`` (commutes with concurrent batches)."""
+        ...
+
     async def processed_batch(self, key: str) -> ProcessedBatch | None:
         """A batch processed before, by ``batch_key``."""
         ...

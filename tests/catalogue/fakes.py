@@ -56,6 +56,13 @@ class FakeRecordStore:
             record = state.record.model_copy(update={"also_held_by": ids})
             self.records[rid] = state.model_copy(update={"record": record})
 
+    async def adjust_holdings(
+        self, add: dict[str, list[str]], remove: dict[str, list[str]]
+    ) -> None:
+        for rid in {*add, *remove}:
+            ids = set(self.records[rid].record.also_held_by) | set(add.get(rid, []))
+            await self.set_holdings({rid: sorted(ids - set(remove.get(rid, [])))})
+
     async def processed_batch(self, key: str) -> ProcessedBatch | None:
         return self.batches.get(key)
 

@@ -168,6 +168,20 @@ class MongoRecordStore:
         if ops:
             await self.records.bulk_write(ops, ordered=False)
 
+    async def adjust_holdings(
+        self, add: dict[str, list[str]], remove: dict[str, list[str]]
+    ) -> None:
+        ops: list[Any] = [
+            UpdateOne({"_id": rid}, {"$addToSet": {"also_held_by": {"$each": ids}}})
+            for rid, ids in add.items()
+        ]
+        ops += [
+            UpdateOne({"_id": rid}, {"$pull": {"also_held_by": {"$in": ids}}})
+            for rid, ids in remove.items()
+        ]
+        if ops:
+            await self.records.bulk_write(ops, ordered=True)
+
     async def processed_batch(self, key: str) -> ProcessedBatch | None:
         doc = await self.batches.find_one({"_id": key})
         return ProcessedBatch.model_validate(doc) if doc else None
