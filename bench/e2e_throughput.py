@@ -169,7 +169,6 @@ def main() -> None:
             catalogue_port=free_port(),
             search_port=free_port(),
             notify_port=free_port(),
-            smtp_port=free_port(),
         )
         stack = LocalStack(settings).start()
         try:

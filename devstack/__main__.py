@@ -36,6 +36,11 @@ def banner(stack: LocalStack) -> str:
     """What a person needs to use the running system."""
     s = stack.settings
     u = stack.urls
+    mail = (
+        f"{stack.mail_dir} (Maildir, SMTP 127.0.0.1:{stack.smtp_port})"
+        if stack.smtp_port
+        else f"{s.smtp_host}:{s.smtp_port}"
+    )
     lines = [
         "",
         "stinet đang chạy / is running",
@@ -50,6 +55,7 @@ def banner(stack: LocalStack) -> str:
         f"  Khoá thành viên mẫu         {stack.data_dir / 'demo-keys.json'}",
         f"  Dữ liệu / data dir          {stack.data_dir}",
         f"  Nhật ký / logs              {stack.log_dir}",
+        f"  Thư gửi đi / outgoing mail  {mail}",
         f"  MongoDB                     {redact_url(stack.mongo_url)}",
         f"  RabbitMQ                    {redact_url(s.amqp_url.get_secret_value())}"
         f" (namespace {s.stinet_namespace})",

@@ -12,6 +12,7 @@ import secrets
 import signal
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,8 @@ class LocalStack:
     secantus_storage: str | None = None  # default: <data dir>/mongo; ":memory:" for tests
     processes: dict[str, ManagedProcess] = field(default_factory=dict, init=False)
     secantus: ManagedProcess | None = field(default=None, init=False)
+    mail_catcher: ManagedProcess | None = field(default=None, init=False)
+    smtp_port: int | None = field(default=None, init=False)
     mongo_url: str = field(default="", init=False)
     admin_key: str = field(default="", init=False)
     key_pepper: str = field(default="", init=False)
@@ -125,6 +128,7 @@ class LocalStack:
         self._resolve_secrets()
         try:
             self._start_mongo(timeout=timeout)
+            self._start_mail_catcher(timeout=timeout)
             for name in SERVICES:
                 self.start_service(name)
             for name in SERVICES:
@@ -170,6 +174,29 @@ class LocalStack:
         self.secantus.wait_until(lambda: port_answers(port), timeout=timeout)
         self.mongo_url = f"mongodb://127.0.0.1:{port}/"
 
+    def _start_mail_catcher(self, *, timeout: float) -> None:
+        """Unless ``SMTP_HOST`` is set, mail goes to a local aiosmtpd writing to a Maildir."""
+        base = os.environ if self.env is None else self.env
+        if "SMTP_HOST" in base:
+            return
+        port = free_port()
+        argv = [
+            sys.executable, "-m", "aiosmtpd", "-n", "-u",
+            "-l", f"127.0.0.1:{port}",
+            "-c", "aiosmtpd.handlers.Mailbox", str(self.mail_dir),
+        ]  # fmt: skip
+        for sub in ("tmp", "new", "cur"):  # a Maildir
+            (self.mail_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.mail_catcher = ManagedProcess(
+            "mail", argv, dict(base), self.log_dir / "mail.log"
+        ).start()
+        self.mail_catcher.wait_until(lambda: port_answers(port), timeout=timeout)
+        self.smtp_port = port
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
     def service_env(self) -> dict[str, str]:
         """The environment every service process gets (DESIGN §7 names)."""
         env = dict(os.environ if self.env is None else self.env)
@@ -190,6 +217,8 @@ class LocalStack:
         )
         for name, variable in PORT_VARIABLES.items():
             env[variable] = str(self.port(name))
+        if self.smtp_port is not None:
+            env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(self.smtp_port), SMTP_STARTTLS="0")
         if "STINET_PUBLIC_URL" not in env:
             env["STINET_PUBLIC_URL"] = self.url("search")
         if "NOTIFY_PUBLIC_URL" not in env:
@@ -229,6 +258,8 @@ class LocalStack:
         deadline = time.monotonic() + 40.0
         for name, process in self.processes.items():
             codes[name] = _wait_or_kill(process, deadline)
+        if self.mail_catcher is not None:
+            self.mail_catcher.stop(10.0)  # aiosmtpd ends by the signal itself (-15): no code
         if self.secantus is not None:
             codes["secantusdb"] = self.secantus.stop(30.0)
         return codes
