@@ -21,7 +21,7 @@ from services.catalogue.oai.protocol import (
     record_id_of,
     set_filter,
 )
-from services.catalogue.oai.store import OaiRecordStore
+from services.catalogue.oai.store import OaiRecordStore, aware
 from shared.records import Kind
 
 log = structlog.get_logger(__name__)
@@ -148,7 +148,7 @@ class OaiProvider:
             from_=cursor.from_,
             until=cursor.until,
             set_spec=cursor.set_spec,
-            last_updated_at=last["updated_at"],
+            last_updated_at=aware(last["updated_at"]),
             last_id=str(last["_id"]),
             sent=cursor.sent + self.page_size,
             issued_at=now,

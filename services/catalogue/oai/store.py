@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -22,6 +22,11 @@ MIN_WINDOW = timedelta(seconds=1)
 FUTURE_SLACK = timedelta(days=1)  # no record is updated later than now (plus clock skew)
 EARLIEST_TTL = 60.0
 _HEADER_FIELDS = ("_id", "member", "kind", "status", "updated_at")
+
+
+def aware(value: datetime) -> datetime:
+    """Datestamps are UTC; a client without ``tz_aware`` hands back naive datetimes."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class OaiRecordStore:
@@ -103,7 +108,7 @@ class OaiRecordStore:
             doc = await self._get_db()[RECORDS].find_one(
                 {}, {"updated_at": 1}, sort=[("updated_at", ASCENDING)]
             )
-            self._earliest = (now, doc["updated_at"] if doc else None)
+            self._earliest = (now, aware(doc["updated_at"]) if doc else None)
         return self._earliest[1]
 
     async def members(self) -> list[tuple[str, str]]:
