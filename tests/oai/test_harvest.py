@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import httpx2
@@ -17,7 +18,9 @@ import pytest
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
+from devstack.processes import free_port
 from services.ingest.harvest import HarvestComponent, build_harvest
+from services.ingest.harvest.client import retry_after_seconds
 from services.ingest.harvest.config import HarvestSettings
 from shared.config import Settings
 from shared.events import Operation
@@ -350,3 +353,46 @@ async def test_the_same_source_cannot_be_registered_twice(env: Env) -> None:
     first = await env.api.post("/v1/harvest-sources", json=body, headers=env.admin)
     again = await env.api.post("/v1/harvest-sources", json=body, headers=env.admin)
     assert (first.status_code, again.status_code) == (201, 409)
+
+
+async def test_network_errors_are_retried_then_fail_the_run(env: Env) -> None:
+    port = free_port()  # nobody listens there
+    source = await _register(env, f"http://127.0.0.1:{port}/oai")
+    detail = await _run(env, source["id"])
+    assert detail["state"] == "failed"
+    assert detail["last_error"].startswith("network error")
+
+
+async def test_two_replicas_never_harvest_the_same_source_at_once(
+    settings: Settings, mongo: AsyncMongoClient, dspace: tuple[DSpace, str]
+) -> None:
+    server, url = dspace
+    server.faults = Faults(slow_seconds=0.5)
+    slow = FAST.model_copy(update={"tick_seconds": 0.05})
+    first = await _env(settings, mongo, config=slow)
+    second = await _env(settings, mongo, config=slow)  # same database: another ingest replica
+    try:
+        source = await _register(first, url, schedule="every 6h")
+        await first.component.start()
+        await second.component.start()
+        for _ in range(200):
+            detail = (
+                await first.api.get(f"/v1/harvest-sources/{source['id']}", headers=first.admin)
+            ).json()
+            if detail["state"] == "ok":
+                break
+            await asyncio.sleep(0.05)
+        assert detail["state"] == "ok", detail
+        assert len(detail["runs"]) == 1
+        assert len(first.submit.calls) + len(second.submit.calls) == 3  # one harvest, 3 pages
+    finally:
+        for env in (first, second):
+            await env.component.stop()
+            await env.api.aclose()
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    assert retry_after_seconds("7") == 7.0
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (retry_after_seconds(later) or 0) <= 31
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None

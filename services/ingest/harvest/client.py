@@ -75,7 +75,7 @@ async def check_url(url: str, *, allow_private: bool) -> None:
             )
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     if value.strip().isdigit():
@@ -172,7 +172,7 @@ class OaiClient:
     def _parse(self, status: int, headers: httpx2.Headers, body: bytes) -> etree._Element:
         if status in (429, 503) or status >= 500:
             raise TransientError(
-                f"HTTP {status}", retry_after=_retry_after(headers.get("retry-after"))
+                f"HTTP {status}", retry_after=retry_after_seconds(headers.get("retry-after"))
             )
         if status != 200:
             raise HarvestError(f"HTTP {status} from the repository")
