@@ -51,6 +51,7 @@ HIT_FIELDS = (
 )
 FACET_SIZES = {"kind": 10, "member": 100, "language": 30, "year": 200, "subject": 30}
 WRITER_HEAP = 96_000_000
+REBUILD_COMMIT_EVERY = 10_000
 MIN_PREFIX_LETTERS = 1
 
 
@@ -217,6 +218,7 @@ class _Engine:
     path: Path
     index: tantivy.Index
     writer: tantivy.IndexWriter
+    pending: int = 0
 
     @classmethod
     def open(cls, path: Path) -> _Engine:
@@ -236,8 +238,14 @@ class _Engine:
             out[doc.get_first("id")] = int(doc.get_first("version"))
         return out
 
-    def write(self, records: list[Record]) -> None:
-        """Replace documents, keeping a newer indexed version; commit and make visible."""
+    def write(self, records: list[Record], *, commit: bool = True) -> None:
+        """Replace documents, keeping a newer indexed version; commit and make visible.
+
+        ``commit=False`` (rebuild batches) leaves them pending; a live write commits them
+        first, so its version check sees everything written before it.
+        """
+        if commit and self.pending:
+            self.commit()  # the version check below must see the pending rebuild batches
         latest: dict[str, Record] = {}
         for record in records:
             current = latest.get(record.id)
@@ -251,8 +259,10 @@ class _Engine:
             self.writer.delete_documents_by_term("id", record.id)
             self.writer.add_document(to_document(record))
             changed = True
-        if changed:
+        if changed and commit:
             self.commit()
+        elif changed:
+            self.pending += len(latest)
 
     def delete(self, ids: list[str]) -> None:
         for record_id in ids:
@@ -262,6 +272,7 @@ class _Engine:
     def commit(self) -> None:
         self.writer.commit()
         self.index.reload()
+        self.pending = 0
 
     def close(self) -> None:
         self.writer.wait_merging_threads()
@@ -346,7 +357,10 @@ class TantivyIndex:
         async with self._write_lock:
             if self._building is None:
                 raise RuntimeError("no rebuild is running")
-            await asyncio.to_thread(self._building.write, records)
+            building = self._building
+            await asyncio.to_thread(building.write, records, commit=False)
+            if building.pending >= REBUILD_COMMIT_EVERY:
+                await asyncio.to_thread(building.commit)
 
     async def finish_rebuild(self) -> None:
         """Make the new index the live one and drop the old directory."""
@@ -354,6 +368,7 @@ class TantivyIndex:
             if self._building is None:
                 raise RuntimeError("no rebuild is running")
             old, new = self.engine, self._building
+            await asyncio.to_thread(new.commit)
             await asyncio.to_thread(self._write_pointer, new.path.name)
             self._engine, self._building = new, None
             await asyncio.to_thread(old.close)

@@ -206,3 +206,15 @@ async def test_aborted_rebuild_leaves_the_live_index(make_index: IndexFactory) -
     await index.abort_rebuild()
     assert await ids(index, "con nguyen") == ["m1:1"]
     assert await index.get("m1:2") is None
+
+
+async def test_a_late_older_change_during_a_rebuild_loses_to_the_snapshot(
+    make_index: IndexFactory,
+) -> None:
+    index = await make_index()
+    await index.begin_rebuild()
+    await index.add_to_rebuild([make_record("m1", "1", "Bản mới trong danh mục", version=5)])
+    await index.upsert([make_record("m1", "1", "Bản cũ đến muộn", version=4)])
+    await index.finish_rebuild()
+    record = await index.get("m1:1")
+    assert record is not None and record.version == 5
