@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -112,11 +112,14 @@ class OaiClient:
         *,
         config: HarvestSettings,
         allow_private: bool,
+        before_attempt: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url
         self.config = config
         self.allow_private = allow_private
+        # Renews the run's lease before every attempt: retries may wait minutes.
+        self.before_attempt = before_attempt
 
     async def request(self, params: dict[str, str]) -> etree._Element:
         """The parsed response of one verb, retried on transient failures."""
@@ -128,6 +131,8 @@ class OaiClient:
         )
         async for attempt in retrying:
             with attempt:
+                if self.before_attempt is not None:
+                    await self.before_attempt()
                 return await self._once(params)
         raise AssertionError("unreachable")  # pragma: no cover
 

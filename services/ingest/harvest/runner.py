@@ -216,7 +216,11 @@ class Harvester:
         """Identify, check the format, then stream ListRecords pages into submissions."""
         source = ctx.source
         client = OaiClient(
-            self._client(), source["base_url"], config=self.config, allow_private=self.allow_private
+            self._client(),
+            source["base_url"],
+            config=self.config,
+            allow_private=self.allow_private,
+            before_attempt=lambda: self._heartbeat(ctx),
         )
         repository = await client.identify()
         prefix = source["metadata_prefix"]
@@ -255,6 +259,10 @@ class Harvester:
         await self.store.page_done(
             ctx.run_id, counts=counts, problems=problems, submission_ids=submission_ids
         )
+        await self._heartbeat(ctx)
+
+    async def _heartbeat(self, ctx: RunContext) -> None:
+        """Renew the lease; a run whose lease was taken over stops at once."""
         if not await self.store.heartbeat(
             ctx.source["_id"], ctx.run_id, owner=ctx.owner, now=self.clock(), lease=self.lease
         ):
