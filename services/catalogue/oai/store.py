@@ -94,6 +94,11 @@ class OaiRecordStore:
             if len(batch) == need:
                 break
             lo, lower, width = hi, "$gte", width * 2
+        if len(docs) < limit and lo >= cap and (end is None or cap < end):
+            # Datestamps beyond now + slack (a clock far ahead): one open-ended read.
+            query = {**base, "updated_at": {lower: cap, **({"$lt": end} if end else {})}}
+            need = limit - len(docs)
+            docs += await records.find(query, projection).sort(_ORDER).limit(need).to_list(need)
         if len(docs) >= 2:
             width = max(docs[-1]["updated_at"] - docs[0]["updated_at"], MIN_WINDOW)
         return docs[:limit], width

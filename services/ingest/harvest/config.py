@@ -20,5 +20,8 @@ class HarvestSettings(BaseSettings):
     attempts: int = Field(default=6, ge=1, le=20)
     backoff_seconds: float = Field(default=2.0, ge=0)
     max_wait_seconds: float = Field(default=300, ge=0)
+    # ``from`` starts this much before the last successful run: records the repository
+    # committed late with an earlier datestamp are not missed (re-applying is idempotent).
+    from_overlap_seconds: float = Field(default=300, ge=0)
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     user_agent: str = "stinet-harvester/0.1 (+OAI-PMH 2.0)"

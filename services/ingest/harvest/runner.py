@@ -230,7 +230,8 @@ class Harvester:
         params = {"metadataPrefix": prefix}
         if source.get("harvested_until"):
             granularity = repository.get("granularity") or "YYYY-MM-DD"
-            params["from"] = format_from(source["harvested_until"], granularity)
+            overlap = timedelta(seconds=self.config.from_overlap_seconds)
+            params["from"] = format_from(source["harvested_until"] - overlap, granularity)
         if source.get("set_spec"):
             params["set"] = source["set_spec"]
         await self.store.run_started(ctx.run_id, from_=params.get("from"), repository=repository)
