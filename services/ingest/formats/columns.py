@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from services.ingest.domain import Refusal
@@ -178,6 +179,7 @@ LANGUAGE_WORDS: dict[str, str] = {
 _SPLIT = re.compile(r"\s*[;|\n]\s*")
 
 
+@lru_cache(maxsize=4096)
 def header_key(header: str) -> str:
     return re.sub(r"[\s_]+", " ", fold(clean_text(header))).strip(" :*")
 
@@ -244,7 +246,10 @@ def cell_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    return clean_text(nfc(str(value)))
+    text = value if isinstance(value, str) else str(value)
+    # NFC here for fields the record contract does not clean itself (local_id); the rest is
+    # cleaned again by the contract, so keep this cheap: it runs for every cell.
+    return text.strip() if text.isascii() else nfc(text).strip()
 
 
 def _word(value: str, table: Mapping[str, str]) -> str:
@@ -283,7 +288,7 @@ def row_to_record(
 
 
 def is_blank(cells: Sequence[Any]) -> bool:
-    return all(cell_text(c) == "" for c in cells)
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 def kind_word(value: str | None) -> str | None:
