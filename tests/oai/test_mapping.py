@@ -43,6 +43,7 @@ def test_dates_prefer_the_issued_value_over_dspace_timestamps() -> None:
     assert dates_of(["2017-06-30"]) == {"year": 2017, "date": "2017-06-30"}
     assert dates_of(["c1999."]) == {"year": 1999}
     assert dates_of(["n.d."]) == {}
+    assert dates_of(["2020-02-30"]) == {"year": 2020}  # an impossible day keeps the year
 
 
 def test_identifiers_are_recognised_and_the_landing_page_chosen() -> None:

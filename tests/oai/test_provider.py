@@ -343,6 +343,7 @@ ERRORS: list[tuple[str, dict[str, Any] | list[tuple[str, str]]]] = [
     ("badResumptionToken", {"verb": "ListRecords", "resumptionToken": "garbage"}),
     ("badResumptionToken", {"verb": "ListIdentifiers", "resumptionToken": "eyJ2IjoxfQ.0000"}),
     ("badResumptionToken", {"verb": "ListSets", "resumptionToken": "anything"}),
+    ("badResumptionToken", {"verb": "ListRecords", "resumptionToken": "eyJ2IjoxfQ.é€"}),
     ("cannotDisseminateFormat", {"verb": "ListRecords", "metadataPrefix": "marc21"}),
     (
         "cannotDisseminateFormat",

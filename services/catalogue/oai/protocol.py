@@ -272,7 +272,8 @@ class TokenCodec:
     def decode(self, token: str, verb: Verb, now: datetime) -> ListCursor:
         """The cursor inside ``token``; badResumptionToken if forged, foreign or expired."""
         payload, _, signature = token.partition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+        expected = self._sign(payload).encode()
+        if not payload or not hmac.compare_digest(signature.encode("utf-8", "replace"), expected):
             raise _bad_token()
         try:
             data = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -244,8 +244,14 @@ def parse_list_records(root: etree._Element) -> Page:
             page.problems.append((f"#{position}", "record without a header identifier"))
             continue
         deleted = header.get("status") == "deleted"
-        metadata = record.find(f"{_O}metadata")
-        if not deleted and (metadata is None or len(metadata) == 0):
+        container = record.find(f"{_O}metadata")
+        # The first element child (comments and processing instructions are skipped).
+        metadata = (
+            next((child for child in container if isinstance(child.tag, str)), None)
+            if container is not None
+            else None
+        )
+        if not deleted and metadata is None:
             page.problems.append((identifier, "record without metadata"))
             continue
         page.records.append(
@@ -253,7 +259,7 @@ def parse_list_records(root: etree._Element) -> Page:
                 identifier=identifier,
                 datestamp=(header.findtext(f"{_O}datestamp") or "").strip(),
                 deleted=deleted,
-                metadata=metadata[0] if metadata is not None and len(metadata) else None,
+                metadata=metadata,
             )
         )
     token = body.find(f"{_O}resumptionToken")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from lxml import etree
@@ -105,7 +106,10 @@ def dates_of(values: Iterable[str]) -> dict[str, Any]:
         if day and "T" not in value:
             year = int(day.group(1))
             if 1000 <= year <= 2100:
-                return {"year": year, "date": f"{day.group(1)}-{day.group(2)}-{day.group(3)}"}
+                try:
+                    return {"year": year, "date": date.fromisoformat(day.group(0)).isoformat()}
+                except ValueError:  # 2020-02-30: keep the year
+                    return {"year": year}
         year_match = _YEAR.search(value)
         if year_match:
             return {"year": int(year_match.group(1))}
