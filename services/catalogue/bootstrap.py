@@ -47,6 +47,12 @@ class _Ports:
         return self.db
 
 
+# A records.submitted message carries up to 500 records and batches run one at a time: the
+# next one waits decoded while this one is stored. A hundred (the shared prefetch) held ~1 GB
+# of decoded records and made SecantusDB thrash.
+BATCH_PREFETCH = 2
+
+
 def create_app(
     settings: Settings,
     *,
@@ -56,7 +62,10 @@ def create_app(
     broker: RabbitBroker | None = None,
 ) -> FastAPI:
     """The catalogue app: HTTP routes, the ``records.submitted`` subscriber, OAI-PMH."""
-    broker = broker or make_service_broker(settings)
+    prefetch = min(settings.stinet_prefetch, BATCH_PREFETCH)
+    broker = broker or make_service_broker(
+        settings.model_copy(update={"stinet_prefetch": prefetch})
+    )
     ports = _Ports(records=records, members=members, publisher=publisher)
 
     async def on_startup() -> None:

@@ -167,7 +167,7 @@ def decide(item: SubmittedItem, current: StoredRecord | None, ctx: Context) -> D
     if item.op is Operation.UPSERT:
         return _upsert(item, current, ctx, order)
     if current is None:
-        msg = "record not found: nothing to withdraw or restore"
+        msg = "không có bản ghi này / record not found: nothing to withdraw or restore"
         return reject(item, [FieldError(loc=["local_id"], msg=msg)])
     wanted = RecordStatus.WITHDRAWN if item.op is Operation.WITHDRAW else RecordStatus.ACTIVE
     if current.record.status is wanted:
@@ -210,9 +210,18 @@ def _upsert(
     item: SubmittedItem, current: StoredRecord | None, ctx: Context, order: str
 ) -> Decision:
     if item.record is None:
-        return reject(item, [FieldError(loc=["record"], msg="an upsert needs a record")])
+        return reject(
+            item, [FieldError(loc=["record"], msg="thiếu bản ghi / an upsert needs a record")]
+        )
     if item.record.local_id != item.local_id:
-        return reject(item, [FieldError(loc=["local_id"], msg="does not match record.local_id")])
+        return reject(
+            item,
+            [
+                FieldError(
+                    loc=["local_id"], msg="khác record.local_id / does not match record.local_id"
+                )
+            ],
+        )
     normalised = normalise(item.record)
     if normalised.record is None:
         return reject(item, normalised.errors)

@@ -83,13 +83,13 @@ async def store_submission(
     )
     batch = _apply_items(event, ctx, current)
     watch.lap("apply")
-    await records.save([(state, batch.current.get(rid)) for rid, state in batch.writes.items()])
-    watch.lap("write")
-    # Linking reads after the write: of two batches racing with the same work, the later
-    # reader sees the other's record; holdings of partners move by add/remove, not by set.
+    # Links are computed before the write, so the batch's own records (not stored yet) do not
+    # answer its duplicate look-ups; the subscriber runs one batch at a time per process, and
+    # partners' holdings move by add/remove (commutes with another replica's batch).
     linked = await _relink(batch, records)
     watch.lap("link")
     await asyncio.gather(
+        records.save([(state, batch.current.get(rid)) for rid, state in batch.writes.items()]),
         records.save_links(linked.save, linked.delete),
         records.set_holdings(linked.holdings_only),
         records.adjust_holdings(linked.add, linked.remove),
@@ -103,7 +103,7 @@ async def store_submission(
             changes=batch.changes,
         )
     )
-    watch.lap("relink_write")
+    watch.lap("write")
     changes = [(batch.state[rid].record, kind) for rid, kind in batch.changes.items()]
     changes += [(record, ChangeKind.LINKED) for record in linked.partners]
     processed = await _announce(event, batch.outcomes, changes, publisher)
@@ -210,13 +210,22 @@ def _set_batch_holdings(batch: _Batch, rid: str, holdings: list[str], result: _L
     if state.record.also_held_by == holdings:
         return
     record = state.record.model_copy(update={"also_held_by": holdings})
-    batch.state[rid] = state.model_copy(update={"record": record})
-    result.holdings_only[rid] = holdings
+    new_state = state.model_copy(update={"record": record})
+    batch.state[rid] = new_state
+    if rid in batch.writes:  # folded into the record's own write
+        batch.writes[rid] = new_state
+    else:
+        result.holdings_only[rid] = holdings
 
 
 def _reject_all(event: RecordsSubmitted, member: Member | None) -> list[ItemOutcome]:
-    state = "unknown" if member is None else "suspended"
-    msg = f"member {event.member!r} is {state}: records are not accepted"
+    state_vi, state = (
+        ("chưa đăng ký", "unknown") if member is None else ("bị tạm ngừng", "suspended")
+    )
+    msg = (
+        f"thành viên {event.member!r} {state_vi}: không nhận bản ghi / "
+        f"member {event.member!r} is {state}: records are not accepted"
+    )
     return [
         ItemOutcome(
             index=item.index,

@@ -70,7 +70,10 @@ def language(code: str) -> str:
     if len(primary) == 3:
         primary = ISO_639_2_TO_1.get(primary, primary)
     if primary not in ISO_639_1:
-        raise InvalidValue(f"unknown language code {code!r} (use ISO 639-1, e.g. 'vi', 'en')")
+        raise InvalidValue(
+            f"mã ngôn ngữ không hợp lệ / unknown language code {code!r}"
+            " (use ISO 639-1, e.g. 'vi', 'en')"
+        )
     return primary
 
 
@@ -80,13 +83,17 @@ def isbn(value: str) -> str:
     if re.fullmatch(r"\d{9}[\dX]", digits):
         total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
         if total % 11:
-            raise InvalidValue(f"ISBN-10 checksum does not match: {value!r}")
+            raise InvalidValue(
+                f"ISBN-10 sai số kiểm tra / ISBN-10 checksum does not match: {value!r}"
+            )
         return _isbn13_from_stem("978" + digits[:9])
     if re.fullmatch(r"97[89]\d{10}", digits):
         if _isbn13_from_stem(digits[:12]) != digits:
-            raise InvalidValue(f"ISBN-13 checksum does not match: {value!r}")
+            raise InvalidValue(
+                f"ISBN-13 sai số kiểm tra / ISBN-13 checksum does not match: {value!r}"
+            )
         return digits
-    raise InvalidValue(f"not an ISBN-10 or ISBN-13: {value!r}")
+    raise InvalidValue(f"không phải ISBN / not an ISBN-10 or ISBN-13: {value!r}")
 
 
 def _isbn13_from_stem(stem: str) -> str:
@@ -98,11 +105,11 @@ def issn(value: str) -> str:
     """``NNNN-NNNC`` with the check digit verified."""
     chars = _ISSN_NOISE.sub("", value).upper()
     if not re.fullmatch(r"\d{7}[\dX]", chars):
-        raise InvalidValue(f"not an ISSN: {value!r}")
+        raise InvalidValue(f"không phải ISSN / not an ISSN: {value!r}")
     total = sum((8 - i) * int(c) for i, c in enumerate(chars[:7]))
     check = (11 - total % 11) % 11
     if chars[7] != ("X" if check == 10 else str(check)):
-        raise InvalidValue(f"ISSN check digit does not match: {value!r}")
+        raise InvalidValue(f"ISSN sai số kiểm tra / ISSN check digit does not match: {value!r}")
     return f"{chars[:4]}-{chars[4:]}"
 
 
@@ -110,7 +117,7 @@ def doi(value: str) -> str:
     """Lower-case DOI without resolver prefix (``10.1000/xyz``)."""
     bare = _DOI_PREFIXES.sub("", value.strip()).lower()
     if not _DOI.match(bare):
-        raise InvalidValue(f"not a DOI (10.<registrant>/<suffix>): {value!r}")
+        raise InvalidValue(f"không phải DOI / not a DOI (10.<registrant>/<suffix>): {value!r}")
     return bare
 
 
@@ -120,15 +127,17 @@ def url(value: str) -> str:
         parts = urlsplit(value.strip())
         port = parts.port
     except ValueError as exc:
-        raise InvalidValue(f"not a valid URL: {value!r}") from exc
+        raise InvalidValue(f"URL không hợp lệ / not a valid URL: {value!r}") from exc
     host = (parts.hostname or "").rstrip(".")
     if parts.scheme.lower() not in ("http", "https") or not _valid_host(host):
-        raise InvalidValue(f"not a valid http(s) URL: {value!r}")
+        raise InvalidValue(f"URL không hợp lệ / not a valid http(s) URL: {value!r}")
     if any(ch.isspace() for ch in value.strip()):
-        raise InvalidValue(f"URL contains white space: {value!r}")
+        raise InvalidValue(f"URL có khoảng trắng / URL contains white space: {value!r}")
     netloc = host if port is None else f"{host}:{port}"
     if parts.username:
-        raise InvalidValue(f"URL must not carry credentials: {value!r}")
+        raise InvalidValue(
+            f"URL không được chứa mật khẩu / URL must not carry credentials: {value!r}"
+        )
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
 
 
@@ -193,7 +202,8 @@ def _check_dates(data: dict[str, Any], errors: list[FieldError]) -> None:
         if data["year"] is None:
             data["year"] = data["date"].year
         elif data["year"] != data["date"].year:
-            msg = f"year {data['year']} does not match date {data['date'].isoformat()}"
+            date = data["date"].isoformat()
+            msg = f"năm không khớp ngày / year {data['year']} does not match date {date}"
             errors.append(FieldError(loc=["year"], msg=msg))
     for name in ("starts_at", "ends_at"):
         if data[name] is not None:
