@@ -7,6 +7,7 @@ here in a real SecantusDB; every verb and every error condition is checked.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from typing import Any
 import httpx2
 import pytest
 from lxml import etree
+from pymongo import AsyncMongoClient
 
 from services.catalogue.oai import build_oai_router
 from services.catalogue.oai.config import OaiSettings
@@ -397,6 +399,14 @@ async def _raw(client: httpx2.AsyncClient, params: Any) -> etree._Element:
     return root
 
 
+async def test_arguments_xml_cannot_carry_are_dropped_from_the_echo(
+    client: httpx2.AsyncClient,
+) -> None:
+    root = await _raw(client, [("verb", "ListRecords"), ("metadataPrefix", "marc\x00\x01")])
+    assert root.find("o:error", NS).get("code") == "cannotDisseminateFormat"
+    assert root[1].get("metadataPrefix") == "marc"
+
+
 async def test_a_tampered_or_foreign_token_is_refused(client: httpx2.AsyncClient) -> None:
     root = await _get(client, verb="ListRecords", metadataPrefix="oai_dc")
     token = root.findtext("o:ListRecords/o:resumptionToken", namespaces=NS)
@@ -414,3 +424,40 @@ async def test_no_set_hierarchy_when_sets_are_switched_off(oai_env: dict[str, An
             client, verb="ListIdentifiers", metadataPrefix="oai_dc", set="kind:service"
         )
         assert root.find("o:error", NS).get("code") == "noSetHierarchy"
+
+
+async def test_arbitrary_requests_always_get_a_well_formed_oai_answer(
+    client: httpx2.AsyncClient,
+) -> None:
+    """Random (seeded) argument soups: HTTP 200, the envelope, a body or errors, never a 500."""
+    rng = random.Random(7)
+    keys = ["verb", "metadataPrefix", "from", "until", "set", "identifier", "resumptionToken", "x"]
+    values = [
+        "ListRecords", "ListIdentifiers", "GetRecord", "Identify", "ListSets", "oai_dc", "",
+        "2025-03-01", "2025-03-01T10:00:00Z", "member:hpu", "kind:database", "é€\u0000",
+        f"oai:{DOMAIN}:hpu:R-001", "a" * 3000, "9999-99-99", "member:", "..", "%00",
+    ]  # fmt: skip
+    for _ in range(150):
+        params = [(rng.choice(keys), rng.choice(values)) for _ in range(rng.randint(0, 5))]
+        root = await _raw(client, params)
+        assert len(root) == 3, etree.tostring(root)[:300]
+        assert root[2].tag == f"{OAI}error" or root[2].tag.endswith(
+            ("Identify", "ListSets", "ListRecords", "ListIdentifiers", "GetRecord",
+             "ListMetadataFormats")
+        )  # fmt: skip
+
+
+async def test_an_unreachable_store_is_a_503_with_retry_after(oai_env: dict[str, Any]) -> None:
+    settings = Settings(mongo_url="mongodb://127.0.0.1:9/", stinet_db="nowhere")
+    client = AsyncMongoClient(settings.mongo_uri, serverSelectionTimeoutMS=200)
+    router = build_oai_router(
+        settings=settings,
+        get_db=lambda: client[settings.stinet_db],
+        oai_settings=OaiSettings(repository_domain=DOMAIN, base_url=BASE),
+    )
+    transport = httpx2.ASGITransport(app=plain_app(router))
+    async with httpx2.AsyncClient(transport=transport, base_url="http://c") as http:
+        response = await http.get("/oai", params={"verb": "Identify"})
+    await client.close()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "60"

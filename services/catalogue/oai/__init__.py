@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 import structlog
 from fastapi import APIRouter, Request, Response
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from services.catalogue.oai import render
 from services.catalogue.oai.config import OaiSettings, oai_base_url
@@ -63,6 +64,11 @@ def build_oai_router(
         except OaiError as error:
             log.info("oai_error", code=error.code.value)
             root = render.error_document(provider.info.base_url, now, error, dict(pairs))
+        except PyMongoError as exc:  # the store is down: harvesters retry after a while
+            log.warning("oai_store_unavailable", error=type(exc).__name__)
+            return Response(
+                "Service temporarily unavailable", status_code=503, headers={"Retry-After": "60"}
+            )
         return Response(render.serialize(root), media_type=XML_MEDIA_TYPE)
 
     @router.get("/oai", response_class=Response)

@@ -62,7 +62,7 @@ class RepositoryInfo:
 
 
 def sub(parent: etree._Element, tag: str, text: Any = None, **attrib: str) -> etree._Element:
-    element = etree.SubElement(parent, tag, attrib)
+    element = etree.SubElement(parent, tag, {k: xml_text(v) for k, v in attrib.items()})
     if text is not None:
         element.text = xml_text(text)
     return element
