@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx2
 import structlog
+from prometheus_client import Counter
 from pydantic import ValidationError
 
 from services.ingest.harvest.client import HarvestError, OaiClient, Page
@@ -29,6 +30,11 @@ from shared.events import Operation, SubmittedItem
 from shared.records import MAX_BATCH, RecordIn, Source
 
 log = structlog.get_logger(__name__)
+
+HARVEST_RUNS = Counter("stinet_harvest_runs_total", "Finished harvest runs", ["state"])
+HARVEST_RECORDS = Counter(
+    "stinet_harvest_records_total", "Harvested records by outcome", ["outcome"]
+)
 
 Clock = Callable[[], datetime]
 
@@ -201,6 +207,7 @@ class Harvester:
     ) -> None:
         now = self.clock()
         harvested_until, repository = outcome
+        HARVEST_RUNS.labels("failed" if error else "succeeded").inc()
         await self.store.finish(
             ctx.source["_id"],
             ctx.run_id,
@@ -257,6 +264,9 @@ class Harvester:
                 )
             )
         counts.submissions = len(submission_ids)
+        HARVEST_RECORDS.labels("upsert").inc(counts.upserts)
+        HARVEST_RECORDS.labels("withdraw").inc(counts.withdrawals)
+        HARVEST_RECORDS.labels("skipped").inc(counts.skipped)
         await self.store.page_done(
             ctx.run_id, counts=counts, problems=problems, submission_ids=submission_ids
         )
