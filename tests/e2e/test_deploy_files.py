@@ -59,3 +59,7 @@ def test_dockerfile_builds_one_image_without_the_gpl_embedded_server() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert 'CMD ["python", "-m", "services.' in dockerfile
     assert "[embedded" not in dockerfile.replace("No [embedded]", "")
+    # Templates and static files live beside the code: the image runs from the source tree.
+    assert "pip install -e /app" in dockerfile and "COPY --from=build /app /app" in dockerfile
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
+    assert "!services/**" in ignore and ".venv" not in ignore[1:]
