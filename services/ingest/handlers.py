@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -48,6 +48,7 @@ RELAY_GRACE = timedelta(seconds=60)
 RELAY_BACKOFF = timedelta(seconds=5)
 RETRY_AFTER_SECONDS = 30
 REJECTION_FLUSH = 500
+KEEP_IN_MEMORY = 5000
 
 
 # ---------------------------------------------------------------- keys
@@ -224,22 +225,29 @@ async def _store(
     *,
     submissions: SubmissionStore,
     max_records: int,
-) -> tuple[Batcher, int, list[dict[str, Any]]]:
+) -> tuple[Batcher, int, list[dict[str, Any]], list[list[SubmittedItem]] | None]:
     batcher = Batcher()
     batch_no = 0
     shown: list[dict[str, Any]] = []
+    # A request-sized submission is also kept in memory, so publishing need not read the
+    # outbox back; a large import is read back batch by batch (bounded memory).
+    kept: list[list[SubmittedItem]] | None = []
     done = False
     while not done:
         batch, done = await asyncio.to_thread(_fill, batcher, rows, max_records)
         if batch:
             await submissions.add_batch(submission.id, batch_no, batch)
             batch_no += 1
+            if kept is not None and batcher.accepted <= KEEP_IN_MEMORY:
+                kept.append(batch)
+            else:
+                kept = None
         rejections = batcher.take_rejections()
         if rejections:
             await submissions.add_rejections(submission.id, rejections)
             room = RESPONSE_REJECTED_LIMIT - len(shown)
             shown.extend(r.as_json() for r in rejections[: max(room, 0)])
-    return batcher, batch_no, shown
+    return batcher, batch_no, shown, kept
 
 
 async def receive(
@@ -272,7 +280,7 @@ async def receive(
     if submission.id != draft.id:  # a concurrent retry with the same idempotency key won
         return await _replay(submission, submissions)
     try:
-        batcher, batch_count, shown = await _store(
+        batcher, batch_count, shown, kept = await _store(
             submission, rows, submissions=submissions, max_records=max_records
         )
     except BaseException:
@@ -293,7 +301,8 @@ async def receive(
         notes=notes.as_json() if notes else {},
         relay_after=utcnow() + RELAY_GRACE,
     )
-    pending = await _publish_all(sealed, submissions=submissions, publisher=publisher)
+    batches = _in_memory(kept) if kept is not None else submissions.outbox(sealed.id)
+    pending = await _publish_all(sealed, batches, submissions=submissions, publisher=publisher)
     log.info(
         "submission_received",
         submission_id=sealed.id,
@@ -332,8 +341,19 @@ def broker_down() -> Refusal:
     )
 
 
+async def _in_memory(
+    kept: list[list[SubmittedItem]],
+) -> AsyncIterator[tuple[int, list[SubmittedItem]]]:
+    for batch_no, items in enumerate(kept):
+        yield batch_no, items
+
+
 async def _publish_all(
-    submission: Submission, *, submissions: SubmissionStore, publisher: BatchPublisher
+    submission: Submission,
+    batches: AsyncIterator[tuple[int, list[SubmittedItem]]],
+    *,
+    submissions: SubmissionStore,
+    publisher: BatchPublisher,
 ) -> int:
     """Publish the outbox in order; the number of batches left for the relay (0 normally).
 
@@ -342,7 +362,7 @@ async def _publish_all(
     asked to resend what is already on its way.
     """
     published = 0
-    async for batch_no, items in submissions.outbox(submission.id):
+    async for batch_no, items in batches:
         try:
             await publisher.publish(_event(submission, batch_no, items))
         except BrokerUnavailable:
@@ -359,6 +379,7 @@ async def _publish_all(
             return submission.batch_count - published
         await submissions.mark_published(submission.id, batch_no)
         published += 1
+    await submissions.published_all(submission.id)
     return 0
 
 
@@ -374,6 +395,7 @@ async def relay_once(*, submissions: SubmissionStore, publisher: BatchPublisher)
                 await publisher.publish(_event(submission, batch_no, items))
                 await submissions.mark_published(submission_id, batch_no)
                 sent += 1
+            await submissions.published_all(submission_id)
         except BrokerUnavailable:
             await submissions.defer(submission_id, utcnow() + RELAY_BACKOFF)
             break

@@ -95,6 +95,10 @@ class SubmissionStore(Protocol):
         """The broker confirmed this batch: drop it from the outbox."""
         ...
 
+    async def published_all(self, submission_id: str) -> None:
+        """Every batch is confirmed: the relay has nothing left to do for this submission."""
+        ...
+
     async def defer(self, submission_id: str, relay_after: datetime) -> None:
         """Let the relay retry this submission's unpublished batches from ``relay_after``."""
         ...

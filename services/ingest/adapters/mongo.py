@@ -241,19 +241,12 @@ class MongoSubmissionStore:
             doc = await self.outbox_rows.find_one({"_id": f"{submission_id}:{batch_no}"})
             if doc is not None:
                 yield batch_no, _ITEMS.validate_json(zlib.decompress(doc["items"]))
-        await self.submissions.update_one(
-            {"_id": submission_id, "unpublished": True},
-            {"$set": {"unpublished": await self._has_outbox(submission_id)}},
-        )
-
-    async def _has_outbox(self, submission_id: str) -> bool:
-        return (
-            await self.outbox_rows.find_one({"submission_id": submission_id}, {"_id": 1})
-            is not None
-        )
 
     async def mark_published(self, submission_id: str, batch_no: int) -> None:
         await self.outbox_rows.delete_one({"_id": f"{submission_id}:{batch_no}"})
+
+    async def published_all(self, submission_id: str) -> None:
+        await self.submissions.update_one({"_id": submission_id}, {"$set": {"unpublished": False}})
 
     async def defer(self, submission_id: str, relay_after: datetime) -> None:
         await self.submissions.update_one(
