@@ -1,0 +1,79 @@
+"""The Mongo record store against a real SecantusDB: guarded writes, holdings, stats."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from services.catalogue.adapters.mongo import MongoRecordStore
+from services.catalogue.domain import StoredRecord, dedup_keys
+from services.catalogue.ports import ConcurrentUpdate
+from shared.config import Settings
+from shared.events import Outcome
+from shared.mongo import service_database
+from shared.records import Record
+
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def stored(
+    rid: str, *, order: str = "1", title: str = "Sách", date: str | None = None
+) -> StoredRecord:
+    member, local_id = rid.split(":")
+    record = Record(
+        id=rid, member=member, local_id=local_id, kind="publication", title=title, version=1,
+        created_at=NOW, updated_at=NOW, content_hash="h", date=date, year=2020,
+    )  # fmt: skip
+    return StoredRecord(
+        record=record, order=order, outcome=Outcome.CREATED, keys=dedup_keys(record)
+    )
+
+
+@pytest.fixture
+async def store(mongo: AsyncMongoClient, settings: Settings) -> AsyncIterator[MongoRecordStore]:
+    value = MongoRecordStore(service_database(mongo, settings))
+    await value.ensure_indexes()
+    yield value
+
+
+async def test_a_record_round_trips_with_its_date_and_keys(store: MongoRecordStore) -> None:
+    state = stored("vmu:a", date="2020-02-03")
+    await store.save([(state, None)])
+    assert (await store.get_many(["vmu:a", "vmu:none"])) == {"vmu:a": state}
+    found = await store.find_by_keys(state.keys, exclude_member="hpu")
+    assert list(found) == ["vmu:a"]
+    assert await store.find_by_keys(state.keys, exclude_member="vmu") == {}
+
+
+async def test_a_write_from_a_stale_read_is_refused(store: MongoRecordStore) -> None:
+    first = stored("vmu:a", order="1")
+    await store.save([(first, None)])
+    with pytest.raises(ConcurrentUpdate):
+        await store.save([(stored("vmu:a", order="2"), None)])  # created twice
+    await store.save([(stored("vmu:a", order="2", title="Mới"), first)])
+    with pytest.raises(ConcurrentUpdate):
+        await store.save([(stored("vmu:a", order="3", title="Cũ"), first)])  # first is stale
+    assert (await store.get_many(["vmu:a"]))["vmu:a"].record.title == "Mới"
+
+
+async def test_holdings_move_by_add_and_remove(store: MongoRecordStore) -> None:
+    await store.save([(stored("vmu:a"), None)])
+    await store.adjust_holdings({"vmu:a": ["hpu:x", "hpu:y"]}, {})
+    await store.adjust_holdings({"vmu:a": ["hpu:z"]}, {"vmu:a": ["hpu:x"]})
+    held = (await store.get_many(["vmu:a"]))["vmu:a"].record.also_held_by
+    assert sorted(held) == ["hpu:y", "hpu:z"]
+
+
+async def test_keyset_pages_cover_every_record_once(store: MongoRecordStore) -> None:
+    await store.save([(stored(f"vmu:r{i:02d}"), None) for i in range(7)])
+    seen, after = [], None
+    while True:
+        page = await store.page(after=after, limit=3)
+        seen += [r.id for r in page.records]
+        if page.next is None:
+            break
+        after = page.next
+    assert seen == [f"vmu:r{i:02d}" for i in range(7)]
