@@ -197,19 +197,95 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 _HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
-def highlight(text: str, query: ParsedQuery, *, max_chars: int = 240) -> str:
+@lru_cache(maxsize=4096)
+def _match_pattern(words: tuple[str, ...], last_is_prefix: bool) -> re.Pattern[str]:
+    """Folded query words as one regex: whole words, the last one also as a prefix."""
+    exact = sorted({re.escape(w) for w in words}, key=len, reverse=True)
+    alternatives = [rf"(?<!\w)(?:{'|'.join(exact)})(?!\w)"]
+    if last_is_prefix:
+        alternatives.append(rf"(?<!\w){re.escape(words[-1])}\w*")
+    return re.compile("|".join(alternatives))
+
+
+def _typo_spans(text: str, folded: str, typo_words: frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of words that match a query word only with typos."""
+    absent = [
+        w
+        for w in typo_words
+        if typo_budget(w) and not re.search(rf"(?<!\w){re.escape(w)}", folded)
+    ]
+    if not absent:
+        return []
+    spans = []
+    for match in _TOKEN.finditer(text, 0, MAX_SCANNED):
+        token = fold_token(match.group())
+        if any(word_matches(token, w, prefix=False) for w in absent):
+            spans.append(match.span())
+    return spans
+
+
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in [*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        folded = fold(chr(code))
+        if len(folded) == 1 and folded != chr(code):
+            table[code] = folded
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+
+
+def fold_aligned(text: str) -> str:
+    """``fold`` for highlighting: one character for one (C speed), so positions line up.
+
+    Characters outside Latin/Vietnamese stay as they are (lower-cased); the caller checks
+    the length and compares word by word when it does not line up.
+    """
+    return text.translate(_FOLD_TABLE).lower()
+
+
+def match_spans(
+    text: str, query: ParsedQuery, typo_words: frozenset[str] | None = None
+) -> list[tuple[int, int]]:
+    """Where the query's words (folded: marks, case and đ ignored) occur in ``text``.
+
+    ``typo_words`` are the words the engine matched with typos (default: every word).
+    """
+    if not query.words:
+        return []
+    folded = fold_aligned(text)
+    if len(folded) != len(text):  # a character folded to several: compare word by word
+        return _token_spans(text, query)
+    pattern = _match_pattern(query.words, query.last_is_prefix)
+    spans = [m.span() for m in pattern.finditer(folded, 0, MAX_SCANNED)]
+    typo_words = frozenset(query.words) if typo_words is None else typo_words
+    return sorted(set(spans + _typo_spans(text, folded, typo_words)))
+
+
+def _token_spans(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
+    spans = []
+    last = len(query.words) - 1
+    for match in _TOKEN.finditer(text, 0, MAX_SCANNED):
+        token = fold_token(match.group())
+        for index, word in enumerate(query.words):
+            if word_matches(token, word, prefix=index == last and query.last_is_prefix):
+                spans.append(match.span())
+                break
+    return spans
+
+
+def highlight(
+    text: str,
+    query: ParsedQuery,
+    *,
+    max_chars: int = 240,
+    typo_words: frozenset[str] | None = None,
+) -> str:
     """``text`` HTML-escaped with the matched words in ``<mark>``, cut around the first match."""
     if not text:
         return ""
-    spans: list[tuple[int, int]] = []
-    words = query.words
-    for match in _TOKEN.finditer(text, 0, MAX_SCANNED):
-        token = fold_token(match.group())
-        for index, word in enumerate(words):
-            prefix = index == len(words) - 1 and query.last_is_prefix
-            if word_matches(token, word, prefix=prefix):
-                spans.append(match.span())
-                break
+    spans = match_spans(text, query, typo_words)
     start = 0
     if spans and len(text) > max_chars:
         start = max(0, spans[0][0] - 60)
@@ -219,7 +295,7 @@ def highlight(text: str, query: ParsedQuery, *, max_chars: int = 240) -> str:
     pieces: list[str] = ["…" if start > 0 else ""]
     cursor = start
     for s, e in spans:
-        if s < start or e > end:
+        if s < cursor or e > end:
             continue
         pieces.append(text[cursor:s].translate(_HTML_ESCAPES))
         pieces.append("<mark>" + text[s:e].translate(_HTML_ESCAPES) + "</mark>")
@@ -231,14 +307,18 @@ def highlight(text: str, query: ParsedQuery, *, max_chars: int = 240) -> str:
 
 
 def highlights(
-    query: ParsedQuery, title: str, description: str | None, subjects: list[str]
+    query: ParsedQuery,
+    title: str,
+    description: str | None,
+    subjects: list[str],
+    typo_words: frozenset[str] | None = None,
 ) -> dict[str, str]:
     """Highlighted title, description and subjects of one hit (HTML, ``<mark>``)."""
-    result = {"title": highlight(title, query, max_chars=1000)}
+    result = {"title": highlight(title, query, max_chars=1000, typo_words=typo_words)}
     if description:
-        result["description"] = highlight(description, query)
+        result["description"] = highlight(description, query, typo_words=typo_words)
     if subjects:
-        result["subjects"] = highlight("; ".join(subjects), query)
+        result["subjects"] = highlight("; ".join(subjects), query, typo_words=typo_words)
     return result
 
 

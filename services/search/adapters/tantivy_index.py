@@ -52,6 +52,7 @@ HIT_FIELDS = (
 FACET_SIZES = {"kind": 10, "member": 100, "language": 30, "year": 200, "subject": 30}
 WRITER_HEAP = 96_000_000
 REBUILD_COMMIT_EVERY = 10_000
+MAX_SUGGEST_SUBJECTS = 5000
 MIN_PREFIX_LETTERS = 1
 
 
@@ -103,14 +104,26 @@ def _term(field: str, value: Any, boost: float) -> Query:
     return Query.boost_query(Query.term_query(SCHEMA, field, value), boost)
 
 
-def _word_query(word: str, *, prefix: bool) -> Query:
-    """Where one folded word may match: title, other fields, abbreviations; prefix; typos."""
+def _known(searcher: tantivy.Searcher | None, word: str) -> bool:
+    """Is ``word`` a term of the index? Typo expansion is for words that are not."""
+    if searcher is None:
+        return False
+    return searcher.doc_freq("title_f", word) > 0 or searcher.doc_freq("body_f", word) > 0
+
+
+def _word_query(word: str, *, prefix: bool, known: bool = False) -> Query:
+    """Where one folded word may match: title, other fields, abbreviations; prefix; typos.
+
+    Typos are tolerated only for a word the index does not contain as typed: a word that
+    exists is what the user meant, and expanding it to every neighbour costs time and
+    precision.
+    """
     options = [_term("title_f", word, 3.0), _term("body_f", word, 1.0), _term("syn_f", word, 1.0)]
     if prefix and len(word) >= MIN_PREFIX_LETTERS:
         for field, boost in (("title_f", 1.5), ("body_f", 0.5)):
             fuzzy = Query.fuzzy_term_query(SCHEMA, field, word, 0, True, True)
             options.append(Query.boost_query(fuzzy, boost))
-    budget = typo_budget(word)
+    budget = 0 if known else typo_budget(word)
     if budget:
         for field, boost in (("title_f", 1.0), ("body_f", 0.3)):
             fuzzy = Query.fuzzy_term_query(SCHEMA, field, word, budget, True, prefix)
@@ -123,9 +136,8 @@ def _boosts(parsed: ParsedQuery) -> list[Query]:
     boosts: list[Query] = []
     if len(parsed.words) >= 2:
         words = list(parsed.words)
-        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 6.0))
+        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 8.0))
         boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "body_f", words, 2), 2.0))
-        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words, 3), 2.0))
     if parsed.marked and parsed.exact:
         for word in parsed.exact:
             boosts.append(_term("exact", word, 2.0))
@@ -135,36 +147,55 @@ def _boosts(parsed: ParsedQuery) -> list[Query]:
     return boosts
 
 
-def text_query(parsed: ParsedQuery, *, require_all: bool = True) -> Query:
+def text_query(
+    parsed: ParsedQuery,
+    *,
+    require_all: bool = True,
+    searcher: tantivy.Searcher | None = None,
+) -> Query:
     """Every word must match (or any, as a fallback), with the ranking boosts as options."""
-    last = len(parsed.words) - 1
-    words = [
-        _word_query(w, prefix=i == last and parsed.last_is_prefix)
-        for i, w in enumerate(parsed.words)
-    ]
-    if require_all:
-        core = Query.boolean_query([(Occur.Must, q) for q in words])
-    else:
-        core = Query.boolean_query([(Occur.Should, q) for q in words])
+    core = match_query(parsed, require_all=require_all, searcher=searcher)
     boosts = _boosts(parsed)
     if not boosts:
         return core
     return Query.boolean_query([(Occur.Must, core), *[(Occur.Should, b) for b in boosts]])
 
 
-def suggest_query(parsed: ParsedQuery) -> Query:
-    """As-you-type: every word in title or subjects, the last one as a prefix; no typos."""
+def match_query(
+    parsed: ParsedQuery,
+    *,
+    require_all: bool = True,
+    searcher: tantivy.Searcher | None = None,
+) -> Query:
+    """Which documents match (no ranking boosts): what facets and totals count."""
     last = len(parsed.words) - 1
-    clauses = []
-    for i, word in enumerate(parsed.words):
-        options = [_term("title_f", word, 2.0), _term("body_f", word, 0.5)]
-        if i == last and parsed.last_is_prefix:
-            options.append(Query.fuzzy_term_query(SCHEMA, "title_f", word, 0, True, True))
-        clauses.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in options])))
-    if len(parsed.words) >= 2:
-        phrase = Query.phrase_prefix_query(SCHEMA, "title_f", list(parsed.words))
-        clauses.append((Occur.Should, Query.boost_query(phrase, 4.0)))
-    return Query.boolean_query(clauses)
+    words = [
+        _word_query(
+            w,
+            prefix=i == last and parsed.last_is_prefix and (len(w) >= 2 or last == 0),
+            known=_known(searcher, w),
+        )
+        for i, w in enumerate(parsed.words)
+    ]
+    occur = Occur.Must if require_all else Occur.Should
+    return Query.boolean_query([(occur, q) for q in words])
+
+
+def suggest_query(parsed: ParsedQuery) -> Query:
+    """As-you-type in titles: the words in order, the last one as a prefix; no typos.
+
+    Titles only, and a phrase: cheap enough to answer every keystroke.
+    """
+    words = list(parsed.words)
+    if not parsed.last_is_prefix:
+        return (
+            Query.phrase_query(SCHEMA, "title_f", words)
+            if len(words) > 1
+            else Query.term_query(SCHEMA, "title_f", words[0])
+        )
+    if len(words) == 1:
+        return Query.fuzzy_term_query(SCHEMA, "title_f", words[0], 0, True, True)
+    return Query.phrase_prefix_query(SCHEMA, "title_f", words)
 
 
 def filter_query(query: SearchQuery) -> Query | None:
@@ -219,6 +250,7 @@ class _Engine:
     index: tantivy.Index
     writer: tantivy.IndexWriter
     pending: int = 0
+    _subjects: list[str] | None = None
 
     @classmethod
     def open(cls, path: Path) -> _Engine:
@@ -273,6 +305,16 @@ class _Engine:
         self.writer.commit()
         self.index.reload()
         self.pending = 0
+        self._subjects = None
+
+    def subjects(self, searcher: tantivy.Searcher) -> list[str]:
+        """Every subject of an active record, most used first (cached until the next commit)."""
+        if self._subjects is None:
+            active = Query.term_query(SCHEMA, "status", RecordStatus.ACTIVE.value)
+            agg = {"s": {"terms": {"field": "subject", "size": MAX_SUGGEST_SUBJECTS}}}
+            buckets = searcher.aggregate(active, agg)["s"]["buckets"]
+            self._subjects = [str(b["key"]) for b in buckets]
+        return self._subjects
 
     def close(self) -> None:
         self.writer.wait_merging_threads()
@@ -391,15 +433,25 @@ class TantivyIndex:
         parsed = parse_query(query.q)
         searcher = self.engine.index.searcher()
         filters = filter_query(query)
-        text = None if parsed.empty else text_query(parsed)
-        combined = _combine(text, filters)
-        found = self._run(searcher, combined, query, parsed)
-        if found.count == 0 and len(parsed.words) > 1:
+        require_all = True
+        matching = None if parsed.empty else match_query(parsed, searcher=searcher)
+        facets = _facets(searcher, _combine(matching, filters))
+        if not facets.kind and len(parsed.words) > 1:
             # Nothing has every word: fall back to any word, best matches first.
-            combined = _combine(text_query(parsed, require_all=False), filters)
-            found = self._run(searcher, combined, query, parsed)
-        hits = [self._hit(searcher, score, address, parsed) for score, address in found.hits]
-        return SearchResult(total=found.count or 0, hits=hits, facets=_facets(searcher, combined))
+            require_all = False
+            matching = match_query(parsed, require_all=False, searcher=searcher)
+            facets = _facets(searcher, _combine(matching, filters))
+        text = None
+        if not parsed.empty:
+            text = text_query(parsed, require_all=require_all, searcher=searcher)
+        combined = _combine(text, filters)
+        # Every document has exactly one kind: the kind counts add up to the total, so the
+        # top-k search needs no full count and can skip what cannot reach the page.
+        total = sum(facets.kind.values())
+        found = self._run(searcher, combined, query, parsed)
+        typos = frozenset(w for w in parsed.words if not _known(searcher, w))
+        hits = [self._hit(searcher, score, address, parsed, typos) for score, address in found.hits]
+        return SearchResult(total=total, hits=hits, facets=facets)
 
     def _run(
         self, searcher: tantivy.Searcher, q: Query, query: SearchQuery, parsed: ParsedQuery
@@ -410,15 +462,24 @@ class TantivyIndex:
             kwargs = {"order_by_field": "newest", "order": tantivy.Order.Desc}
         elif query.sort is SortOrder.TITLE:
             kwargs = {"order_by_field": "sort_title", "order": tantivy.Order.Asc}
-        return searcher.search(q, limit=query.per_page, offset=offset, count=True, **kwargs)
+        return searcher.search(q, limit=query.per_page, offset=offset, count=False, **kwargs)
 
     def _hit(
-        self, searcher: tantivy.Searcher, score: Any, address: Any, parsed: ParsedQuery
+        self,
+        searcher: tantivy.Searcher,
+        score: Any,
+        address: Any,
+        parsed: ParsedQuery,
+        typo_words: frozenset[str],
     ) -> Hit:
         stored = orjson.loads(searcher.doc(address).get_first("doc"))
         fields = {name: stored[name] for name in HIT_FIELDS if name in stored}
         fields["highlight"] = highlights(
-            parsed, stored["title"], stored.get("description"), stored.get("subjects", [])
+            parsed,
+            stored["title"],
+            stored.get("description"),
+            stored.get("subjects", []),
+            typo_words,
         )
         fields["score"] = float(score) if isinstance(score, float) else None
         return Hit.model_validate(fields)
@@ -431,17 +492,15 @@ class TantivyIndex:
         parsed = parse_query(prefix)
         if parsed.empty:
             return []
-        searcher = self.engine.index.searcher()
-        query = _combine(suggest_query(parsed), filter_query(SearchQuery()))
-        found = searcher.search(query, limit=limit * 2, count=False)
+        engine = self.engine
+        searcher = engine.index.searcher()
         out: dict[str, None] = {}
-        for _, address in found.hits:
-            stored = orjson.loads(searcher.doc(address).get_first("doc"))
-            for candidate in (stored["title"], *stored.get("subjects", [])):
-                if completes(candidate, parsed.words, parsed.last_is_prefix):
-                    out.setdefault(candidate, None)
-            if len(out) >= limit:
-                break
+        for subject in engine.subjects(searcher):
+            if completes(subject, parsed.words, parsed.last_is_prefix):
+                out.setdefault(subject, None)
+        query = _combine(suggest_query(parsed), filter_query(SearchQuery()))
+        for _, address in searcher.search(query, limit=limit, count=False).hits:
+            out.setdefault(orjson.loads(searcher.doc(address).get_first("doc"))["title"], None)
         return list(out)[:limit]
 
     async def get(self, record_id: str) -> Record | None:
