@@ -148,7 +148,6 @@ class Decision:
     outcome: ItemOutcome
     state: StoredRecord | None = None  # the new state to store, if anything is to be written
     republish: ChangeKind | None = None  # a change to (re)announce
-    write: bool = False
 
 
 def reject(item: SubmittedItem, errors: list[FieldError]) -> Decision:
@@ -203,7 +202,7 @@ def _unchanged(item: SubmittedItem, current: StoredRecord, order: str) -> Decisi
         outcome=Outcome.UNCHANGED,
         version=current.record.version,
     )
-    return Decision(result, state=state, write=True)
+    return Decision(result, state=state)
 
 
 def _upsert(
@@ -295,7 +294,7 @@ def _changed(
     result = ItemOutcome(
         index=item.index, local_id=item.local_id, outcome=outcome, version=record.version
     )
-    return Decision(result, state=state, republish=change, write=True)
+    return Decision(result, state=state, republish=change)
 
 
 # --- duplicate links -------------------------------------------------------------------

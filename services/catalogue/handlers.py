@@ -12,6 +12,7 @@ import structlog
 from services.catalogue.domain import (
     Context,
     HistoryEntry,
+    Link,
     LinkState,
     StoredRecord,
     holdings_after_decision,
@@ -161,7 +162,7 @@ def _apply_items(event: RecordsSubmitted, ctx: Context, current: dict[str, Store
 
 class _Linked:
     def __init__(self) -> None:
-        self.save: list = []
+        self.save: list[Link] = []
         self.delete: list[str] = []
         self.holdings_only: dict[str, list[str]] = {}
         self.add: dict[str, list[str]] = {}
