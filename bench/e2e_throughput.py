@@ -155,6 +155,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--singles", type=int, default=100)
+    parser.add_argument(
+        "--memory", action="store_true", help="SecantusDB in memory (default: on disk, as make run)"
+    )
     args = parser.parse_args()
 
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
@@ -170,7 +173,8 @@ def main() -> None:
             search_port=free_port(),
             notify_port=free_port(),
         )
-        stack = LocalStack(settings).start()
+        storage = ":memory:" if args.memory else None
+        stack = LocalStack(settings, secantus_storage=storage).start()
         try:
             bench = Bench(stack)
             t = bench.throughput(args.records, args.batch, args.clients)
