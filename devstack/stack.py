@@ -7,6 +7,7 @@ their queue), then SecantusDB.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import signal
@@ -90,6 +91,7 @@ class LocalStack:
     secantus: ManagedProcess | None = field(default=None, init=False)
     mail_catcher: ManagedProcess | None = field(default=None, init=False)
     smtp_port: int | None = field(default=None, init=False)
+    _lock: int | None = field(default=None, init=False, repr=False)
     mongo_url: str = field(default="", init=False)
     admin_key: str = field(default="", init=False)
     key_pepper: str = field(default="", init=False)
@@ -124,7 +126,12 @@ class LocalStack:
     def start(self, *, timeout: float = 120.0) -> LocalStack:
         """Start everything and wait until every ``/readyz`` answers 200."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._check_service_ports()
+        self._lock_data_dir()
+        try:
+            self._check_service_ports()
+        except BaseException:
+            self._unlock_data_dir()
+            raise
         self._resolve_secrets()
         try:
             self._start_mongo(timeout=timeout)
@@ -137,6 +144,30 @@ class LocalStack:
             self.stop()
             raise
         return self
+
+    def _lock_data_dir(self) -> None:
+        """One stack per data dir: two SecantusDB servers must never share its files."""
+        path = self.data_dir / "devstack.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise StackError(
+                f"Thư mục dữ liệu {self.data_dir} đang được một phiên khác dùng (pid {holder}): "
+                "dừng phiên đó (Ctrl-C) hoặc đặt STINET_DATA_DIR khác.\n"
+                f"The data dir {self.data_dir} is in use by another run (pid {holder}): "
+                "stop it (Ctrl-C) or set another STINET_DATA_DIR."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock = fd
+
+    def _unlock_data_dir(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing releases the lock (the kernel does it on a crash)
+            self._lock = None
 
     def _check_service_ports(self) -> None:
         for name in SERVICES:
@@ -262,6 +293,7 @@ class LocalStack:
             self.mail_catcher.stop(10.0)  # aiosmtpd ends by the signal itself (-15): no code
         if self.secantus is not None:
             codes["secantusdb"] = self.secantus.stop(30.0)
+        self._unlock_data_dir()
         return codes
 
     def tails(self, lines: int = 60) -> str:

@@ -1,5 +1,6 @@
 """``python -m devstack`` (what ``make run`` runs): starts everything, loads the demo, prints
-the URLs and the admin key, and stops cleanly with exit status 0 on SIGTERM."""
+the URLs and the admin key, refuses a second run on the same data dir, and stops cleanly
+with exit status 0 on SIGTERM."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def wait_for_line(
     raise AssertionError(f"no {pattern!r} after {timeout:.0f} s:\n{path.read_text()}")
 
 
-def test_make_run_serves_the_demo_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def test_make_run_serves_the_demo_guards_its_data_dir_and_stops_cleanly(tmp_path: Path) -> None:
     namespace = unique_namespace("run")
     ports = {name: free_port() for name in ("SEARCH", "INGEST", "CATALOGUE", "NOTIFY")}
     env = {k: v for k, v in os.environ.items() if k not in (*_ISOLATE, "MONGO_URL")}
@@ -69,6 +70,16 @@ def test_make_run_serves_the_demo_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         everything = httpx2.get(f"{search}/v1/search", params={"per_page": 1}).json()
         assert everything["total"] == sum(len(r) for r in all_records().values())
         assert (tmp_path / "data" / "demo-keys.json").stat().st_mode & 0o777 == 0o600
+
+        second = subprocess.run(
+            [sys.executable, "-m", "devstack"],
+            env={**env, **{f"{name}_PORT": str(free_port()) for name in ports}},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        assert "in use by another run" in second.stderr
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(90) == 0
