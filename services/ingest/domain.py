@@ -130,11 +130,58 @@ def _guess_local_id(raw: Any) -> str:
     return ""
 
 
+# Vietnamese first, then pydantic's English: a librarian reads the first half.
+_VI_MESSAGES: dict[str, str] = {
+    "missing": "Thiếu trường bắt buộc",
+    "string_too_short": "Không được để trống",
+    "too_short": "Không được để trống",
+    "string_too_long": "Quá dài",
+    "too_long": "Quá nhiều giá trị",
+    "enum": "Giá trị không hợp lệ",
+    "literal_error": "Giá trị không hợp lệ",
+    "int_parsing": "Phải là số nguyên",
+    "int_from_float": "Phải là số nguyên",
+    "int_type": "Phải là số nguyên",
+    "greater_than_equal": "Giá trị quá nhỏ",
+    "less_than_equal": "Giá trị quá lớn",
+    "string_pattern_mismatch": "Sai định dạng",
+    "string_type": "Phải là chuỗi ký tự",
+    "list_type": "Phải là danh sách",
+    "dict_type": "Phải là đối tượng",
+    "extra_forbidden": "Trường không được hỗ trợ",
+    "date_parsing": "Ngày phải có dạng YYYY-MM-DD",
+    "date_from_datetime_parsing": "Ngày phải có dạng YYYY-MM-DD",
+    "datetime_parsing": "Thời gian phải có dạng 2026-03-15T08:00:00+07:00",
+    "datetime_from_date_parsing": "Thời gian phải có dạng 2026-03-15T08:00:00+07:00",
+    "value_error": "Dữ liệu không hợp lệ",
+}
+_FIELD_HINTS: dict[str, str] = {
+    "kind": "chọn: database, publication, website, service, training",
+    "access": "chọn: open, restricted, onsite",
+    "year": "năm từ 1000 đến 2100",
+    "url": "phải bắt đầu bằng http:// hoặc https://",
+    "language": "mã ngôn ngữ ISO 639-1, ví dụ vi, en",
+    "local_id": "1–128 ký tự in được",
+}
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    english = str(err.get("msg", ""))
+    vietnamese = _VI_MESSAGES.get(str(err.get("type", "")))
+    if vietnamese is None:
+        return english
+    loc = err.get("loc", ())
+    hint = _FIELD_HINTS.get(str(loc[0])) if loc else None
+    if hint and err.get("type") not in ("missing", "extra_forbidden"):
+        vietnamese = f"{vietnamese} ({hint})"
+    return f"{vietnamese} / {english}"
+
+
 def _errors(exc: ValidationError) -> list[FieldError]:
     out = []
     for err in exc.errors(include_input=False, include_url=False):
         loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
-        out.append(FieldError(loc=loc, msg=str(err.get("msg", ""))))
+        out.append(FieldError(loc=loc, msg=_message(err)))
     return out
 
 

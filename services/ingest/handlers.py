@@ -219,12 +219,22 @@ def _public_rejection(outcome: dict[str, Any]) -> dict[str, Any]:
     return {k: outcome[k] for k in keys if k in outcome}
 
 
+def _name_columns(rejections: list[Rejection], notes: ImportNotes) -> None:
+    """Say which column of the member's file an error is in: "[Năm] Phải là số nguyên …"."""
+    for rejection in rejections:
+        for error in rejection.errors:
+            column = notes.column_of(error.loc)
+            if column:
+                error.msg = f"[{column}] {error.msg}"
+
+
 async def _store(
     submission: Submission,
     rows: Iterator[ParsedRow],
     *,
     submissions: SubmissionStore,
     max_records: int,
+    notes: ImportNotes | None,
 ) -> tuple[Batcher, int, list[dict[str, Any]], list[list[SubmittedItem]] | None]:
     batcher = Batcher()
     batch_no = 0
@@ -243,6 +253,8 @@ async def _store(
             else:
                 kept = None
         rejections = batcher.take_rejections()
+        if rejections and notes is not None and notes.headers:
+            _name_columns(rejections, notes)
         if rejections:
             await submissions.add_rejections(submission.id, rejections)
             room = RESPONSE_REJECTED_LIMIT - len(shown)
@@ -281,7 +293,7 @@ async def receive(
         return await _replay(submission, submissions)
     try:
         batcher, batch_count, shown, kept = await _store(
-            submission, rows, submissions=submissions, max_records=max_records
+            submission, rows, submissions=submissions, max_records=max_records, notes=notes
         )
     except BaseException:
         await submissions.discard(submission.id)

@@ -37,6 +37,9 @@ def _check_vietnamese_rows(body: dict[str, Any], records: list[dict[str, Any]]) 
     [bad] = body["rejected"]
     assert bad["local_id"] == "HP-003" and bad["row"] == 4
     assert {e["loc"][0] for e in bad["errors"]} == {"kind", "year"}
+    messages = sorted(e["msg"] for e in bad["errors"])
+    assert messages[0].startswith("[Loại] Giá trị không hợp lệ")
+    assert messages[1].startswith("[Năm] Phải là số nguyên")
     assert body["file"]["ignored_columns"] == ["Ghi chú nội bộ"]
     first, second = records
     assert first["title"] == "Đại học Hàng hải Việt Nam: 65 năm xây dựng"

@@ -24,6 +24,14 @@ class ImportNotes:
     encoding: str | None = None
     delimiter: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # field -> the file's column header
+
+    def column_of(self, loc: list[str | int]) -> str | None:
+        """The file's column for an error location (``["identifiers", "isbn"]`` → "ISBN")."""
+        for part in reversed(loc):
+            if isinstance(part, str) and part in self.headers:
+                return self.headers[part]
+        return None
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"format": self.format}

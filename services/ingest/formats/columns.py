@@ -195,11 +195,9 @@ class ColumnMap:
     def ignored(self) -> list[str]:
         return [h for h, f in zip(self.headers, self.fields, strict=True) if f is None and h]
 
-    def header_of(self, field: str) -> str | None:
-        for h, f in zip(self.headers, self.fields, strict=True):
-            if f == field:
-                return h
-        return None
+    @property
+    def header_map(self) -> dict[str, str]:
+        return {f: h for h, f in zip(self.headers, self.fields, strict=True) if f}
 
 
 def map_columns(headers: Sequence[Any]) -> ColumnMap:

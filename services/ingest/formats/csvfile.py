@@ -113,6 +113,7 @@ def _rows(text: io.TextIOBase, notes: ImportNotes, default_kind: str | None) -> 
     reader = csv.reader(_chain(first, lines), delimiter=notes.delimiter)
     columns = map_columns(next(reader))
     notes.ignored_columns = columns.ignored
+    notes.headers = columns.header_map
     index = 0
     for cells in reader:
         if is_blank(cells):

@@ -66,6 +66,7 @@ def parse_xlsx(
         raise Refusal(422, "Bảng tính trống", "The worksheet is empty")
     columns = map_columns(header)
     notes.ignored_columns = columns.ignored
+    notes.headers = columns.header_map
     index = 0
     for number, cells in enumerate(rows, start=2):
         if is_blank(cells):
