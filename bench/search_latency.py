@@ -123,11 +123,22 @@ def run_clients(port: int, paths: list[str]) -> list[float]:
     return latencies
 
 
-def report(name: str, latencies: list[float], wall: float) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def report(name: str, latencies: list[float], wall: float, cpu: float) -> None:
     q = statistics.quantiles(latencies, n=100)
     print(
         f"{name:12s} n={len(latencies):5d}  p50={q[49]:6.1f} ms  p95={q[94]:6.1f} ms  "
-        f"p99={q[98]:6.1f} ms  throughput={len(latencies) / wall:6.0f} req/s"
+        f"p99={q[98]:6.1f} ms  throughput={len(latencies) / wall:5.0f} req/s  "
+        f"service CPU={cpu * 1000 / len(latencies):5.2f} ms/request  load={load_average()}"
     )
 
 
@@ -149,12 +160,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument(
+        "--data-dir", type=Path, help="reuse the index built by an earlier run in this directory"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stinet-bench-"))
-    data_dir = work / "data"
-    print(f"Indexing {args.records:,} records (batches of {BATCH}) …", flush=True)
-    rate = asyncio.run(build_index(data_dir, args.records))
-    print(f"indexing     {rate:,.0f} records/s")
+    data_dir = args.data_dir or work / "data"
+    if args.data_dir and (data_dir / "search" / "records" / "CURRENT").exists():
+        print(f"Reusing the index in {data_dir}")
+    else:
+        print(f"Indexing {args.records:,} records (batches of {BATCH}) into {data_dir} …")
+        rate = asyncio.run(build_index(data_dir, args.records))
+        print(f"indexing     {rate:,.0f} records/s (batches of {BATCH}, each committed)")
 
     mongo_port, search_port = free_port(), free_port()
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
@@ -181,9 +198,11 @@ def main() -> None:
             ("/v1/search", search_paths(rng, args.requests)),
             ("/v1/suggest", suggest_paths(rng, args.requests)),
         ):
-            started = time.perf_counter()
+            assert search.process is not None
+            cpu_before, started = cpu_seconds(search.process.pid), time.perf_counter()
             latencies = run_clients(search_port, paths)
-            report(name, latencies, time.perf_counter() - started)
+            cpu = cpu_seconds(search.process.pid) - cpu_before
+            report(name, latencies, time.perf_counter() - started, cpu)
         sample = http.client.HTTPConnection("127.0.0.1", search_port)
         sample.request("GET", "/v1/search?q=hai+phong&per_page=1")
         body = json.loads(sample.getresponse().read())
