@@ -70,21 +70,7 @@ class Ingest:
 
     async def submitted(self, *, expect: int, within: float = 5.0) -> list[RecordsSubmitted]:
         """Take ``expect`` messages from the catalogue's queue (what catalogue would receive)."""
-        name = queue_name(self.settings, subscription("catalogue", RecordsSubmitted))
-        events: list[RecordsSubmitted] = []
-        connection = await aio_pika.connect(self.settings.amqp_url.get_secret_value())
-        async with connection:
-            channel = await connection.channel()
-            queue = await channel.declare_queue(name, passive=True)
-            deadline = asyncio.get_running_loop().time() + within
-            while len(events) < expect and asyncio.get_running_loop().time() < deadline:
-                message = await queue.get(no_ack=False, fail=False)
-                if message is None:
-                    await asyncio.sleep(0.05)
-                    continue
-                events.append(RecordsSubmitted.model_validate(json.loads(message.body)))
-                await message.ack()
-        return events
+        return await take_submitted(self.settings, expect=expect, within=within)
 
     async def queue_depth(self) -> int:
         name = queue_name(self.settings, subscription("catalogue", RecordsSubmitted))
@@ -107,6 +93,27 @@ class Ingest:
                 ],
             )
         )
+
+
+async def take_submitted(
+    settings: Settings, *, expect: int, within: float = 5.0
+) -> list[RecordsSubmitted]:
+    """Take up to ``expect`` ``records.submitted`` messages from the catalogue's queue."""
+    name = queue_name(settings, subscription("catalogue", RecordsSubmitted))
+    events: list[RecordsSubmitted] = []
+    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(name, passive=True)
+        deadline = asyncio.get_running_loop().time() + within
+        while len(events) < expect and asyncio.get_running_loop().time() < deadline:
+            message = await queue.get(no_ack=False, fail=False)
+            if message is None:
+                await asyncio.sleep(0.05)
+                continue
+            events.append(RecordsSubmitted.model_validate(json.loads(message.body)))
+            await message.ack()
+    return events
 
 
 AppFactory = Callable[..., Awaitable[Ingest]]

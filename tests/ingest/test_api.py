@@ -273,3 +273,9 @@ async def test_requests_beyond_the_rate_limit_get_429_with_retry_after(
     assert codes == [202, 202, 202, 429]
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert response.json()["error"]["code"] == "rate_limited"
+
+
+async def test_the_oai_harvester_is_wired_into_ingest(ingest: Ingest) -> None:
+    assert (await ingest.client.get("/v1/harvest-sources")).status_code == 401
+    listed = await ingest.client.get("/v1/harvest-sources", headers=ingest.admin)
+    assert listed.status_code == 200

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
+from pymongo import AsyncMongoClient
 
+from services.ingest.adapters.mongo import MongoSubmissionStore
+from services.ingest.adapters.rabbit import RabbitBatchPublisher
+from services.ingest.domain import Submission
+from services.ingest.handlers import relay_once
 from shared.config import Settings
 from shared.events import RecordsSubmitted, SubmittedItem
-from shared.records import RecordIn
-from tests.ingest.conftest import AppFactory, Ingest, record
+from shared.mongo import service_database
+from shared.records import RecordIn, utcnow
+from shared.topology import declare_topology, make_broker
+from tests.ingest.conftest import AppFactory, Ingest, record, take_submitted
 from tests.ingest.proxy import CuttableProxy
 
 
@@ -96,3 +104,49 @@ async def test_a_cut_part_way_is_completed_by_the_outbox_relay(
     assert sorted(e.batch_no for e in events) == [0, 1]
     assert sorted(i.index for e in events for i in e.items) == list(range(1000))
     assert await ingest.db["ingest_outbox"].count_documents({}) == 0
+
+
+async def test_the_relay_publishes_what_a_crashed_process_left_in_the_outbox(
+    settings: Settings, mongo: AsyncMongoClient
+) -> None:
+    """Stored and sealed, then the process died before publishing: the relay sends it."""
+    db = service_database(mongo, settings)
+    store = MongoSubmissionStore(lambda: db)
+    now = utcnow()
+    draft = Submission(
+        id="crashed-submission",
+        member="vmu",
+        source="api",
+        state="receiving",
+        created_at=now,
+        updated_at=now,
+    )
+    await store.create(draft)
+    items = [
+        SubmittedItem(index=i, local_id=f"r{i}", record=RecordIn(**record(f"r{i}")))
+        for i in range(3)
+    ]
+    await store.add_batch(draft.id, 0, items)
+    await store.seal(
+        draft.id,
+        batch_count=1,
+        accepted=3,
+        rejected=0,
+        notes={},
+        relay_after=now + timedelta(seconds=60),
+    )
+    broker = make_broker(settings)
+    async with broker:
+        await declare_topology(broker, settings)
+        publisher = RabbitBatchPublisher(broker, settings)
+        assert await relay_once(submissions=store, publisher=publisher) == 0  # not due yet
+        await store.defer(draft.id, now)
+        assert await relay_once(submissions=store, publisher=publisher) == 1
+        assert await relay_once(submissions=store, publisher=publisher) == 0  # nothing twice
+    [event] = await take_submitted(settings, expect=1)
+    assert event.submission_id == draft.id and [i.local_id for i in event.items] == [
+        "r0",
+        "r1",
+        "r2",
+    ]
+    assert await db["ingest_outbox"].count_documents({}) == 0
