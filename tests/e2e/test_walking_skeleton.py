@@ -133,22 +133,32 @@ def test_sigterm_mid_batch_loses_nothing_and_every_service_stops_cleanly(
     e2e.create_member(code, "Viện Nghiên cứu Hải sản", type="institute")
     key = e2e.issue_key(code)
 
-    # The catalogue is stopped while it works through 3,000 records (6 batches of 500):
-    # whatever it had not acked goes back to its queue and is processed after the restart.
-    submission = e2e.push(key, records_batch(3000, "a"))
+    # The catalogue is stopped (SIGTERM) as soon as it has reported its first batch of a
+    # 5,000-record submission (10 batches of 500): the batch in hand finishes, the rest wait
+    # in its queue, and everything is processed after the restart.
+    submission = e2e.push(key, records_batch(5000, "a"))
+    url = f"{stack.url('ingest')}/v1/submissions/{submission['submission_id']}"
+    member_auth = {"Authorization": f"Bearer {key}"}
+    poll(
+        lambda: e2e.http.get(url, headers=member_auth).json()["state"] != "queued",
+        timeout=60,
+        what="the catalogue to report its first batch",
+    )
     assert_stopped_cleanly(stack, "catalogue")
+    at_stop = e2e.http.get(url, headers=member_auth).json()
+    assert at_stop["state"] == "processing", at_stop  # stopped mid-submission
     restart(stack, "catalogue")
     e2e.wait_done(key, submission["submission_id"], timeout=120)
-    e2e.wait_search_total(3000, member=code, timeout=120)
+    e2e.wait_search_total(5000, member=code, timeout=120)
 
     # With search stopped, changes wait durably in its queue and arrive after the restart.
     assert_stopped_cleanly(stack, "search")
     e2e.wait_done(key, e2e.push(key, records_batch(200, "b"))["submission_id"])
     restart(stack, "search")
-    e2e.wait_search_total(3200, member=code, timeout=120)
+    e2e.wait_search_total(5200, member=code, timeout=120)
 
     for name in ("ingest", "notify"):
         assert_stopped_cleanly(stack, name)
         restart(stack, name)
     found = e2e.search(q="nguon loi hai san", member=code, per_page=1)
-    assert found["total"] == 3200
+    assert found["total"] == 5200
