@@ -210,9 +210,7 @@ def _match_pattern(words: tuple[str, ...], last_is_prefix: bool) -> re.Pattern[s
 def _typo_spans(text: str, folded: str, typo_words: frozenset[str]) -> list[tuple[int, int]]:
     """Spans of words that match a query word only with typos."""
     absent = [
-        w
-        for w in typo_words
-        if typo_budget(w) and not re.search(rf"(?<!\w){re.escape(w)}", folded)
+        w for w in typo_words if typo_budget(w) and not re.search(rf"(?<!\w){re.escape(w)}", folded)
     ]
     if not absent:
         return []

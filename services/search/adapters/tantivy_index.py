@@ -35,6 +35,7 @@ from services.search.domain import (
     typo_budget,
 )
 from services.search.ports import Facets, Hit, SearchQuery, SearchResult, SortOrder
+from shared.logging import get_logger
 from shared.records import Record, RecordStatus
 
 HIT_FIELDS = (
@@ -49,6 +50,7 @@ HIT_FIELDS = (
     "subjects",
     "also_held_by",
 )
+log = get_logger("search.tantivy")
 FACET_SIZES = {"kind": 10, "member": 100, "language": 30, "year": 200, "subject": 30}
 WRITER_HEAP = 96_000_000
 REBUILD_COMMIT_EVERY = 10_000
@@ -61,7 +63,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("id", stored=True, fast=True, tokenizer_name="raw")
     builder.add_bytes_field("doc", stored=True)
     builder.add_integer_field("version", stored=True, fast=True)
-    for name in ("title_f", "body_f", "syn_f", "exact"):
+    for name in ("title_f", "body_f", "syn_f", "exact", "names_f"):
         builder.add_text_field(name, tokenizer_name="default")
     for name in ("kind", "member", "language", "status", "subject", "sort_title"):
         builder.add_text_field(name, fast=True, tokenizer_name="raw")
@@ -83,6 +85,7 @@ def to_document(record: Record) -> tantivy.Document:
     doc.add_integer("version", record.version)
     doc.add_text("title_f", title_f)
     doc.add_text("body_f", body_f)
+    doc.add_text("names_f", " ".join(fold_words(" ; ".join(record.creators))))
     doc.add_text(
         "syn_f", synonym_text(f"{title_f} {' '.join(fold_words(' '.join(record.subjects)))}")
     )
@@ -137,7 +140,9 @@ def _boosts(parsed: ParsedQuery) -> list[Query]:
     if len(parsed.words) >= 2:
         words = list(parsed.words)
         boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 8.0))
-        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "body_f", words, 2), 2.0))
+        # A person's name is a phrase too ("Nguyễn Thị Thu Hằng"); creators are short, so
+        # this is cheap, unlike proximity over whole descriptions.
+        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "names_f", words), 8.0))
     if parsed.marked and parsed.exact:
         for word in parsed.exact:
             boosts.append(_term("exact", word, 2.0))
@@ -341,6 +346,19 @@ class TantivyIndex:
         pointer = self.root / "CURRENT"
         if not pointer.exists():
             self._write_pointer(self._new_directory_name())
+        try:
+            return _Engine.open(self.root / pointer.read_text().strip())
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+        # An index from an older version of this code: start empty beside it (the old
+        # directory stays until a rebuild replaces the pointer) and say what to do.
+        log.error(
+            "search_index_schema_changed",
+            path=str(self.root),
+            action="run: python -m services.search reindex",
+        )
+        self._write_pointer(self._new_directory_name())
         return _Engine.open(self.root / pointer.read_text().strip())
 
     def _new_directory_name(self) -> str:
@@ -414,7 +432,7 @@ class TantivyIndex:
             await asyncio.to_thread(self._write_pointer, new.path.name)
             self._engine, self._building = new, None
             await asyncio.to_thread(old.close)
-            await asyncio.to_thread(shutil.rmtree, old.path, True)
+            await asyncio.to_thread(self._remove_all_but, new.path)
 
     async def abort_rebuild(self) -> None:
         """Drop a half-built index; the live one never stopped serving."""
@@ -423,6 +441,12 @@ class TantivyIndex:
             if building is not None:
                 await asyncio.to_thread(building.close)
                 await asyncio.to_thread(shutil.rmtree, building.path, True)
+
+    def _remove_all_but(self, keep: Path) -> None:
+        """Drop every index directory but the live one (the old one, any set aside)."""
+        for path in self.root.glob("index-*"):
+            if path != keep:
+                shutil.rmtree(path, ignore_errors=True)
 
     # -- reads -----------------------------------------------------------------------------
     async def search(self, query: SearchQuery) -> SearchResult:
