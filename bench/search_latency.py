@@ -27,7 +27,15 @@ from pathlib import Path
 
 import aio_pika
 
-from bench.search_corpus import MEMBERS, QUERIES, SUGGEST_PREFIXES, corpus
+from bench.search_corpus import (
+    MEMBERS,
+    PHRASES,
+    PLACES,
+    QUERIES,
+    SUBJECTS,
+    SUGGEST_PREFIXES,
+    corpus,
+)
 from devstack.processes import (
     free_port,
     http_ok,
@@ -37,6 +45,7 @@ from devstack.processes import (
 )
 from services.search.adapters.tantivy_index import TantivyIndex
 from shared.config import Settings
+from shared.text import fold
 from shared.topology import SUBSCRIPTIONS, dead_letter_exchange, dlq_name, exchange, queue_name
 
 CLIENTS = 8
@@ -62,11 +71,31 @@ async def build_index(data_dir: Path, size: int) -> float:
     return size / elapsed
 
 
+def typed_query(rng: random.Random) -> str:
+    """What people type: part of a topic, often without marks, sometimes with a place."""
+    roll = rng.random()
+    if roll < 0.3:
+        return rng.choice(QUERIES)
+    words = rng.choice(PHRASES + SUBJECTS).split()
+    start = rng.randrange(len(words))
+    text = " ".join(words[start : start + rng.randint(1, 3)])
+    if rng.random() < 0.2:
+        text += " " + rng.choice(PLACES).split()[-1]
+    return fold(text) if rng.random() < 0.6 else text
+
+
+def typed_prefix(rng: random.Random) -> str:
+    if rng.random() < 0.3:
+        return rng.choice(SUGGEST_PREFIXES)
+    text = fold(rng.choice(PHRASES + SUBJECTS))
+    return text[: rng.randint(2, min(len(text), 14))]
+
+
 def search_paths(rng: random.Random, n: int) -> list[str]:
     """A realistic mix: plain queries, some filtered, sorted or paged, a few facet-only."""
     paths = []
     for _ in range(n):
-        params: dict[str, str | int] = {"q": rng.choice(QUERIES)}
+        params: dict[str, str | int] = {"q": typed_query(rng)}
         roll = rng.random()
         if roll < 0.2:
             params["kind"] = rng.choice(["publication", "database", "website"])
@@ -85,10 +114,7 @@ def search_paths(rng: random.Random, n: int) -> list[str]:
 
 
 def suggest_paths(rng: random.Random, n: int) -> list[str]:
-    return [
-        "/v1/suggest?" + urllib.parse.urlencode({"q": rng.choice(SUGGEST_PREFIXES)})
-        for _ in range(n)
-    ]
+    return ["/v1/suggest?" + urllib.parse.urlencode({"q": typed_prefix(rng)}) for _ in range(n)]
 
 
 def run_clients(port: int, paths: list[str]) -> list[float]:

@@ -10,9 +10,11 @@ rebuild writes a new directory while the old one serves and then swaps the point
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,7 @@ FACET_SIZES = {"kind": 10, "member": 100, "language": 30, "year": 200, "subject"
 WRITER_HEAP = 96_000_000
 REBUILD_COMMIT_EVERY = 10_000
 MAX_SUGGEST_SUBJECTS = 5000
+FACET_CACHE_SIZE = 2048
 MIN_PREFIX_LETTERS = 1
 
 
@@ -236,6 +239,21 @@ def _combine(text: Query | None, filters: Query | None) -> Query:
     return Query.boolean_query([(Occur.Must, q) for q in parts])
 
 
+def _match_key(parsed: ParsedQuery, query: SearchQuery) -> tuple[Any, ...]:
+    """What decides the match set (not sort, page or marks): the facet cache key."""
+    return (
+        parsed.words,
+        parsed.last_is_prefix,
+        tuple(sorted(query.kind)),
+        tuple(sorted(query.member)),
+        tuple(sorted(query.subject)),
+        tuple(sorted(query.language)),
+        query.year_from,
+        query.year_to,
+        query.include_withdrawn,
+    )
+
+
 def _facets(searcher: tantivy.Searcher, query: Query) -> Facets:
     aggs = {name: {"terms": {"field": name, "size": size}} for name, size in FACET_SIZES.items()}
     result = searcher.aggregate(query, aggs)
@@ -255,7 +273,31 @@ class _Engine:
     index: tantivy.Index
     writer: tantivy.IndexWriter
     pending: int = 0
+    generation: int = 0
     _subjects: list[str] | None = None
+    _facets: OrderedDict[tuple[Any, ...], tuple[bool, Facets]] = dataclasses.field(
+        default_factory=OrderedDict
+    )
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def cached_facets(self, key: tuple[Any, ...]) -> tuple[bool, Facets] | None:
+        """Facets of a match set seen since the last commit (like Elasticsearch's request
+        cache: exact, because any write empties it)."""
+        with self._lock:
+            found = self._facets.get(key)
+            if found is not None:
+                self._facets.move_to_end(key)
+            return found
+
+    def remember_facets(
+        self, key: tuple[Any, ...], generation: int, value: tuple[bool, Facets]
+    ) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return  # computed on a reader older than the last commit
+            self._facets[key] = value
+            while len(self._facets) > FACET_CACHE_SIZE:
+                self._facets.popitem(last=False)
 
     @classmethod
     def open(cls, path: Path) -> _Engine:
@@ -310,7 +352,10 @@ class _Engine:
         self.writer.commit()
         self.index.reload()
         self.pending = 0
-        self._subjects = None
+        with self._lock:
+            self.generation += 1
+            self._facets.clear()
+            self._subjects = None
 
     def subjects(self, searcher: tantivy.Searcher) -> list[str]:
         """Every subject of an active record, most used first (cached until the next commit)."""
@@ -455,16 +500,17 @@ class TantivyIndex:
 
     def _search(self, query: SearchQuery) -> SearchResult:
         parsed = parse_query(query.q)
-        searcher = self.engine.index.searcher()
+        engine = self.engine
+        generation = engine.generation
+        searcher = engine.index.searcher()
         filters = filter_query(query)
-        require_all = True
-        matching = None if parsed.empty else match_query(parsed, searcher=searcher)
-        facets = _facets(searcher, _combine(matching, filters))
-        if not facets.kind and len(parsed.words) > 1:
-            # Nothing has every word: fall back to any word, best matches first.
-            require_all = False
-            matching = match_query(parsed, require_all=False, searcher=searcher)
-            facets = _facets(searcher, _combine(matching, filters))
+        key = _match_key(parsed, query)
+        cached = engine.cached_facets(key)
+        if cached is not None:
+            require_all, facets = cached
+        else:
+            require_all, facets = self._match_facets(searcher, parsed, filters)
+            engine.remember_facets(key, generation, (require_all, facets))
         text = None
         if not parsed.empty:
             text = text_query(parsed, require_all=require_all, searcher=searcher)
@@ -476,6 +522,17 @@ class TantivyIndex:
         typos = frozenset(w for w in parsed.words if not _known(searcher, w))
         hits = [self._hit(searcher, score, address, parsed, typos) for score, address in found.hits]
         return SearchResult(total=total, hits=hits, facets=facets)
+
+    def _match_facets(
+        self, searcher: tantivy.Searcher, parsed: ParsedQuery, filters: Query | None
+    ) -> tuple[bool, Facets]:
+        """Facets of every word's matches, or of any word's when nothing has them all."""
+        matching = None if parsed.empty else match_query(parsed, searcher=searcher)
+        facets = _facets(searcher, _combine(matching, filters))
+        if not facets.kind and len(parsed.words) > 1:
+            matching = match_query(parsed, require_all=False, searcher=searcher)
+            return False, _facets(searcher, _combine(matching, filters))
+        return True, facets
 
     def _run(
         self, searcher: tantivy.Searcher, q: Query, query: SearchQuery, parsed: ParsedQuery

@@ -218,3 +218,16 @@ async def test_a_late_older_change_during_a_rebuild_loses_to_the_snapshot(
     await index.finish_rebuild()
     record = await index.get("m1:1")
     assert record is not None and record.version == 5
+
+
+async def test_totals_and_facets_follow_every_write(make_index: IndexFactory) -> None:
+    index = await make_index()
+    await index.upsert([make_record("m1", "1", "Cảng cá Hạ Long", kind="database")])
+    first = await index.search(SearchQuery(q="cang ca"))
+    again = await index.search(SearchQuery(q="cang ca", sort="title"))  # same match set
+    assert first.total == again.total == 1
+    await index.upsert([make_record("m2", "2", "Cảng cá Cát Bà", kind="service")])
+    after = await index.search(SearchQuery(q="cang ca"))
+    assert after.total == 2 and after.facets.kind == {"database": 1, "service": 1}
+    await index.upsert([make_record("m2", "2", "Cảng cá Cát Bà", version=2, status="withdrawn")])
+    assert (await index.search(SearchQuery(q="cang ca"))).facets.member == {"m1": 1}
