@@ -16,7 +16,7 @@ from services.ingest.adapters.rabbit import RabbitBatchPublisher
 from services.ingest.domain import Submission
 from services.ingest.handlers import relay_once
 from shared.config import Settings
-from shared.events import RecordsSubmitted, SubmittedItem
+from shared.events import Member, MemberChanged, RecordsSubmitted, SubmittedItem
 from shared.mongo import service_database
 from shared.records import RecordIn, utcnow
 from shared.topology import declare_topology, make_broker
@@ -150,3 +150,37 @@ async def test_the_relay_publishes_what_a_crashed_process_left_in_the_outbox(
         "r2",
     ]
     assert await db["ingest_outbox"].count_documents({}) == 0
+
+
+async def test_store_down_gives_503_not_500(
+    settings: Settings, start_ingest: AppFactory, secantus_port: int
+) -> None:
+    store_proxy = await CuttableProxy(upstream_port=secantus_port).start()
+    try:
+        # A fresh Settings (model_copy would carry the cached ``mongo_uri`` along); a direct
+        # connection, or the driver would discover the server's own address and bypass us.
+        url = f"mongodb://127.0.0.1:{store_proxy.port}/?directConnection=true"
+        proxied = Settings(**{**settings.model_dump(), "mongo_url": url})
+        ingest = await start_ingest(proxied)
+        auth = await _key_via(ingest, "vmu")
+        await store_proxy.cut()
+        response = await ingest.client.post(
+            "/v1/records", json={"records": [record("a")]}, headers=auth
+        )
+    finally:
+        await store_proxy.cut()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "Kho dữ liệu" in response.json()["error"]["message"]
+    assert await ingest.queue_depth() == 0
+
+
+async def _key_via(ingest: Ingest, code: str) -> dict[str, str]:
+    """Like ``Ingest.key_for`` for an app on its own store: poll the API, not the database."""
+    await ingest.publish(MemberChanged(change="created", member=Member(code=code, name=code)))
+    for _ in range(100):
+        response = await ingest.client.post(f"/v1/members/{code}/keys", headers=ingest.admin)
+        if response.status_code == 201:
+            return {"Authorization": f"Bearer {response.json()['key']}"}
+        await asyncio.sleep(0.05)
+    raise AssertionError("ingest never learnt the member")

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from pymongo.errors import ConnectionFailure
 from starlette.datastructures import UploadFile
 
 from services.ingest import handlers, templates
@@ -62,6 +63,21 @@ def install_refusal_handler(app: FastAPI) -> None:
             exc.message_en if wants_english(request) else exc.message_vi,
             exc.details,
             exc.headers,
+        )
+
+    @app.exception_handler(ConnectionFailure)
+    async def _store_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # The store is unreachable: nothing was accepted, and the caller may simply retry.
+        vi, en = (
+            "Kho dữ liệu tạm thời không sẵn sàng: chưa nhận dữ liệu nào. Vui lòng gửi lại sau.",
+            "The store is temporarily unavailable: nothing was accepted. Please retry later.",
+        )
+        return error_response(
+            503,
+            "unavailable",
+            en if wants_english(request) else vi,
+            None,
+            {"Retry-After": str(handlers.RETRY_AFTER_SECONDS)},
         )
 
 
