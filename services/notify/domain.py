@@ -9,12 +9,11 @@ and which reminder stage has been reached. A reminder is identified by its key
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
-
-from dateutil.relativedelta import relativedelta
 
 DUE_SOON_DAYS = 14
 ESCALATE_DAYS = 30
@@ -132,14 +131,28 @@ def last_update_at(member: MemberFacts) -> datetime | None:
     return aware(start) if start else None
 
 
+def add_months(value: datetime, months: int) -> datetime:
+    """``value`` plus calendar months, clamped to the month's end (31 Jan + 1 = 28/29 Feb).
+
+    The same result as dateutil's ``relativedelta(months=n)``, several times faster.
+    """
+    total = value.month - 1 + months
+    year, month = value.year + total // 12, total % 12 + 1
+    return value.replace(year=year, month=month, day=min(value.day, _month_days(year, month)))
+
+
+def _month_days(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
 def due_at(member: MemberFacts) -> datetime | None:
     last = last_update_at(member)
-    return last + relativedelta(months=member.cycle_months) if last else None
+    return add_months(last, member.cycle_months) if last else None
 
 
 def training_due_at(member: MemberFacts) -> datetime | None:
     start = member.last_training_at or member.joined_at or member.first_seen_at
-    return aware(start) + relativedelta(months=TRAINING_MONTHS) if start else None
+    return add_months(aware(start), TRAINING_MONTHS) if start else None
 
 
 def state_at(due: datetime | None, as_of: datetime) -> State:
@@ -154,7 +167,8 @@ def state_at(due: datetime | None, as_of: datetime) -> State:
 
 def freshness(member: MemberFacts, as_of: datetime) -> Freshness:
     """The member's update state and training duty at ``as_of``."""
-    due = due_at(member)
+    last = last_update_at(member)
+    due = add_months(last, member.cycle_months) if last else None
     state = state_at(due, as_of)
     overdue_days = (as_of - due).days if due and as_of >= due else 0
     training_due = training_due_at(member)
@@ -166,7 +180,7 @@ def freshness(member: MemberFacts, as_of: datetime) -> Freshness:
         name=member.name,
         active=member.active,
         cycle_months=member.cycle_months,
-        last_update_at=last_update_at(member),
+        last_update_at=last,
         due_at=due,
         state=state,
         days_overdue=overdue_days,
@@ -204,11 +218,20 @@ def member_reminders(
     member: MemberFacts, as_of: datetime, *, centre_email: str, tz: ZoneInfo
 ) -> list[PlannedReminder]:
     """The reminders due for one member at ``as_of``: update stage, escalation, training."""
-    if not member.active:
+    return reminders_of(member, freshness(member, as_of), as_of, centre_email=centre_email, tz=tz)
+
+
+def reminders_of(
+    member: MemberFacts, fresh: Freshness, as_of: datetime, *, centre_email: str, tz: ZoneInfo
+) -> list[PlannedReminder]:
+    """``member_reminders`` from an already computed freshness."""
+    if not member.active or (
+        fresh.state is State.OK and (fresh.training_due_at is None or as_of < fresh.training_due_at)
+    ):
         return []
     planned: list[PlannedReminder] = []
     channels = member_channels(member)
-    due = due_at(member)
+    due = fresh.due_at
     if due is not None:
         cycle = cycle_id(due, tz)
         stage = update_stage(due, as_of)
@@ -224,7 +247,7 @@ def member_reminders(
                     member.code, cycle, "escalated", Channel.EMAIL, centre_email, Stage.ESCALATED
                 )
             )
-    training_due = training_due_at(member)
+    training_due = fresh.training_due_at
     if training_due is not None and as_of >= training_due:
         cycle = f"training-{cycle_id(training_due, tz)}"
         planned += [
@@ -247,8 +270,8 @@ def evaluate(
     as_of = aware(as_of)
     states = [freshness(m, as_of) for m in members]
     reminders: list[PlannedReminder] = []
-    for member in members:
-        reminders += member_reminders(member, as_of, centre_email=centre_email, tz=tz)
+    for member, fresh in zip(members, states, strict=True):
+        reminders += reminders_of(member, fresh, as_of, centre_email=centre_email, tz=tz)
     reminders.append(
         PlannedReminder(
             CENTRE, digest_week(as_of, tz), "digest", Channel.EMAIL, centre_email, Stage.DIGEST

@@ -47,6 +47,7 @@ from shared.records import Kind, Record
 log = structlog.get_logger("notify")
 
 DISPATCH_WORKERS = 4
+CLAIM_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -226,9 +227,12 @@ async def plan_reminders(
     if dry_run:
         report.would_send = [r.key for r in plan.reminders]
         return report
-    activity = await reminders.activity()
-    entries = entries_for(plan, activity, config, datetime.now(UTC))
-    report.recorded = await reminders.record(entries)
+    known = await reminders.existing([r.key for r in plan.reminders])
+    new = Plan(plan.as_of, plan.freshness, [r for r in plan.reminders if r.key not in known])
+    activity = (
+        await reminders.activity() if any(r.kind is Stage.DIGEST for r in new.reminders) else {}
+    )
+    report.recorded = await reminders.record(entries_for(new, activity, config, datetime.now(UTC)))
     log.info("reminders_planned", as_of=plan.as_of.isoformat(), new=report.recorded)
     return report
 
@@ -301,6 +305,11 @@ async def _send_one(
     config: NotifyConfig,
     report: DispatchReport,
 ) -> None:
+    # The lease counts from now, so a send waiting in this process's batch cannot outlive it.
+    until = datetime.now(UTC) + timedelta(seconds=config.lease_seconds)
+    if not await reminders.renew(entry.key, owner=owner, until=until):
+        log.warning("reminder_lease_lost", key=entry.key)
+        return
     if not await still_applies(entry, store=store, tz=config.tz):
         await reminders.mark_superseded(entry.key, owner=owner)
         report.superseded += 1
@@ -322,7 +331,8 @@ async def _send_one(
         else:
             report.retry += 1
         return
-    await reminders.mark_sent(entry.key, owner=owner, at=datetime.now(UTC))
+    if not await reminders.mark_sent(entry.key, owner=owner, at=datetime.now(UTC)):
+        log.error("reminder_sent_after_lease_expired", key=entry.key)
     report.sent += 1
     log.info("reminder_sent", key=entry.key, channel=entry.channel)
 
@@ -342,17 +352,10 @@ async def dispatch(
     started = datetime.now(UTC)
     report = DispatchReport()
 
-    async def worker() -> None:
-        while True:
-            entry = await reminders.claim(
-                owner=owner,
-                now=datetime.now(UTC),
-                lease_seconds=config.lease_seconds,
-                started=started,
-                eager=eager,
-            )
-            if entry is None:
-                return
+    slots = asyncio.Semaphore(workers)
+
+    async def send(entry: ReminderEntry) -> None:
+        async with slots:
             await _send_one(
                 entry,
                 owner=owner,
@@ -364,7 +367,15 @@ async def dispatch(
                 report=report,
             )
 
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    while batch := await reminders.claim(
+        owner=owner,
+        now=datetime.now(UTC),
+        lease_seconds=config.lease_seconds,
+        started=started,
+        eager=eager,
+        limit=CLAIM_BATCH,
+    ):
+        await asyncio.gather(*(send(entry) for entry in batch))
     return report
 
 
@@ -482,6 +493,3 @@ async def attest(
 
 def freshness_at(members: list[MemberFacts], as_of: datetime) -> list[Freshness]:
     return [domain.freshness(m, as_of) for m in members]
-
-
-RETRY_HORIZON = timedelta(days=1)

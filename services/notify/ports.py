@@ -94,15 +94,31 @@ class ReminderLog(Protocol):
     methods change an entry only while that owner holds it.
     """
 
+    async def existing(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` are recorded already."""
+        ...
+
     async def record(self, entries: list[ReminderEntry]) -> int:
-        """Insert the entries whose key is new; returns how many were new."""
+        """Insert the entries whose key is new (a key is recorded once, even when two
+        processes record it at the same instant); returns how many were new."""
         ...
 
     async def claim(
-        self, *, owner: str, now: datetime, lease_seconds: float, started: datetime, eager: bool
-    ) -> ReminderEntry | None:
-        """Claim one entry due at ``now`` (``eager``: waiting retries too), not tried since
-        ``started``."""
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        started: datetime,
+        eager: bool,
+        limit: int,
+    ) -> list[ReminderEntry]:
+        """Claim up to ``limit`` entries due at ``now`` (``eager``: waiting retries too) and
+        not tried since ``started``; each entry is handed to one owner only."""
+        ...
+
+    async def renew(self, key: str, *, owner: str, until: datetime) -> bool:
+        """Extend ``owner``'s lease just before sending; False if the entry is not its own."""
         ...
 
     async def mark_sent(self, key: str, *, owner: str, at: datetime) -> bool: ...

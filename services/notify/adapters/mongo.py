@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -15,6 +15,7 @@ from services.notify.ports import MemberUpdate, ReminderEntry, Status
 from shared.events import Member, MemberStatus
 
 DUPLICATE_KEY = 11000
+RECENT = timedelta(days=400)
 PROFILE_FIELDS = ("name", "contact_email", "webhook_url", "joined_at")
 
 
@@ -101,30 +102,38 @@ class MongoReminderLog:
         await self._log.create_index([("member", ASCENDING), ("created_at", DESCENDING)])
         await self._log.create_index([("created_at", DESCENDING)])
 
+    async def existing(self, keys: list[str]) -> set[str]:
+        # One scan of the recent log's ids beats ``$in`` (quadratic on SecantusDB). Older
+        # keys fall through to ``record``, whose unique ``_id`` still records them once.
+        since = datetime.now(UTC) - RECENT
+        cursor = self._log.find({"created_at": {"$gte": since}}, {"_id": 1})
+        recent = {doc["_id"] async for doc in cursor}
+        return recent.intersection(keys)
+
     async def record(self, entries: list[ReminderEntry]) -> int:
         if not entries:
             return 0
-        operations = [
-            UpdateOne(
-                {"_id": e.key},
-                {"$setOnInsert": e.model_dump(exclude={"key"}, exclude_none=True)},
-                upsert=True,
-            )
-            for e in entries
-        ]
+        docs = [{"_id": e.key, **e.model_dump(exclude={"key"}, exclude_none=True)} for e in entries]
         try:
-            result = await self._log.bulk_write(operations, ordered=False)
+            result = await self._log.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             # Another process recorded some of the same keys at the same instant: each key is
-            # recorded once; any other error is a real one.
+            # recorded once (the _id is the key); any other error is a real one.
             if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                 raise
-            return int(exc.details.get("nUpserted", 0))
-        return int(result.upserted_count)
+            return int(exc.details.get("nInserted", 0))
+        return len(result.inserted_ids)
 
     async def claim(
-        self, *, owner: str, now: datetime, lease_seconds: float, started: datetime, eager: bool
-    ) -> ReminderEntry | None:
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        started: datetime,
+        eager: bool,
+        limit: int,
+    ) -> list[ReminderEntry]:
         waiting: dict[str, Any] = {"status": {"$in": [Status.PENDING.value, Status.RETRY.value]}}
         if not eager:
             waiting["next_attempt_at"] = {"$lte": now}
@@ -134,21 +143,38 @@ class MongoReminderLog:
                 {"$or": [{"last_attempt_at": None}, {"last_attempt_at": {"$lt": started}}]},
             ]
         }
-        doc = await self._log.find_one_and_update(
-            query,
-            {
-                "$set": {
-                    "status": Status.SENDING.value,
-                    "owner": owner,
-                    "lease_until": now + timedelta(seconds=lease_seconds),
-                    "last_attempt_at": now,
+        cursor = self._log.find(query).sort("created_at", ASCENDING).limit(limit)
+        candidates = [doc async for doc in cursor]
+        claimed = []
+        lease_until = now + timedelta(seconds=lease_seconds)
+        for doc in candidates:
+            # ``attempts`` grows with every claim, so it versions the entry: of two processes
+            # that read the same candidate, exactly one update matches.
+            attempts = int(doc.get("attempts", 0))
+            result = await self._log.update_one(
+                {"_id": doc["_id"], "status": doc["status"], "attempts": attempts},
+                {
+                    "$set": {
+                        "status": Status.SENDING.value,
+                        "owner": owner,
+                        "lease_until": lease_until,
+                        "last_attempt_at": now,
+                        "attempts": attempts + 1,
+                    }
                 },
-                "$inc": {"attempts": 1},
-            },
-            sort=[("created_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
+            )
+            if result.modified_count == 1:
+                claimed.append(
+                    _entry(doc | {"status": Status.SENDING.value, "attempts": attempts + 1})
+                )
+        return claimed
+
+    async def renew(self, key: str, *, owner: str, until: datetime) -> bool:
+        result = await self._log.update_one(
+            {"_id": key, "owner": owner, "status": Status.SENDING.value},
+            {"$set": {"lease_until": until}},
         )
-        return _entry(doc) if doc else None
+        return result.matched_count == 1
 
     async def mark_sent(self, key: str, *, owner: str, at: datetime) -> bool:
         result = await self._log.update_one(
