@@ -112,7 +112,7 @@ def _too_large(limit: int, what_vi: str, what_en: str) -> Refusal:
     )
 
 
-def _declared_length(request: Request, limit: int) -> int | None:
+def _declared_length(request: Request) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
@@ -125,7 +125,7 @@ def _declared_length(request: Request, limit: int) -> int | None:
 
 async def read_bounded(request: Request, limit: int) -> bytes:
     """The body, refusing (413) as soon as it passes ``limit`` bytes."""
-    declared = _declared_length(request, limit)
+    declared = _declared_length(request)
     too_large = _too_large(
         limit,
         f"và {MAX_RECORDS_PER_REQUEST:,} bản ghi mỗi lần gửi",
@@ -409,7 +409,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
 
 async def _upload(request: Request) -> tuple[UploadFile, dict[str, str]]:
     """The multipart file and text fields, bounded by Content-Length before reading."""
-    declared = _declared_length(request, MAX_IMPORT_BYTES)
+    declared = _declared_length(request)
     if declared is None:
         raise Refusal(
             411,
