@@ -90,12 +90,14 @@ class SweepLoop:
         )
 
     async def _run(self) -> None:
+        # Wait one interval first: the service consumes the events queued while it was down
+        # (and a fresh stack loads its members) before the day's evaluation.
         while True:
+            await asyncio.sleep(self._interval)
             try:
                 await self._tick()
             except Exception:  # the loop outlives a bad tick; the next tick retries
                 log.exception("sweep_failed", owner=self._owner)
-            await asyncio.sleep(self._interval)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notify-sweep")

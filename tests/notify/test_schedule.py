@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,13 +15,13 @@ from services.notify.adapters.events import BrokerPublisher
 from services.notify.adapters.mongo import MongoFreshnessStore, MongoReminderLog, MongoSchedule
 from services.notify.adapters.smtp import SmtpMailer
 from services.notify.adapters.webhook import HttpWebhookSender
-from services.notify.bootstrap import notify_config
+from services.notify.bootstrap import create_app, notify_config
 from services.notify.ports import NotifyPorts
 from shared.config import Settings
-from shared.events import Member
+from shared.events import Member, MemberChanged
 from shared.mongo import service_database
 from shared.topology import declare_topology, make_broker
-from tests.notify.support import Mailbox, smtp_server
+from tests.notify.support import Mailbox, eventually, publish, running_app, smtp_server
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -93,3 +93,39 @@ async def test_daily_evaluation_runs_once_a_day_after_its_local_time(
     next_day = at_eight.replace(day=2)
     assert await sweep(ports, settings, "b", next_day) is True
     assert len(mailbox.messages) == 2  # same stage, same week: nothing new to send
+
+
+async def test_the_running_service_evaluates_by_itself_once_a_day(settings: Settings) -> None:
+    mailbox = Mailbox()
+    joined = datetime.now(UTC) - timedelta(days=200)
+    broker = make_broker(settings)
+    async with broker:
+        await declare_topology(broker, settings)
+    # Queued before the service starts, as after a restart.
+    await publish(
+        settings,
+        MemberChanged(
+            change="created",
+            member=Member(
+                code="tvhp", name="Thư viện Hải Phòng", contact_email="tv@hp.vn", joined_at=joined
+            ),
+        ),
+    )
+    with smtp_server(mailbox) as smtp:
+        configured = settings.model_copy(
+            update={
+                "smtp_port": smtp.port,
+                "centre_email": "tt@hp.vn",
+                "notify_daily_at": "00:00",
+                "notify_sweep_seconds": 0.5,
+            }
+        )
+        async with running_app(create_app(configured)):
+
+            async def reminded() -> bool:
+                return len(mailbox.to("tv@hp.vn")) == 1
+
+            await eventually(reminded, within=15)
+            await asyncio.sleep(1.5)  # three more ticks: the day's evaluation is done
+    assert len(mailbox.to("tv@hp.vn")) == 1
+    assert len(mailbox.to("tt@hp.vn")) == 1  # this week's digest
