@@ -423,7 +423,10 @@ async def run_reminders(
         config=config,
         eager=True,
     )
-    await publish_sent(reminders=reminders, publisher=publisher)
+    try:
+        await publish_sent(reminders=reminders, publisher=publisher)
+    except Exception as exc:  # the outbox keeps them: the next sweep publishes them
+        log.warning("reminder_events_deferred", error=f"{type(exc).__name__}: {exc}"[:300])
     return report
 
 

@@ -304,3 +304,9 @@ async def test_what_if_run_reports_without_sending_and_bad_input_is_a_clear_4xx(
     assert missing.status_code == 404 and missing.json()["error"]["message"] == "No such member"
     state = await notify.get("/v1/freshness", params={"state": "sleeping"})
     assert state.status_code == 422
+    far = await notify.get("/v1/freshness", params={"as_of": "0001-01-01T00:00:00"})
+    assert far.status_code == 422 and far.json()["error"]["details"][0]["loc"][-1] == "as_of"
+    local = await notify.get("/v1/freshness", params={"as_of": "2026-12-01T08:00:00"})
+    assert local.json()["as_of"].startswith("2026-12-01T08:00:00+07:00")
+    no_token = await notify.post("/v1/attest", data={})
+    assert no_token.status_code == 422 and no_token.json()["error"]["code"] == "validation_error"

@@ -97,8 +97,17 @@ def _view(entry: ReminderEntry) -> ReminderView:
 
 
 def resolve_as_of(as_of: datetime | None, config: NotifyConfig) -> datetime:
+    """Now, or the given instant (without a zone: the centre's local time), 2000–2199."""
     if as_of is None:
         return datetime.now(UTC)
+    if not 2000 <= as_of.year < 2200:
+        raise ApiError(
+            422,
+            "Thời điểm as_of phải nằm trong khoảng năm 2000–2199",
+            "as_of must be within the years 2000-2199",
+            code="validation_error",
+            details=[{"loc": ["query", "as_of"], "msg": "year out of range 2000-2199"}],
+        )
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=config.tz)
 
 
