@@ -7,8 +7,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from services.search.handlers import RebuildProgress
@@ -144,7 +145,7 @@ def build_api_router(
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 20,
-    ) -> JSONResponse:
+    ) -> Response:
         """Search every member's records (tone-mark-insensitive), with filters and facets."""
         started = time.perf_counter()
         query = build_query(
@@ -174,7 +175,7 @@ def build_api_router(
             },
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
         }
-        return JSONResponse(body)
+        return Response(orjson.dumps(body), media_type="application/json")
 
     @router.get("/suggest")
     async def suggest(
