@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class FakeCatalogue:
 
     port: int
     records: list[Record] = field(default_factory=list)
+    delay: float = 0.0  # seconds per page, to hold a rebuild open
 
     def page(self, after: str | None, limit: int) -> dict[str, object]:
         ordered = sorted(self.records, key=lambda r: r.id)
@@ -49,6 +51,7 @@ def serve_catalogue(catalogue: FakeCatalogue) -> ThreadingHTTPServer:
             if url.path != "/v1/records":
                 self.send_error(404)
                 return
+            time.sleep(catalogue.delay)
             params = parse_qs(url.query)
             body = json.dumps(
                 catalogue.page(params.get("after", [None])[0], int(params["limit"][0]))

@@ -43,13 +43,18 @@ async def test_a_second_rebuild_while_one_runs_is_refused(
     service: Service, catalogue: FakeCatalogue
 ) -> None:
     admin = {"Authorization": f"Bearer {service.settings.admin_key}"}
-    first = await service.client.post("/v1/admin/reindex", headers=admin)
-    second = await service.client.post("/v1/admin/reindex", headers=admin)
-    assert first.status_code == 202
-    assert second.status_code in (202, 409)  # 202 only if the first had already finished
-    for _ in range(400):
-        if (await service.client.get("/v1/admin/reindex", headers=admin)).json()[
-            "state"
-        ] != "running":
-            break
-        await asyncio.sleep(0.05)
+    catalogue.delay = 0.3  # each page takes a while: the first rebuild is still running
+    try:
+        first = await service.client.post("/v1/admin/reindex", headers=admin)
+        second = await service.client.post("/v1/admin/reindex", headers=admin)
+        assert first.status_code == 202
+        assert second.status_code == 409
+        assert second.json()["error"]["code"] == "conflict"
+    finally:
+        catalogue.delay = 0.0
+        for _ in range(400):
+            progress = await service.client.get("/v1/admin/reindex", headers=admin)
+            if progress.json()["state"] != "running":
+                break
+            await asyncio.sleep(0.05)
+    assert progress.json()["state"] == "done"
