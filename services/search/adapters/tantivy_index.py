@@ -10,7 +10,9 @@ rebuild writes a new directory while the old one serves and then swaps the point
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
+import itertools
 import shutil
 import threading
 import uuid
@@ -26,7 +28,6 @@ from tantivy import Occur, Query
 from services.search.domain import (
     ParsedQuery,
     collation_key,
-    completes,
     exact_words,
     fold_words,
     highlights,
@@ -265,6 +266,40 @@ def _facets(searcher: tantivy.Searcher, query: Query) -> Facets:
     return Facets(**values)
 
 
+class SubjectCompletions:
+    """Subjects (most used first) with a small inverted index of their folded words."""
+
+    def __init__(self, subjects: list[str]) -> None:
+        self.subjects = subjects
+        self.postings: dict[str, set[int]] = {}
+        for position, subject in enumerate(subjects):
+            for token in fold_words(subject):
+                self.postings.setdefault(token, set()).add(position)
+        self.tokens = sorted(self.postings)
+
+    def _with(self, word: str, prefix: bool) -> set[int]:
+        if not prefix:
+            return self.postings.get(word, set())
+        start = bisect.bisect_left(self.tokens, word)
+        found: set[int] = set()
+        for token in itertools.islice(self.tokens, start, None):
+            if not token.startswith(word):
+                break
+            found |= self.postings[token]
+        return found
+
+    def complete(self, parsed: ParsedQuery, limit: int) -> list[str]:
+        """Subjects holding every typed word (the last one as a prefix), most used first."""
+        last = len(parsed.words) - 1
+        matches: set[int] | None = None
+        for index, word in enumerate(parsed.words):
+            found = self._with(word, index == last and parsed.last_is_prefix)
+            matches = found if matches is None else matches & found
+            if not matches:
+                return []
+        return [self.subjects[i] for i in sorted(matches or ())[:limit]]
+
+
 @dataclass
 class _Engine:
     """One index directory with its writer."""
@@ -274,7 +309,7 @@ class _Engine:
     writer: tantivy.IndexWriter
     pending: int = 0
     generation: int = 0
-    _subjects: list[str] | None = None
+    _subjects: SubjectCompletions | None = None
     _facets: OrderedDict[tuple[Any, ...], tuple[bool, Facets]] = dataclasses.field(
         default_factory=OrderedDict
     )
@@ -357,13 +392,13 @@ class _Engine:
             self._facets.clear()
             self._subjects = None
 
-    def subjects(self, searcher: tantivy.Searcher) -> list[str]:
-        """Every subject of an active record, most used first (cached until the next commit)."""
+    def subjects(self, searcher: tantivy.Searcher) -> SubjectCompletions:
+        """Subjects of active records for completion (built once per commit)."""
         if self._subjects is None:
             active = Query.term_query(SCHEMA, "status", RecordStatus.ACTIVE.value)
             agg = {"s": {"terms": {"field": "subject", "size": MAX_SUGGEST_SUBJECTS}}}
             buckets = searcher.aggregate(active, agg)["s"]["buckets"]
-            self._subjects = [str(b["key"]) for b in buckets]
+            self._subjects = SubjectCompletions([str(b["key"]) for b in buckets])
         return self._subjects
 
     def close(self) -> None:
@@ -575,10 +610,7 @@ class TantivyIndex:
             return []
         engine = self.engine
         searcher = engine.index.searcher()
-        out: dict[str, None] = {}
-        for subject in engine.subjects(searcher):
-            if completes(subject, parsed.words, parsed.last_is_prefix):
-                out.setdefault(subject, None)
+        out = dict.fromkeys(engine.subjects(searcher).complete(parsed, limit))
         query = _combine(suggest_query(parsed), filter_query(SearchQuery()))
         for _, address in searcher.search(query, limit=limit, count=False).hits:
             out.setdefault(orjson.loads(searcher.doc(address).get_first("doc"))["title"], None)
