@@ -59,7 +59,8 @@ WRITER_HEAP = 96_000_000
 REBUILD_COMMIT_EVERY = 10_000
 MAX_SUGGEST_SUBJECTS = 5000
 FACET_CACHE_SIZE = 2048
-MIN_PREFIX_LETTERS = 1
+COMPLETE_WORD_LETTERS = 5
+SHORT_PREFIX = 4
 
 
 def _schema() -> tantivy.Schema:
@@ -69,6 +70,10 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("version", stored=True, fast=True)
     for name in ("title_f", "body_f", "syn_f", "exact", "names_f"):
         builder.add_text_field(name, tokenizer_name="default")
+    # Short prefixes of every word, as terms: "h", "ha", "hai" for "hai". A short prefix
+    # typed as you type then costs one term lookup instead of a union over every word that
+    # starts with it (Meilisearch keeps prefix postings for the same reason).
+    builder.add_text_field("prefix_f", tokenizer_name="default", index_option="basic")
     for name in ("kind", "member", "language", "status", "subject", "sort_title"):
         builder.add_text_field(name, fast=True, tokenizer_name="raw")
     builder.add_integer_field("year", indexed=True, fast=True)
@@ -90,6 +95,7 @@ def to_document(record: Record) -> tantivy.Document:
     doc.add_text("title_f", title_f)
     doc.add_text("body_f", body_f)
     doc.add_text("names_f", " ".join(fold_words(" ; ".join(record.creators))))
+    doc.add_text("prefix_f", short_prefixes(f"{title_f} {body_f}"))
     doc.add_text(
         "syn_f", synonym_text(f"{title_f} {' '.join(fold_words(' '.join(record.subjects)))}")
     )
@@ -107,6 +113,15 @@ def to_document(record: Record) -> tantivy.Document:
     return doc
 
 
+def short_prefixes(folded: str) -> str:
+    """Every distinct prefix of up to ``SHORT_PREFIX`` letters of every word."""
+    prefixes: dict[str, None] = {}
+    for word in set(folded.split()):
+        for length in range(1, min(len(word), SHORT_PREFIX) + 1):
+            prefixes[word[:length]] = None
+    return " ".join(prefixes)
+
+
 def _term(field: str, value: Any, boost: float) -> Query:
     return Query.boost_query(Query.term_query(SCHEMA, field, value), boost)
 
@@ -118,6 +133,14 @@ def _known(searcher: tantivy.Searcher | None, word: str) -> bool:
     return searcher.doc_freq("title_f", word) > 0 or searcher.doc_freq("body_f", word) > 0
 
 
+def _still_typing(word: str, known: bool, last: int) -> bool:
+    """Should the last word match as a prefix? Not a lone letter after other words, and not
+    a long word the index knows: a Vietnamese syllable of 5+ letters is complete."""
+    if len(word) < 2 and last > 0:
+        return False
+    return not (known and len(word) >= COMPLETE_WORD_LETTERS)
+
+
 def _word_query(word: str, *, prefix: bool, known: bool = False) -> Query:
     """Where one folded word may match: title, other fields, abbreviations; prefix; typos.
 
@@ -126,7 +149,9 @@ def _word_query(word: str, *, prefix: bool, known: bool = False) -> Query:
     precision.
     """
     options = [_term("title_f", word, 3.0), _term("body_f", word, 1.0), _term("syn_f", word, 1.0)]
-    if prefix and len(word) >= MIN_PREFIX_LETTERS:
+    if prefix and len(word) <= SHORT_PREFIX:
+        options.append(_term("prefix_f", word, 0.5))
+    elif prefix:
         for field, boost in (("title_f", 1.5), ("body_f", 0.5)):
             fuzzy = Query.fuzzy_term_query(SCHEMA, field, word, 0, True, True)
             options.append(Query.boost_query(fuzzy, boost))
@@ -178,14 +203,16 @@ def match_query(
 ) -> Query:
     """Which documents match (no ranking boosts): what facets and totals count."""
     last = len(parsed.words) - 1
-    words = [
-        _word_query(
-            w,
-            prefix=i == last and parsed.last_is_prefix and (len(w) >= 2 or last == 0),
-            known=_known(searcher, w),
+    words = []
+    for i, w in enumerate(parsed.words):
+        known = _known(searcher, w)
+        words.append(
+            _word_query(
+                w,
+                prefix=i == last and parsed.last_is_prefix and _still_typing(w, known, last),
+                known=known,
+            )
         )
-        for i, w in enumerate(parsed.words)
-    ]
     occur = Occur.Must if require_all else Occur.Should
     return Query.boolean_query([(occur, q) for q in words])
 
