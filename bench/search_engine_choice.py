@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -104,6 +105,8 @@ async def main_async(size: int) -> None:
     for name, values in timings.items():
         print(f"{name:8s} search+facets  {percentiles(values)}  ({len(values)} queries)")
     await index.close()
+    db.close()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:

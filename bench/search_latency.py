@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import threading
@@ -190,7 +191,7 @@ def main() -> None:
         "--data-dir", type=Path, help="reuse the index built by an earlier run in this directory"
     )
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="stinet-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="stinet-search-bench-"))
     data_dir = args.data_dir or work / "data"
     if args.data_dir and (data_dir / "search" / "records" / "CURRENT").exists():
         print(f"Reusing the index in {data_dir}")
@@ -237,6 +238,7 @@ def main() -> None:
         search.stop()
         mongo.stop()
         asyncio.run(drop_namespace(settings))
+        shutil.rmtree(work, ignore_errors=True)  # logs and, unless --data-dir, the index
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +45,8 @@ def target_record(spec: dict[str, object]) -> Record:
 
 async def run(distractors: int) -> float:
     spec = json.loads(QUERIES.read_text())
-    index = TantivyIndex(Path(tempfile.mkdtemp(prefix="stinet-relevance-")))
+    work = Path(tempfile.mkdtemp(prefix="stinet-relevance-"))
+    index = TantivyIndex(work)
     await index.open()
     batch: list[Record] = [target_record(t) for t in spec["targets"]]
     for record in corpus(distractors):
@@ -64,6 +66,7 @@ async def run(distractors: int) -> float:
         mark = "ok " if ok else "MISS"
         print(f"{mark} {where:>7}  [{item['kind']}] {item['q']!r} → {item['target']}")
     await index.close()
+    shutil.rmtree(work, ignore_errors=True)
     rate = hits / len(spec["queries"])
     print(
         f"\nrelevance: {hits}/{len(spec['queries'])} queries have their target in the top {TOP}"
