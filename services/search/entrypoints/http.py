@@ -195,7 +195,9 @@ def build_api_router(
         body = found.model_dump(mode="json", exclude_none=True)
         names = await get_members().names()
         body["member_name"] = names.get(found.member)
-        body["also_held_by_names"] = {c: names[c] for c in found.also_held_by if c in names}
+        # Holdings are record ids ("hpl:123") from the catalogue (member codes accepted too).
+        holders = {h: h.split(":", 1)[0] for h in found.also_held_by}
+        body["also_held_by_names"] = {h: names[m] for h, m in holders.items() if m in names}
         return body
 
     admin = [admin_dependency(admin_key)]

@@ -85,14 +85,14 @@ async def test_linked_changes_update_holdings_without_a_new_version(service: Ser
     record = make_record("qn", "l1", "Từ điển Hàng hải Anh – Việt", version=1)
     await publish(service, (ChangeKind.CREATED, record))
     await eventually(lambda: indexed_version(service, "qn:l1"))
-    linked = record.model_copy(update={"also_held_by": ["hpl", "vmu"]})
+    linked = record.model_copy(update={"also_held_by": ["hpl:b-17", "vmu:x-2"]})
     await publish(service, (ChangeKind.LINKED, linked))
 
     async def holders() -> list[str]:
         response = await service.client.get("/v1/records/qn:l1")
         return response.json()["also_held_by"]
 
-    assert await eventually(holders) == ["hpl", "vmu"]
+    assert await eventually(holders) == ["hpl:b-17", "vmu:x-2"]
 
 
 async def test_member_names_label_the_member_facet(service: Service) -> None:
