@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -51,8 +50,9 @@ class Settings(BaseSettings):
     notify_lease_seconds: float = Field(default=300.0, gt=0)
     catalogue_url: str | None = None
     harvest_allow_private_networks: bool = False
+    ingest_rate_limit: str = "300/minute"
 
-    @cached_property
+    @property
     def mongo_uri(self) -> str:
         """The MongoDB URI; the embedded default listens on 127.0.0.1:27217."""
         if self.mongo_url is not None:

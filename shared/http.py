@@ -166,8 +166,15 @@ def install_request_context(app: FastAPI, service: str) -> None:
         return response
 
 
-def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
-    """``/healthz`` (process alive), ``/readyz`` (every dependency answers), ``/metrics``."""
+def health_router(
+    checks: Mapping[str, ReadinessCheck],
+    *,
+    before_metrics: Callable[[], Awaitable[None]] | None = None,
+) -> APIRouter:
+    """``/healthz`` (process alive), ``/readyz`` (every dependency answers), ``/metrics``.
+
+    ``before_metrics`` refreshes gauges that are read on demand (queue depths).
+    """
     router = APIRouter(tags=["ops"])
 
     @router.get("/healthz")
@@ -192,6 +199,11 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:
+        if before_metrics is not None:
+            try:
+                await before_metrics()
+            except Exception:  # the broker being away must not hide the other metrics
+                log.warning("metrics_refresh_failed", exc_info=True)
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

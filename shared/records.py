@@ -59,9 +59,19 @@ MemberCode = Annotated[str, StringConstraints(pattern=MEMBER_CODE_PATTERN)]
 LocalId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
-ShortText = Annotated[str, AfterValidator(_clean), StringConstraints(max_length=1000)]
-Title = Annotated[str, AfterValidator(_clean), StringConstraints(min_length=1, max_length=1000)]
-LongText = Annotated[str, AfterValidator(_clean), StringConstraints(max_length=20000)]
+# Constraints first (on the stripped input, with pydantic's string messages), then NFC and
+# collapsed white space, which never lengthen the text.
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_clean)
+]
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+    AfterValidator(_clean),
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20000), AfterValidator(_clean)
+]
 
 
 def record_id(member: str, local_id: str) -> str:

@@ -16,10 +16,10 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import Channel, RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.specification import AsyncAPI
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, Gauge
 from pymongo import AsyncMongoClient
 
 from shared.config import Settings
@@ -30,7 +30,7 @@ from shared.http import (
     install_request_context,
 )
 from shared.logging import configure_logging, get_logger
-from shared.topology import declare_topology, make_broker
+from shared.topology import SUBSCRIPTIONS, declare_topology, dlq_name, make_broker, queue_name
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -47,6 +47,26 @@ def _prometheus_middleware() -> RabbitPrometheusMiddleware:
 
 def make_service_broker(settings: Settings) -> RabbitBroker:
     return make_broker(settings, middlewares=(_prometheus_middleware(),))
+
+
+QUEUE_MESSAGES = Gauge(
+    "stinet_queue_messages",
+    "Messages ready in a queue this service consumes, and in its dead-letter queue",
+    ["queue"],
+)
+# A channel of its own: a passive declare that fails closes its channel, never the consumers'.
+_METRICS_CHANNEL = Channel()
+
+
+async def refresh_queue_depths(broker: RabbitBroker, settings: Settings, service: str) -> None:
+    """Read the depth of the service's work queues and their DLQs into ``QUEUE_MESSAGES``."""
+    channel = await broker.config.channel_manager.get_channel(_METRICS_CHANNEL)
+    for sub in SUBSCRIPTIONS:
+        if sub.service != service:
+            continue
+        for name in (queue_name(settings, sub), dlq_name(settings, sub)):
+            queue = await channel.declare_queue(name, passive=True)
+            QUEUE_MESSAGES.labels(name).set(queue.declaration_result.message_count or 0)
 
 
 async def broker_ready(broker: RabbitBroker) -> bool:
@@ -108,7 +128,12 @@ def create_service_app(
     app = FastAPI(title=title, lifespan=lifespan, version="0.1.0")
     install_error_handlers(app)
     install_request_context(app, service)
-    app.include_router(health_router({"broker": lambda: broker_ready(broker), **checks}))
+    app.include_router(
+        health_router(
+            {"broker": lambda: broker_ready(broker), **checks},
+            before_metrics=lambda: refresh_queue_depths(broker, settings, service),
+        )
+    )
 
     spec = AsyncAPI(broker, title=f"{title} — events", version="0.1.0")
 

@@ -70,3 +70,24 @@ async def test_publish_without_a_declared_topology_is_refused(settings: Settings
     async with broker:
         with pytest.raises(Exception):  # noqa: B017 - the exchange does not exist: channel error
             await publish_event(broker, settings, member_changed())
+
+
+async def test_dead_letter_depth_is_a_metric(settings: Settings) -> None:
+    from prometheus_client import generate_latest
+
+    from shared.runtime import refresh_queue_depths
+    from shared.topology import dead_letter_exchange
+
+    broker = make_broker(settings)
+    async with broker:
+        await declare_topology(broker, settings)
+        dlq = dlq_name(settings, subscription("notify", MemberChanged))
+        await broker.publish(
+            b"{}",
+            exchange=dead_letter_exchange(settings),
+            routing_key=queue_name(settings, subscription("notify", MemberChanged)),
+            persist=True,
+        )
+        await refresh_queue_depths(broker, settings, "notify")
+    exposed = generate_latest().decode()
+    assert f'stinet_queue_messages{{queue="{dlq}"}} 1.0' in exposed
