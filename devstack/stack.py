@@ -30,6 +30,7 @@ from devstack.processes import (
     service_process,
 )
 from shared.config import Settings
+from shared.topology import delete_topology
 
 DEFAULT_MONGO_PORT = 27217
 PORT_VARIABLES = {
@@ -325,23 +326,4 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-async def delete_namespace(settings: Settings) -> None:
-    """Remove every queue and exchange of ``settings``' namespace from the broker."""
-    import contextlib
-
-    import aio_pika
-
-    from shared.topology import SUBSCRIPTIONS, dead_letter_exchange, dlq_name, exchange
-    from shared.topology import queue_name as topology_queue_name
-
-    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
-    async with connection:
-        for sub in SUBSCRIPTIONS:
-            for name in (topology_queue_name(settings, sub), dlq_name(settings, sub)):
-                channel = await connection.channel()
-                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                    await channel.queue_delete(name)
-        for name in (exchange(settings).name, dead_letter_exchange(settings).name):
-            channel = await connection.channel()
-            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                await channel.exchange_delete(name)
+delete_namespace = delete_topology

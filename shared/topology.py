@@ -14,10 +14,12 @@ requeue); everything here is set explicitly:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aio_pika
 from faststream import AckPolicy
 from faststream.rabbit import (
     Channel,
@@ -180,3 +182,18 @@ async def publish_event(broker: RabbitBroker, settings: Settings, event: Event) 
         message_type=event.EVENT_NAME,
         timeout=10.0,
     )
+
+
+async def delete_topology(settings: Settings) -> None:
+    """Remove every queue, DLQ and exchange of ``settings``' namespace (tests, benches)."""
+    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    async with connection:
+        for sub in SUBSCRIPTIONS:
+            for name in (queue_name(settings, sub), dlq_name(settings, sub)):
+                channel = await connection.channel()
+                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                    await channel.queue_delete(name)
+        for name in (exchange(settings).name, dead_letter_exchange(settings).name):
+            channel = await connection.channel()
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                await channel.exchange_delete(name)

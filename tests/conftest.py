@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import aio_pika
 import pytest
 from pymongo import AsyncMongoClient
 
 from devstack.processes import ManagedProcess, free_port, port_answers, secantus_process
 from shared.config import Settings
 from shared.mongo import make_mongo_client
-from shared.topology import SUBSCRIPTIONS, dead_letter_exchange, dlq_name, exchange, queue_name
+from shared.topology import delete_topology
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -44,19 +42,7 @@ def mongo_url(secantus_port: int) -> str:
     return f"mongodb://127.0.0.1:{secantus_port}/"
 
 
-async def delete_namespace(settings: Settings) -> None:
-    """Remove every queue and exchange a test namespace declared on the shared broker."""
-    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
-    async with connection:
-        for sub in SUBSCRIPTIONS:
-            for name in (queue_name(settings, sub), dlq_name(settings, sub)):
-                channel = await connection.channel()
-                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                    await channel.queue_delete(name)
-        for name in (exchange(settings).name, dead_letter_exchange(settings).name):
-            channel = await connection.channel()
-            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                await channel.exchange_delete(name)
+delete_namespace = delete_topology
 
 
 @pytest.fixture
