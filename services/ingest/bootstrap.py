@@ -36,7 +36,6 @@ from shared.runtime import create_service_app, make_service_broker, mongo_ready
 
 log = get_logger("ingest")
 RELAY_INTERVAL = 2.0
-DEFAULT_RATE_LIMIT = "300/minute"
 
 
 def load_pepper(settings: Settings) -> bytes:
@@ -87,7 +86,7 @@ def create_app(
     members: MemberDirectory | None = None,
     submissions: SubmissionStore | None = None,
     publisher: BatchPublisher | None = None,
-    rate_limit: str = DEFAULT_RATE_LIMIT,
+    rate_limit: str | None = None,
 ) -> FastAPI:
     """The ingest service: HTTP API, subscribers, outbox relay and the OAI-PMH harvester."""
     state = _Process()
@@ -169,7 +168,7 @@ def create_app(
         publisher=publisher,
         pepper=lambda: state.pepper,
         admin_key=settings.admin_key,
-        rate_limit=rate_limit,
+        rate_limit=rate_limit or settings.ingest_rate_limit,
     )
     app.include_router(build_router(ports))
     app.include_router(harvest.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from shared.config import Settings
 from tests.ingest.conftest import AppFactory, Ingest, record
 
 
@@ -279,3 +280,23 @@ async def test_the_oai_harvester_is_wired_into_ingest(ingest: Ingest) -> None:
     assert (await ingest.client.get("/v1/harvest-sources")).status_code == 401
     listed = await ingest.client.get("/v1/harvest-sources", headers=ingest.admin)
     assert listed.status_code == 200
+
+
+async def test_the_rate_limit_comes_from_the_ingest_rate_limit_setting(
+    start_ingest: AppFactory, settings: Settings
+) -> None:
+    configured = settings.model_copy(update={"ingest_rate_limit": "2/minute"})
+    ingest = await start_ingest(configured)
+    auth = await ingest.key_for("vmu")
+    codes = []
+    for i in range(3):
+        response = await ingest.client.post(
+            "/v1/records", json={"records": [record(str(i))]}, headers=auth
+        )
+        codes.append(response.status_code)
+    assert codes == [202, 202, 429]
+    assert response.json()["error"]["code"] == "rate_limited"
+
+
+def test_the_default_rate_limit_is_300_a_minute() -> None:
+    assert Settings.model_fields["ingest_rate_limit"].default == "300/minute"
