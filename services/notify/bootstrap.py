@@ -58,7 +58,7 @@ def notify_config(settings: Settings) -> NotifyConfig:
         centre_email=settings.centre_email,
         tz=ZoneInfo(settings.notify_timezone),
         public_url=public,
-        guide_url=f"{settings.stinet_public_url.rstrip('/')}/docs/thanh-vien",
+        guide_url=f"{settings.stinet_public_url.rstrip('/')}/huong-dan/",
         secret=signing_secret(settings),
         mail_domain=settings.smtp_from.rpartition("@")[2] or "stinet.local",
         lease_seconds=settings.notify_lease_seconds,

@@ -120,7 +120,9 @@ async def test_every_stage_goes_out_once_as_the_clock_moves(
         assert subject in str(mails[-1]["Subject"])
         body = text_of(mails[-1])
         assert "Trường Đại học Hàng hải Việt Nam" in body
-        assert "/docs/thanh-vien" in body and "/v1/attest?token=" in body
+        guide = f"{settings.stinet_public_url.rstrip('/')}/huong-dan/"
+        assert guide in body and "/docs/thanh-vien" not in body
+        assert "/v1/attest?token=" in body
         assert "Dear" in text_of(mails[-1], "en")
         # Running again at the same instant sends nothing twice.
         await run(notify, settings, as_of)

@@ -20,6 +20,7 @@ from pymongo.errors import PyMongoError
 
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.visits import LOCAL_TZ, SOURCES, MongoVisitCounter, VisitStats
+from services.search.entrypoints.guide import build_guide_router
 from services.search.ports import Facets, SearchIndex, SearchQuery, SearchResult
 from services.search.web import views
 from services.search.web.i18n import Translator, strings_for_widget
@@ -205,6 +206,7 @@ def build_web_router(
         visits.record(visitor_identity(request), source if source in SOURCES else "widget")
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
+    router.include_router(build_guide_router(settings=settings))
     return router
 
 

@@ -1,0 +1,162 @@
+"""The member guide: the Markdown of ``docs/thanh-vien/`` served as pages of the portal."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from services.search.web.i18n import Translator
+from shared.config import Settings
+from shared.http import wants_english
+from shared.logging import get_logger
+from shared.text import fold
+
+log = get_logger("search.guide")
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+GUIDE_DIR = Path(__file__).resolve().parents[3] / "docs" / "thanh-vien"
+PREFIX = "/huong-dan"
+INDEX_FILE = "README.md"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+INDEX_TITLE = "Hướng dẫn cho đơn vị thành viên"
+CACHE = "public, max-age=300"
+
+
+@dataclass(frozen=True)
+class Guide:
+    """One rendered guide: its slug, its first heading and its HTML body."""
+
+    slug: str
+    title: str
+    html: str
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _asset_version() -> str:
+    """The same cache-busting version the portal puts on its CSS and JS."""
+    names = ("portal.css", "portal.js", "icon.svg")
+    digests = (hashlib.sha256((WEB_DIR / "static" / n).read_bytes()).hexdigest() for n in names)
+    return "".join(d[:10] for d in digests)[:10]
+
+
+def _translator(request: Request) -> Translator:
+    chosen = request.query_params.get("lang")
+    return Translator(wants_english(request), chosen if chosen in ("vi", "en") else None)
+
+
+def _markdown() -> MarkdownIt:
+    """CommonMark with tables; raw HTML in the Markdown is shown as text, never passed on."""
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+def _guide_href(href: str, slugs: set[str]) -> str:
+    """A link to a sibling ``x.md`` becomes ``/huong-dan/x``; anything else is left alone."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or "/" in parts.path or not parts.path.endswith(".md"):
+        return href
+    anchor = f"#{parts.fragment}" if parts.fragment else ""
+    if parts.path == INDEX_FILE:
+        return f"{PREFIX}/{anchor}"
+    slug = parts.path.removesuffix(".md")
+    return f"{PREFIX}/{slug}{anchor}" if slug in slugs else href
+
+
+def _rewrite_links(tokens: list[Token], slugs: set[str]) -> None:
+    for token in tokens:
+        if token.children:
+            _rewrite_links(token.children, slugs)
+        if token.type == "link_open":
+            href = token.attrGet("href")
+            if isinstance(href, str):
+                token.attrSet("href", _guide_href(href, slugs))
+
+
+def _title(tokens: list[Token], fallback: str) -> str:
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and i + 1 < len(tokens):
+            return tokens[i + 1].content.strip() or fallback
+    return fallback
+
+
+def load_guides(directory: Path) -> dict[str, Guide]:
+    """Every ``*.md`` of ``directory`` rendered once; the index page is under the key ``""``."""
+    if not directory.is_dir():
+        log.warning("guide_directory_missing", directory=str(directory))
+        return {}
+    md = _markdown()
+    files = sorted(p for p in directory.glob("*.md") if p.is_file())
+    slugs = {p.stem for p in files if SLUG.match(p.stem)}
+    guides = {}
+    for path in files:
+        slug = "" if path.name == INDEX_FILE else path.stem
+        if slug and slug not in slugs:
+            continue
+        tokens = md.parse(path.read_text(encoding="utf-8"))
+        _rewrite_links(tokens, slugs)
+        html = md.renderer.render(tokens, md.options, {})
+        guides[slug] = Guide(slug=slug, title=_title(tokens, path.stem), html=html)
+    return guides
+
+
+def build_guide_router(*, settings: Settings, directory: Path | None = None) -> APIRouter:
+    """Routes ``/huong-dan/`` (the list of guides) and ``/huong-dan/{slug}`` (one guide)."""
+    guides = load_guides(directory or GUIDE_DIR)
+    env = _environment()
+    asset_version = _asset_version()
+    router = APIRouter(tags=["guide"])
+
+    def render(request: Request, guide: Guide | None, *, status: int = 200) -> HTMLResponse:
+        t = _translator(request)
+        others = sorted((g for s, g in guides.items() if s), key=lambda g: fold(g.title))
+        context = {
+            "t": t,
+            "base": "",
+            "asset_version": asset_version,
+            "lang_switch": request.url.path + ("?lang=vi" if t.english else "?lang=en"),
+            "visits": None,
+            "guide": guide,
+            "guides": others if guide is None or not guide.slug else [],
+            "index_href": f"{PREFIX}/" + (f"?lang={t.chosen}" if t.chosen else ""),
+            "suffix": f"?lang={t.chosen}" if t.chosen else "",
+            "prefix": PREFIX,
+        }
+        body = env.get_template("guide.html").render(context)
+        headers = {"Content-Language": t.lang, "Vary": "Accept-Language"}
+        if status == 200:
+            headers["Cache-Control"] = CACHE
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+        return HTMLResponse(body, status_code=status, headers=headers)
+
+    @router.get(f"{PREFIX}", include_in_schema=False)
+    @router.get(f"{PREFIX}/", response_class=HTMLResponse)
+    async def guide_index(request: Request) -> HTMLResponse:
+        """The member guide: the list of guides by their first heading (Vietnamese)."""
+        index = guides.get("") or Guide(slug="", title=INDEX_TITLE, html=f"<h1>{INDEX_TITLE}</h1>")
+        return render(request, index)
+
+    @router.get(f"{PREFIX}/{{slug}}", response_class=HTMLResponse)
+    async def guide_page(request: Request, slug: str) -> HTMLResponse:
+        """One guide of ``docs/thanh-vien/`` as a page; 404 for an unknown name."""
+        guide = guides.get(slug) if slug and SLUG.match(slug) else None
+        if guide is None:
+            return render(request, None, status=404)
+        return render(request, guide)
+
+    return router
