@@ -169,3 +169,44 @@ def zip_bomb_xlsx() -> bytes:
             for _ in range(200):
                 sheet.write(chunk)
     return out.getvalue()
+
+
+# MARC-8 (ANSEL): combining marks come BEFORE the letter they modify; ơ = 0xBC, ư = 0xBD,
+# Đ = 0xA3; acute 0xE2, grave 0xE1, hook above 0xE0, tilde 0xE4, circumflex 0xE3,
+# dot below 0xF2.
+MARC8_TITLE = (
+    b"Nghi\xe3en c\xe2\xbdu \xe2\xbdng d\xf2ung c\xe3ong ngh\xf2\xe3e \xe3o t\xe3o "
+    b"t\xf2ai \xa3\xf2ai h\xf2oc H\xe1ang h\xe0ai Vi\xf2\xe3et Nam :"
+)
+MARC8_TITLE_TEXT = "Nghiên cứu ứng dụng công nghệ ô tô tại Đại học Hàng hải Việt Nam"
+MARC8_CREATOR = b"Nguy\xe3\xe4en V\xe6an \xa3\xe2\xbdc,"
+MARC8_CREATOR_TEXT = "Nguyễn Văn Đức"
+MARC8_SUBJECT_TEXT = "Kỹ thuật tàu thủy"
+
+
+def iso2709(leader9: bytes, fields: list[tuple[bytes, bytes]]) -> bytes:
+    """One ISO 2709 record built byte by byte: ``fields`` are (tag, data without 0x1E)."""
+    directory, body = b"", b""
+    for tag, data in fields:
+        chunk = data + b"\x1e"
+        directory += tag + b"%04d%05d" % (len(chunk), len(body))
+        body += chunk
+    base = 24 + len(directory) + 1
+    length = base + len(body) + 1
+    leader = b"%05dnam " % length + leader9 + b"22%05d a 4500" % base
+    assert len(leader) == 24
+    return leader + directory + b"\x1e" + body + b"\x1d"
+
+
+def marc8_record(local_id: str, *, leader9: bytes = b" ") -> bytes:
+    """A record in MARC-8 with Vietnamese text (as older library systems still export)."""
+    return iso2709(
+        leader9,
+        [
+            (b"001", local_id.encode()),
+            (b"008", b"210101s2021    vm            000 0 vie d"),
+            (b"100", b"1 \x1fa" + MARC8_CREATOR),
+            (b"245", b"10\x1fa" + MARC8_TITLE + b"\x1fbgi\xe2ao tr\xe1inh /"),
+            (b"650", b" 7\x1faK\xe4y thu\xf2\xe3at t\xe1au th\xe0uy"),
+        ],
+    )

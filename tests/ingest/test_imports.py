@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,14 @@ from python_calamine import CalamineWorkbook
 
 from tests.ingest.conftest import Ingest
 from tests.ingest.samples import (
+    MARC8_CREATOR_TEXT,
+    MARC8_SUBJECT_TEXT,
+    MARC8_TITLE_TEXT,
     VI_ROWS,
     billion_laughs,
     csv_text,
+    iso2709,
+    marc8_record,
     marc21_bytes,
     marcxml_bytes,
     to_cp1258,
@@ -211,3 +217,67 @@ async def test_templates_download_and_import_back(ingest: Ingest) -> None:
     for name, content in (("mau.xlsx", as_xlsx.content), ("mau.csv", as_csv.content)):
         response = await upload(ingest, auth, name, content)
         assert response.status_code == 202 and response.json()["accepted"] == 1, response.text
+
+
+def _is_nfc(text: str) -> bool:
+    return unicodedata.normalize("NFC", text) == text
+
+
+async def test_marc8_records_are_decoded_as_their_leader_says(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    content = marc21_bytes(1) + marc8_record("VMU-M8")  # a UTF-8 record, then a MARC-8 one
+    response = await upload(ingest, auth, "export.mrc", content)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["accepted"] == 2 and body["rejected_count"] == 0
+    assert body["file"]["encoding"] == "utf-8, marc-8"
+    utf8, marc8 = await _records(ingest)
+    assert utf8["title"] == "Lý thuyết tàu 0 : giáo trình"
+    assert marc8["local_id"] == "VMU-M8"
+    assert marc8["title"] == f"{MARC8_TITLE_TEXT} : giáo trình"
+    assert marc8["creators"] == [MARC8_CREATOR_TEXT]
+    assert marc8["subjects"] == [MARC8_SUBJECT_TEXT]
+    assert marc8["language"] == "vi"  # from 008
+    assert all(_is_nfc(v) for v in (marc8["title"], *marc8["creators"], *marc8["subjects"]))
+
+
+async def test_the_encoding_field_overrides_a_wrong_leader(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    mislabelled = marc8_record("VMU-LIE", leader9=b"a")  # says UTF-8, is MARC-8
+    response = await upload(ingest, auth, "export.mrc", mislabelled, encoding="marc8")
+    assert response.status_code == 202, response.text
+    assert response.json()["file"]["encoding"] == "marc-8"
+    [record] = await _records(ingest)
+    assert record["title"] == f"{MARC8_TITLE_TEXT} : giáo trình"
+
+
+async def test_without_the_field_a_mislabelled_leader_gives_replacement_characters(
+    ingest: Ingest,
+) -> None:
+    auth = await ingest.key_for("vmu")
+    mislabelled = marc8_record("VMU-LIE", leader9=b"a")
+    response = await upload(ingest, auth, "export.mrc", mislabelled)
+    assert response.status_code == 202, response.text
+    [record] = await _records(ingest)
+    assert "\ufffd" in record["title"]  # what the override above exists for
+
+
+async def test_utf8_text_under_a_blank_leader_is_read_as_utf8(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    title = "Đóng tàu thuỷ ở Hải Phòng"
+    fields = [(b"001", b"VMU-U8"), (b"245", b"10\x1fa" + title.encode())]
+    for fields_value in ({}, {"encoding": "utf8"}):
+        response = await upload(ingest, auth, "export.mrc", iso2709(b" ", fields), **fields_value)
+        assert response.status_code == 202, response.text
+        assert response.json()["file"]["encoding"] == "utf-8"
+        [record] = await _records(ingest)
+        assert record["title"] == title
+
+
+async def test_an_unknown_marc_encoding_is_refused_with_the_field_named(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    response = await upload(ingest, auth, "export.mrc", marc8_record("X"), encoding="cp1258")
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert "marc8" in error["message"] and "utf8" in error["message"]
+    assert error["details"][0]["field"] == "encoding"

@@ -218,6 +218,8 @@ def file_rows(
     notes.format = fmt
     if fmt == "csv":
         return parse_csv(stream, notes, encoding=encoding, default_kind=kind)
+    if fmt == "marc":
+        return parse_marc21(stream, notes, encoding=encoding, default_kind=kind)
     parsers = {
         "xlsx": parse_xlsx,
         "marc": parse_marc21,

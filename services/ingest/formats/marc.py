@@ -9,11 +9,12 @@ from typing import Any, BinaryIO
 
 import pymarc
 from lxml import etree
+from pymarc.marc8 import marc8_to_unicode
 
 from services.ingest.domain import Refusal
 from services.ingest.formats import ImportNotes, ParsedRow
 from services.ingest.formats.columns import language_word
-from shared.text import clean_text
+from shared.text import clean_text, nfc
 
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
 _YEAR = re.compile(r"(1[0-9]{3}|20[0-9]{2}|2100)")
@@ -104,13 +105,71 @@ def marc_to_record(view: MarcView, *, default_kind: str | None) -> dict[str, Any
 # ---------------------------------------------------------------- MARC21 binary
 
 
-def _view_of(record: pymarc.Record) -> MarcView:
+MARC_ENCODINGS = {"marc8": "marc-8", "marc-8": "marc-8", "utf8": "utf-8", "utf-8": "utf-8"}
+
+
+def marc_encoding(declared: str | None) -> str | None:
+    """The form field ``encoding`` for MARC21: ``marc8`` or ``utf8``; unset → each leader."""
+    if declared is None or not declared.strip():
+        return None
+    chosen = MARC_ENCODINGS.get(declared.strip().lower())
+    if chosen is None:
+        raise Refusal(
+            422,
+            f"Bảng mã '{declared}' không dùng được cho MARC21: chọn 'marc8' hoặc 'utf8', "
+            "hoặc bỏ trống để theo vị trí 09 của đầu biểu (leader).",
+            f"Encoding '{declared}' does not apply to MARC21: use 'marc8' or 'utf8', or leave "
+            "it out to follow leader position 09.",
+            details=[{"field": "encoding", "value": declared, "allowed": ["marc8", "utf8"]}],
+        )
+    return chosen
+
+
+def _is_utf8_text(chunks: list[bytes]) -> bool:
+    """Non-ASCII bytes that decode as UTF-8: MARC-8 text (combining marks first) never does."""
+    data = b"".join(chunks)
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def record_encoding(record: pymarc.Record, forced: str | None) -> str:
+    """``utf-8`` or ``marc-8`` for one record: the override, else leader/09 (``a`` = UTF-8).
+
+    A blank leader/09 over text that is valid, non-ASCII UTF-8 is read as UTF-8: systems
+    that export UTF-8 but leave the leader blank are common, and MARC-8 text never is.
+    """
+    if forced:
+        return forced
+    if str(record.leader)[9] == "a":
+        return "utf-8"
+    raw = [v for f in record.fields if not f.is_control_field() for _, v in _raw_subfields(f)]
+    return "utf-8" if _is_utf8_text(raw) else "marc-8"
+
+
+def _raw_subfields(f: Any) -> list[tuple[str, bytes]]:
+    return [(s.code, s.value or b"") for s in f.subfields]
+
+
+def _decoder(encoding: str) -> Any:
+    if encoding == "utf-8":
+        return lambda data: data.decode("utf-8", "replace")
+    return lambda data: marc8_to_unicode(data, hide_utf8_warnings=True)
+
+
+def _view_of(record: pymarc.Record, encoding: str) -> MarcView:
+    """The record (read undecoded) with its text decoded as ``encoding``, NFC."""
+    decode = _decoder(encoding)
     view = MarcView()
     for f in record.fields:
         if f.is_control_field():
-            view.control.setdefault(f.tag, f.data or "")
+            view.control.setdefault(f.tag, decode(f.data or b""))
         else:
-            view.data.append((f.tag, [(s.code, s.value or "") for s in f.subfields]))
+            view.data.append((f.tag, [(c, nfc(decode(v))) for c, v in _raw_subfields(f)]))
     return view
 
 
@@ -119,9 +178,18 @@ def _bad_record(index: int, reason: str) -> ParsedRow:
 
 
 def parse_marc21(
-    stream: BinaryIO, notes: ImportNotes, *, default_kind: str | None = None
+    stream: BinaryIO,
+    notes: ImportNotes,
+    *,
+    default_kind: str | None = None,
+    encoding: str | None = None,
 ) -> Iterator[ParsedRow]:
-    """Stream the records of an ISO 2709 (.mrc) file; a broken record is rejected, not fatal."""
+    """Stream the records of an ISO 2709 (.mrc) file; a broken record is rejected, not fatal.
+
+    Text is MARC-8 or UTF-8 as each record's leader/09 says, unless ``encoding`` (the form
+    field: ``marc8`` | ``utf8``) overrides it for the whole file.
+    """
+    forced = marc_encoding(encoding)
     head = stream.read(24)
     stream.seek(0)
     if len(head) < 24 or not head[:5].isdigit():
@@ -130,14 +198,23 @@ def parse_marc21(
             "Tệp không phải là MARC21 (ISO 2709, .mrc). Tệp MARCXML hãy gửi với đuôi .xml.",
             "Not a MARC21 (ISO 2709, .mrc) file. Send MARCXML files with a .xml name.",
         )
-    notes.encoding = "utf-8"
-    reader = pymarc.MARCReader(stream, to_unicode=True, force_utf8=True, utf8_handling="replace")
+    seen: dict[str, None] = {}
+    notes.encoding = forced or "utf-8"
+    reader = pymarc.MARCReader(stream, to_unicode=False)
     for index, record in enumerate(reader):
         if record is None:
             reason = str(reader.current_exception or "unreadable record")
             yield _bad_record(index, f"Biểu ghi MARC hỏng / broken MARC record: {reason}")
             continue
-        yield ParsedRow(index, marc_to_record(_view_of(record), default_kind=default_kind))
+        used = record_encoding(record, forced)
+        try:
+            view = _view_of(record, used)
+        except UnicodeDecodeError as exc:
+            yield _bad_record(index, f"Biểu ghi MARC-8 hỏng / broken MARC-8 text: {exc.reason}")
+            continue
+        seen.setdefault(used)
+        notes.encoding = ", ".join(seen)
+        yield ParsedRow(index, marc_to_record(view, default_kind=default_kind))
 
 
 # ---------------------------------------------------------------- MARCXML
