@@ -190,7 +190,9 @@ async def test_an_error_page_fails_the_run_and_stays_shown_until_a_later_success
     failed = await _run(env, source["id"])
 
     assert failed["state"] == "failed"
-    assert "badResumptionToken" in failed["last_error"]
+    assert failed["last_error"].startswith("Kho trả lỗi OAI-PMH badResumptionToken")
+    assert failed["last_error_text"]["en"].startswith("badResumptionToken")
+    assert failed["runs"][0]["error_text"] == failed["last_error_text"]
     assert failed["harvested_until"] is None  # the cursor does not move
     assert failed["runs"][0]["counts"]["pages"] == 2  # whole pages only, none half-applied
     assert [len(c["items"]) for c in env.submit.calls] == [3, 3]
@@ -260,7 +262,8 @@ async def test_a_run_that_exceeds_its_timeout_fails_and_frees_the_source(
                 break
             await asyncio.sleep(0.05)
         assert detail["state"] == "failed"
-        assert detail["last_error"].startswith("timed out")
+        assert detail["last_error"].startswith("Quá thời gian cho phép")
+        assert detail["last_error_text"]["en"].startswith("timed out")
         assert detail["runs"][0]["state"] == "failed"
     finally:
         await env.component.stop()
@@ -290,7 +293,8 @@ async def test_a_run_whose_process_died_is_marked_failed(
     )  # fmt: skip
     detail = (await env.api.get(f"/v1/harvest-sources/{source['id']}", headers=env.admin)).json()
     assert detail["state"] == "failed" and not detail["running"]
-    assert "stopped reporting" in detail["last_error"]
+    assert "ngừng báo cáo" in detail["last_error"]
+    assert "stopped reporting" in detail["last_error_text"]["en"]
     assert detail["runs"][0]["state"] == "failed"
     again = await _run(env, source["id"])  # the lease is free again
     assert again["state"] == "ok" and again["last_error"] is None
@@ -363,7 +367,8 @@ async def test_network_errors_are_retried_then_fail_the_run(env: Env) -> None:
     source = await _register(env, f"http://127.0.0.1:{port}/oai")
     detail = await _run(env, source["id"])
     assert detail["state"] == "failed"
-    assert detail["last_error"].startswith("network error")
+    assert detail["last_error"].startswith("Lỗi mạng khi gọi kho")
+    assert detail["last_error_text"]["en"].startswith("network error")
 
 
 async def test_two_replicas_never_harvest_the_same_source_at_once(

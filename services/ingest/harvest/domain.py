@@ -9,7 +9,15 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from shared.records import MEMBER_CODE_PATTERN
 
@@ -57,25 +65,121 @@ def schedule_interval(schedule: str) -> timedelta | None:
     return interval
 
 
+BaseUrl = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s?#]+$")]
+SetSpec = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+SourceName = Annotated[str, StringConstraints(max_length=300)]
+
+
 class HarvestSourceIn(BaseModel):
     """What the centre registers: a member's OAI-PMH endpoint and how to harvest it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
     member: Annotated[str, StringConstraints(pattern=MEMBER_CODE_PATTERN)]
-    base_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s?#]+$")]
+    base_url: BaseUrl
     metadata_prefix: MetadataPrefix = MetadataPrefix.OAI_DC
-    set_spec: (
-        Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")] | None
-    ) = Field(default=None, alias="set")
+    set_spec: SetSpec | None = Field(default=None, alias="set")
     schedule: str = "daily"
-    name: Annotated[str, StringConstraints(max_length=300)] | None = None
+    name: SourceName | None = None
 
     @field_validator("schedule")
     @classmethod
     def _known_schedule(cls, value: str) -> str:
         schedule_interval(value)
         return value
+
+
+TARGET_FIELDS = ("base_url", "metadata_prefix", "set_spec")
+
+
+class HarvestSourcePatch(BaseModel):
+    """A change to a source: only the fields given change; ``set``/``name`` null clear them.
+
+    ``member`` cannot change (register a new source). Changing ``base_url``,
+    ``metadataPrefix`` or ``set`` is a new target: the incremental cursor starts over.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    # Non-optional types with a None default: left out is fine, an explicit null is a 422.
+    base_url: BaseUrl = None  # type: ignore[assignment]
+    metadata_prefix: MetadataPrefix = Field(  # type: ignore[assignment]
+        default=None, validation_alias=AliasChoices("metadata_prefix", "metadataPrefix")
+    )
+    set_spec: SetSpec | None = Field(default=None, alias="set")
+    schedule: str = None  # type: ignore[assignment]
+    name: SourceName | None = None
+    enabled: bool = None  # type: ignore[assignment]
+
+    @field_validator("schedule")
+    @classmethod
+    def _known_schedule(cls, value: str) -> str:
+        schedule_interval(value)
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> HarvestSourcePatch:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give at least one field")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The stored fields to set (enum values as strings)."""
+        return {
+            name: getattr(self, name).value
+            if isinstance(getattr(self, name), StrEnum)
+            else getattr(self, name)
+            for name in self.model_fields_set
+        }
+
+    def retargets(self, current: dict[str, Any]) -> bool:
+        """True when the endpoint, format or set differ from ``current``."""
+        changes = self.changes()
+        return any(name in changes and changes[name] != current.get(name) for name in TARGET_FIELDS)
+
+
+def error_texts(message: str) -> dict[str, str]:
+    """A run's error as stored and shown: ``{"vi": ..., "en": ...}`` (technical detail kept)."""
+    for pattern, vietnamese in _ERRORS_VI:
+        match = pattern.match(message)
+        if match:
+            return {"vi": vietnamese.format(*match.groups(), all=message), "en": message}
+    return {"vi": f"Lỗi khi thu thập: {message}", "en": message}
+
+
+_ERRORS_VI = [
+    (
+        re.compile(r"^timed out after (\S+) s$"),
+        "Quá thời gian cho phép ({0} giây): lần thu thập bị dừng",
+    ),
+    (
+        re.compile(r"^interrupted: the ingest service stopped$"),
+        "Bị gián đoạn: dịch vụ ingest đã dừng; lần sau sẽ thu thập tiếp",
+    ),
+    (
+        re.compile(r"^the run stopped reporting"),
+        "Lần thu thập ngừng báo cáo (tiến trình đã dừng hoặc mất quyền thu thập): "
+        "đã ghi là thất bại",
+    ),
+    (
+        re.compile(r"^lease lost to another harvester"),
+        "Một bản sao khác của dịch vụ đã nhận nguồn này: lần thu thập dừng lại",
+    ),
+    (
+        re.compile(r"^cannotDisseminateFormat: the repository does not offer (\S+)$"),
+        "Kho không cung cấp định dạng {0} (cannotDisseminateFormat): hãy chọn định dạng khác",
+    ),
+    (re.compile(r"^(\w+): (.*)$", re.S), "Kho trả lỗi OAI-PMH {0}: {1}"),
+    (re.compile(r"^HTTP (\d+) from the repository$"), "Kho trả mã HTTP {0}"),
+    (re.compile(r"^HTTP (\d+)$"), "Kho tạm thời không phục vụ (HTTP {0}), đã thử lại nhiều lần"),
+    (re.compile(r"^network error: (.*)$", re.S), "Lỗi mạng khi gọi kho: {0}"),
+    (re.compile(r"^malformed XML page: (.*)$", re.S), "Trang XML bị lỗi: {0}"),
+    (re.compile(r"^not an OAI-PMH response"), "Địa chỉ không trả lời theo OAI-PMH: {all}"),
+    (re.compile(r"^response larger than"), "Trang trả về vượt quá giới hạn kích thước cho phép"),
+    (re.compile(r"^more than (\d+) redirects$"), "Quá {0} lần chuyển hướng"),
+    (re.compile(r"^host (\S+) (.*)$", re.S), "Địa chỉ của kho không được phép: {all}"),
+    (re.compile(r"^internal error: (.*)$", re.S), "Lỗi nội bộ khi thu thập: {0}"),
+]
 
 
 def source_id(source: HarvestSourceIn) -> str:

@@ -5,19 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.params import Depends as DependsParam
 from pydantic import ValidationError
 
 from services.ingest.harvest.client import RefusedUrl, check_url
 from services.ingest.harvest.domain import (
     HarvestSourceIn,
+    HarvestSourcePatch,
     SourceState,
+    next_run,
     schedule_interval,
     source_id,
 )
 from services.ingest.harvest.runner import Harvester
-from shared.http import ApiError, field_errors
+from services.ingest.harvest.store import SameTarget
+from shared.http import ApiError, field_errors, wants_english
+
+# Fields a PATCH may change while a run holds the lease (the run does not read them).
+RUN_SAFE_FIELDS = {"enabled", "name"}
 
 
 def _iso(value: Any) -> Any:
@@ -30,12 +36,38 @@ def _iso(value: Any) -> Any:
     return value
 
 
-def source_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """A source as the API shows it (no lease internals)."""
+def _texts(value: Any) -> dict[str, str] | None:
+    """A stored error: ``{"vi", "en"}`` (older documents hold one English string)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {"vi": str(value.get("vi", "")), "en": str(value.get("en", ""))}
+    return {"vi": str(value), "en": str(value)}
+
+
+def _error_fields(prefix: str, value: Any, english: bool) -> dict[str, Any]:
+    texts = _texts(value)
+    shown = texts["en" if english else "vi"] if texts else None
+    return {prefix: shown, f"{prefix}_text": texts}
+
+
+def source_view(doc: dict[str, Any], *, english: bool = False) -> dict[str, Any]:
+    """A source as the API shows it (no lease internals); errors in the caller's language."""
     hidden = {"_id", "lease_owner", "current_run_id"}
     body = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
     body["set"] = body.pop("set_spec", None)
     body["running"] = doc.get("state") == SourceState.RUNNING.value
+    body["enabled"] = doc.get("enabled", True) is not False
+    body.update(_error_fields("last_error", doc.get("last_error"), english))
+    if isinstance(body.get("last_run"), dict):
+        run = body["last_run"]
+        body["last_run"] = {**run, **_error_fields("error", run.get("error"), english)}
+    return _iso(body)
+
+
+def run_view(run: dict[str, Any], *, english: bool) -> dict[str, Any]:
+    body = {"id": run["_id"], **{k: v for k, v in run.items() if k != "_id"}}
+    body.update(_error_fields("error", run.get("error"), english))
     return _iso(body)
 
 
@@ -48,32 +80,77 @@ def _not_found(source_id_: str) -> ApiError:
     )
 
 
+def _invalid(exc: ValidationError) -> ApiError:
+    return ApiError(
+        422,
+        "Dữ liệu nguồn thu thập không hợp lệ",
+        "Invalid harvest source",
+        details=field_errors([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]),
+    )
+
+
+async def _check_base_url(url: str, *, allow_private: bool) -> None:
+    """The SSRF rule, for a new source and for a changed ``base_url`` alike."""
+    try:
+        await check_url(url, allow_private=allow_private)
+    except RefusedUrl as exc:
+        raise ApiError(
+            422,
+            "Địa chỉ OAI-PMH không được phép (mạng nội bộ/loopback hoặc không phân giải được)",
+            "The OAI-PMH base URL is not allowed (private/loopback network or unresolvable)",
+            details=[{"loc": ["body", "base_url"], "msg": str(exc)}],
+        ) from None
+
+
+def _busy(id_: str) -> ApiError:
+    return ApiError(
+        409,
+        "Nguồn này đang được thu thập: chờ lần thu thập kết thúc rồi thử lại",
+        "This source is being harvested right now: retry when the run has finished",
+        details={"id": id_, "running": True},
+    )
+
+
+def _same_target(existing: str) -> ApiError:
+    return ApiError(
+        409,
+        "Đã có nguồn thu thập cùng thành viên, địa chỉ, định dạng và tập (set)",
+        "Another source already harvests this member, URL, format and set",
+        details={"id": existing},
+    )
+
+
+def _patched(current: dict[str, Any], patch: HarvestSourcePatch, now: datetime) -> dict[str, Any]:
+    """The stored fields a patch sets: a new target resets the cursor; a schedule re-times."""
+    changes = patch.changes()
+    schedule = changes.get("schedule", current["schedule"])
+    if patch.retargets(current):
+        changes.update(harvested_until=None, repository=None)
+        changes["next_run_at"] = now if schedule_interval(schedule) else None
+    elif "schedule" in changes:
+        last = (current.get("last_run") or {}).get("finished_at")
+        changes["next_run_at"] = next_run(schedule, last) if last else None
+        if changes["next_run_at"] is None and schedule_interval(schedule):
+            changes["next_run_at"] = now
+    changes["updated_at"] = now
+    return changes
+
+
 def build_routes(*, harvester: Harvester, require_admin: Any, allow_private: bool) -> APIRouter:
     admin = require_admin if isinstance(require_admin, DependsParam) else Depends(require_admin)
     router = APIRouter(prefix="/v1/harvest-sources", tags=["harvest"], dependencies=[admin])
     store = harvester.store
 
     @router.post("", status_code=201)
-    async def create_source(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    async def create_source(
+        request: Request, payload: dict[str, Any] = Body(...)
+    ) -> dict[str, Any]:
         """Register a member's OAI-PMH endpoint (harvested on its schedule)."""
         try:
             source = HarvestSourceIn.model_validate(payload)
         except ValidationError as exc:
-            raise ApiError(
-                422,
-                "Dữ liệu nguồn thu thập không hợp lệ",
-                "Invalid harvest source",
-                details=field_errors([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]),
-            ) from None
-        try:
-            await check_url(source.base_url, allow_private=allow_private)
-        except RefusedUrl as exc:
-            raise ApiError(
-                422,
-                "Địa chỉ OAI-PMH không được phép (mạng nội bộ/loopback hoặc không phân giải được)",
-                "The OAI-PMH base URL is not allowed (private/loopback network or unresolvable)",
-                details=[{"loc": ["body", "base_url"], "msg": str(exc)}],
-            ) from None
+            raise _invalid(exc) from None
+        await _check_base_url(source.base_url, allow_private=allow_private)
         now = harvester.clock()
         doc = {
             "_id": source_id(source),
@@ -89,7 +166,10 @@ def build_routes(*, harvester: Harvester, require_admin: Any, allow_private: boo
             "lease_until": None,
             "current_run_id": None,
             "totals": {},
+            "enabled": True,
         }
+        if existing := await store.same_target(doc, other_than=doc["_id"]):
+            raise _same_target(existing)
         if not await store.create(doc):
             raise ApiError(
                 409,
@@ -97,43 +177,97 @@ def build_routes(*, harvester: Harvester, require_admin: Any, allow_private: boo
                 "This harvest source is already registered",
                 details={"id": doc["_id"]},
             )
-        return source_view(doc)
+        return source_view(doc, english=wants_english(request))
 
     @router.get("")
-    async def list_sources() -> dict[str, Any]:
+    async def list_sources(request: Request) -> dict[str, Any]:
         """Every source: state, last run and its counts, last error (kept until a success)."""
         await store.reap_stale(harvester.clock())
-        return {"sources": [source_view(doc) for doc in await store.list()]}
+        english = wants_english(request)
+        return {"sources": [source_view(doc, english=english) for doc in await store.list()]}
 
     @router.get("/{id}")
-    async def get_source(id: str) -> dict[str, Any]:
+    async def get_source(request: Request, id: str) -> dict[str, Any]:
         """One source with its recent runs (counts, skipped records and why)."""
         await store.reap_stale(harvester.clock())
         doc = await store.get(id)
         if doc is None:
             raise _not_found(id)
-        runs = [{"id": r.pop("_id"), **r} for r in await store.recent_runs(id)]
-        return {**source_view(doc), "runs": _iso(runs)}
+        english = wants_english(request)
+        runs = [run_view(r, english=english) for r in await store.recent_runs(id)]
+        return {**source_view(doc, english=english), "runs": runs}
+
+    @router.patch("/{id}")
+    async def update_source(
+        request: Request, id: str, payload: dict[str, Any] = Body(...)
+    ) -> dict[str, Any]:
+        """Change schedule, set, metadataPrefix, base_url (SSRF rule), name or enabled (pause)."""
+        try:
+            patch = HarvestSourcePatch.model_validate(payload)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        now = harvester.clock()
+        await store.reap_stale(now)
+        current = await store.get(id)
+        if current is None:
+            raise _not_found(id)
+        if "base_url" in patch.model_fields_set:
+            await _check_base_url(patch.base_url, allow_private=allow_private)
+        changes = _patched(current, patch, now)
+        if patch.model_fields_set <= RUN_SAFE_FIELDS:
+            updated = await store.update_any(id, changes)
+        else:
+            if existing := await store.same_target({**current, **changes}, other_than=id):
+                raise _same_target(existing)
+            try:
+                updated = await store.update_idle(id, changes, now)
+            except SameTarget:  # registered meanwhile: the unique index caught it
+                existing = await store.same_target({**current, **changes}, other_than=id)
+                raise _same_target(existing or "") from None
+            if updated is None and await store.get(id) is not None:
+                raise _busy(id)
+        if updated is None:
+            raise _not_found(id)
+        return source_view(updated, english=wants_english(request))
+
+    @router.delete("/{id}", status_code=204)
+    async def delete_source(id: str) -> Response:
+        """Remove a source and its run history (409 while a run holds the lease)."""
+        now = harvester.clock()
+        await store.reap_stale(now)
+        if await store.delete_idle(id, now):
+            return Response(status_code=204)
+        if await store.get(id) is None:
+            raise _not_found(id)
+        raise _busy(id)
 
     @router.post("/{id}/run", status_code=202)
     async def run_source(
-        id: str, wait: bool = Query(False, description="answer when the run has finished")
+        request: Request,
+        id: str,
+        wait: bool = Query(False, description="answer when the run has finished"),
     ) -> dict[str, Any]:
-        """Harvest now (incrementally from the last successful datestamp)."""
-        if await store.get(id) is None:
+        """Harvest now (incrementally from the last successful datestamp); not when paused."""
+        found = await store.get(id)
+        if found is None:
             raise _not_found(id)
+        if found.get("enabled") is False:
+            raise ApiError(
+                409,
+                'Nguồn này đang tạm dừng: bật lại ("enabled": true) trước khi thu thập',
+                'This source is paused: set "enabled": true before harvesting it',
+                details={"id": id, "enabled": False},
+            )
         await store.reap_stale(harvester.clock())
         run_id = await harvester.launch(id)
         if run_id is None:
-            raise ApiError(
-                409,
-                "Nguồn này đang được thu thập",
-                "This source is being harvested right now",
-                details={"id": id},
-            )
+            raise _busy(id)
         if wait:
             await harvester.wait(run_id)
         doc = await store.get(id)
-        return {"run_id": run_id, "source": source_view(doc or {"_id": id})}
+        return {
+            "run_id": run_id,
+            "source": source_view(doc or {"_id": id}, english=wants_english(request)),
+        }
 
     return router

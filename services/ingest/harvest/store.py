@@ -16,11 +16,21 @@ from services.ingest.harvest.domain import (
     RunCounts,
     RunState,
     SourceState,
+    error_texts,
 )
 
 SOURCES = "ingest_harvest_sources"
 RUNS = "ingest_harvest_runs"
 ABANDONED = "the run stopped reporting (process ended or lease lost); marked failed"
+TARGET_KEY = ("member", "base_url", "metadata_prefix", "set_spec")
+
+
+class SameTarget(Exception):
+    """Another source already harvests this member, endpoint, format and set."""
+
+
+def _lease_free(now: datetime) -> dict[str, Any]:
+    return {"$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
 
 
 class MongoHarvestStore:
@@ -39,11 +49,14 @@ class MongoHarvestStore:
 
     async def ensure_indexes(self) -> None:
         await self.sources.create_index([("next_run_at", ASCENDING)])
+        await self.sources.create_index(
+            [(name, ASCENDING) for name in TARGET_KEY], unique=True, name="harvest_target"
+        )
         await self.runs.create_index([("source_id", ASCENDING), ("started_at", DESCENDING)])
         await self.runs.create_index([("state", ASCENDING), ("lease_until", ASCENDING)])
 
     async def create(self, doc: dict[str, Any]) -> bool:
-        """Insert a new source; False if it already exists."""
+        """Insert a new source; False if it (or one with the same target) already exists."""
         try:
             await self.sources.insert_one(doc)
         except DuplicateKeyError:
@@ -60,8 +73,42 @@ class MongoHarvestStore:
             .to_list(None)
         )
 
+    async def same_target(self, target: dict[str, Any], *, other_than: str) -> str | None:
+        """The id of another source with the same member, endpoint, format and set."""
+        query = {name: target.get(name) for name in TARGET_KEY}
+        doc = await self.sources.find_one({**query, "_id": {"$ne": other_than}}, {"_id": 1})
+        return doc["_id"] if doc else None
+
+    async def update_idle(
+        self, source_id: str, changes: dict[str, Any], now: datetime
+    ) -> dict[str, Any] | None:
+        """Apply ``changes`` unless a run holds the lease; the new source, else None."""
+        try:
+            return await self.sources.find_one_and_update(
+                {"_id": source_id, **_lease_free(now)},
+                {"$set": changes},
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            raise SameTarget from None
+
+    async def update_any(self, source_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Apply ``changes`` that do not disturb a run (pause, name); the new source."""
+        return await self.sources.find_one_and_update(
+            {"_id": source_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+        )
+
+    async def delete_idle(self, source_id: str, now: datetime) -> bool:
+        """Delete the source and its run history unless a run holds the lease."""
+        result = await self.sources.delete_one({"_id": source_id, **_lease_free(now)})
+        if result.deleted_count == 0:
+            return False
+        await self.runs.delete_many({"source_id": source_id})
+        return True
+
     async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         query = {
+            "enabled": {"$ne": False},
             "next_run_at": {"$ne": None, "$lte": now},
             "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
         }
@@ -70,9 +117,9 @@ class MongoHarvestStore:
     async def acquire(
         self, source_id: str, *, owner: str, run_id: str, now: datetime, lease: timedelta
     ) -> dict[str, Any] | None:
-        """Take the source's lease (free or expired) and open a run; None if someone holds it."""
+        """Take the lease (free or expired) and open a run; None if held or the source paused."""
         source = await self.sources.find_one_and_update(
-            {"_id": source_id, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
+            {"_id": source_id, "enabled": {"$ne": False}, **_lease_free(now)},
             {
                 "$set": {
                     "lease_owner": owner,
@@ -159,9 +206,10 @@ class MongoHarvestStore:
     ) -> None:
         """Close the run and release the lease; the source keeps its error until a success."""
         state = RunState.FAILED if error else RunState.SUCCEEDED
+        texts = error_texts(error) if error else None
         run = await self.runs.find_one_and_update(
             {"_id": run_id},
-            {"$set": {"state": state.value, "finished_at": now, "error": error}},
+            {"$set": {"state": state.value, "finished_at": now, "error": texts}},
             return_document=ReturnDocument.AFTER,
         )
         summary = _summary(run) if run else None
@@ -174,7 +222,7 @@ class MongoHarvestStore:
             "next_run_at": next_run_at,
         }
         if error:
-            update.update(last_error=error, last_error_at=now)
+            update.update(last_error=texts, last_error_at=now)
         else:
             update.update(last_error=None, last_error_at=None, last_success_at=now)
             if harvested_until is not None:
@@ -195,10 +243,11 @@ class MongoHarvestStore:
         stale = await self.runs.find(
             {"state": RunState.RUNNING.value, "lease_until": {"$lt": now}}
         ).to_list(100)
+        abandoned = error_texts(ABANDONED)
         for run in stale:
             await self.runs.update_one(
                 {"_id": run["_id"], "state": RunState.RUNNING.value},
-                {"$set": {"state": RunState.FAILED.value, "finished_at": now, "error": ABANDONED}},
+                {"$set": {"state": RunState.FAILED.value, "finished_at": now, "error": abandoned}},
             )
             await self.sources.update_one(
                 {
@@ -212,10 +261,10 @@ class MongoHarvestStore:
                         "lease_owner": None,
                         "lease_until": None,
                         "current_run_id": None,
-                        "last_error": ABANDONED,
+                        "last_error": abandoned,
                         "last_error_at": now,
                         "last_run": _summary(
-                            {**run, "state": "failed", "error": ABANDONED, "finished_at": now}
+                            {**run, "state": "failed", "error": abandoned, "finished_at": now}
                         ),
                     }
                 },
