@@ -143,3 +143,12 @@ async def test_raw_html_in_the_markdown_is_escaped_and_script_links_dropped(serv
     assert 'href="/huong-dan/thu">Hướng dẫn thử</a>' in index.text
     assert 'href="/huong-dan/khac">khac</a>' in index.text  # no heading: the file name
     assert "bị bỏ qua" not in index.text and odd.status_code == 404
+
+
+def test_the_image_ships_the_guide_where_the_router_looks_for_it() -> None:
+    root = GUIDE_DIR.parents[1]
+    assert (root / "pyproject.toml").is_file() and (GUIDE_DIR / "README.md").is_file()
+    dockerfile = (root / "deploy" / "Dockerfile").read_text()
+    assert "COPY docs/thanh-vien ./docs/thanh-vien" in dockerfile  # /app/docs/thanh-vien
+    ignore = (root / "deploy" / "Dockerfile.dockerignore").read_text().split()
+    assert "!docs/thanh-vien/**" in ignore
