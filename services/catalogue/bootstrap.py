@@ -47,10 +47,11 @@ class _Ports:
         return self.db
 
 
-# A records.submitted message carries up to 500 records and batches run one at a time: the
-# next one waits decoded while this one is stored. A hundred (the shared prefetch) held ~1 GB
-# of decoded records and made SecantusDB thrash.
-BATCH_PREFETCH = 2
+# A records.submitted message carries up to 500 records; a few batches overlap (reading and
+# applying one while the previous one is written and the one before is announced, see
+# ``pipeline``). A hundred (the shared prefetch) held ~1 GB of decoded records and made
+# SecantusDB thrash.
+BATCH_PREFETCH = 4
 
 
 def create_app(

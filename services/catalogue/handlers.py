@@ -21,6 +21,7 @@ from services.catalogue.domain import (
     relink,
 )
 from services.catalogue.domain import decide as decide_item
+from services.catalogue.pipeline import BatchGate
 from services.catalogue.ports import (
     EventPublisher,
     MemberStore,
@@ -57,11 +58,30 @@ async def store_submission(
     members: MemberStore,
     publisher: EventPublisher,
     now: datetime | None = None,
+    gate: BatchGate | None = None,
 ) -> SubmissionProcessed:
-    """Store one batch (bulk), announce its changes, then answer with its outcomes."""
+    """Store one batch (bulk), announce its changes, then answer with its outcomes.
+
+    ``gate`` lets batches of one process overlap (see ``pipeline``); without one the batch
+    runs alone.
+    """
+    gate = gate or BatchGate()
+    ids = list(dict.fromkeys(record_id(event.member, item.local_id) for item in event.items))
+    async with gate.records(ids):
+        return await _store(event, ids, records, members, publisher, now or utcnow(), gate)
+
+
+async def _store(
+    event: RecordsSubmitted,
+    ids: list[str],
+    records: RecordStore,
+    members: MemberStore,
+    publisher: EventPublisher,
+    now: datetime,
+    gate: BatchGate,
+) -> SubmissionProcessed:
     watch = Stopwatch()
     key = batch_key(event.submission_id, event.batch_no)
-    ids = list(dict.fromkeys(record_id(event.member, item.local_id) for item in event.items))
     done, member, current = await asyncio.gather(
         records.processed_batch(key), members.get(event.member), records.get_many(ids)
     )
@@ -71,43 +91,40 @@ async def store_submission(
         changes = [
             (current[rid].record, kind) for rid, kind in done.changes.items() if rid in current
         ]
-        return await _announce(event, done.outcomes, changes, publisher)
+        return await _announce_in_turn(event, done.outcomes, changes, publisher, gate)
     if member is None or member.status is MemberStatus.SUSPENDED:
-        return await _announce(event, _reject_all(event, member), [], publisher)
+        return await _announce_in_turn(event, _reject_all(event, member), [], publisher, gate)
     ctx = Context(
         member=event.member,
         source=event.source,
         submission_id=event.submission_id,
         submitted_at=event.submitted_at,
         batch_no=event.batch_no,
-        now=now or utcnow(),
+        now=now,
     )
     batch = _apply_items(event, ctx, current)
     watch.lap("apply")
-    # Links are computed before the write, so the batch's own records (not stored yet) do not
-    # answer its duplicate look-ups; the subscriber runs one batch at a time per process, and
-    # partners' holdings move by add/remove (commutes with another replica's batch).
-    linked = await _relink(batch, records)
-    watch.lap("link")
-    await asyncio.gather(
-        records.save([(state, batch.current.get(rid)) for rid, state in batch.writes.items()]),
-        records.save_links(linked.save, linked.delete),
-        records.set_holdings(linked.holdings_only),
-        records.adjust_holdings(linked.add, linked.remove),
-    )
-    await records.save_batch(
-        ProcessedBatch(
-            submission_id=event.submission_id,
-            batch_no=event.batch_no,
-            member=event.member,
-            outcomes=batch.outcomes,
-            changes=batch.changes,
+    async with gate.write_turn() as turn:
+        watch.lap("wait")
+        linked = await _link_and_write(batch, records, watch)
+    try:
+        await records.save_batch(
+            ProcessedBatch(
+                submission_id=event.submission_id,
+                batch_no=event.batch_no,
+                member=event.member,
+                outcomes=batch.outcomes,
+                changes=batch.changes,
+            )
         )
-    )
-    watch.lap("write")
-    changes = [(batch.state[rid].record, kind) for rid, kind in batch.changes.items()]
-    changes += [(record, ChangeKind.LINKED) for record in linked.partners]
-    processed = await _announce(event, batch.outcomes, changes, publisher)
+        watch.lap("save_batch")
+        changes = [(batch.state[rid].record, kind) for rid, kind in batch.changes.items()]
+        changes += [(record, ChangeKind.LINKED) for record in linked.partners]
+        async with turn.announce():
+            watch.lap("wait_turn")
+            processed = await _announce(event, batch.outcomes, changes, publisher)
+    finally:
+        turn.finish()
     watch.lap("publish")
     log.info(
         "batch_stored",
@@ -120,6 +137,38 @@ async def store_submission(
         ms=watch.laps,
     )
     return processed
+
+
+async def _link_and_write(batch: _Batch, records: RecordStore, watch: Stopwatch) -> _Linked:
+    """Stage 2 (one batch at a time): duplicate links, then every write of the batch.
+
+    Links are computed before the write, so the batch's own records (not stored yet) do not
+    answer its duplicate look-ups; earlier batches of this process are stored by then, and
+    partners' holdings move by add/remove (commutes with another replica's batch).
+    """
+    linked = await _relink(batch, records)
+    watch.lap("link")
+    await asyncio.gather(
+        records.save([(state, batch.current.get(rid)) for rid, state in batch.writes.items()]),
+        records.save_links(linked.save, linked.delete),
+        records.set_holdings(linked.holdings_only),
+        records.adjust_holdings(linked.add, linked.remove),
+    )
+    watch.lap("write")
+    return linked
+
+
+async def _announce_in_turn(
+    event: RecordsSubmitted,
+    outcomes: list[ItemOutcome],
+    changes: list[tuple[Record, ChangeKind]],
+    publisher: EventPublisher,
+    gate: BatchGate,
+) -> SubmissionProcessed:
+    async with gate.write_turn() as turn:
+        pass
+    async with turn.announce():
+        return await _announce(event, outcomes, changes, publisher)
 
 
 class Stopwatch:
@@ -181,7 +230,9 @@ async def _relink(batch: _Batch, records: RecordStore) -> _Linked:
         {k for s in touched.values() if s.record.status is RecordStatus.ACTIVE for k in s.keys}
     )
     candidates = await records.find_by_keys(keys, exclude_member=member) if keys else {}
-    links = await records.links_touching(list(touched))
+    # A record created by this batch has no link yet: links join stored records only.
+    stored = [rid for rid in touched if rid in batch.current]
+    links = await records.links_touching(stored) if stored else []
     missing = [
         link.other(rid)
         for link in links

@@ -77,3 +77,21 @@ async def test_keyset_pages_cover_every_record_once(store: MongoRecordStore) -> 
             break
         after = page.next
     assert seen == [f"vmu:r{i:02d}" for i in range(7)]
+
+
+async def test_a_members_pages_hold_its_records_only(store: MongoRecordStore) -> None:
+    # Member codes that share a prefix: the member filter is an ``_id`` range "<code>:…".
+    ids = ["ab:1", "ab:2", "ab:3", "ab-c:1", "abc:1", "aa:1", "ac:1"]
+    await store.save([(stored(rid), None) for rid in ids])
+    seen, after = [], None
+    while True:
+        page = await store.page(after=after, limit=2, member="ab")
+        seen += [r.id for r in page.records]
+        if page.next is None:
+            break
+        after = page.next
+    assert seen == ["ab:1", "ab:2", "ab:3"]
+    assert [r.id for r in (await store.page(after="a", limit=9, member="ab-c")).records] == [
+        "ab-c:1"
+    ]
+    assert (await store.page(after="ab;", limit=9, member="ab")).records == []

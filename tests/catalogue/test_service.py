@@ -228,8 +228,7 @@ async def test_a_batch_is_normalised_stored_announced_and_answered(
     assert doc["member"] == member and doc["status"] == "active"
     assert doc["updated_at"].tzinfo is not None
     indexes = [i["key"] async for i in await db.catalogue_records.list_indexes()]
-    assert any(next(iter(k)) == "updated_at" for k in indexes)
-    assert any(next(iter(k)) == "member" for k in indexes)
+    assert any(next(iter(k)) == "_keys" for k in indexes)  # duplicate look-ups
 
 
 async def test_a_redelivered_batch_answers_the_same_without_a_new_version(

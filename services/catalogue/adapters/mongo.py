@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.catalogue.domain import HistoryEntry, Link, StoredRecord
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
@@ -29,6 +29,7 @@ LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
 MEMBERS = "catalogue_members"
 CHUNK = 100
+KEY_CHUNK = 300  # duplicate keys rarely match: fewer, larger look-ups cost less in total
 DUPLICATE_KEY = 11000
 T = TypeVar("T")
 
@@ -51,12 +52,20 @@ def _bson_safe(value: Any) -> Any:
     return value
 
 
+# JSON mode turns enums into their values and dates into ISO strings in one compiled pass;
+# the datetimes are then put back as BSON dates (sorting and range queries need them).
+_RECORD_DATETIMES = ("starts_at", "ends_at", "created_at", "updated_at")
+
+
 def record_document(state: StoredRecord) -> dict[str, Any]:
-    doc = _bson_safe(state.record.model_dump(mode="python"))
-    doc.update(_id=state.record.id, _order=state.order, _outcome=state.outcome.value)
+    record = state.record
+    doc = record.model_dump(mode="json")
+    for name in _RECORD_DATETIMES:
+        doc[name] = getattr(record, name)
+    doc.update(_id=record.id, _order=state.order, _outcome=state.outcome.value)
     doc["_keys"] = state.keys
     doc["_history"] = [
-        {**_bson_safe(e.model_dump(mode="python")), "period": e.period} for e in state.history
+        {**e.model_dump(mode="json"), "at": e.at, "period": e.period} for e in state.history
     ]
     return doc
 
@@ -72,9 +81,11 @@ def stored_record(doc: dict[str, Any]) -> StoredRecord:
 
 
 async def _gather_chunks(
-    values: list[str], query: Callable[[list[str]], Awaitable[list[dict[str, Any]]]]
+    values: list[str],
+    query: Callable[[list[str]], Awaitable[list[dict[str, Any]]]],
+    size: int = CHUNK,
 ) -> list[dict[str, Any]]:
-    results = await asyncio.gather(*(query(chunk) for chunk in _chunks(values)))
+    results = await asyncio.gather(*(query(chunk) for chunk in _chunks(values, size)))
     return [doc for docs in results for doc in docs]
 
 
@@ -93,8 +104,10 @@ class MongoRecordStore:
         self.batches = db[BATCHES]
 
     async def ensure_indexes(self) -> None:
-        await self.records.create_index([("updated_at", ASCENDING)])
-        await self.records.create_index([("member", ASCENDING)])
+        # Every index is paid on every insert (SecantusDB re-reads the collection's index
+        # catalogue for each document): only those the catalogue's own queries need. A
+        # member's records are an ``_id`` range (see ``page``); ``updated_at`` order is the
+        # OAI provider's, which creates its compound indexes itself.
         await self.records.create_index([("_keys", ASCENDING)])
         await self.links.create_index([("ends", ASCENDING)])
 
@@ -112,7 +125,7 @@ class MongoRecordStore:
             flt = {"_keys": {"$in": chunk}, "member": {"$ne": exclude_member}}
             return await self.records.find(flt).to_list(None)
 
-        docs = await _gather_chunks(keys, query)
+        docs = await _gather_chunks(keys, query, KEY_CHUNK)
         return {doc["_id"]: stored_record(doc) for doc in docs}
 
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
@@ -188,7 +201,10 @@ class MongoRecordStore:
 
     async def save_batch(self, batch: ProcessedBatch) -> None:
         doc = {"_id": batch.key, **batch.model_dump(mode="json"), "at": dt.datetime.now(dt.UTC)}
-        await self.batches.replace_one({"_id": batch.key}, doc, upsert=True)
+        try:  # an insert is the server's fast path; a batch is kept once
+            await self.batches.insert_one(doc)
+        except DuplicateKeyError:
+            await self.batches.replace_one({"_id": batch.key}, doc, upsert=True)
 
     async def page(
         self,
@@ -199,9 +215,13 @@ class MongoRecordStore:
         kind: str | None = None,
         status: str | None = None,
     ) -> RecordPage:
-        flt: dict[str, Any] = {}
-        if after is not None:
-            flt["_id"] = {"$gt": after}
+        ids: dict[str, str] = {}
+        if member is not None:  # a member's records are the ids "<member>:…" (codes have no ':')
+            ids = {"$gte": f"{member}:", "$lt": f"{member};"}
+        if after is not None and after >= ids.get("$gte", ""):
+            ids = {**ids, "$gt": after}
+            ids.pop("$gte", None)
+        flt: dict[str, Any] = {"_id": ids} if ids else {}
         for name, value in (("member", member), ("kind", kind), ("status", status)):
             if value is not None:
                 flt[name] = value

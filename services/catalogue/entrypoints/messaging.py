@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from faststream.rabbit import RabbitBroker
 
 from services.catalogue import handlers
+from services.catalogue.pipeline import BatchGate
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
 from shared.config import Settings
 from shared.events import RecordsSubmitted
@@ -24,15 +24,15 @@ def register_subscribers(
 ) -> None:
     """Subscribe the catalogue to ``records.submitted`` (acked only after the outcome is out).
 
-    One batch at a time per process: duplicate linking reads what earlier batches stored, and
-    the database is the bottleneck anyway (overlapping batches only made it slower).
+    Batches overlap through one ``BatchGate`` per process: reading and applying run
+    concurrently for batches with disjoint record ids, linking and writing one batch at a
+    time, announcements in write order (see ``services.catalogue.pipeline``).
     """
-    one_at_a_time = asyncio.Lock()
+    gate = BatchGate()
 
     @subscriber(broker, settings, "catalogue", RecordsSubmitted)
     async def on_records_submitted(event: RecordsSubmitted) -> None:
         """Store a batch of submitted records and answer with ``submission.processed``."""
-        async with one_at_a_time:
-            await handlers.store_submission(
-                event, records=records(), members=members(), publisher=publisher()
-            )
+        await handlers.store_submission(
+            event, records=records(), members=members(), publisher=publisher(), gate=gate
+        )
