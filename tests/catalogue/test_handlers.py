@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from services.catalogue import handlers
 from services.catalogue.domain import LinkState, shape_stats
+from services.catalogue.pipeline import BatchGate
 from shared.events import Member, MemberStatus, Outcome, RecordsSubmitted, SubmittedItem
 from shared.records import RecordIn
 from tests.catalogue.fakes import FakeMemberStore, FakePublisher, FakeRecordStore
@@ -306,3 +308,51 @@ async def test_members_are_created_updated_and_suspended_with_events(world: Worl
     assert suspended.status is MemberStatus.SUSPENDED
     kinds = [e.change for e in world.publisher.events]  # type: ignore[attr-defined]
     assert kinds == ["created", "updated", "suspended"]
+
+
+class YieldingRecordStore(FakeRecordStore):
+    """The fake store, but every call yields to the event loop like a real round trip."""
+
+    def __getattribute__(self, name: str) -> Any:
+        attr = super().__getattribute__(name)
+        if name.startswith("_") or not asyncio.iscoroutinefunction(attr):
+            return attr
+
+        async def after_a_round_trip(*args: Any, **kwargs: Any) -> Any:
+            await asyncio.sleep(0)
+            result = await attr(*args, **kwargs)
+            await asyncio.sleep(0)
+            return result
+
+        return after_a_round_trip
+
+
+async def test_overlapping_batches_through_one_gate_end_as_if_one_after_the_other(
+    world: World,
+) -> None:
+    world.records = YieldingRecordStore()
+    gate = BatchGate()
+
+    def event(member: str, sid: str, minute: int, *items: SubmittedItem) -> RecordsSubmitted:
+        return RecordsSubmitted(
+            submission_id=sid, member=member, batch_no=0, batch_count=1,
+            submitted_at=T0 + timedelta(minutes=minute), items=list(items),
+        )  # fmt: skip
+
+    isbn = {"identifiers": {"isbn": "0306406152"}}
+    batches = [
+        event("vmu", "1", 1, upsert("x", **isbn), upsert("a", 1)),
+        event("hpu", "2", 2, upsert("y", title="Khác", **isbn)),  # same work as vmu:x
+        event("vmu", "3", 3, upsert("a", title="Sửa lần một")),  # shares vmu:a with batch 1
+        event("vmu", "4", 4, upsert("a", title="Sửa lần hai")),
+    ]
+    ports = {"records": world.records, "members": world.members, "publisher": world.publisher}
+    await asyncio.gather(
+        *(handlers.store_submission(e, **ports, now=T0, gate=gate) for e in batches)  # type: ignore[arg-type]
+    )
+    assert world.record("vmu:x").also_held_by == ["hpu:y"]
+    assert world.record("hpu:y").also_held_by == ["vmu:x"]
+    assert (world.record("vmu:a").title, world.record("vmu:a").version) == ("Sửa lần hai", 3)
+    versions = [v for rid, _, v in world.publisher.changes() if rid == "vmu:a"]
+    assert versions == [1, 2, 3]  # announced in the order they were stored
+    assert gate.idle
