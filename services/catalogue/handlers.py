@@ -102,7 +102,7 @@ async def _store(
         batch_no=event.batch_no,
         now=now,
     )
-    batch = _apply_items(event, ctx, current)
+    batch = await _apply_items(event, ctx, current)
     watch.lap("apply")
     async with gate.write_turn() as turn:
         watch.lap("wait")
@@ -195,9 +195,18 @@ class _Batch:
         self.changes: dict[str, ChangeKind] = {}
 
 
-def _apply_items(event: RecordsSubmitted, ctx: Context, current: dict[str, StoredRecord]) -> _Batch:
+# Applying 500 items is ~50-80 ms of CPU; yielding now and then lets the batch in its write
+# turn go on as soon as the database answers instead of after the whole apply.
+YIELD_EVERY = 50
+
+
+async def _apply_items(
+    event: RecordsSubmitted, ctx: Context, current: dict[str, StoredRecord]
+) -> _Batch:
     batch = _Batch(current)
-    for item in event.items:
+    for position, item in enumerate(event.items, 1):
+        if position % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         rid = record_id(event.member, item.local_id)
         decision = decide_item(item, batch.state.get(rid), ctx)
         batch.outcomes.append(decision.outcome)
