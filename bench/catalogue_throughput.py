@@ -24,7 +24,14 @@ from pathlib import Path
 import aio_pika
 import httpx
 
-from devstack.processes import free_port, http_ok, port_answers, secantus_process, service_process
+from devstack.processes import (
+    ManagedProcess,
+    free_port,
+    http_ok,
+    port_answers,
+    secantus_process,
+    service_process,
+)
 from shared.config import Settings
 from shared.events import RecordsChanged, RecordsSubmitted, SubmittedItem
 from shared.records import RecordIn
@@ -130,7 +137,18 @@ async def run(total: int, size: int, workdir: Path) -> None:
                 (await http.post("/v1/members", json=body, headers=admin)).raise_for_status()
         print(f"building {total} records in batches of {size} …", flush=True)
         batches = make_batches(total, size)
+        pids = {"secantusdb": pid_of(mongo), "catalogue": pid_of(service)}
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         await measure(settings, batches, total)
+        used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+        batch_count = len(batches)
+        print(
+            "cpu during the run: "
+            + ", ".join(
+                f"{name} {s:.1f} s ({s * 1000 / batch_count:.0f} ms per batch)"
+                for name, s in used.items()
+            )
+        )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             stats = (await http.get("/v1/stats")).json()
         print(f"stored: {stats['records']['by_member']}")
@@ -179,6 +197,19 @@ async def measure(settings: Settings, batches: list[RecordsSubmitted], total: in
             f"catalogue throughput: {total} records in {elapsed:.1f} s = "
             f"{total / elapsed:,.0f} records/s (queue → stored → records.changed)"
         )
+
+
+def pid_of(process: ManagedProcess) -> int:
+    return process.process.pid if process.process is not None else 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def print_phases(log_path: Path) -> None:
