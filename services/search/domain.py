@@ -194,17 +194,14 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
-@lru_cache(maxsize=4096)
-def _match_pattern(words: tuple[str, ...], last_is_prefix: bool) -> re.Pattern[str]:
-    """Folded query words as one regex: whole words, the last one also as a prefix."""
-    exact = sorted({re.escape(w) for w in words}, key=len, reverse=True)
-    alternatives = [rf"(?<!\w)(?:{'|'.join(exact)})(?!\w)"]
-    if last_is_prefix:
-        alternatives.append(rf"(?<!\w){re.escape(words[-1])}\w*")
-    return re.compile("|".join(alternatives))
+def _escape(text: str) -> str:
+    """HTML-escape ``& < > "`` (``str.replace`` runs at C speed, a translate table looks
+    every character up)."""
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 def _typo_spans(text: str, folded: str, typo_words: frozenset[str]) -> list[tuple[int, int]]:
@@ -222,11 +219,16 @@ def _typo_spans(text: str, folded: str, typo_words: frozenset[str]) -> list[tupl
     return spans
 
 
-def _fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
+_FOLD_TABLE_SIZE = 0x3100  # Latin, Vietnamese, punctuation; beyond: left as it is
+
+
+def _fold_table() -> list[str]:
+    """One entry per code point (a list: ``str.translate`` then never raises a KeyError per
+    character it leaves alone, which halves its cost)."""
+    table = [chr(code) for code in range(_FOLD_TABLE_SIZE)]
     for code in [*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
         folded = fold(chr(code))
-        if len(folded) == 1 and folded != chr(code):
+        if len(folded) == 1:
             table[code] = folded
     return table
 
@@ -243,6 +245,36 @@ def fold_aligned(text: str) -> str:
     return text.translate(_FOLD_TABLE).lower()
 
 
+def _is_word_char(char: str) -> bool:
+    """``re``'s ``\\w`` for one character."""
+    return char.isalnum() or char == "_"
+
+
+def _word_spans(folded: str, words: tuple[str, ...], last_is_prefix: bool) -> list[tuple[int, int]]:
+    """Whole words of ``folded`` equal to a query word (the last one also as a prefix).
+
+    ``str.find`` per query word (C speed) instead of a regex tried at every position.
+    """
+    spans: list[tuple[int, int]] = []
+    size = len(folded)
+    last = words[-1]
+    for word in set(words):
+        prefix = last_is_prefix and word == last
+        start = folded.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if start == 0 or not _is_word_char(folded[start - 1]):
+                if end < size and _is_word_char(folded[end]):
+                    if prefix:
+                        while end < size and _is_word_char(folded[end]):
+                            end += 1
+                        spans.append((start, end))
+                else:
+                    spans.append((start, end))
+            start = folded.find(word, end)
+    return spans
+
+
 def match_spans(
     text: str, query: ParsedQuery, typo_words: frozenset[str] | None = None
 ) -> list[tuple[int, int]]:
@@ -255,8 +287,7 @@ def match_spans(
     folded = fold_aligned(text)
     if len(folded) != len(text):  # a character folded to several: compare word by word
         return _token_spans(text, query)
-    pattern = _match_pattern(query.words, query.last_is_prefix)
-    spans = [m.span() for m in pattern.finditer(folded, 0, MAX_SCANNED)]
+    spans = _word_spans(folded[:MAX_SCANNED], query.words, query.last_is_prefix)
     typo_words = frozenset(query.words) if typo_words is None else typo_words
     return sorted(set(spans + _typo_spans(text, folded, typo_words)))
 
@@ -295,10 +326,10 @@ def highlight(
     for s, e in spans:
         if s < cursor or e > end:
             continue
-        pieces.append(text[cursor:s].translate(_HTML_ESCAPES))
-        pieces.append("<mark>" + text[s:e].translate(_HTML_ESCAPES) + "</mark>")
+        pieces.append(_escape(text[cursor:s]))
+        pieces.append("<mark>" + _escape(text[s:e]) + "</mark>")
         cursor = e
-    pieces.append(text[cursor:end].translate(_HTML_ESCAPES))
+    pieces.append(_escape(text[cursor:end]))
     if end < len(text):
         pieces.append("…")
     return "".join(pieces)

@@ -17,6 +17,7 @@ import shutil
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ WRITER_HEAP = 96_000_000
 REBUILD_COMMIT_EVERY = 10_000
 MAX_SUGGEST_SUBJECTS = 5000
 FACET_CACHE_SIZE = 2048
+RESULT_CACHE_SIZE = 512
 COMPLETE_WORD_LETTERS = 5
 SHORT_PREFIX = 4
 
@@ -126,11 +128,19 @@ def _term(field: str, value: Any, boost: float) -> Query:
     return Query.boost_query(Query.term_query(SCHEMA, field, value), boost)
 
 
+Clauses = list[tuple[Occur, Query]]
+
+
 def _known(searcher: tantivy.Searcher | None, word: str) -> bool:
     """Is ``word`` a term of the index? Typo expansion is for words that are not."""
     if searcher is None:
         return False
     return searcher.doc_freq("title_f", word) > 0 or searcher.doc_freq("body_f", word) > 0
+
+
+def known_words(searcher: tantivy.Searcher | None, parsed: ParsedQuery) -> dict[str, bool]:
+    """Which query words the index contains as typed (looked up once per request)."""
+    return {word: _known(searcher, word) for word in parsed.words}
 
 
 def _still_typing(word: str, known: bool, last: int) -> bool:
@@ -181,36 +191,27 @@ def _boosts(parsed: ParsedQuery) -> list[Query]:
     return boosts
 
 
-def text_query(
-    parsed: ParsedQuery,
-    *,
-    require_all: bool = True,
-    searcher: tantivy.Searcher | None = None,
-) -> Query:
+def text_clauses(
+    parsed: ParsedQuery, *, require_all: bool = True, known: Mapping[str, bool] | None = None
+) -> Clauses:
     """Every word must match (or any, as a fallback), with the ranking boosts as options."""
-    core = match_query(parsed, require_all=require_all, searcher=searcher)
-    boosts = _boosts(parsed)
-    if not boosts:
-        return core
-    return Query.boolean_query([(Occur.Must, core), *[(Occur.Should, b) for b in boosts]])
+    core = match_query(parsed, require_all=require_all, known=known)
+    return [(Occur.Must, core), *[(Occur.Should, b) for b in _boosts(parsed)]]
 
 
 def match_query(
-    parsed: ParsedQuery,
-    *,
-    require_all: bool = True,
-    searcher: tantivy.Searcher | None = None,
+    parsed: ParsedQuery, *, require_all: bool = True, known: Mapping[str, bool] | None = None
 ) -> Query:
     """Which documents match (no ranking boosts): what facets and totals count."""
+    known = known or {}
     last = len(parsed.words) - 1
     words = []
     for i, w in enumerate(parsed.words):
-        known = _known(searcher, w)
+        is_known = known.get(w, False)
+        still_typing = _still_typing(w, is_known, last)
         words.append(
             _word_query(
-                w,
-                prefix=i == last and parsed.last_is_prefix and _still_typing(w, known, last),
-                known=known,
+                w, prefix=i == last and parsed.last_is_prefix and still_typing, known=is_known
             )
         )
     occur = Occur.Must if require_all else Occur.Should
@@ -234,11 +235,16 @@ def suggest_query(parsed: ParsedQuery) -> Query:
     return Query.phrase_prefix_query(SCHEMA, "title_f", words)
 
 
-def filter_query(query: SearchQuery) -> Query | None:
-    """Filters as exact term sets and a range: user values are data, never query syntax."""
-    clauses: list[Query] = []
+def filter_clauses(query: SearchQuery) -> Clauses:
+    """Filters as exact term sets and a range: user values are data, never query syntax.
+
+    "Active only" is "not withdrawn" (the two statuses): excluding the few withdrawn records
+    costs less than intersecting every match with the posting list of all active ones.
+    """
+    clauses: Clauses = []
     if not query.include_withdrawn:
-        clauses.append(Query.term_query(SCHEMA, "status", RecordStatus.ACTIVE.value))
+        withdrawn = Query.term_query(SCHEMA, "status", RecordStatus.WITHDRAWN.value)
+        clauses.append((Occur.MustNot, withdrawn))
     for field, values in (
         ("kind", [k.value for k in query.kind]),
         ("member", query.member),
@@ -246,25 +252,45 @@ def filter_query(query: SearchQuery) -> Query | None:
         ("language", [v.lower() for v in query.language]),
     ):
         if values:
-            clauses.append(Query.term_set_query(SCHEMA, field, values))
+            clauses.append((Occur.Must, _unscored(Query.term_set_query(SCHEMA, field, values))))
     if query.year_from is not None or query.year_to is not None:
-        clauses.append(
-            Query.range_query(
-                SCHEMA, "year", tantivy.FieldType.Integer, query.year_from, query.year_to
-            )
+        year = Query.range_query(
+            SCHEMA, "year", tantivy.FieldType.Integer, query.year_from, query.year_to
         )
-    if not clauses:
-        return None
-    return Query.const_score_query(Query.boolean_query([(Occur.Must, c) for c in clauses]), 0.0)
+        clauses.append((Occur.Must, _unscored(year)))
+    return clauses
 
 
-def _combine(text: Query | None, filters: Query | None) -> Query:
-    parts = [q for q in (text, filters) if q is not None]
-    if not parts:
-        return Query.all_query()
-    if len(parts) == 1:
-        return parts[0]
-    return Query.boolean_query([(Occur.Must, q) for q in parts])
+def _unscored(query: Query) -> Query:
+    """A filter: it selects, it never changes a score."""
+    return Query.const_score_query(query, 0.0)
+
+
+def _combine(*parts: Clauses) -> Query:
+    """One flat boolean query of text and filter clauses (all documents when there are none)."""
+    clauses = [clause for part in parts for clause in part]
+    if not any(occur is Occur.Must for occur, _ in clauses):
+        clauses.insert(0, (Occur.Must, Query.all_query()))  # exclusions alone match nothing
+    if len(clauses) == 1:
+        return clauses[0][1]
+    return Query.boolean_query(clauses)
+
+
+def _request_key(query: SearchQuery) -> tuple[Any, ...]:
+    """Everything that decides an answer: the text as typed, filters, sort and page."""
+    return (
+        query.q,
+        tuple(sorted(query.kind)),
+        tuple(sorted(query.member)),
+        tuple(sorted(query.subject)),
+        tuple(sorted(query.language)),
+        query.year_from,
+        query.year_to,
+        query.include_withdrawn,
+        query.sort,
+        query.page,
+        query.per_page,
+    )
 
 
 def _match_key(parsed: ParsedQuery, query: SearchQuery) -> tuple[Any, ...]:
@@ -282,14 +308,38 @@ def _match_key(parsed: ParsedQuery, query: SearchQuery) -> tuple[Any, ...]:
     )
 
 
-def _facets(searcher: tantivy.Searcher, query: Query) -> Facets:
-    aggs = {name: {"terms": {"field": name, "size": size}} for name, size in FACET_SIZES.items()}
+def _ordering(query: SearchQuery, parsed: ParsedQuery) -> dict[str, Any]:
+    """The field results are ordered by, if not relevance (nothing typed: newest first)."""
+    if query.sort is SortOrder.NEWEST or (query.sort is SortOrder.RELEVANCE and parsed.empty):
+        return {"order_by_field": "newest", "order": tantivy.Order.Desc}
+    if query.sort is SortOrder.TITLE:
+        return {"order_by_field": "sort_title", "order": tantivy.Order.Asc}
+    return {}
+
+
+def _facets(searcher: tantivy.Searcher, query: Query, *, cheap_match: bool) -> Facets:
+    """Counts of the whole match set (one terms aggregation per facet).
+
+    Subjects (several per record) are a multi-valued column that an aggregation reads record
+    by record (about 40 ns a record: 4 ms for 100,000 matches). When the match set is cheap
+    to find again (nothing typed, or one word), they are counted from their posting lists
+    against it instead: 0.2 ms whatever the number of matches, plus one more match pass.
+    """
+    columns = dict(FACET_SIZES)
+    if cheap_match:
+        del columns["subject"]
+    aggs = {name: {"terms": {"field": name, "size": size}} for name, size in columns.items()}
     result = searcher.aggregate(query, aggs)
     values: dict[str, dict[str, int]] = {}
-    for name in FACET_SIZES:
+    for name in columns:
         buckets = result.get(name, {}).get("buckets", [])
         values[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
     values["year"] = dict(sorted(values["year"].items(), reverse=True))
+    if cheap_match:
+        subjects = searcher.terms_with_prefix(
+            "subject", "", filter_query=query, limit=FACET_SIZES["subject"]
+        )
+        values["subject"] = {term: count for term, count in subjects if count > 0}
     return Facets(**values)
 
 
@@ -340,26 +390,50 @@ class _Engine:
     _facets: OrderedDict[tuple[Any, ...], tuple[bool, Facets]] = dataclasses.field(
         default_factory=OrderedDict
     )
+    _results: OrderedDict[tuple[Any, ...], SearchResult] = dataclasses.field(
+        default_factory=OrderedDict
+    )
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def cached_facets(self, key: tuple[Any, ...]) -> tuple[bool, Facets] | None:
         """Facets of a match set seen since the last commit (like Elasticsearch's request
         cache: exact, because any write empties it)."""
-        with self._lock:
-            found = self._facets.get(key)
-            if found is not None:
-                self._facets.move_to_end(key)
-            return found
+        return self._cached(self._facets, key)
 
     def remember_facets(
         self, key: tuple[Any, ...], generation: int, value: tuple[bool, Facets]
     ) -> None:
+        self._remember(self._facets, FACET_CACHE_SIZE, key, generation, value)
+
+    def cached_result(self, key: tuple[Any, ...]) -> SearchResult | None:
+        """A whole answer (page of hits, highlights, facets) to the same request since the
+        last commit (like Solr's query result cache: exact, because any write empties it)."""
+        return self._cached(self._results, key)
+
+    def remember_result(self, key: tuple[Any, ...], generation: int, value: SearchResult) -> None:
+        self._remember(self._results, RESULT_CACHE_SIZE, key, generation, value)
+
+    def _cached(self, cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...]) -> Any:
         with self._lock:
-            if generation != self.generation:
+            found = cache.get(key)
+            if found is not None:
+                cache.move_to_end(key)
+            return found
+
+    def _remember(
+        self,
+        cache: OrderedDict[tuple[Any, ...], Any],
+        size: int,
+        key: tuple[Any, ...],
+        generation: int,
+        value: Any,
+    ) -> None:
+        with self._lock:
+            if generation != self.generation or size <= 0:
                 return  # computed on a reader older than the last commit
-            self._facets[key] = value
-            while len(self._facets) > FACET_CACHE_SIZE:
-                self._facets.popitem(last=False)
+            cache[key] = value
+            while len(cache) > size:
+                cache.popitem(last=False)
 
     @classmethod
     def open(cls, path: Path) -> _Engine:
@@ -417,6 +491,7 @@ class _Engine:
         with self._lock:
             self.generation += 1
             self._facets.clear()
+            self._results.clear()
             self._subjects = None
 
     def subjects(self, searcher: tantivy.Searcher) -> SubjectCompletions:
@@ -561,51 +636,61 @@ class TantivyIndex:
         return await asyncio.to_thread(self._search, query)
 
     def _search(self, query: SearchQuery) -> SearchResult:
-        parsed = parse_query(query.q)
         engine = self.engine
         generation = engine.generation
+        request = _request_key(query)
+        result = engine.cached_result(request)
+        if result is None:
+            result = self._answer(query, engine, generation)
+            engine.remember_result(request, generation, result)
+        return result
+
+    def _answer(self, query: SearchQuery, engine: _Engine, generation: int) -> SearchResult:
+        parsed = parse_query(query.q)
         searcher = engine.index.searcher()
-        filters = filter_query(query)
+        filters = filter_clauses(query)
+        known = known_words(searcher, parsed)
         key = _match_key(parsed, query)
         cached = engine.cached_facets(key)
         if cached is not None:
             require_all, facets = cached
         else:
-            require_all, facets = self._match_facets(searcher, parsed, filters)
+            require_all, facets = self._match_facets(searcher, parsed, filters, known)
             engine.remember_facets(key, generation, (require_all, facets))
-        text = None
-        if not parsed.empty:
-            text = text_query(parsed, require_all=require_all, searcher=searcher)
-        combined = _combine(text, filters)
+        ordering = _ordering(query, parsed)
+        text: Clauses = []
+        if not parsed.empty and ordering:  # ordered by a field: no scores, so no boosts
+            text = [(Occur.Must, match_query(parsed, require_all=require_all, known=known))]
+        elif not parsed.empty:
+            text = text_clauses(parsed, require_all=require_all, known=known)
         # Every document has exactly one kind: the kind counts add up to the total, so the
         # top-k search needs no full count and can skip what cannot reach the page.
         total = sum(facets.kind.values())
-        found = self._run(searcher, combined, query, parsed)
-        typos = frozenset(w for w in parsed.words if not _known(searcher, w))
+        offset = (query.page - 1) * query.per_page
+        found = searcher.search(
+            _combine(text, filters), limit=query.per_page, offset=offset, count=False, **ordering
+        )
+        typos = frozenset(w for w, is_known in known.items() if not is_known)
         hits = [self._hit(searcher, score, address, parsed, typos) for score, address in found.hits]
         return SearchResult(total=total, hits=hits, facets=facets)
 
     def _match_facets(
-        self, searcher: tantivy.Searcher, parsed: ParsedQuery, filters: Query | None
+        self,
+        searcher: tantivy.Searcher,
+        parsed: ParsedQuery,
+        filters: Clauses,
+        known: Mapping[str, bool],
     ) -> tuple[bool, Facets]:
         """Facets of every word's matches, or of any word's when nothing has them all."""
-        matching = None if parsed.empty else match_query(parsed, searcher=searcher)
-        facets = _facets(searcher, _combine(matching, filters))
+        matching: Clauses = []
+        if not parsed.empty:
+            matching = [(Occur.Must, match_query(parsed, known=known))]
+        cheap = len(parsed.words) <= 1
+        facets = _facets(searcher, _combine(matching, filters), cheap_match=cheap)
         if not facets.kind and len(parsed.words) > 1:
-            matching = match_query(parsed, require_all=False, searcher=searcher)
-            return False, _facets(searcher, _combine(matching, filters))
+            matching = [(Occur.Must, match_query(parsed, require_all=False, known=known))]
+            return False, _facets(searcher, _combine(matching, filters), cheap_match=False)
         return True, facets
-
-    def _run(
-        self, searcher: tantivy.Searcher, q: Query, query: SearchQuery, parsed: ParsedQuery
-    ) -> tantivy.SearchResult:
-        offset = (query.page - 1) * query.per_page
-        kwargs: dict[str, Any] = {}
-        if query.sort is SortOrder.NEWEST or (query.sort is SortOrder.RELEVANCE and parsed.empty):
-            kwargs = {"order_by_field": "newest", "order": tantivy.Order.Desc}
-        elif query.sort is SortOrder.TITLE:
-            kwargs = {"order_by_field": "sort_title", "order": tantivy.Order.Asc}
-        return searcher.search(q, limit=query.per_page, offset=offset, count=False, **kwargs)
 
     def _hit(
         self,
@@ -638,7 +723,7 @@ class TantivyIndex:
         engine = self.engine
         searcher = engine.index.searcher()
         out = dict.fromkeys(engine.subjects(searcher).complete(parsed, limit))
-        query = _combine(suggest_query(parsed), filter_query(SearchQuery()))
+        query = _combine([(Occur.Must, suggest_query(parsed))], filter_clauses(SearchQuery()))
         for _, address in searcher.search(query, limit=limit, count=False).hits:
             out.setdefault(orjson.loads(searcher.doc(address).get_first("doc"))["title"], None)
         return list(out)[:limit]

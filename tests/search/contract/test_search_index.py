@@ -231,3 +231,17 @@ async def test_totals_and_facets_follow_every_write(make_index: IndexFactory) ->
     assert after.total == 2 and after.facets.kind == {"database": 1, "service": 1}
     await index.upsert([make_record("m2", "2", "Cảng cá Cát Bà", version=2, status="withdrawn")])
     assert (await index.search(SearchQuery(q="cang ca"))).facets.member == {"m1": 1}
+
+
+async def test_a_repeated_request_follows_every_write(make_index: IndexFactory) -> None:
+    index = await make_index()
+    query = SearchQuery(q="cang ca", sort="title")
+    await index.upsert([make_record("m1", "1", "Cảng cá Hạ Long")])
+    assert [h.id for h in (await index.search(query)).hits] == ["m1:1"]
+    await index.upsert([make_record("m1", "1", "Cảng cá Cát Bà", version=2)])
+    (hit,) = (await index.search(query)).hits
+    assert "Cát Bà" in hit.title and "<mark>Cảng</mark>" in hit.highlight["title"]
+    await index.upsert([make_record("m2", "2", "Cảng cá Đồ Sơn")])
+    assert [h.id for h in (await index.search(query)).hits] == ["m1:1", "m2:2"]
+    await index.delete(["m1:1"])
+    assert [h.id for h in (await index.search(query)).hits] == ["m2:2"]
