@@ -61,6 +61,7 @@ REBUILD_COMMIT_EVERY = 10_000
 MAX_SUGGEST_SUBJECTS = 5000
 FACET_CACHE_SIZE = 2048
 RESULT_CACHE_SIZE = 512
+SUGGEST_CACHE_SIZE = 2048
 COMPLETE_WORD_LETTERS = 5
 SHORT_PREFIX = 4
 
@@ -393,6 +394,9 @@ class _Engine:
     _results: OrderedDict[tuple[Any, ...], SearchResult] = dataclasses.field(
         default_factory=OrderedDict
     )
+    _suggestions: OrderedDict[tuple[Any, ...], list[str]] = dataclasses.field(
+        default_factory=OrderedDict
+    )
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def cached_facets(self, key: tuple[Any, ...]) -> tuple[bool, Facets] | None:
@@ -412,6 +416,13 @@ class _Engine:
 
     def remember_result(self, key: tuple[Any, ...], generation: int, value: SearchResult) -> None:
         self._remember(self._results, RESULT_CACHE_SIZE, key, generation, value)
+
+    def cached_suggestions(self, key: tuple[Any, ...]) -> list[str] | None:
+        """Completions of the same keystrokes since the last commit."""
+        return self._cached(self._suggestions, key)
+
+    def remember_suggestions(self, key: tuple[Any, ...], generation: int, value: list[str]) -> None:
+        self._remember(self._suggestions, SUGGEST_CACHE_SIZE, key, generation, value)
 
     def _cached(self, cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...]) -> Any:
         with self._lock:
@@ -492,6 +503,7 @@ class _Engine:
             self.generation += 1
             self._facets.clear()
             self._results.clear()
+            self._suggestions.clear()
             self._subjects = None
 
     def subjects(self, searcher: tantivy.Searcher) -> SubjectCompletions:
@@ -633,6 +645,9 @@ class TantivyIndex:
     # -- reads -----------------------------------------------------------------------------
     async def search(self, query: SearchQuery) -> SearchResult:
         """Run a query with its filters, facets, sort and page."""
+        cached = self.engine.cached_result(_request_key(query))
+        if cached is not None:  # answered here: no hop to a worker thread
+            return cached
         return await asyncio.to_thread(self._search, query)
 
     def _search(self, query: SearchQuery) -> SearchResult:
@@ -714,13 +729,22 @@ class TantivyIndex:
 
     async def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Titles and subjects that start with, or contain, what the user has typed."""
+        cached = self.engine.cached_suggestions((prefix, limit))
+        if cached is not None:  # answered here: no hop to a worker thread
+            return list(cached)
         return await asyncio.to_thread(self._suggest, prefix, limit)
 
     def _suggest(self, prefix: str, limit: int) -> list[str]:
+        engine = self.engine
+        generation = engine.generation
+        found = self._complete(engine, prefix, limit)
+        engine.remember_suggestions((prefix, limit), generation, found)
+        return list(found)
+
+    def _complete(self, engine: _Engine, prefix: str, limit: int) -> list[str]:
         parsed = parse_query(prefix)
         if parsed.empty:
             return []
-        engine = self.engine
         searcher = engine.index.searcher()
         out = dict.fromkeys(engine.subjects(searcher).complete(parsed, limit))
         query = _combine([(Occur.Must, suggest_query(parsed))], filter_clauses(SearchQuery()))

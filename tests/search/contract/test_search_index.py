@@ -238,9 +238,11 @@ async def test_a_repeated_request_follows_every_write(make_index: IndexFactory) 
     query = SearchQuery(q="cang ca", sort="title")
     await index.upsert([make_record("m1", "1", "Cảng cá Hạ Long")])
     assert [h.id for h in (await index.search(query)).hits] == ["m1:1"]
+    assert await index.suggest("cang c") == ["Cảng cá Hạ Long"]
     await index.upsert([make_record("m1", "1", "Cảng cá Cát Bà", version=2)])
     (hit,) = (await index.search(query)).hits
     assert "Cát Bà" in hit.title and "<mark>Cảng</mark>" in hit.highlight["title"]
+    assert await index.suggest("cang c") == ["Cảng cá Cát Bà"]
     await index.upsert([make_record("m2", "2", "Cảng cá Đồ Sơn")])
     assert [h.id for h in (await index.search(query)).hits] == ["m1:1", "m2:2"]
     await index.delete(["m1:1"])
