@@ -17,7 +17,9 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger(__name__)
 
@@ -144,26 +146,53 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal_error", message)
 
 
-def install_request_context(app: FastAPI, service: str) -> None:
-    """Bind a request id (``X-Request-ID``, or a new one) to every log line; count requests."""
+class RequestContextMiddleware:
+    """Pure ASGI (no per-request task, unlike ``@app.middleware``): a request id bound to
+    every log line and echoed as ``X-Request-ID``; request counts and latency by route."""
 
-    @app.middleware("http")
-    async def _context(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        if len(request_id) > 128 or not request_id.isprintable():
-            request_id = uuid.uuid4().hex
-        request.state.request_id = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(service, route).observe(time.perf_counter() - started)
-        response.headers["X-Request-ID"] = request_id
-        return response
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, route).observe(time.perf_counter() - started)
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if 0 < len(candidate) <= 128 and candidate.isprintable():
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+def install_request_context(app: FastAPI, service: str) -> None:
+    """Bind a request id (``X-Request-ID``, or a new one) to every log line; count requests."""
+    app.add_middleware(RequestContextMiddleware, service=service)
 
 
 def health_router(

@@ -1,0 +1,79 @@
+"""The HTTP plumbing every service shares: request ids, metrics, the error envelope."""
+
+from __future__ import annotations
+
+import httpx2
+from fastapi import FastAPI, Request
+from prometheus_client import REGISTRY
+
+from shared.http import ApiError, install_error_handlers, install_request_context
+
+
+def plumbed_app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+    install_request_context(app, "plumbing-test")
+
+    @app.get("/echo/{word}")
+    async def echo(word: str, request: Request) -> dict[str, str]:
+        return {"word": word, "request_id": request.state.request_id}
+
+    @app.get("/refuse")
+    async def refuse() -> None:
+        raise ApiError(409, "Xung đột", "Conflict", details=[{"loc": ["x"], "msg": "taken"}])
+
+    return app
+
+
+def client() -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=plumbed_app()), base_url="http://test"
+    )
+
+
+def requests_counted(route: str, status: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "stinet_http_requests_total",
+        {"service": "plumbing-test", "method": "GET", "route": route, "status": status},
+    )
+    return value or 0.0
+
+
+async def test_a_callers_request_id_reaches_the_handler_and_comes_back() -> None:
+    async with client() as http:
+        response = await http.get("/echo/a", headers={"X-Request-ID": "req-42"})
+    assert response.headers["X-Request-ID"] == "req-42"
+    assert response.json()["request_id"] == "req-42"
+
+
+async def test_an_unprintable_request_id_is_replaced() -> None:
+    async with client() as http:
+        response = await http.get("/echo/a", headers={"X-Request-ID": "x" * 300})
+    assert response.headers["X-Request-ID"] != "x" * 300
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+async def test_requests_are_counted_by_route_template_and_status() -> None:
+    before_ok = requests_counted("/echo/{word}", "200")
+    before_refused = requests_counted("/refuse", "409")
+    async with client() as http:
+        await http.get("/echo/one")
+        await http.get("/echo/two")
+        await http.get("/refuse")
+    assert requests_counted("/echo/{word}", "200") == before_ok + 2
+    assert requests_counted("/refuse", "409") == before_refused + 1
+
+
+async def test_errors_use_the_envelope_in_the_callers_language() -> None:
+    async with client() as http:
+        vietnamese = await http.get("/refuse")
+        english = await http.get("/refuse?lang=en")
+    assert vietnamese.status_code == 409
+    assert vietnamese.json() == {
+        "error": {
+            "code": "conflict",
+            "message": "Xung đột",
+            "details": [{"loc": ["x"], "msg": "taken"}],
+        }
+    }
+    assert english.json()["error"]["message"] == "Conflict"
