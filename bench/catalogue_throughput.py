@@ -37,6 +37,7 @@ from shared.events import RecordsChanged, RecordsSubmitted, SubmittedItem
 from shared.records import RecordIn
 from shared.topology import (
     declare_topology,
+    delete_topology,
     make_broker,
     publish_event,
     queue_name,
@@ -228,9 +229,7 @@ def print_phases(log_path: Path) -> None:
 
 
 async def delete_queues(settings: Settings) -> None:
-    from tests.conftest import delete_namespace  # the same clean-up the tests use
-
-    await delete_namespace(settings)
+    await delete_topology(settings)
 
 
 def main() -> None:

@@ -29,8 +29,9 @@ import httpx2
 
 from devstack.demo.content import CONTENT
 from devstack.processes import free_port
-from devstack.stack import LocalStack, delete_namespace
+from devstack.stack import LocalStack
 from shared.config import Settings
+from shared.topology import delete_topology
 
 POLL = 0.02
 
@@ -193,7 +194,7 @@ def main() -> None:
             )
         finally:
             stack.stop()
-            asyncio.run(delete_namespace(settings))
+            asyncio.run(delete_topology(settings))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import http.client
 import json
 import os
@@ -24,8 +23,6 @@ import time
 import urllib.parse
 import uuid
 from pathlib import Path
-
-import aio_pika
 
 from bench.search_corpus import (
     MEMBERS,
@@ -46,7 +43,7 @@ from devstack.processes import (
 from services.search.adapters.tantivy_index import TantivyIndex
 from shared.config import Settings
 from shared.text import fold
-from shared.topology import SUBSCRIPTIONS, dead_letter_exchange, dlq_name, exchange, queue_name
+from shared.topology import delete_topology
 
 CLIENTS = 8
 BATCH = 500
@@ -186,20 +183,6 @@ def report(name: str, latencies: list[float], wall: float, cpu: float, client_cp
     )
 
 
-async def drop_namespace(settings: Settings) -> None:
-    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
-    async with connection:
-        for sub in SUBSCRIPTIONS:
-            for name in (queue_name(settings, sub), dlq_name(settings, sub)):
-                channel = await connection.channel()
-                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                    await channel.queue_delete(name)
-        for name in (exchange(settings).name, dead_letter_exchange(settings).name):
-            channel = await connection.channel()
-            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                await channel.exchange_delete(name)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
@@ -259,7 +242,7 @@ def main() -> None:
     finally:
         search.stop()
         mongo.stop()
-        asyncio.run(drop_namespace(settings))
+        asyncio.run(delete_topology(settings))
         shutil.rmtree(work, ignore_errors=True)  # logs and, unless --data-dir, the index
 
 
