@@ -56,6 +56,12 @@ class Hit(BaseModel):
     score: float | None = None
 
 
+# The stored record fields a hit carries (the rest of ``Hit`` is computed per query).
+HIT_FIELDS: tuple[str, ...] = tuple(
+    name for name in Hit.model_fields if name not in ("highlight", "score")
+)
+
+
 class Facets(BaseModel):
     kind: dict[str, int] = Field(default_factory=dict)
     member: dict[str, int] = Field(default_factory=dict)

@@ -35,7 +35,14 @@ from services.search.domain import (
     searchable_text,
     synonym_text,
 )
-from services.search.ports import Facets, Hit, SearchQuery, SearchResult, SortOrder
+from services.search.ports import (
+    HIT_FIELDS,
+    Facets,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    SortOrder,
+)
 from shared.config import Settings
 from shared.records import Record, RecordStatus
 
@@ -314,22 +321,7 @@ class MeiliIndex:
 
     @staticmethod
     def _hit(stored: dict[str, Any], parsed: Any) -> Hit:
-        fields = {
-            name: stored[name]
-            for name in (
-                "id",
-                "title",
-                "kind",
-                "member",
-                "year",
-                "url",
-                "description",
-                "creators",
-                "subjects",
-                "also_held_by",
-            )
-            if name in stored
-        }
+        fields = {name: stored[name] for name in HIT_FIELDS if name in stored}
         fields["highlight"] = highlights(
             parsed, stored["title"], stored.get("description"), stored.get("subjects", [])
         )

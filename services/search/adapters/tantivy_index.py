@@ -38,22 +38,17 @@ from services.search.domain import (
     synonym_text,
     typo_budget,
 )
-from services.search.ports import Facets, Hit, SearchQuery, SearchResult, SortOrder
+from services.search.ports import (
+    HIT_FIELDS,
+    Facets,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    SortOrder,
+)
 from shared.logging import get_logger
 from shared.records import Record, RecordStatus
 
-HIT_FIELDS = (
-    "id",
-    "title",
-    "kind",
-    "member",
-    "year",
-    "url",
-    "description",
-    "creators",
-    "subjects",
-    "also_held_by",
-)
 log = get_logger("search.tantivy")
 FACET_SIZES = {"kind": 10, "member": 100, "language": 30, "year": 200, "subject": 30}
 WRITER_HEAP = 96_000_000
