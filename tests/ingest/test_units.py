@@ -14,7 +14,7 @@ from services.ingest.domain import (
 )
 from services.ingest.formats.columns import map_columns, row_to_record
 from services.ingest.formats.csvfile import detect_encoding
-from services.ingest.formats.marc import hardened_iterparse
+from shared.safe_xml import hardened_iterparse
 from tests.ingest.samples import billion_laughs, to_cp1258, xxe_document
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from services.ingest.harvest.client import hardened_parser, parse_list_records
+from services.ingest.harvest.client import parse_list_records
 from services.ingest.harvest.domain import local_id_of, refused_address, schedule_interval
 from services.ingest.harvest.mapping import dates_of, identifiers_of, kind_of, language_of
+from shared.safe_xml import hardened_parser
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from pymarc.marc8 import marc8_to_unicode
 from services.ingest.domain import Refusal
 from services.ingest.formats import ImportNotes, ParsedRow
 from services.ingest.formats.columns import language_word
+from shared.safe_xml import hardened_iterparse
 from shared.text import clean_text, nfc
 
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
@@ -232,21 +233,6 @@ def refuse_dtd(stream: BinaryIO) -> None:
             "The XML document declares a DTD or entities, which is refused for safety. "
             "Export the MARCXML again without <!DOCTYPE>.",
         )
-
-
-def hardened_iterparse(stream: BinaryIO, tag: str) -> Any:
-    return etree.iterparse(
-        stream,
-        events=("end",),
-        tag=tag,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
 
 
 def _xml_view(element: Any) -> MarcView:

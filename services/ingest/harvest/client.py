@@ -17,17 +17,13 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from services.ingest.harvest.config import HarvestSettings
 from services.ingest.harvest.domain import refused_address
+from shared.safe_xml import hardened_parser
 
 log = structlog.get_logger(__name__)
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _O = f"{{{OAI_NS}}}"
 MAX_REDIRECTS = 5
-
-
-def hardened_parser() -> etree.XMLParser:
-    """No entities, no DTD, no network, no huge trees (DESIGN §6)."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 class HarvestError(Exception):
