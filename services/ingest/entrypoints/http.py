@@ -260,10 +260,29 @@ def build_router(ports: IngestPorts) -> APIRouter:
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    receive_ports: Callable[[], dict[str, Any]] = lambda: {  # noqa: E731
-        "submissions": ports.submissions,
-        "publisher": ports.publisher,
-    }
+    async def accept(
+        request: Request,
+        rows: Iterator[ParsedRow],
+        member: str,
+        idempotency_key: str | None,
+        source: Source,
+        max_records: int,
+        *,
+        notes: ImportNotes | None = None,
+    ) -> JSONResponse:
+        """Receive a submission's rows; 202 with the receipt once the broker confirmed."""
+        receipt = await handlers.receive(
+            rows,
+            member=member,
+            source=source,
+            max_records=max_records,
+            notes=notes,
+            idempotency_key=idempotency_key,
+            correlation_id=request.state.request_id,
+            submissions=ports.submissions,
+            publisher=ports.publisher,
+        )
+        return JSONResponse(receipt.as_json(), status_code=202)
 
     @router.post("/v1/records", status_code=202, tags=["records"])
     async def post_records(
@@ -274,16 +293,9 @@ def build_router(ports: IngestPorts) -> APIRouter:
         """Submit up to 5,000 records (JSON ``{"records": [...]}`` or NDJSON), at most 10 MB."""
         body = await read_bounded(request, MAX_REQUEST_BYTES)
         rows = json_rows(body, request.headers.get("content-type", "application/json"))
-        receipt = await handlers.receive(
-            rows,
-            member=member,
-            source=Source.API,
-            max_records=MAX_RECORDS_PER_REQUEST,
-            idempotency_key=idempotency_key,
-            correlation_id=request.state.request_id,
-            **receive_ports(),
+        return await accept(
+            request, rows, member, idempotency_key, Source.API, MAX_RECORDS_PER_REQUEST
         )
-        return JSONResponse(receipt.as_json(), status_code=202)
 
     @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"])
     async def withdraw_record(
@@ -294,16 +306,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
     ) -> JSONResponse:
         """Withdraw one of the caller's own records (a one-item submission)."""
         rows = iter([ParsedRow(0, withdraw_item(local_id))])
-        receipt = await handlers.receive(
-            rows,
-            member=member,
-            source=Source.API,
-            max_records=1,
-            idempotency_key=idempotency_key,
-            correlation_id=request.state.request_id,
-            **receive_ports(),
-        )
-        return JSONResponse(receipt.as_json(), status_code=202)
+        return await accept(request, rows, member, idempotency_key, Source.API, 1)
 
     @router.post("/v1/imports", status_code=202, tags=["imports"])
     async def post_import(
@@ -323,19 +326,17 @@ def build_router(ports: IngestPorts) -> APIRouter:
                 kind=kind_word(fields.get("kind")),
                 encoding=fields.get("encoding"),
             )
-            receipt = await handlers.receive(
+            return await accept(
+                request,
                 rows,
-                member=member,
-                source=SOURCES[fmt],
-                max_records=MAX_IMPORT_RECORDS,
+                member,
+                idempotency_key,
+                SOURCES[fmt],
+                MAX_IMPORT_RECORDS,
                 notes=notes,
-                idempotency_key=idempotency_key,
-                correlation_id=request.state.request_id,
-                **receive_ports(),
             )
         finally:
             await upload.close()
-        return JSONResponse(receipt.as_json(), status_code=202)
 
     @router.get("/v1/imports/template.csv", tags=["imports"])
     async def template_csv(request: Request) -> Response:

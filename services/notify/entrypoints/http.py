@@ -25,24 +25,10 @@ AsOf = Annotated[
 ]
 
 
-class FreshnessItem(BaseModel):
-    code: str
-    name: str
-    active: bool
-    cycle_months: int
-    last_update_at: datetime | None
-    due_at: datetime | None
-    state: State
-    days_overdue: int
-    last_training_at: datetime | None
-    training_due_at: datetime | None
-    training_met: bool
-
-
 class FreshnessPage(BaseModel):
     as_of: datetime
     counts: dict[str, int]
-    members: list[FreshnessItem]
+    members: list[Freshness]  # the domain dataclass: pydantic validates and documents it
 
 
 class ReminderView(BaseModel):
@@ -88,10 +74,6 @@ class RunView(BaseModel):
     would_send: list[str]
 
 
-def _item(f: Freshness) -> FreshnessItem:
-    return FreshnessItem.model_validate(f, from_attributes=True)
-
-
 def _view(entry: ReminderEntry) -> ReminderView:
     return ReminderView.model_validate(entry.model_dump())
 
@@ -129,19 +111,19 @@ def make_router(
         items = handlers.freshness_at(members, when)
         counts = {s.value: sum(1 for i in items if i.active and i.state is s) for s in State}
         shown = [
-            _item(i)
+            i
             for i in items
             if (include_suspended or i.active) and (state is None or i.state is state)
         ]
         return FreshnessPage(as_of=when, counts=counts, members=shown)
 
-    @router.get("/freshness/{code}", response_model=FreshnessItem, tags=["freshness"])
-    async def get_member_freshness(code: str, as_of: AsOf = None) -> FreshnessItem:
+    @router.get("/freshness/{code}", response_model=Freshness, tags=["freshness"])
+    async def get_member_freshness(code: str, as_of: AsOf = None) -> Freshness:
         """One member's freshness."""
         member = await ports().store.member(code)
         if member is None:
             raise ApiError(404, "Không có thành viên này", "No such member", details={"code": code})
-        return _item(domain.freshness(member, resolve_as_of(as_of, config)))
+        return domain.freshness(member, resolve_as_of(as_of, config))
 
     @router.get(
         "/reminders", response_model=ReminderLogPage, dependencies=[admin], tags=["reminders"]
