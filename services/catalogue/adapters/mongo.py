@@ -57,26 +57,44 @@ def _bson_safe(value: Any) -> Any:
 _RECORD_DATETIMES = ("starts_at", "ends_at", "created_at", "updated_at")
 
 
+_EMPTY: tuple[Any, ...] = (None, [], {})
+_HISTORY_IMPLIED = {"record_id", "member"}  # the record's own ``_id`` and ``member``
+
+
 def record_document(state: StoredRecord) -> dict[str, Any]:
+    """The stored document, lean: every field is paid per record on each write and read.
+
+    Unset and empty fields are left out (they read back as their defaults); ``id`` is the
+    ``_id``, and history entries do not repeat the record's id and member.
+    """
     record = state.record
-    doc = record.model_dump(mode="json")
+    doc = {
+        k: v for k, v in record.model_dump(mode="json", exclude={"id"}).items() if v not in _EMPTY
+    }
     for name in _RECORD_DATETIMES:
-        doc[name] = getattr(record, name)
+        if (value := getattr(record, name)) is not None:
+            doc[name] = value
     doc.update(_id=record.id, _order=state.order, _outcome=state.outcome.value)
     doc["_keys"] = state.keys
     doc["_history"] = [
-        {**e.model_dump(mode="json"), "at": e.at, "period": e.period} for e in state.history
+        {**e.model_dump(mode="json", exclude=_HISTORY_IMPLIED), "at": e.at, "period": e.period}
+        for e in state.history
     ]
     return doc
 
 
+def record_of(doc: dict[str, Any]) -> Record:
+    return Record.model_validate({**doc, "id": doc["_id"]})
+
+
 def stored_record(doc: dict[str, Any]) -> StoredRecord:
+    implied = {"record_id": doc["_id"], "member": doc["member"]}
     return StoredRecord(
-        record=Record.model_validate(doc),
+        record=record_of(doc),
         order=doc["_order"],
         outcome=doc["_outcome"],
         keys=doc.get("_keys", []),
-        history=[HistoryEntry.model_validate(e) for e in doc.get("_history", [])],
+        history=[HistoryEntry.model_validate({**implied, **e}) for e in doc.get("_history", [])],
     )
 
 
@@ -226,7 +244,7 @@ class MongoRecordStore:
             if value is not None:
                 flt[name] = value
         cursor = self.records.find(flt).sort("_id", ASCENDING).limit(limit)
-        records = [Record.model_validate(doc) async for doc in cursor]
+        records = [record_of(doc) async for doc in cursor]
         next_id = records[-1].id if len(records) == limit else None
         return RecordPage(records=records, next=next_id)
 
