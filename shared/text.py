@@ -26,5 +26,22 @@ def fold(text: str) -> str:
     ``fold("Đại học Hàng hải") == "dai hoc hang hai"``.
     """
     decomposed = unicodedata.normalize("NFD", text.translate(_D_LIKE))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    stripped = decomposed.translate(_NONSPACING_MARKS)
     return unicodedata.normalize("NFC", stripped).casefold().translate(_D_LIKE)
+
+
+class _NonspacingMarks(dict[int, int | None]):
+    """A ``str.translate`` table dropping nonspacing marks (category Mn), filled as met:
+    one C-level look-up per character instead of a Python call (fold runs per record)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.category(chr(code)) == "Mn" else code
+        if code < _CACHED_BELOW:
+            self[code] = kept
+        return kept
+
+
+_CACHED_BELOW = 0x3000  # Latin, Vietnamese and the combining blocks; bounds the table
+
+
+_NONSPACING_MARKS = _NonspacingMarks()

@@ -52,6 +52,7 @@ _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _ISBN_NOISE = re.compile(r"^isbn(?:-1[03])?:?\s*|[\s-]", re.IGNORECASE)
 _ISSN_NOISE = re.compile(r"^e?issn:?\s*|[\s-]", re.IGNORECASE)
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_WHITE_SPACE = re.compile(r"\s")  # what str.isspace() calls white space
 
 
 class InvalidValue(ValueError):
@@ -131,7 +132,7 @@ def url(value: str) -> str:
     host = (parts.hostname or "").rstrip(".")
     if parts.scheme.lower() not in ("http", "https") or not _valid_host(host):
         raise InvalidValue(f"URL không hợp lệ / not a valid http(s) URL: {value!r}")
-    if any(ch.isspace() for ch in value.strip()):
+    if _WHITE_SPACE.search(value.strip()):
         raise InvalidValue(f"URL có khoảng trắng / URL contains white space: {value!r}")
     netloc = host if port is None else f"{host}:{port}"
     if parts.username:
