@@ -227,6 +227,13 @@ async def test_a_batch_is_normalised_stored_announced_and_answered(
     doc = await db.catalogue_records.find_one({"_id": f"{member}:a"})
     assert doc["member"] == member and doc["status"] == "active"
     assert doc["updated_at"].tzinfo is not None
+    # Lean documents: no repeated id, no unset or empty fields; they read back as defaults.
+    assert "id" not in doc and "contact" not in doc and "also_held_by" not in doc
+    assert "record_id" not in doc["_history"][0]
+    assert record["id"] == f"{member}:a" and record["contact"] is None
+    assert record["also_held_by"] == []
+    [entry] = (await catalogue.http.get(f"/v1/records/{member}:a/history")).json()["versions"]
+    assert entry["record_id"] == f"{member}:a" and entry["member"] == member
     indexes = [i["key"] async for i in await db.catalogue_records.list_indexes()]
     assert any(next(iter(k)) == "_keys" for k in indexes)  # duplicate look-ups
 

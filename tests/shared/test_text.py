@@ -1,0 +1,37 @@
+"""The shared Vietnamese folding: tone marks and every other nonspacing mark go, đ is d."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from shared.text import clean_text, fold
+
+
+def reference_fold(text: str) -> str:
+    """The definition, one character at a time."""
+    d_like = str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})
+    decomposed = unicodedata.normalize("NFD", text.translate(d_like))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", stripped).casefold().translate(d_like)
+
+
+def test_vietnamese_folds_without_tone_marks_and_d_stroke() -> None:
+    assert fold("Đại học Hàng hải Việt Nam") == "dai hoc hang hai viet nam"
+    assert fold("ÐỒNG NGHIỆP") == "dong nghiep"  # the look-alike eth too
+    assert fold(unicodedata.normalize("NFD", "Thuỷ sản")) == "thuy san"
+
+
+def test_nonspacing_marks_beyond_the_cached_blocks_are_dropped_too() -> None:
+    # U+302A (ideographic tone mark) and U+FE20 (combining half mark) lie above the blocks
+    # the fold table keeps; asking twice must answer the same.
+    for _ in range(2):
+        assert fold("a\u302ab\ufe20c") == "abc"
+
+
+def test_fold_equals_its_definition_on_every_character_up_to_u3000_and_beyond() -> None:
+    text = "".join(chr(c) for c in range(0x20, 0x3100) if not 0xD800 <= c <= 0xDFFF)
+    assert fold(text) == reference_fold(text)
+
+
+def test_clean_text_composes_and_collapses_white_space() -> None:
+    assert clean_text("  Ha\u0300ng \t hải\n") == "Hàng hải"
