@@ -37,9 +37,16 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+ORPHAN_GUARD = Path(__file__).with_name("orphan_guard.py")
+
+
 @dataclass
 class ManagedProcess:
-    """A child process with its output in a log file, stopped with SIGTERM then SIGKILL."""
+    """A child process with its output in a log file, stopped with SIGTERM then SIGKILL.
+
+    It gets SIGTERM when this process dies, however it dies (see ``orphan_guard``): start it
+    from the main thread, since the kernel ties that signal to the thread that started it.
+    """
 
     name: str
     argv: list[str]
@@ -51,7 +58,7 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.argv,
+            [sys.executable, str(ORPHAN_GUARD), str(os.getpid()), "--", *self.argv],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
