@@ -4,7 +4,8 @@
 death (``PR_SET_PDEATHSIG``), checks that the parent has not died already, then becomes
 ``ARGV`` (``execvp``: same pid, so stopping and signalling it work as before). A test run or
 ``make run`` killed hard then leaves no SecantusDB or service behind. Elsewhere than Linux it
-only becomes ``ARGV``. Standard library only: it runs before anything is importable.
+only becomes ``ARGV``. Standard library only, run isolated (``python -I``), so no file beside
+it can shadow a module it imports.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, str(ORPHAN_GUARD), str(os.getpid()), "--", *self.argv],
+            [sys.executable, "-I", str(ORPHAN_GUARD), str(os.getpid()), "--", *self.argv],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
