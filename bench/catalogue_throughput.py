@@ -158,7 +158,7 @@ async def run(total: int, size: int, workdir: Path) -> None:
         if service is not None:
             service.stop()
         mongo.stop()
-        await delete_queues(settings)
+        await delete_topology(settings)
 
 
 async def measure(settings: Settings, batches: list[RecordsSubmitted], total: int) -> None:
@@ -226,10 +226,6 @@ def print_phases(log_path: Path) -> None:
     if count:
         phases = ", ".join(f"{name} {ms / count:.0f}" for name, ms in totals.items())
         print(f"mean ms per batch in the catalogue ({count} batches): {phases}")
-
-
-async def delete_queues(settings: Settings) -> None:
-    await delete_topology(settings)
 
 
 def main() -> None:

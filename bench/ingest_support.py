@@ -32,10 +32,9 @@ from shared.config import Settings
 from shared.events import Member, MemberChanged
 from shared.topology import (
     SUBSCRIPTIONS,
-    dead_letter_exchange,
     declare_topology,
+    delete_topology,
     dlq_name,
-    exchange,
     make_broker,
     publish_event,
     queue_name,
@@ -184,23 +183,16 @@ async def _announce(settings: Settings, code: str) -> None:
         await publish_event(broker, settings, MemberChanged(change="created", member=member))
 
 
-async def _purge(settings: Settings, delete: bool = False) -> None:
+async def _purge(settings: Settings) -> None:
+    """Empty every queue of the namespace (between runs of one bench)."""
     connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
     async with connection:
         for sub in SUBSCRIPTIONS:
             for name in (queue_name(settings, sub), dlq_name(settings, sub)):
                 channel = await connection.channel()
                 with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                    if delete:
-                        await channel.queue_delete(name)
-                    else:
-                        queue = await channel.declare_queue(name, passive=True)
-                        await queue.purge()
-        if delete:
-            for name in (exchange(settings).name, dead_letter_exchange(settings).name):
-                channel = await connection.channel()
-                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                    await channel.exchange_delete(name)
+                    queue = await channel.declare_queue(name, passive=True)
+                    await queue.purge()
 
 
 @contextlib.contextmanager
@@ -236,4 +228,4 @@ def running_ingest() -> Iterator[RunningIngest]:
         finally:
             ingest.stop()
             secantus.stop()
-            asyncio.run(_purge(settings, delete=True))
+            asyncio.run(delete_topology(settings))

@@ -126,10 +126,8 @@ class MemberType(StrEnum):
     OTHER = "other"
 
 
-class Member(BaseModel):
-    """A member organisation of the network, as the catalogue's registry holds it."""
-
-    model_config = ConfigDict(extra="ignore")
+class MemberFields(BaseModel):
+    """What the centre says of a member organisation (the registry adds status and version)."""
 
     code: MemberCode
     name: str = Field(min_length=1, max_length=300)
@@ -139,9 +137,16 @@ class Member(BaseModel):
     website: str | None = Field(default=None, max_length=500)
     contact_email: str | None = Field(default=None, max_length=320)
     joined_at: datetime | None = None
-    status: MemberStatus = MemberStatus.ACTIVE
     update_cycle_months: int = Field(default=6, ge=1, le=60)
     webhook_url: str | None = Field(default=None, max_length=2000)
+
+
+class Member(MemberFields):
+    """A member organisation of the network, as the catalogue's registry holds it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: MemberStatus = MemberStatus.ACTIVE
     version: int = 1
     updated_at: datetime | None = None
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -14,29 +13,19 @@ from services.catalogue import handlers
 from services.catalogue.domain import LinkState, shape_stats
 from services.catalogue.normalise import InvalidValue, url
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
-from shared.events import Member, MemberStatus, MemberType
+from shared.events import Member, MemberFields, MemberStatus
 from shared.http import ApiError, admin_guard
-from shared.records import Kind, MemberCode, RecordStatus
+from shared.records import Kind, RecordStatus
 from shared.text import clean_text
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class MemberIn(BaseModel):
+class MemberIn(MemberFields):
     """A member as the centre registers or updates it (status kept unless given)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    code: MemberCode
-    name: str = Field(min_length=1, max_length=300)
-    name_en: str | None = Field(default=None, max_length=300)
-    type: MemberType = MemberType.OTHER
-    address: str | None = Field(default=None, max_length=500)
-    website: str | None = Field(default=None, max_length=500)
-    contact_email: str | None = Field(default=None, max_length=320)
-    joined_at: datetime | None = None
-    update_cycle_months: int = Field(default=6, ge=1, le=60)
-    webhook_url: str | None = Field(default=None, max_length=2000)
     status: MemberStatus | None = None
 
     @field_validator("name", "name_en", "address")

@@ -235,12 +235,7 @@ class MeiliIndex:
     async def drop(self) -> None:
         """Delete the index and its rebuild twin (tests and decommissioning)."""
         for uid in (self.uid, self.next_uid):
-            try:
-                task = await self.client.index(uid).delete()
-                await self._wait(task.task_uid)
-            except MeilisearchApiError as exc:
-                if exc.status_code != 404:
-                    raise
+            await self._delete_if_exists(uid)
 
     # -- writes ----------------------------------------------------------------------------
     async def upsert(self, records: list[Record]) -> None:

@@ -274,26 +274,16 @@ def _combine(*parts: Clauses) -> Query:
 
 def _request_key(query: SearchQuery) -> tuple[Any, ...]:
     """Everything that decides an answer: the text as typed, filters, sort and page."""
-    return (
-        query.q,
-        tuple(sorted(query.kind)),
-        tuple(sorted(query.member)),
-        tuple(sorted(query.subject)),
-        tuple(sorted(query.language)),
-        query.year_from,
-        query.year_to,
-        query.include_withdrawn,
-        query.sort,
-        query.page,
-        query.per_page,
-    )
+    return (query.q, *_filter_key(query), query.sort, query.page, query.per_page)
 
 
 def _match_key(parsed: ParsedQuery, query: SearchQuery) -> tuple[Any, ...]:
     """What decides the match set (not sort, page or marks): the facet cache key."""
+    return (parsed.words, parsed.last_is_prefix, *_filter_key(query))
+
+
+def _filter_key(query: SearchQuery) -> tuple[Any, ...]:
     return (
-        parsed.words,
-        parsed.last_is_prefix,
         tuple(sorted(query.kind)),
         tuple(sorted(query.member)),
         tuple(sorted(query.subject)),
