@@ -214,18 +214,22 @@ def cpu_seconds(pid: int) -> float:
 
 
 def print_phases(log_path: Path) -> None:
-    """Where the catalogue spends a batch's time, from its ``batch_stored`` log lines."""
+    """Where the catalogue spends a batch's time, and how many links it made, from its
+    ``batch_stored`` log lines."""
     totals: dict[str, float] = {}
-    count = 0
+    count = linked = 0
     for line in log_path.read_text(errors="replace").splitlines():
         if '"batch_stored"' not in line:
             continue
+        entry = json.loads(line)
         count += 1
-        for phase, ms in json.loads(line).get("ms", {}).items():
+        linked += entry.get("linked", 0)
+        for phase, ms in entry.get("ms", {}).items():
             totals[phase] = totals.get(phase, 0.0) + ms
     if count:
         phases = ", ".join(f"{name} {ms / count:.0f}" for name, ms in totals.items())
         print(f"mean ms per batch in the catalogue ({count} batches): {phases}")
+        print(f"records linked to a duplicate at another member: {linked}")
 
 
 def main() -> None:

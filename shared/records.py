@@ -79,6 +79,11 @@ def record_id(member: str, local_id: str) -> str:
     return f"{member}:{local_id}"
 
 
+def member_of(rid: str) -> str:
+    """The member code of a record id (codes never contain ``:``)."""
+    return rid.partition(":")[0]
+
+
 class RecordIn(BaseModel):
     """One record as a member submits it (the member comes from the key, never the body)."""
 

@@ -10,6 +10,10 @@ requeue); everything here is set explicitly:
 * persistent, mandatory publishes on a channel with publisher confirms that raises when a
   message is returned unroutable;
 * handlers nack with requeue on error, ack only after they return.
+
+A process that keeps a copy of shared state in memory follows an event through a queue of
+its own (``process_queue``): every process gets every message, and the queue goes away a
+few minutes after its process does.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 )
 
 AUDIT_MAX_LENGTH = 100_000
+PROCESS_QUEUE_EXPIRES_MS = 5 * 60 * 1000
+ORIGIN_HEADER = "x-stinet-origin"  # the process that published a message (``process_queue``)
 
 
 def exchange(settings: Settings) -> RabbitExchange:
@@ -111,6 +117,26 @@ def work_queue(settings: Settings, sub: Subscription) -> RabbitQueue:
         durable=True,
         arguments=arguments,  # type: ignore[arg-type]
         routing_key=sub.event.EVENT_NAME,
+    )
+
+
+def process_queue(
+    settings: Settings, service: str, event: type[Event], process_id: str
+) -> RabbitQueue:
+    """One process's own queue of ``event``, to keep an in-memory copy of shared state.
+
+    Classic, not quorum, and without a dead-letter queue: it holds no work and nothing that
+    is not in a store, only news that keeps a cache whole. Durable and not exclusive, so a
+    reconnect finds the messages published meanwhile; RabbitMQ deletes it five minutes
+    after its process stops consuming.
+    """
+    suffix = f"{service}.{event.EVENT_NAME.replace('.', '-')}.{process_id}"
+    return RabbitQueue(
+        f"{settings.stinet_namespace}.{suffix}",
+        queue_type=QueueType.CLASSIC,
+        durable=True,
+        arguments={"x-expires": PROCESS_QUEUE_EXPIRES_MS},  # type: ignore[arg-type]
+        routing_key=event.EVENT_NAME,
     )
 
 
@@ -168,8 +194,13 @@ def subscriber(
     )
 
 
-async def publish_event(broker: RabbitBroker, settings: Settings, event: Event) -> None:
-    """Publish persistently and wait for the broker's confirm; raises if not routed."""
+async def publish_event(
+    broker: RabbitBroker, settings: Settings, event: Event, *, origin: str | None = None
+) -> None:
+    """Publish persistently and wait for the broker's confirm; raises if not routed.
+
+    ``origin``, the publishing process's id, lets that process skip its own messages.
+    """
     await broker.publish(
         event.model_dump_json().encode(),
         exchange=exchange(settings),
@@ -180,6 +211,7 @@ async def publish_event(broker: RabbitBroker, settings: Settings, event: Event) 
         message_id=str(event.event_id),
         correlation_id=event.correlation_id,
         message_type=event.EVENT_NAME,
+        headers={ORIGIN_HEADER: origin} if origin else None,
         timeout=10.0,
     )
 

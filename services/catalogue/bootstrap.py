@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -68,6 +69,7 @@ def create_app(
         settings.model_copy(update={"stinet_prefetch": prefetch})
     )
     ports = _Ports(records=records, members=members, publisher=publisher)
+    process_id = uuid.uuid4().hex[:12]
 
     async def on_startup() -> None:
         ports.client = make_mongo_client(settings)
@@ -79,7 +81,7 @@ def create_app(
         if ports.members is None:
             ports.members = MongoMemberStore(ports.db)
         if ports.publisher is None:
-            ports.publisher = RabbitEventPublisher(broker, settings)
+            ports.publisher = RabbitEventPublisher(broker, settings, process_id=process_id)
 
     async def on_shutdown() -> None:
         if ports.client is not None:
@@ -92,6 +94,7 @@ def create_app(
     register_subscribers(
         broker,
         settings,
+        process_id=process_id,
         records=ports.get_records,
         members=ports.get_members,
         publisher=ports.get_publisher,

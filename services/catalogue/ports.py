@@ -52,6 +52,10 @@ class RecordStore(Protocol):
         """Records of other members sharing at least one duplicate key."""
         ...
 
+    async def learn_changes(self, records: list[Record]) -> None:
+        """Records another catalogue process changed: ``find_by_keys`` must see their keys."""
+        ...
+
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
         """Store each new state; the second element is the state it replaces (None: new)."""
         ...

@@ -7,6 +7,7 @@ from typing import Any
 from services.catalogue.domain import Link, StoredRecord
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
 from shared.events import Event, Member, RecordsChanged, SubmissionProcessed
+from shared.records import Record
 
 
 class FakeRecordStore:
@@ -28,6 +29,9 @@ class FakeRecordStore:
             for rid, s in self.records.items()
             if s.record.member != exclude_member and wanted.intersection(s.keys)
         }
+
+    async def learn_changes(self, records: list[Record]) -> None:
+        """Nothing to learn: ``find_by_keys`` reads every stored record."""
 
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
         self.save_calls += 1

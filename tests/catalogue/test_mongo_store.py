@@ -48,6 +48,43 @@ async def test_a_record_round_trips_with_its_date_and_keys(store: MongoRecordSto
     assert await store.find_by_keys(state.keys, exclude_member="vmu") == {}
 
 
+async def test_a_new_process_finds_the_duplicates_stored_before_it(
+    store: MongoRecordStore, mongo: AsyncMongoClient, settings: Settings
+) -> None:
+    state = stored("vmu:a")
+    await store.save([(state, None)])
+    fresh = MongoRecordStore(service_database(mongo, settings))
+    assert list(await fresh.find_by_keys(state.keys, exclude_member="hpu")) == ["vmu:a"]
+
+
+async def test_a_record_another_process_stored_is_found_once_learnt(
+    store: MongoRecordStore, mongo: AsyncMongoClient, settings: Settings
+) -> None:
+    assert await store.find_by_keys(["doi:10.1/none"], exclude_member="hpu") == {}  # filled
+    theirs = stored("vmu:a")
+    await MongoRecordStore(service_database(mongo, settings)).save([(theirs, None)])
+    assert await store.find_by_keys(theirs.keys, exclude_member="hpu") == {}
+    await store.learn_changes([theirs.record])
+    assert list(await store.find_by_keys(theirs.keys, exclude_member="hpu")) == ["vmu:a"]
+
+
+async def test_a_key_the_record_no_longer_has_does_not_find_it(store: MongoRecordStore) -> None:
+    old = stored("vmu:a", title="Tên cũ")
+    new = stored("vmu:a", order="2", title="Tên mới")
+    await store.save([(old, None)])
+    await store.save([(new, old)])
+    assert await store.find_by_keys(old.keys, exclude_member="hpu") == {}
+    assert list(await store.find_by_keys(new.keys, exclude_member="hpu")) == ["vmu:a"]
+
+
+async def test_the_multikey_index_of_earlier_versions_is_dropped(
+    store: MongoRecordStore,
+) -> None:
+    await store.records.create_index("_keys")
+    await store.ensure_indexes()
+    assert "_keys_1" not in await store.records.index_information()
+
+
 async def test_a_write_from_a_stale_read_is_refused(store: MongoRecordStore) -> None:
     first = stored("vmu:a", order="1")
     await store.save([(first, None)])

@@ -17,17 +17,20 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port, http_ok, service_process
+from services.catalogue.adapters.mongo import MongoRecordStore
 from services.catalogue.bootstrap import create_app
+from services.catalogue.domain import Context, decide
 from shared.config import Settings
 from shared.events import (
     MemberChanged,
+    RecordChange,
     RecordsChanged,
     RecordsSubmitted,
     SubmissionProcessed,
     SubmittedItem,
 )
 from shared.mongo import make_mongo_client
-from shared.records import RecordIn
+from shared.records import RecordIn, Source
 from shared.topology import make_broker, publish_event, queue_name, subscription
 from tests.conftest import AMQP_URL, delete_namespace, unique_namespace
 
@@ -234,8 +237,10 @@ async def test_a_batch_is_normalised_stored_announced_and_answered(
     assert record["also_held_by"] == []
     [entry] = (await catalogue.http.get(f"/v1/records/{member}:a/history")).json()["versions"]
     assert entry["record_id"] == f"{member}:a" and entry["member"] == member
+    # Duplicate keys are stored (the process's KeyIndex is filled from them), not indexed.
+    assert "isbn:9780306406157" in doc["_keys"]
     indexes = [i["key"] async for i in await db.catalogue_records.list_indexes()]
-    assert any(next(iter(k)) == "_keys" for k in indexes)  # duplicate look-ups
+    assert not any(next(iter(k)) == "_keys" for k in indexes)
 
 
 async def test_a_redelivered_batch_answers_the_same_without_a_new_version(
@@ -325,6 +330,40 @@ async def test_duplicates_across_members_are_linked_and_the_centre_can_reject(
     await catalogue.outcome(again)
     assert (await catalogue.http.get(f"/v1/records/{x}")).json()["also_held_by"] == []
     assert (await catalogue.http.get(f"/v1/records/{y}")).json()["also_held_by"] == []
+
+
+async def test_a_duplicate_stored_by_another_catalogue_process_is_linked(
+    catalogue: Catalogue, db: Any
+) -> None:
+    """Duplicate look-ups use this process's key index; it hears of other processes' records
+    through records.changed, so a record it never stored itself is still found."""
+    first, second = code(), code()
+    await catalogue.add_member(first)
+    await catalogue.add_member(second)
+    # The first look-up fills the index from the store; theirs is stored after that.
+    warm = await catalogue.submit(second, upsert("warm", identifiers={"doi": "10.8888/warm"}))
+    await catalogue.outcome(warm)
+
+    now = datetime.now(UTC)
+    ctx = Context(member=first, source=Source.API, submission_id="elsewhere",
+                  submitted_at=now, batch_no=0, now=now)  # fmt: skip
+    theirs = decide(upsert("x", identifiers={"doi": "10.8888/reef"}), None, ctx).state
+    assert theirs is not None
+    await MongoRecordStore(db).save([(theirs, None)])  # as another catalogue process would
+    news = RecordsChanged(changes=[RecordChange(change="created", record=theirs.record)])
+    await publish_event(catalogue.broker, catalogue.settings, news, origin="another-process")
+
+    x, y = f"{first}:x", f"{second}:y"
+    for attempt in range(40):  # each new version of y looks for its duplicates again
+        event = await catalogue.submit(
+            second, upsert("y", title=f"Rạn san hô {attempt}", identifiers={"doi": "10.8888/reef"})
+        )
+        await catalogue.outcome(event)
+        if (await catalogue.http.get(f"/v1/records/{y}")).json()["also_held_by"] == [x]:
+            break
+        await asyncio.sleep(0.1)
+    assert (await catalogue.http.get(f"/v1/records/{y}")).json()["also_held_by"] == [x]
+    assert (await catalogue.http.get(f"/v1/records/{x}")).json()["also_held_by"] == [y]
 
 
 async def test_a_suspended_members_submission_is_rejected(catalogue: Catalogue) -> None:

@@ -10,11 +10,15 @@ from shared.topology import publish_event
 
 
 class RabbitEventPublisher:
-    """Publishes through ``shared.topology.publish_event``; returns after the confirm."""
+    """Publishes through ``shared.topology.publish_event``; returns after the confirm.
 
-    def __init__(self, broker: RabbitBroker, settings: Settings) -> None:
+    Each message names this process (``process_id``), so it can skip its own news.
+    """
+
+    def __init__(self, broker: RabbitBroker, settings: Settings, *, process_id: str) -> None:
         self.broker = broker
         self.settings = settings
+        self.process_id = process_id
 
     async def publish(self, event: Event) -> None:
-        await publish_event(self.broker, self.settings, event)
+        await publish_event(self.broker, self.settings, event, origin=self.process_id)

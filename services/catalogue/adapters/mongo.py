@@ -5,6 +5,7 @@ Collections: ``catalogue_records`` (one document per record: ``_id`` = record id
 ``catalogue_batches``, ``catalogue_members``.
 
 ``$in`` look-ups are chunked: SecantusDB answers a large ``$in`` in time quadratic in its hits.
+Duplicate keys are looked up in the process's ``KeyIndex``, not in a store index (see there).
 """
 
 from __future__ import annotations
@@ -19,24 +20,25 @@ from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.catalogue.domain import HistoryEntry, Link, StoredRecord
+from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
+from services.catalogue.keyindex import KeyIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
 from shared.events import Member
-from shared.records import Record
+from shared.records import Record, member_of
 
 RECORDS = "catalogue_records"
 LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
 MEMBERS = "catalogue_members"
 CHUNK = 100
-KEY_CHUNK = 300  # duplicate keys rarely match: fewer, larger look-ups cost less in total
+OLD_KEYS_INDEX = "_keys_1"  # the multikey index of earlier versions, dropped at start
 DUPLICATE_KEY = 11000
 T = TypeVar("T")
 
 
-def _chunks(values: list[T], size: int = CHUNK) -> Iterable[list[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _chunks(values: list[T]) -> Iterable[list[T]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 def _bson_safe(value: Any) -> Any:
@@ -101,9 +103,8 @@ def stored_record(doc: dict[str, Any]) -> StoredRecord:
 async def _gather_chunks(
     values: list[str],
     query: Callable[[list[str]], Awaitable[list[dict[str, Any]]]],
-    size: int = CHUNK,
 ) -> list[dict[str, Any]]:
-    results = await asyncio.gather(*(query(chunk) for chunk in _chunks(values, size)))
+    results = await asyncio.gather(*(query(chunk) for chunk in _chunks(values)))
     return [doc for docs in results for doc in docs]
 
 
@@ -120,13 +121,18 @@ class MongoRecordStore:
         self.records = db[RECORDS]
         self.links = db[LINKS]
         self.batches = db[BATCHES]
+        self.keys = KeyIndex()
+        self._keys_loaded = False
+        self._keys_loading = asyncio.Lock()
 
     async def ensure_indexes(self) -> None:
         # Every index is paid on every insert (SecantusDB re-reads the collection's index
         # catalogue for each document): only those the catalogue's own queries need. A
         # member's records are an ``_id`` range (see ``page``); ``updated_at`` order is the
-        # OAI provider's, which creates its compound indexes itself.
-        await self.records.create_index([("_keys", ASCENDING)])
+        # OAI provider's, which creates its compound indexes itself; duplicate keys are the
+        # ``KeyIndex``'s.
+        if OLD_KEYS_INDEX in await self.records.index_information():
+            await self.records.drop_index(OLD_KEYS_INDEX)
         await self.links.create_index([("ends", ASCENDING)])
 
     async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
@@ -139,14 +145,29 @@ class MongoRecordStore:
     async def find_by_keys(
         self, keys: list[str], *, exclude_member: str
     ) -> dict[str, StoredRecord]:
-        async def query(chunk: list[str]) -> list[dict[str, Any]]:
-            flt = {"_keys": {"$in": chunk}, "member": {"$ne": exclude_member}}
-            return await self.records.find(flt).to_list(None)
+        held = (await self._key_index()).holders(keys)
+        ids = sorted(rid for rid in held if member_of(rid) != exclude_member)
+        wanted = set(keys)
+        found = await self.get_many(ids)  # the index may answer more: the stored keys decide
+        return {rid: state for rid, state in found.items() if not wanted.isdisjoint(state.keys)}
 
-        docs = await _gather_chunks(keys, query, KEY_CHUNK)
-        return {doc["_id"]: stored_record(doc) for doc in docs}
+    async def learn_changes(self, records: list[Record]) -> None:
+        for record in records:
+            self.keys.add(record.id, dedup_keys(record))
+
+    async def _key_index(self) -> KeyIndex:
+        """The index, filled from every stored record's keys on first use."""
+        if not self._keys_loaded:
+            async with self._keys_loading:
+                if not self._keys_loaded:
+                    async for doc in self.records.find({}, {"_keys": 1}, batch_size=10_000):
+                        self.keys.add(doc["_id"], doc.get("_keys", []))
+                    self._keys_loaded = True
+        return self.keys
 
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
+        for state, _ in writes:  # before the write: a write that fails halfway is covered too
+            self.keys.add(state.record.id, state.keys)
         new = [record_document(state) for state, previous in writes if previous is None]
         ops: list[Any] = []
         for state, previous in writes:
