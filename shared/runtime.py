@@ -8,6 +8,7 @@ runs the lifespan's exit: the broker stops consuming and waits for in-flight han
 
 from __future__ import annotations
 
+import gc
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -33,6 +34,11 @@ from shared.logging import configure_logging, get_logger
 from shared.topology import SUBSCRIPTIONS, declare_topology, dlq_name, make_broker, queue_name
 
 Hook = Callable[[], Awaitable[None]]
+
+# A batch of 500 records allocates hundreds of thousands of short-lived objects. At CPython's
+# default (a young collection every 700 allocations, a full one every 100 young ones) a
+# quarter of the catalogue's CPU went to the cycle collector; at these, under 1 %.
+GC_THRESHOLDS = (50_000, 20, 10)
 
 _PROMETHEUS_MIDDLEWARE: RabbitPrometheusMiddleware | None = None
 
@@ -158,8 +164,14 @@ def serve(
     # these handlers turn that into exit status 0 (the stop was clean: the lifespan exit ran).
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _exit_cleanly)
+    app = app_factory()
+    # What was built so far (modules, schemas, routes) lives as long as the process: the
+    # collector never needs to scan it again.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     uvicorn.run(
-        app_factory(),
+        app,
         host=settings.stinet_bind_host,
         port=port,
         log_config=None,
