@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 
+import structlog
 from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from pymongo import AsyncMongoClient
@@ -30,6 +33,7 @@ class _Ports:
     records: RecordStore | None = None
     members: MemberStore | None = None
     publisher: EventPublisher | None = None
+    key_loading: asyncio.Task[None] | None = None
 
     def get_records(self) -> RecordStore:
         assert self.records is not None, "the catalogue has not started"
@@ -53,6 +57,14 @@ class _Ports:
 # ``pipeline``). A hundred (the shared prefetch) held ~1 GB of decoded records and made
 # SecantusDB thrash.
 BATCH_PREFETCH = 4
+log = structlog.get_logger("catalogue")
+
+
+async def _load_keys(store: MongoRecordStore) -> None:
+    try:
+        await store.load_keys()
+    except Exception:  # the store is down: the first duplicate look-up tries again
+        log.exception("key_index_load_failed")
 
 
 def create_app(
@@ -75,15 +87,25 @@ def create_app(
         ports.client = make_mongo_client(settings)
         ports.db = service_database(ports.client, settings)
         if ports.records is None:
-            store = MongoRecordStore(ports.db)
-            await store.ensure_indexes()
-            ports.records = store
+            ports.records = MongoRecordStore(ports.db)
+            await ports.records.ensure_indexes()
         if ports.members is None:
             ports.members = MongoMemberStore(ports.db)
         if ports.publisher is None:
             ports.publisher = RabbitEventPublisher(broker, settings, process_id=process_id)
 
+    async def on_started() -> None:
+        # Fill the duplicate-key index now rather than in the first batch (see
+        # ``MongoRecordStore.load_keys``): after the broker started, so the index's
+        # records.changed queue is bound before the store is read.
+        if isinstance(ports.records, MongoRecordStore):
+            ports.key_loading = asyncio.create_task(_load_keys(ports.records))
+
     async def on_shutdown() -> None:
+        if ports.key_loading is not None:
+            ports.key_loading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ports.key_loading
         if ports.client is not None:
             await ports.client.close()
 
@@ -106,6 +128,7 @@ def create_app(
         broker=broker,
         checks={"mongo": mongo_check},
         on_startup=on_startup,
+        on_started=on_started,
         on_shutdown=on_shutdown,
     )
     app.include_router(

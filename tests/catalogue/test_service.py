@@ -340,7 +340,8 @@ async def test_a_duplicate_stored_by_another_catalogue_process_is_linked(
     first, second = code(), code()
     await catalogue.add_member(first)
     await catalogue.add_member(second)
-    # The first look-up fills the index from the store; theirs is stored after that.
+    # The index is filled from the store at start-up (a look-up waits for that); theirs is
+    # stored after the first look-up below.
     warm = await catalogue.submit(second, upsert("warm", identifiers={"doi": "10.8888/warm"}))
     await catalogue.outcome(warm)
 
