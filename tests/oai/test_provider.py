@@ -21,6 +21,7 @@ from pymongo import AsyncMongoClient
 
 from services.catalogue.oai import build_oai_router
 from services.catalogue.oai.config import OaiSettings
+from services.catalogue.oai.store import OaiRecordStore
 from shared.config import Settings
 from shared.mongo import make_mongo_client, service_database
 from shared.records import RecordIn
@@ -461,3 +462,15 @@ async def test_an_unreachable_store_is_a_503_with_retry_after(oai_env: dict[str,
     await client.close()
     assert response.status_code == 503
     assert response.headers["retry-after"] == "60"
+
+
+async def test_former_set_indexes_are_dropped_for_the_one_datestamp_index(
+    oai_env: dict[str, Any],
+) -> None:
+    """Every secondary index on the records is paid by each catalogue insert; a set is read
+    in datestamp order and filtered (test_list_identifiers_honours_set_from_and_until)."""
+    records = oai_env["db"]["catalogue_records"]
+    for field in ("member", "kind"):
+        await records.create_index([(field, 1), ("updated_at", 1), ("_id", 1)])
+    await OaiRecordStore(lambda: oai_env["db"]).ensure_indexes()
+    assert set(await records.index_information()) == {"_id_", "updated_at_1__id_1"}

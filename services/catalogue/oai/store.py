@@ -29,6 +29,10 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+# Per-set indexes of earlier versions: they made every catalogue insert pay for them.
+_FORMER_SET_INDEXES = ("member_1_updated_at_1__id_1", "kind_1_updated_at_1__id_1")
+
+
 class OaiRecordStore:
     """Pages of records in ``(updated_at, _id)`` order, the provider's only cursor."""
 
@@ -38,17 +42,20 @@ class OaiRecordStore:
         self._earliest: tuple[float, datetime | None] | None = None
 
     async def ensure_indexes(self) -> None:
-        """The indexes the provider's queries use (idempotent)."""
+        """The index the provider's queries use (idempotent).
+
+        One: in the embedded SecantusDB any secondary index on ``catalogue_records`` costs
+        each catalogue insert about 95 µs, whatever its fields. A set (``member:``,
+        ``kind:``) is read through the same datestamp order and filtered.
+        """
         if self._indexed:
             return
         records = self._get_db()[RECORDS]
+        existing = await records.index_information()
+        for name in _FORMER_SET_INDEXES:
+            if name in existing:
+                await records.drop_index(name)
         await records.create_index([("updated_at", ASCENDING), ("_id", ASCENDING)])
-        await records.create_index(
-            [("member", ASCENDING), ("updated_at", ASCENDING), ("_id", ASCENDING)]
-        )
-        await records.create_index(
-            [("kind", ASCENDING), ("updated_at", ASCENDING), ("_id", ASCENDING)]
-        )
         self._indexed = True
 
     async def page(
