@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from pymongo import AsyncMongoClient
 
+from services.catalogue.adapters.feed import FEED, META, RECORDS
 from services.catalogue.adapters.mongo import MongoRecordStore
 from services.catalogue.domain import StoredRecord, dedup_keys
+from services.catalogue.oai.store import aware
 from services.catalogue.ports import ConcurrentUpdate
 from shared.config import Settings
 from shared.events import Outcome
@@ -17,6 +19,7 @@ from shared.mongo import service_database
 from shared.records import Record
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
+LATER = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
 
 
 def stored(
@@ -83,6 +86,37 @@ async def test_the_multikey_index_of_earlier_versions_is_dropped(
     await store.records.create_index("_keys")
     await store.ensure_indexes()
     assert "_keys_1" not in await store.records.index_information()
+
+
+async def test_writes_that_give_a_new_datestamp_enter_the_change_feed(
+    store: MongoRecordStore,
+) -> None:
+    first = stored("vmu:a")
+    later = StoredRecord(
+        record=first.record.model_copy(update={"title": "Mới", "updated_at": LATER}),
+        order="2",
+        outcome=Outcome.UPDATED,
+    )
+    await store.save([(first, None), (stored("hpu:b"), None)])
+    await store.save([(later, first)])
+    await store.save([(later.model_copy(update={"order": "3"}), later)])  # a mark, no datestamp
+    await store.set_holdings({"vmu:a": ["hpu:b"]})
+    entries = await store.db[FEED].find({}).sort("_id").to_list(None)
+    assert [(e["ids"], aware(e["at"])) for e in entries] == [
+        (["hpu:b", "vmu:a"], NOW),
+        (["vmu:a"], LATER),
+    ]
+
+
+async def test_records_stored_before_the_feed_existed_are_entered_once(
+    store: MongoRecordStore,
+) -> None:
+    await store.db[RECORDS].insert_one({"_id": "vmu:old", "updated_at": NOW})
+    await store.db[META].delete_many({})  # as a database of an earlier version
+    await store.ensure_indexes()
+    await store.ensure_indexes()
+    entries = await store.db[FEED].find({}).to_list(None)
+    assert [(e["ids"], aware(e["at"])) for e in entries] == [(["vmu:old"], NOW)]
 
 
 async def test_a_write_from_a_stale_read_is_refused(store: MongoRecordStore) -> None:

@@ -19,9 +19,10 @@ import pytest
 from lxml import etree
 from pymongo import AsyncMongoClient
 
+from services.catalogue.adapters import feed
 from services.catalogue.oai import build_oai_router
 from services.catalogue.oai.config import OaiSettings
-from services.catalogue.oai.store import OaiRecordStore
+from services.catalogue.oai.store import OaiRecordStore, aware
 from shared.config import Settings
 from shared.mongo import make_mongo_client, service_database
 from shared.records import RecordIn
@@ -464,13 +465,37 @@ async def test_an_unreachable_store_is_a_503_with_retry_after(oai_env: dict[str,
     assert response.headers["retry-after"] == "60"
 
 
-async def test_former_set_indexes_are_dropped_for_the_one_datestamp_index(
+async def test_the_datestamp_indexes_of_earlier_versions_are_dropped(
     oai_env: dict[str, Any],
 ) -> None:
-    """Every secondary index on the records is paid by each catalogue insert; a set is read
-    in datestamp order and filtered (test_list_identifiers_honours_set_from_and_until)."""
+    """Every secondary index on the records is paid by each catalogue insert; the provider
+    reads the change feed instead (records stored before it existed are entered at start:
+    this module's records were inserted directly)."""
     records = oai_env["db"]["catalogue_records"]
+    await records.create_index([("updated_at", 1), ("_id", 1)])
     for field in ("member", "kind"):
         await records.create_index([(field, 1), ("updated_at", 1), ("_id", 1)])
-    await OaiRecordStore(lambda: oai_env["db"]).ensure_indexes()
-    assert set(await records.index_information()) == {"_id_", "updated_at_1__id_1"}
+    await OaiRecordStore(lambda: oai_env["db"]).prepare()
+    assert set(await records.index_information()) == {"_id_"}
+
+
+async def test_a_record_written_again_is_listed_once_at_its_new_datestamp(
+    oai_env: dict[str, Any],
+) -> None:
+    db = oai_env["db"]
+    earlier, later = T0 + timedelta(days=30), T0 + timedelta(days=40)
+    doc = catalogue_doc(
+        "hpu", RecordIn(local_id="again", kind="website", title="Ghi lại"), updated_at=later
+    )
+    await feed.append(db, [(doc["_id"], earlier), (doc["_id"], later), (doc["_id"], later)])
+    await db["catalogue_records"].insert_one(doc)
+    try:
+        store = OaiRecordStore(lambda: db)
+        listed, _ = await store.page(
+            base={}, start=earlier, end=None, after=None, limit=10, headers_only=True,
+            window=timedelta(hours=1), now=later,
+        )  # fmt: skip
+        assert [(d["_id"], aware(d["updated_at"])) for d in listed] == [("hpu:again", later)]
+    finally:
+        await db["catalogue_records"].delete_one({"_id": doc["_id"]})
+        await db["catalogue_feed"].delete_many({"ids": doc["_id"]})

@@ -22,6 +22,7 @@ from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from services.catalogue.adapters import feed
 from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
 from services.catalogue.keyindex import KeyIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
@@ -132,11 +133,11 @@ class MongoRecordStore:
         # Every index is paid on every insert (SecantusDB re-reads the collection's index
         # catalogue for each document): only those the catalogue's own queries need. A
         # member's records are an ``_id`` range (see ``page``); ``updated_at`` order is the
-        # OAI provider's, which creates its compound indexes itself; duplicate keys are the
-        # ``KeyIndex``'s.
+        # change feed's (``feed``); duplicate keys are the ``KeyIndex``'s.
         if OLD_KEYS_INDEX in await self.records.index_information():
             await self.records.drop_index(OLD_KEYS_INDEX)
         await self.links.create_index([("ends", ASCENDING)])
+        await feed.ensure_feed(self.db)
 
     async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
         async def query(chunk: list[str]) -> list[dict[str, Any]]:
@@ -180,6 +181,14 @@ class MongoRecordStore:
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
         for state, _ in writes:  # before the write: a write that fails halfway is covered too
             self.keys.add(state.record.id, state.keys)
+        await feed.append(  # before the write too (see ``feed``)
+            self.db,
+            (
+                (state.record.id, state.record.updated_at)
+                for state, previous in writes
+                if previous is None or previous.record.updated_at != state.record.updated_at
+            ),
+        )
         new = [record_document(state) for state, previous in writes if previous is None]
         ops: list[Any] = []
         for state, previous in writes:

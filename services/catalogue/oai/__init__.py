@@ -59,7 +59,7 @@ def build_oai_router(
         now = datetime.now(UTC)
         try:
             request = parse_request(pairs)
-            await store.ensure_indexes()
+            await store.prepare()
             root = await provider.respond(request, now)
         except OaiError as error:
             log.info("oai_error", code=error.code.value)
