@@ -87,8 +87,9 @@ def create_app(
         ports.client = make_mongo_client(settings)
         ports.db = service_database(ports.client, settings)
         if ports.records is None:
-            ports.records = MongoRecordStore(ports.db)
-            await ports.records.ensure_indexes()
+            store = MongoRecordStore(ports.db)
+            await store.ensure_indexes()
+            ports.records = store
         if ports.members is None:
             ports.members = MongoMemberStore(ports.db)
         if ports.publisher is None:

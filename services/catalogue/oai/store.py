@@ -1,8 +1,8 @@
 """The provider's reads of the catalogue's own collections (records, change feed, members).
 
 Records are listed in ``(updated_at, _id)`` order through the catalogue's change feed
-(``services.catalogue.adapters.feed``), which the primary index keeps in datestamp order:
-no index on the records is needed, and none is paid by the catalogue's inserts.
+(``services.catalogue.adapters.feed``, indexed by datestamp): no index on the records is
+needed, and none is paid by the catalogue's inserts.
 """
 
 from __future__ import annotations
@@ -84,9 +84,10 @@ class OaiRecordStore:
         """
         projection = dict.fromkeys(_HEADER_FIELDS if headers_only else _FIELDS, 1)
         skip_through = (at_key(after[0]), after[1]) if after is not None else None
-        lo = after[0] if after is not None else start or await self.earliest()
-        if lo is None:
+        earliest = await self.earliest()
+        if earliest is None:
             return [], window
+        lo = after[0] if after is not None else max(start, earliest) if start else earliest
         cap = min(end, now + FUTURE_SLACK) if end else now + FUTURE_SLACK
         width = max(window, MIN_WINDOW)
         docs: list[dict[str, Any]] = []
