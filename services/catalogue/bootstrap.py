@@ -60,10 +60,10 @@ BATCH_PREFETCH = 4
 log = structlog.get_logger("catalogue")
 
 
-async def _load_keys(store: MongoRecordStore) -> None:
+async def _load(store: MongoRecordStore) -> None:
     try:
-        await store.load_keys()
-    except Exception:  # the store is down: the first duplicate look-up tries again
+        await store.load()
+    except Exception:  # the store is down: the first look-up or page tries again
         log.exception("key_index_load_failed")
 
 
@@ -96,11 +96,11 @@ def create_app(
             ports.publisher = RabbitEventPublisher(broker, settings, process_id=process_id)
 
     async def on_started() -> None:
-        # Fill the duplicate-key index now rather than in the first batch (see
-        # ``MongoRecordStore.load_keys``): after the broker started, so the index's
+        # Fill the key and id indexes now rather than in the first batch (see
+        # ``MongoRecordStore.load``): after the broker started, so the indexes'
         # records.changed queue is bound before the store is read.
         if isinstance(ports.records, MongoRecordStore):
-            ports.key_loading = asyncio.create_task(_load_keys(ports.records))
+            ports.key_loading = asyncio.create_task(_load(ports.records))
 
     async def on_shutdown() -> None:
         if ports.key_loading is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.catalogue.keyindex import KeyIndex
+from services.catalogue.keyindex import IdIndex, KeyIndex
 
 
 def test_a_key_answers_every_record_that_holds_it() -> None:
@@ -25,3 +25,17 @@ def test_adding_a_record_again_keeps_one_holder_and_its_old_keys() -> None:
     index.add("hpu:b", ["work:new"])
     index.add("hpu:b", ["work:new"])
     assert index.holders(["work:new"]) == {"vmu:a", "hpu:b"}
+
+
+def test_ids_come_in_order_after_the_cursor_and_only_the_members() -> None:
+    index = IdIndex()
+    for rid in ("vmu:b", "vmu-x:a", "vmu:a", "hpu:z", "vmu:b", "vmua:a"):
+        index.add(rid)
+    assert list(index.after(None)) == ["hpu:z", "vmu-x:a", "vmu:a", "vmu:b", "vmua:a"]
+    assert list(index.after("vmu:a")) == ["vmu:b", "vmua:a"]
+    assert list(index.after(None, member="vmu")) == ["vmu:a", "vmu:b"]
+    assert list(index.after("vmu:a", member="vmu")) == ["vmu:b"]
+    assert list(index.after("zzz", member="vmu")) == []
+    pages = index.after(None)
+    index.add("aaa:first")  # added while a page is read: the page goes on as it began
+    assert next(pages) == "hpu:z" and len(index) == 6

@@ -60,6 +60,20 @@ async def test_a_new_process_finds_the_duplicates_stored_before_it(
     assert list(await fresh.find_by_keys(state.keys, exclude_member="hpu")) == ["vmu:a"]
 
 
+async def test_pages_list_what_was_stored_before_and_what_another_process_stored(
+    store: MongoRecordStore, mongo: AsyncMongoClient, settings: Settings
+) -> None:
+    await store.save([(stored("vmu:a"), None), (stored("hpu:b"), None)])
+    fresh = MongoRecordStore(service_database(mongo, settings))
+    assert [r.id for r in (await fresh.page(after=None, limit=10)).records] == ["hpu:b", "vmu:a"]
+    theirs = stored("vmu:c")
+    await store.save([(theirs, None)])
+    assert [r.id for r in (await fresh.page(after="hpu:b", limit=10)).records] == ["vmu:a"]
+    await fresh.learn_changes([theirs.record])
+    page = await fresh.page(after="hpu:b", limit=10, member="vmu")
+    assert [r.id for r in page.records] == ["vmu:a", "vmu:c"]
+
+
 async def test_a_record_another_process_stored_is_found_once_learnt(
     store: MongoRecordStore, mongo: AsyncMongoClient, settings: Settings
 ) -> None:

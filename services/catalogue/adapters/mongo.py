@@ -15,6 +15,7 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
+from itertools import islice
 from typing import Any, TypeVar
 
 import structlog
@@ -24,7 +25,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.catalogue.adapters import feed
 from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
-from services.catalogue.keyindex import KeyIndex
+from services.catalogue.keyindex import IdIndex, KeyIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
 from shared.events import Member
 from shared.records import Record, member_of
@@ -126,8 +127,9 @@ class MongoRecordStore:
         self.links = db[LINKS]
         self.batches = db[BATCHES]
         self.keys = KeyIndex()
-        self._keys_loaded = False
-        self._keys_loading = asyncio.Lock()
+        self.ids = IdIndex()
+        self._loaded = False
+        self._loading = asyncio.Lock()
 
     async def ensure_indexes(self) -> None:
         # Every index is paid on every insert (SecantusDB re-reads the collection's index
@@ -149,7 +151,8 @@ class MongoRecordStore:
     async def find_by_keys(
         self, keys: list[str], *, exclude_member: str
     ) -> dict[str, StoredRecord]:
-        held = (await self._key_index()).holders(keys)
+        await self._ensure_loaded()
+        held = self.keys.holders(keys)
         ids = sorted(rid for rid in held if member_of(rid) != exclude_member)
         wanted = set(keys)
         found = await self.get_many(ids)  # the index may answer more: the stored keys decide
@@ -158,29 +161,31 @@ class MongoRecordStore:
     async def learn_changes(self, records: list[Record]) -> None:
         for record in records:
             self.keys.add(record.id, dedup_keys(record))
+            self.ids.add(record.id)
 
-    async def load_keys(self) -> None:
-        """Fill the key index from every stored record's keys, once (about 7 s per 100,000
-        records on SecantusDB); the first duplicate look-up waits for it."""
-        async with self._keys_loading:
-            if self._keys_loaded:
+    async def load(self) -> None:
+        """Fill the key and id indexes from every stored record, once (about 7 s per 100,000
+        records on SecantusDB); the first look-up or page waits for it."""
+        async with self._loading:
+            if self._loaded:
                 return
             started, count = time.perf_counter(), 0
             async for doc in self.records.find({}, {"_keys": 1}, batch_size=10_000):
                 self.keys.add(doc["_id"], doc.get("_keys", []))
+                self.ids.add(doc["_id"])
                 count += 1
-            self._keys_loaded = True
+            self._loaded = True
         ms = round((time.perf_counter() - started) * 1000)
         log.info("key_index_loaded", records=count, keys=len(self.keys), ms=ms)
 
-    async def _key_index(self) -> KeyIndex:
-        if not self._keys_loaded:
-            await self.load_keys()
-        return self.keys
+    async def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            await self.load()
 
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
         for state, _ in writes:  # before the write: a write that fails halfway is covered too
             self.keys.add(state.record.id, state.keys)
+            self.ids.add(state.record.id)
         await feed.append(  # before the write too (see ``feed``)
             self.db,
             (
@@ -275,18 +280,16 @@ class MongoRecordStore:
         kind: str | None = None,
         status: str | None = None,
     ) -> RecordPage:
-        ids: dict[str, str] = {}
-        if member is not None:  # a member's records are the ids "<member>:…" (codes have no ':')
-            ids = {"$gte": f"{member}:", "$lt": f"{member};"}
-        if after is not None and after >= ids.get("$gte", ""):
-            ids = {**ids, "$gt": after}
-            ids.pop("$gte", None)
-        flt: dict[str, Any] = {"_id": ids} if ids else {}
-        for name, value in (("member", member), ("kind", kind), ("status", status)):
-            if value is not None:
-                flt[name] = value
-        cursor = self.records.find(flt).sort("_id", ASCENDING).limit(limit)
-        records = [record_of(doc) async for doc in cursor]
+        await self._ensure_loaded()
+        ids = self.ids.after(after, member=member)
+        flt = {name: value for name, value in (("kind", kind), ("status", status)) if value}
+        records: list[Record] = []
+        while len(records) < limit and (chunk := list(islice(ids, CHUNK))):
+            found = {
+                doc["_id"]: doc async for doc in self.records.find({"_id": {"$in": chunk}, **flt})
+            }
+            records += [record_of(found[rid]) for rid in chunk if rid in found]
+        records = records[:limit]
         next_id = records[-1].id if len(records) == limit else None
         return RecordPage(records=records, next=next_id)
 
