@@ -7,7 +7,13 @@ from lxml import etree
 
 from services.ingest.harvest.client import parse_list_records
 from services.ingest.harvest.domain import local_id_of, refused_address, schedule_interval
-from services.ingest.harvest.mapping import dates_of, identifiers_of, kind_of, language_of
+from services.ingest.harvest.mapping import (
+    dates_of,
+    identifiers_of,
+    kind_of,
+    language_of,
+    map_oai_dc,
+)
 from shared.safe_xml import hardened_parser
 
 
@@ -57,6 +63,27 @@ def test_identifiers_are_recognised_and_the_landing_page_chosen() -> None:
     }  # fmt: skip
     assert url == "https://repo.example.vn/items/4"
     assert identifiers_of(["http://hdl.handle.net/123/4"])[1] == "http://hdl.handle.net/123/4"
+
+
+def _dc(*elements: str) -> etree._Element:
+    ns = 'xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+    ns += 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    return etree.fromstring(
+        f"<oai_dc:dc {ns}><dc:title>T</dc:title>{''.join(elements)}</oai_dc:dc>"
+    )
+
+
+def test_coverage_is_a_trainings_time_and_place_and_nothing_elsewhere() -> None:
+    coverage = (
+        "<dc:coverage>2026-12-01T01:30:00Z/2026-12-03T09:30:00Z</dc:coverage>"
+        "<dc:coverage>Hội trường A, Hải Phòng</dc:coverage>"
+    )
+    training = map_oai_dc(_dc("<dc:type>Event</dc:type>", coverage))
+    assert training["starts_at"] == "2026-12-01T01:30:00Z"
+    assert training["ends_at"] == "2026-12-03T09:30:00Z"
+    assert training["location"] == "Hội trường A, Hải Phòng"
+    article = map_oai_dc(_dc("<dc:type>Text</dc:type>", coverage))
+    assert not {"starts_at", "ends_at", "location"} & set(article)
 
 
 def test_long_oai_identifiers_are_shortened_deterministically() -> None:

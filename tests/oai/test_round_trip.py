@@ -27,7 +27,7 @@ from tests.oai.helpers import FAST, FakeSubmit, catalogue_doc, plain_app, serve_
 DOMAIN = "round-trip.stinet.vn"
 FIELDS = (
     "kind", "title", "description", "creators", "subjects", "publisher", "language", "year",
-    "date", "url", "identifiers", "access",
+    "date", "url", "identifiers", "access", "starts_at", "ends_at", "location",
 )  # fmt: skip
 
 
@@ -52,11 +52,20 @@ def originals() -> list[tuple[str, RecordIn, str]]:
             if n % 4 == 1
             else {},
             access=["open", "restricted", "onsite", None][n % 4],
+            **(_training(n) if kinds[n % 5] == "training" else {}),
         )
         out.append(
             ("vimaru" if n % 2 else "hpu", record, "withdrawn" if n in (5, 17) else "active")
         )
     return out
+
+
+def _training(n: int) -> dict[str, Any]:
+    """When and where a training is: both ends, only its start, or only its place."""
+    start = datetime(2026, 12, 1 + n % 20, 1, 30, tzinfo=UTC)
+    end = start + timedelta(days=2, hours=8) if n % 3 else None
+    where = f"Hội trường {n}, 484 Lạch Tray, Hải Phòng" if n != 19 else None
+    return {"starts_at": start if n != 14 else None, "ends_at": end, "location": where}
 
 
 def _fields(record: RecordIn) -> dict[str, Any]:

@@ -167,6 +167,20 @@ def oai_dc(parent: etree._Element, doc: Mapping[str, Any]) -> None:
         sub(dc, f"{{{DC_NS}}}language", doc["language"])
     if doc.get("access"):
         sub(dc, f"{{{DC_NS}}}rights", f"access:{doc['access']}")
+    for value in _dc_coverage(doc):
+        sub(dc, f"{{{DC_NS}}}coverage", value)
+
+
+def _dc_coverage(doc: Mapping[str, Any]) -> list[str]:
+    """A training's time (an ISO 8601 interval of UTC instants) and place (the harvester
+    reads both back for ``stinet:training`` records)."""
+    start, end = doc.get("starts_at"), doc.get("ends_at")
+    values = []
+    if start is not None or end is not None:
+        values.append("/".join(datestamp(value) if value else "" for value in (start, end)))
+    if doc.get("location"):
+        values.append(doc["location"])
+    return values
 
 
 def _dc_date(doc: Mapping[str, Any]) -> str | None:

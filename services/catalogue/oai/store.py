@@ -22,6 +22,7 @@ MEMBERS = "catalogue_members"
 _FIELDS = (
     *("_id", "member", "kind", "status", "updated_at", "title", "creators", "subjects"),
     *("description", "publisher", "date", "year", "url", "identifiers", "language", "access"),
+    *("starts_at", "ends_at", "location"),
 )
 MIN_WINDOW = timedelta(seconds=1)
 FUTURE_SLACK = timedelta(days=1)  # no record is updated later than now (plus clock skew)

@@ -167,7 +167,27 @@ def map_oai_dc(metadata: etree._Element) -> dict[str, Any]:
     access = next((_ACCESS[v.lower()] for v in values("rights") if v.lower() in _ACCESS), None)
     if access:
         fields["access"] = access
+    if fields["kind"] == "training":  # elsewhere dc:coverage is a subject's place or period
+        fields.update(training_of(values("coverage")))
     return {key: value for key, value in fields.items() if value not in (None, "", [], {})}
+
+
+_INSTANT = r"\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
+_PERIOD = re.compile(rf"^({_INSTANT})?/({_INSTANT})?$|^({_INSTANT})$")
+
+
+def training_of(coverage: Iterable[str]) -> dict[str, Any]:
+    """A training's ``starts_at``/``ends_at`` (an ISO 8601 instant or interval) and
+    ``location`` (the first other coverage) from its dc:coverage values."""
+    found: dict[str, Any] = {}
+    for value in coverage:
+        period = _PERIOD.match(value)
+        if period and "starts_at" not in found and "ends_at" not in found:
+            start, end, single = period.groups()
+            found.update(starts_at=start or single, ends_at=end)
+        elif not period and "location" not in found:
+            found["location"] = _cut(value, LIMITS["short"])
+    return found
 
 
 # --- MARCXML ------------------------------------------------------------------------------
