@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from shared.text import clean_text, fold
@@ -31,6 +32,15 @@ def test_nonspacing_marks_beyond_the_cached_blocks_are_dropped_too() -> None:
 def test_fold_equals_its_definition_on_every_character_up_to_u3000_and_beyond() -> None:
     text = "".join(chr(c) for c in range(0x20, 0x3100) if not 0xD800 <= c <= 0xDFFF)
     assert fold(text) == reference_fold(text)
+
+
+def test_clean_text_equals_its_definition_on_every_kind_of_white_space() -> None:
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert len(spaces) > 20  # tab, NBSP, the U+2000 block, ideographic space, …
+    text = "x".join(f"{s}{s}" for s in spaces) + unicodedata.normalize("NFD", " Thuỷ  sản ")
+    reference = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+    assert clean_text(text) == reference
+    assert clean_text("\u00a0\u3000") == "" and clean_text("") == ""
 
 
 def test_clean_text_composes_and_collapses_white_space() -> None:
