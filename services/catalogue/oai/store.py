@@ -112,7 +112,7 @@ class OaiRecordStore:
     ) -> list[tuple[str, str]]:
         """``(datestamp key, record id)`` of the feed's entries in ``at``, in list order."""
         groups: dict[str, set[str]] = {}
-        async for entry in self._get_db()[FEED].find({"at": at}).sort("at", ASCENDING):
+        async for entry in self._get_db()[FEED].find({"at": at}):  # grouped and sorted below
             groups.setdefault(at_key(entry["at"]), set()).update(entry["ids"])
         pending: list[tuple[str, str]] = []
         for key in sorted(groups):
