@@ -20,7 +20,7 @@ from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
 from services.ingest.harvest import HarvestComponent, build_harvest
-from services.ingest.harvest.client import retry_after_seconds
+from services.ingest.harvest.client import RefusedUrl, harvest_transport, retry_after_seconds
 from services.ingest.harvest.config import HarvestSettings
 from shared.config import Settings
 from shared.events import Operation
@@ -404,3 +404,25 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     assert 25 <= (retry_after_seconds(later) or 0) <= 31
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+async def test_the_harvesters_connections_go_only_to_public_addresses() -> None:
+    """The guard holds at the connection, not only in the check before a request: the
+    address a host resolves to when the socket opens is the one checked (no DNS rebinding
+    between the two). A local server stands in for a host that turned private."""
+    app = FastAPI()
+
+    @app.get("/oai")
+    async def oai() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    async with serve_app(app) as url:
+        for host in ("127.0.0.1", "localhost"):
+            target = url.replace("127.0.0.1", host) + "/oai"
+            guarded = httpx2.AsyncClient(transport=harvest_transport(allow_private=False))
+            async with guarded:
+                with pytest.raises(RefusedUrl):
+                    await guarded.get(target)
+        allowed = httpx2.AsyncClient(transport=harvest_transport(allow_private=True))
+        async with allowed:
+            assert (await allowed.get(f"{url}/oai")).json() == {"ok": "yes"}

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore2
 import httpx2
 import structlog
 from lxml import etree
@@ -51,24 +53,73 @@ class OaiProtocolError(HarvestError):
 
 
 async def check_url(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs whose host resolves to loopback/private/link-local/reserved addresses."""
+    """Refuse URLs whose host resolves to loopback/private/link-local/reserved addresses.
+
+    Checked before a source is saved and before each request, for a clear refusal; the
+    harvester's transport checks again where it counts, at the connection
+    (``harvest_transport``).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RefusedUrl(f"not an http(s) URL: {url}")
-    if allow_private:
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not allow_private:
+        await public_address(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+async def public_address(host: str, port: int) -> str:
+    """The first address of ``host``, if every address it resolves to is public."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, port, type=socket.SOCK_STREAM
-        )
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise RefusedUrl(f"host {parts.hostname} does not resolve ({exc})") from None
-    for info in infos:
-        if refused_address(str(info[4][0])):
-            raise RefusedUrl(
-                f"host {parts.hostname} resolves to a loopback/private/reserved address"
-            )
+        raise RefusedUrl(f"host {host} does not resolve ({exc})") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or any(refused_address(address) for address in addresses):
+        raise RefusedUrl(f"host {host} resolves to a loopback/private/reserved address")
+    return addresses[0]
+
+
+class PublicOnlyBackend(httpcore2.AsyncNetworkBackend):
+    """Connects only where it checked: the host is resolved once, every address must be
+    public, and the socket goes to that address. A second DNS answer (a rebinding attack
+    between the check and the connection) never gets a say; TLS still verifies the name."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore2.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore2's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        address = await public_address(host, port)
+        return await self._inner.connect_tcp(
+            address, port, timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore2's interface)
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        raise RefusedUrl("unix sockets are never harvested")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def harvest_transport(*, allow_private: bool) -> httpx2.AsyncHTTPTransport:
+    """httpx2's transport, connecting through ``PublicOnlyBackend`` unless private networks
+    are allowed (httpx2 has no argument for a network backend: its pool is replaced)."""
+    transport = httpx2.AsyncHTTPTransport()
+    if not allow_private:
+        transport._pool = httpcore2.AsyncConnectionPool(
+            ssl_context=httpx2.create_ssl_context(), network_backend=PublicOnlyBackend()
+        )
+    return transport
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -15,7 +15,7 @@ import structlog
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from services.ingest.harvest.client import HarvestError, OaiClient, Page
+from services.ingest.harvest.client import HarvestError, OaiClient, Page, harvest_transport
 from services.ingest.harvest.config import HarvestSettings
 from services.ingest.harvest.domain import (
     RecordProblem,
@@ -111,6 +111,7 @@ class Harvester:
     def _client(self) -> httpx2.AsyncClient:
         if self._http is None:
             self._http = httpx2.AsyncClient(
+                transport=harvest_transport(allow_private=self.allow_private),
                 follow_redirects=False,
                 headers={"User-Agent": self.config.user_agent},
                 timeout=self.config.request_timeout_seconds,
