@@ -2,7 +2,7 @@
 
 Collections: ``catalogue_records`` (one document per record: ``_id`` = record id, every field of
 ``Record`` plus ``_order``, ``_outcome``, ``_keys`` and ``_history``), ``catalogue_links``,
-``catalogue_batches``, ``catalogue_members``.
+``catalogue_batches``, ``catalogue_members``; the change feed is ``feed``'s.
 
 ``$in`` look-ups are chunked: SecantusDB answers a large ``$in`` in time quadratic in its hits.
 Duplicate keys are looked up in the process's ``KeyIndex``, not in a store index (see there).
@@ -24,13 +24,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.catalogue.adapters import feed
+from services.catalogue.adapters.feed import RECORDS
 from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
 from services.catalogue.keyindex import IdIndex, KeyIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
 from shared.events import Member
 from shared.records import Record, member_of
 
-RECORDS = "catalogue_records"
 LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
 MEMBERS = "catalogue_members"
