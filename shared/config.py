@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     notify_lease_seconds: float = Field(default=300.0, gt=0)
     catalogue_url: str | None = None
     harvest_allow_private_networks: bool = False
+    webhook_allow_private_networks: bool = False
     ingest_rate_limit: str = "300/minute"
 
     @property

@@ -140,7 +140,8 @@ def create_app(
             reminders=log_store,
             schedule=schedule or MongoSchedule(db),
             mailer=mailer or SmtpMailer(settings),
-            webhooks=webhooks or HttpWebhookSender(),
+            webhooks=webhooks
+            or HttpWebhookSender(allow_private=settings.webhook_allow_private_networks),
             publisher=publisher or BrokerPublisher(broker, settings),
         )
 

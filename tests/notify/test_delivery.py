@@ -26,8 +26,17 @@ from tests.notify.test_reminders import CENTRE, ago, known, member, run
 
 
 @contextlib.asynccontextmanager
-async def notify_on(settings: Settings, smtp_port: int) -> AsyncIterator[httpx2.AsyncClient]:
-    configured = settings.model_copy(update={"smtp_port": smtp_port, "centre_email": CENTRE})
+async def notify_on(
+    settings: Settings, smtp_port: int, *, private_webhooks: bool = True
+) -> AsyncIterator[httpx2.AsyncClient]:
+    configured = settings.model_copy(
+        update={
+            "smtp_port": smtp_port,
+            "centre_email": CENTRE,
+            # The receiver runs on this machine: a private address the guard refuses by default.
+            "webhook_allow_private_networks": private_webhooks,
+        }
+    )
     async with running_app(create_app(configured, run_schedule=False)) as client:
         yield client
 
@@ -68,6 +77,26 @@ async def test_webhook_is_signed_retried_and_its_failures_visible(settings: Sett
         assert payload["key"] == delivery.headers["x-stinet-delivery"] == entry["key"]
         assert payload["stage"] == entry["stage"] and "/v1/attest?token=" in payload["attest_url"]
         assert mailbox.to("hook@member.vn") == []  # no e-mail address: webhook only
+
+
+async def test_a_webhook_to_a_private_address_is_refused_by_default(settings: Settings) -> None:
+    mailbox, receiver = Mailbox(), WebhookReceiver()
+    async with receiver.running(), contextlib.AsyncExitStack() as stack:
+        smtp = stack.enter_context(smtp_server(mailbox))
+        notify = await stack.enter_async_context(
+            notify_on(settings, smtp.port, private_webhooks=False)
+        )
+        await publish(
+            settings,
+            member("hook", ago(days=200), contact_email=None, webhook_url=receiver.url("hook")),
+        )
+        await known(notify, "hook")
+
+        report = await run(notify, settings, datetime.now(UTC))
+        assert report["dispatch"]["retry"] == 1
+        (entry,) = await reminders_of(notify, settings, "hook")
+        assert entry["status"] == "retry" and "private" in entry["last_error"]
+        assert receiver.attempts == 0 and receiver.deliveries == []
 
 
 async def test_a_refusing_mail_server_is_retried_and_nothing_is_lost(settings: Settings) -> None:

@@ -20,12 +20,13 @@ from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
 from services.ingest.harvest import HarvestComponent, build_harvest
-from services.ingest.harvest.client import RefusedUrl, harvest_transport, retry_after_seconds
+from services.ingest.harvest.client import harvest_transport, retry_after_seconds
 from services.ingest.harvest.config import HarvestSettings
 from shared.config import Settings
 from shared.events import Operation
 from shared.http import admin_guard, install_error_handlers
 from shared.mongo import service_database
+from shared.netguard import RefusedUrl
 from shared.records import Source
 from tests.oai.dspace import HOST, DSpace, Faults, Item, now_stamp
 from tests.oai.helpers import FAST, FakeSubmit, serve_app

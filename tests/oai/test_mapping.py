@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from services.ingest.harvest.client import parse_list_records
-from services.ingest.harvest.domain import local_id_of, refused_address, schedule_interval
+from services.ingest.harvest.domain import local_id_of, schedule_interval
 from services.ingest.harvest.mapping import (
     dates_of,
     identifiers_of,
@@ -14,6 +14,7 @@ from services.ingest.harvest.mapping import (
     language_of,
     map_oai_dc,
 )
+from shared.netguard import refused_address
 from shared.safe_xml import hardened_parser
 
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-import httpcore2
 import httpx2
 import structlog
 from lxml import etree
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from services.ingest.harvest.config import HarvestSettings
-from services.ingest.harvest.domain import refused_address
+from shared import netguard
+from shared.netguard import guarded_transport
 from shared.safe_xml import hardened_parser
 
 log = structlog.get_logger(__name__)
@@ -32,8 +29,20 @@ class HarvestError(Exception):
     """A run cannot go on (its message is shown on the source)."""
 
 
-class RefusedUrl(HarvestError):
+class RefusedUrl(HarvestError, netguard.RefusedUrl):
     """The URL resolves to an address we never call (SSRF guard)."""
+
+
+async def check_url(url: str, *, allow_private: bool) -> None:
+    """Refuse URLs whose host resolves to loopback/private/link-local/reserved addresses.
+
+    Checked before a source is saved and before each request, for a clear refusal; the
+    harvester's transport checks again where it counts, at the connection.
+    """
+    try:
+        await netguard.check_url(url, allow_private=allow_private)
+    except netguard.RefusedUrl as refused:
+        raise RefusedUrl(str(refused)) from None
 
 
 class TransientError(HarvestError):
@@ -52,74 +61,9 @@ class OaiProtocolError(HarvestError):
         self.code = code
 
 
-async def check_url(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs whose host resolves to loopback/private/link-local/reserved addresses.
-
-    Checked before a source is saved and before each request, for a clear refusal; the
-    harvester's transport checks again where it counts, at the connection
-    (``harvest_transport``).
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RefusedUrl(f"not an http(s) URL: {url}")
-    if not allow_private:
-        await public_address(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-
-
-async def public_address(host: str, port: int) -> str:
-    """The first address of ``host``, if every address it resolves to is public."""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise RefusedUrl(f"host {host} does not resolve ({exc})") from None
-    addresses = [str(info[4][0]) for info in infos]
-    if not addresses or any(refused_address(address) for address in addresses):
-        raise RefusedUrl(f"host {host} resolves to a loopback/private/reserved address")
-    return addresses[0]
-
-
-class PublicOnlyBackend(httpcore2.AsyncNetworkBackend):
-    """Connects only where it checked: the host is resolved once, every address must be
-    public, and the socket goes to that address. A second DNS answer (a rebinding attack
-    between the check and the connection) never gets a say; TLS still verifies the name."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore2.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore2's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore2.AsyncNetworkStream:
-        address = await public_address(host, port)
-        return await self._inner.connect_tcp(
-            address, port, timeout, local_address=local_address, socket_options=socket_options
-        )
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore2's interface)
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore2.AsyncNetworkStream:
-        raise RefusedUrl("unix sockets are never harvested")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 def harvest_transport(*, allow_private: bool) -> httpx2.AsyncHTTPTransport:
-    """httpx2's transport, connecting through ``PublicOnlyBackend`` unless private networks
-    are allowed (httpx2 has no argument for a network backend: its pool is replaced)."""
-    transport = httpx2.AsyncHTTPTransport()
-    if not allow_private:
-        transport._pool = httpcore2.AsyncConnectionPool(
-            ssl_context=httpx2.create_ssl_context(), network_backend=PublicOnlyBackend()
-        )
-    return transport
+    """The harvester's transport: the shared SSRF guard at the connection."""
+    return guarded_transport(allow_private=allow_private)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -220,6 +164,8 @@ class OaiClient:
                 return response.status_code, response.headers, b"".join(chunks)
         except httpx2.TransportError as exc:
             raise TransientError(f"network error: {type(exc).__name__}: {exc}") from None
+        except netguard.RefusedUrl as refused:  # raised by the guard at the connection
+            raise RefusedUrl(str(refused)) from None
 
     def _parse(self, status: int, headers: httpx2.Headers, body: bytes) -> etree._Element:
         if status in (429, 503) or status >= 500:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -204,22 +203,6 @@ def local_id_of(identifier: str) -> str:
         return identifier
     digest = hashlib.sha256(identifier.encode()).hexdigest()[:24]
     return f"{cleaned[:100]}~{digest}"
-
-
-def refused_address(address: str) -> bool:
-    """Loopback, private, link-local, multicast, reserved or unspecified: never harvested."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
 
 
 class RunCounts(BaseModel):

@@ -1,9 +1,12 @@
-"""Per-member webhooks over httpx2: signed JSON, retried with back-off (tenacity)."""
+"""Per-member webhooks over httpx2: signed JSON, retried with back-off (tenacity), and
+connected only to public addresses unless private networks are allowed (SSRF guard)."""
 
 from __future__ import annotations
 
 import httpx2
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from shared.netguard import guarded_transport
 
 
 class WebhookRejected(Exception):
@@ -11,11 +14,21 @@ class WebhookRejected(Exception):
 
 
 class HttpWebhookSender:
-    """POSTs to the member's ``webhook_url``; 3 tries, 0.5 s → 4 s apart; 10 s timeout."""
+    """POSTs to the member's ``webhook_url``; 3 tries, 0.5 s → 4 s apart; 10 s timeout.
 
-    def __init__(self, *, attempts: int = 3, timeout: float = 10.0) -> None:
+    A URL that resolves to a loopback/private/reserved address raises
+    ``shared.netguard.RefusedUrl`` at once (not retried) unless ``allow_private``.
+    """
+
+    def __init__(
+        self, *, allow_private: bool = False, attempts: int = 3, timeout: float = 10.0
+    ) -> None:
         self._attempts = attempts
-        self._client = httpx2.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = httpx2.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            transport=guarded_transport(allow_private=allow_private),
+        )
 
     async def _post_once(self, url: str, body: bytes, headers: dict[str, str]) -> None:
         response = await self._client.post(url, content=body, headers=headers)
