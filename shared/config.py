@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -30,6 +33,11 @@ class Settings(BaseSettings):
     centre_email: str = "trungtam@localhost"
     stinet_admin_key: SecretStr | None = None
     stinet_key_pepper: SecretStr | None = None
+    stinet_session_secret: SecretStr | None = None
+    # The secret before the last rotation: its sessions stay valid until they expire.
+    stinet_session_previous_secret: SecretStr | None = None
+    stinet_session_hours: float = Field(default=8.0, gt=0, le=24 * 7)
+    stinet_console_origins: str = ""
     stinet_data_dir: Path = Path(".data")
     stinet_db: str = "stinet"
     stinet_namespace: str = Field(default="stinet", pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -67,6 +75,22 @@ class Settings(BaseSettings):
     @property
     def catalogue_base_url(self) -> str:
         return self.catalogue_url or f"http://127.0.0.1:{self.catalogue_port}"
+
+
+def stored_secret(configured: SecretStr | None, data_dir: Path, name: str) -> bytes:
+    """A server secret: as configured, else generated once into ``data_dir/name`` (0600).
+
+    Every process of one installation shares the data dir, so they all read the same value.
+    """
+    if configured is not None:
+        return configured.get_secret_value().encode()
+    path = Path(data_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
 
 
 def load_settings() -> Settings:

@@ -34,7 +34,7 @@ HTTP_LATENCY = Histogram(
 
 _STATUS_CODES = {
     400: "bad_request",
-    401: "unauthorized",
+    401: "unauthenticated",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",

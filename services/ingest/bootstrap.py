@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
@@ -15,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.ingest import handlers
 from services.ingest.adapters.mongo import (
+    MongoKeyRevocations,
     MongoKeyStore,
     MongoMemberDirectory,
     MongoSubmissionStore,
@@ -26,7 +24,8 @@ from services.ingest.entrypoints.messaging import register_subscribers
 from services.ingest.formats import ParsedRow
 from services.ingest.harvest import build_harvest
 from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, SubmissionStore
-from shared.config import Settings
+from shared.auth import Authenticator, Caller, install_authenticator, session_signer
+from shared.config import Settings, stored_secret
 from shared.events import SubmittedItem
 from shared.http import admin_dependency
 from shared.logging import get_logger
@@ -40,15 +39,7 @@ RELAY_INTERVAL = 2.0
 
 def load_pepper(settings: Settings) -> bytes:
     """The server pepper: from settings, else generated once into ``STINET_DATA_DIR`` (0600)."""
-    if settings.stinet_key_pepper is not None:
-        return settings.stinet_key_pepper.get_secret_value().encode()
-    path = Path(settings.stinet_data_dir) / "key-pepper"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, "key-pepper")
 
 
 @dataclass
@@ -96,6 +87,17 @@ def create_app(
     submissions = submissions or MongoSubmissionStore(state.get_db)
     publisher = publisher or RabbitBatchPublisher(broker, settings)
     register_subscribers(broker, settings, members=members, submissions=submissions)
+
+    async def verify_key(token: str) -> Caller:
+        key, _ = await handlers.authenticate(token, keys=keys, members=members, pepper=state.pepper)
+        return handlers.caller_of(key)
+
+    authenticator = Authenticator(
+        root_key=settings.admin_key,
+        signer=session_signer(settings),
+        revoked=MongoKeyRevocations(state.get_db),
+        keys=verify_key,
+    )
 
     async def submit(
         *,
@@ -161,6 +163,7 @@ def create_app(
         on_shutdown=on_shutdown,
     )
     install_refusal_handler(app)
+    install_authenticator(app, authenticator)
     ports = IngestPorts(
         keys=keys,
         members=members,
@@ -168,6 +171,7 @@ def create_app(
         publisher=publisher,
         pepper=lambda: state.pepper,
         admin_key=settings.admin_key,
+        authenticator=authenticator,
         rate_limit=rate_limit or settings.ingest_rate_limit,
     )
     app.include_router(build_router(ports))

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -23,6 +23,8 @@ MAX_IMPORT_RECORDS = 500_000
 RESPONSE_REJECTED_LIMIT = 1000
 OUTCOME_RETENTION = timedelta(days=90)
 KEY_PREFIX = "stk"
+KEY_USE_RESOLUTION = timedelta(minutes=5)  # last_used_at is stored at most this often
+KeyRole = Literal["member", "centre"]
 
 
 class SubmissionState(StrEnum):
@@ -342,17 +344,28 @@ class MemberInfo:
 
 @dataclass(frozen=True)
 class StoredKey:
+    """A person's access key: who holds it (``label``), a member's staff or the centre's."""
+
     key_id: str
-    member: str
+    member: str | None  # None for the centre's keys
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    label: str = ""
+    role: KeyRole = "member"
 
     def listing(self) -> dict[str, Any]:
         return {
             "key_id": self.key_id,
+            "label": self.label,
+            "role": self.role,
             "member": self.member,
             "created_at": self.created_at.isoformat(),
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
         }
+
+    def used_since(self, at: datetime) -> bool:
+        """Whether its last use is recorded at or after ``at`` (no need to write it again)."""
+        return self.last_used_at is not None and self.last_used_at >= at

@@ -6,14 +6,16 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
 from services.ingest.domain import (
+    KEY_USE_RESOLUTION,
     RESPONSE_REJECTED_LIMIT,
     Batcher,
+    KeyRole,
     MemberInfo,
     Refusal,
     Rejection,
@@ -33,6 +35,7 @@ from services.ingest.ports import (
     MemberDirectory,
     SubmissionStore,
 )
+from shared.auth import Authenticator, Caller, Via
 from shared.events import (
     FieldError,
     MemberChanged,
@@ -54,51 +57,69 @@ KEEP_IN_MEMORY = 5000
 # ---------------------------------------------------------------- keys
 
 
+def _no_member(code: str) -> Refusal:
+    return Refusal(
+        404,
+        f"Chưa có thành viên '{code}': Trung tâm phải đăng ký thành viên trước "
+        "(POST /v1/members ở dịch vụ catalogue) rồi mới cấp khoá.",
+        f"No member '{code}': the centre must register the member first "
+        "(POST /v1/members on the catalogue service) before issuing a key.",
+    )
+
+
 async def issue_key(
-    code: str, *, members: MemberDirectory, keys: KeyStore, pepper: bytes
+    code: str | None,
+    *,
+    members: MemberDirectory,
+    keys: KeyStore,
+    pepper: bytes,
+    label: str = "",
+    role: KeyRole = "member",
 ) -> tuple[StoredKey, str]:
-    """Issue a new key for a registered, active member; return it with the token (shown once)."""
-    member = await members.get(code)
-    if member is None:
-        raise Refusal(
-            404,
-            f"Chưa có thành viên '{code}': Trung tâm phải đăng ký thành viên trước "
-            "(POST /v1/members ở dịch vụ catalogue) rồi mới cấp khoá.",
-            f"No member '{code}': the centre must register the member first "
-            "(POST /v1/members on the catalogue service) before issuing a key.",
-        )
-    if not member.active:
-        raise Refusal(
-            409,
-            f"Thành viên '{code}' đang bị tạm dừng: không cấp khoá mới.",
-            f"Member '{code}' is suspended: no new key can be issued.",
-        )
+    """Issue a key to a person: a registered, active member's staff (``code``) or the
+    centre's (``code`` None); return it with the token (shown once)."""
+    if role == "member":
+        member = await members.get(code) if code else None
+        if member is None:
+            raise _no_member(code or "")
+        if not member.active:
+            raise Refusal(
+                409,
+                f"Thành viên '{code}' đang bị tạm dừng: không cấp khoá mới.",
+                f"Member '{code}' is suspended: no new key can be issued.",
+            )
     fresh = new_key()
     stored = StoredKey(
         key_id=fresh.key_id,
-        member=code,
+        member=code if role == "member" else None,
         secret_hash=hash_secret(fresh.secret, pepper),
         created_at=utcnow(),
+        label=label,
+        role=role,
     )
     await keys.add(stored)
-    log.info("key_issued", member=code, key_id=stored.key_id)
+    log.info("key_issued", member=stored.member, key_id=stored.key_id, role=role)
     return stored, fresh.token
 
 
-async def list_keys(code: str, *, keys: KeyStore) -> list[StoredKey]:
-    """The member's keys by id and creation date (never the secrets)."""
+async def list_keys(code: str | None, *, keys: KeyStore) -> list[StoredKey]:
+    """The member's keys (every key for None) by id and creation date, never the secrets."""
     return await keys.list(code)
 
 
-async def revoke_key(code: str, key_id: str, *, keys: KeyStore) -> None:
-    """Revoke one of the member's keys; it stops working at once."""
-    if not await keys.revoke(code, key_id, utcnow()):
+async def revoke_key(code: str | None, key_id: str, *, keys: KeyStore) -> StoredKey:
+    """Revoke a live key (one of member ``code``'s, unless None); it stops working at once."""
+    revoked = await keys.revoke(code, key_id, utcnow())
+    if revoked is None:
         raise Refusal(
             404,
-            f"Thành viên '{code}' không có khoá '{key_id}' còn hiệu lực.",
-            f"Member '{code}' has no live key '{key_id}'.",
+            f"Thành viên '{code}' không có khoá '{key_id}' còn hiệu lực."
+            if code
+            else f"Không có khoá '{key_id}' còn hiệu lực.",
+            f"Member '{code}' has no live key '{key_id}'." if code else f"No live key '{key_id}'.",
         )
-    log.info("key_revoked", member=code, key_id=key_id)
+    log.info("key_revoked", member=revoked.member, key_id=key_id)
+    return revoked
 
 
 def _bad_key() -> Refusal:
@@ -110,10 +131,19 @@ def _bad_key() -> Refusal:
     )
 
 
+def _suspended(code: str) -> Refusal:
+    return Refusal(
+        403,
+        f"Thành viên '{code}' đang bị tạm dừng: khoá không còn dùng được. Hãy liên hệ Trung tâm.",
+        f"Member '{code}' is suspended: its keys do not work. Contact the centre.",
+    )
+
+
 async def authenticate(
     token: str | None, *, keys: KeyStore, members: MemberDirectory, pepper: bytes
-) -> tuple[StoredKey, MemberInfo]:
-    """The key and member behind a bearer token; 401 if unknown, 403 if suspended."""
+) -> tuple[StoredKey, MemberInfo | None]:
+    """The live key behind a presented access key and its member (None for the centre's);
+    401 if unknown or revoked, 403 if its member is suspended. Notes when it was used."""
     parts = split_token(token) if token else None
     if parts is None:
         raise _bad_key()
@@ -122,15 +152,46 @@ async def authenticate(
         raise _bad_key()
     if not secret_matches(parts[1], key.secret_hash, pepper):
         raise _bad_key()
-    member = await members.get(key.member)
-    if member is None or not member.active:
-        raise Refusal(
-            403,
-            f"Thành viên '{key.member}' đang bị tạm dừng: khoá không còn dùng được. "
-            "Hãy liên hệ Trung tâm.",
-            f"Member '{key.member}' is suspended: its keys do not work. Contact the centre.",
-        )
+    member = await members.get(key.member) if key.member is not None else None
+    if key.role == "member" and (member is None or not member.active):
+        raise _suspended(key.member or "")
+    now = utcnow()
+    if not key.used_since(now - KEY_USE_RESOLUTION):
+        await keys.touch(key.key_id, now)
     return key, member
+
+
+def caller_of(key: StoredKey, via: Via = "key") -> Caller:
+    """The person a stored key stands for."""
+    return Caller(key_id=key.key_id, label=key.label, role=key.role, member=key.member, via=via)
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    caller: Caller
+    token: str
+    expires_at: datetime
+    member_name: str | None
+
+
+async def open_session(
+    presented: str, *, authenticator: Authenticator, members: MemberDirectory
+) -> OpenedSession:
+    """Exchange an access key (or the root key) for a signed session token."""
+    caller = await authenticator.authenticate(presented)
+    if caller.via == "session":
+        raise _bad_key()  # a session does not beget sessions: it would outlive its expiry
+    token, expires_at = authenticator.signer.issue(caller)
+    log.info("session_opened", key_id=caller.key_id, role=caller.role, member=caller.member)
+    return OpenedSession(caller, token, expires_at, await member_name(caller, members=members))
+
+
+async def member_name(caller: Caller, *, members: MemberDirectory) -> str | None:
+    """The display name of the caller's member (None for the centre)."""
+    if caller.member is None:
+        return None
+    member = await members.get(caller.member)
+    return member.name if member else None
 
 
 async def member_changed(event: MemberChanged, *, members: MemberDirectory) -> None:

@@ -15,7 +15,8 @@ class BrokerUnavailable(Exception):
 
 
 class KeyStore(Protocol):
-    """Member API keys. Only HMACs of the secrets are stored; ids are public."""
+    """People's access keys (a member's staff or the centre's). Only HMACs of the secrets
+    are stored; ids are public."""
 
     async def add(self, key: StoredKey) -> None:
         """Store a new key (its id is unique)."""
@@ -25,12 +26,18 @@ class KeyStore(Protocol):
         """The key with this id, revoked or not; None if it never existed."""
         ...
 
-    async def list(self, member: str) -> list[StoredKey]:
-        """The member's keys, oldest first, revoked ones included."""
+    async def list(self, member: str | None = None) -> list[StoredKey]:
+        """The member's keys (every key when ``member`` is None), oldest first, revoked
+        ones included."""
         ...
 
-    async def revoke(self, member: str, key_id: str, at: datetime) -> bool:
-        """Revoke the member's key; False if the member has no such live key."""
+    async def revoke(self, member: str | None, key_id: str, at: datetime) -> StoredKey | None:
+        """Revoke a live key (of ``member``, unless None); the key revoked, or None if there
+        is no such live key."""
+        ...
+
+    async def touch(self, key_id: str, at: datetime) -> None:
+        """Record that the key was used at ``at``."""
         ...
 
 

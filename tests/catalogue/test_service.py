@@ -167,7 +167,7 @@ async def db(service_settings: Settings) -> AsyncIterator[Any]:
 async def test_members_are_registered_by_the_centre_and_announced(catalogue: Catalogue) -> None:
     member = code()
     anonymous = await catalogue.http.post("/v1/members", json={"code": member, "name": "X"})
-    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthorized"
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthenticated"
     bad = await catalogue.http.post(
         "/v1/members?lang=en",
         json={"code": member, "name": "X", "contact_email": "nope", "website": "ftp://x"},

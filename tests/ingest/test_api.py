@@ -47,9 +47,11 @@ async def test_keys_are_issued_listed_revoked_and_only_hashes_are_stored(ingest:
 
 async def test_key_routes_need_the_centre_key(ingest: Ingest) -> None:
     member_auth = await ingest.key_for("vmu")
-    for headers in ({}, member_auth, {"Authorization": "Bearer wrong"}):
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
         response = await ingest.client.post("/v1/members/vmu/keys", headers=headers)
         assert response.status_code == 401
+    as_member = await ingest.client.post("/v1/members/vmu/keys", headers=member_auth)
+    assert as_member.status_code == 403
 
 
 async def test_a_suspended_members_keys_stop_working(ingest: Ingest) -> None:

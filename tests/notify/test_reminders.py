@@ -299,7 +299,7 @@ async def test_what_if_run_reports_without_sending_and_bad_input_is_a_clear_4xx(
     assert bad.json()["error"]["details"][0]["loc"] == ["query", "as_of"]
     assert (await notify.post("/v1/reminders/run")).status_code == 401
     wrong = await notify.get("/v1/reminders", headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthenticated"
     limit = await notify.get("/v1/reminders", params={"limit": 0}, headers=admin(settings))
     assert limit.status_code == 422
     missing = await notify.get("/v1/freshness/nobody", params={"lang": "en"})

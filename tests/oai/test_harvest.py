@@ -108,7 +108,7 @@ async def _run(env: Env, source_id: str) -> dict[str, Any]:
 async def test_the_centre_key_is_required(env: Env) -> None:
     response = await env.api.get("/v1/harvest-sources")
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "unauthorized"
+    assert response.json()["error"]["code"] == "unauthenticated"
 
 
 async def test_a_full_harvest_maps_pages_withdraws_deletions_and_skips_bad_records(

@@ -10,7 +10,7 @@ from typing import Any
 
 from bson import Binary
 from pydantic import TypeAdapter
-from pymongo import ASCENDING, InsertOne
+from pymongo import ASCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -69,15 +69,37 @@ class MongoKeyStore:
         doc = await self.collection.find_one({"_id": key_id})
         return _key(doc) if doc else None
 
-    async def list(self, member: str) -> list[StoredKey]:
-        cursor = self.collection.find({"member": member}).sort("created_at", ASCENDING)
+    async def list(self, member: str | None = None) -> list[StoredKey]:
+        query = {} if member is None else {"member": member}
+        cursor = self.collection.find(query).sort("created_at", ASCENDING)
         return [_key(doc) async for doc in cursor]
 
-    async def revoke(self, member: str, key_id: str, at: datetime) -> bool:
-        result = await self.collection.update_one(
-            {"_id": key_id, "member": member, "revoked_at": None}, {"$set": {"revoked_at": at}}
+    async def revoke(self, member: str | None, key_id: str, at: datetime) -> StoredKey | None:
+        query: dict[str, Any] = {"_id": key_id, "revoked_at": None}
+        if member is not None:
+            query["member"] = member
+        doc = await self.collection.find_one_and_update(
+            query, {"$set": {"revoked_at": at}}, return_document=ReturnDocument.AFTER
         )
-        return result.modified_count == 1
+        return _key(doc) if doc else None
+
+    async def touch(self, key_id: str, at: datetime) -> None:
+        await self.collection.update_one({"_id": key_id}, {"$set": {"last_used_at": at}})
+
+
+class MongoKeyRevocations:
+    """Ingest's revocation list (``shared.auth.RevokedKeys``) is its own key store: a key is
+    revoked there before ``key.changed`` tells the other services."""
+
+    def __init__(self, get_db: GetDb) -> None:
+        self._db = get_db
+
+    async def add(self, key_id: str, at: datetime) -> None:
+        """Already stored by the revocation itself."""
+
+    async def all(self) -> set[str]:
+        cursor = self._db()[KEYS].find({"revoked_at": {"$ne": None}}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
 
 
 def _key(doc: dict[str, Any]) -> StoredKey:
@@ -87,6 +109,10 @@ def _key(doc: dict[str, Any]) -> StoredKey:
         secret_hash=doc["secret_hash"],
         created_at=doc["created_at"],
         revoked_at=doc.get("revoked_at"),
+        last_used_at=doc.get("last_used_at"),
+        # Keys issued before keys had holders read back as a member's, unlabelled.
+        label=doc.get("label", ""),
+        role=doc.get("role", "member"),
     )
 
 

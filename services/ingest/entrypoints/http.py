@@ -6,13 +6,15 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, BinaryIO
+from datetime import datetime
+from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pymongo.errors import ConnectionFailure
 from starlette.datastructures import UploadFile
 
@@ -32,6 +34,7 @@ from services.ingest.formats.jsonfile import ndjson_rows, parse_json, records_of
 from services.ingest.formats.marc import parse_marc21, parse_marcxml
 from services.ingest.formats.xlsx import parse_xlsx
 from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, SubmissionStore
+from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
 from shared.http import ApiError, bearer_token, error_response, wants_english
 from shared.records import LocalId, MemberCode, Source
 
@@ -49,6 +52,7 @@ class IngestPorts:
     publisher: BatchPublisher
     pepper: Callable[[], bytes]
     admin_key: str | None
+    authenticator: Authenticator
     rate_limit: str = "300/minute"
 
 
@@ -251,15 +255,6 @@ def build_router(ports: IngestPorts) -> APIRouter:
         admin = ports.admin_key
         return bool(admin and token and hmac.compare_digest(token.encode(), admin.encode()))
 
-    async def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not is_admin(authorization):
-            raise Refusal(
-                401,
-                "Cần khoá của Trung tâm (Authorization: Bearer <khoá quản trị>)",
-                "The centre's key is required (Authorization: Bearer <admin key>)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-
     async def accept(
         request: Request,
         rows: Iterator[ParsedRow],
@@ -375,39 +370,142 @@ def build_router(ports: IngestPorts) -> APIRouter:
             limit=limit,
         )
 
-    @router.post(
-        "/v1/members/{code}/keys",
-        status_code=201,
-        tags=["keys"],
-        dependencies=[Depends(require_admin)],
-    )
-    async def post_key(code: Annotated[MemberCode, Path()]) -> dict[str, Any]:
+    @router.post("/v1/members/{code}/keys", status_code=201, tags=["keys"])
+    async def post_key(
+        _: CentreCaller,
+        code: Annotated[MemberCode, Path()],
+        body: MemberKeyBody | None = None,
+    ) -> dict[str, Any]:
         """Issue a key for a registered member (centre only); the key is shown this once."""
         stored, token = await handlers.issue_key(
-            code, members=ports.members, keys=ports.keys, pepper=ports.pepper()
+            code,
+            members=ports.members,
+            keys=ports.keys,
+            pepper=ports.pepper(),
+            label=body.label if body else "",
         )
         return {**stored.listing(), "key": token}
 
-    @router.get("/v1/members/{code}/keys", tags=["keys"], dependencies=[Depends(require_admin)])
-    async def get_keys(code: Annotated[MemberCode, Path()]) -> dict[str, Any]:
+    @router.get("/v1/members/{code}/keys", tags=["keys"])
+    async def get_keys(_: CentreCaller, code: Annotated[MemberCode, Path()]) -> dict[str, Any]:
         """The member's keys by id and creation date (centre only); never the keys themselves."""
         keys = await handlers.list_keys(code, keys=ports.keys)
         return {"member": code, "keys": [k.listing() for k in keys]}
 
-    @router.delete(
-        "/v1/members/{code}/keys/{key_id}",
-        status_code=204,
-        tags=["keys"],
-        dependencies=[Depends(require_admin)],
-    )
+    @router.delete("/v1/members/{code}/keys/{key_id}", status_code=204, tags=["keys"])
     async def delete_key(
-        code: Annotated[MemberCode, Path()], key_id: Annotated[str, Path(max_length=64)]
+        _: CentreCaller,
+        code: Annotated[MemberCode, Path()],
+        key_id: Annotated[str, Path(max_length=64)],
     ) -> Response:
-        """Revoke a key (centre only); it stops working at once."""
-        await handlers.revoke_key(code, key_id, keys=ports.keys)
+        """Revoke a key (centre only); it and its sessions stop working at once."""
+        revoked = await handlers.revoke_key(code, key_id, keys=ports.keys)
+        ports.authenticator.note_revoked(revoked.key_id)
         return Response(status_code=204)
 
+    @router.post("/v1/keys", status_code=201, tags=["keys"])
+    async def issue_person_key(_: CentreCaller, body: IssueKeyBody) -> dict[str, Any]:
+        """Issue a key to a person, a member's staff or the centre's (centre only); the
+        token is shown this once."""
+        stored, token = await handlers.issue_key(
+            body.member,
+            members=ports.members,
+            keys=ports.keys,
+            pepper=ports.pepper(),
+            label=body.label,
+            role=body.role,
+        )
+        return {**_issued(stored.listing()), "token": token}
+
+    @router.get("/v1/keys", tags=["keys"])
+    async def list_person_keys(
+        caller: AnyCaller,
+        member: Annotated[MemberCode | None, Query()] = None,
+    ) -> dict[str, Any]:
+        """Keys with their holders: the centre sees all (or one member's), a member's staff
+        their own member's."""
+        if member is not None:
+            require_member_access(caller, member)
+        scope = member if caller.is_centre else caller.member
+        keys = await handlers.list_keys(scope, keys=ports.keys)
+        return {"keys": [k.listing() for k in keys]}
+
+    @router.delete("/v1/keys/{key_id}", status_code=204, tags=["keys"])
+    async def revoke_person_key(
+        _: CentreCaller, key_id: Annotated[str, Path(max_length=64)]
+    ) -> Response:
+        """Revoke a key (centre only); it stops working at once, its sessions within a
+        minute everywhere."""
+        revoked = await handlers.revoke_key(None, key_id, keys=ports.keys)
+        ports.authenticator.note_revoked(revoked.key_id)
+        return Response(status_code=204)
+
+    @router.post("/v1/sessions", status_code=201, tags=["sessions"])
+    async def open_session(body: SessionBody) -> dict[str, Any]:
+        """Exchange an access key for a session token (8 h by default) every service accepts."""
+        opened = await handlers.open_session(
+            body.key, authenticator=ports.authenticator, members=ports.members
+        )
+        return {
+            "token": opened.token,
+            **_session(opened.caller, opened.expires_at, opened.member_name),
+        }
+
+    @router.get("/v1/sessions/current", tags=["sessions"])
+    async def current_session(caller: AnyCaller) -> dict[str, Any]:
+        """Who the bearer is and until when (401 once the session expired or was revoked)."""
+        name = await handlers.member_name(caller, members=ports.members)
+        return _session(caller, caller.expires_at, name)
+
     return router
+
+
+class MemberKeyBody(BaseModel):
+    label: str = Field(default="", max_length=200, description="Người giữ khoá / the holder")
+
+
+class IssueKeyBody(BaseModel):
+    label: str = Field(min_length=1, max_length=200, description="Người giữ khoá / the holder")
+    role: Literal["member", "centre"]
+    member: MemberCode | None = Field(default=None, validate_default=True)
+
+    @field_validator("label")
+    @classmethod
+    def _label_is_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Không được để trống / must not be blank")
+        return value.strip()
+
+    @field_validator("member")
+    @classmethod
+    def _member_iff_member_role(cls, value: str | None, info: ValidationInfo) -> str | None:
+        role = info.data.get("role")
+        if role == "member" and value is None:
+            raise ValueError("Cần mã thành viên cho khoá thành viên / required for role member")
+        if role == "centre" and value is not None:
+            raise ValueError("Khoá Trung tâm không thuộc thành viên nào / not for role centre")
+        return value
+
+
+class SessionBody(BaseModel):
+    key: str = Field(min_length=1, max_length=512, description="Khoá truy cập / access key")
+
+
+def _issued(listing: dict[str, Any]) -> dict[str, Any]:
+    return {k: listing[k] for k in ("key_id", "label", "role", "member", "created_at")}
+
+
+def _session(
+    caller: Caller, expires_at: datetime | None, member_name: str | None
+) -> dict[str, Any]:
+    return {
+        "expires_at": expires_at.isoformat() if expires_at else None,
+        "key_id": caller.key_id,
+        "label": caller.label,
+        "role": caller.role,
+        "member": caller.member,
+        "member_name": member_name,
+    }
 
 
 async def _upload(request: Request) -> tuple[UploadFile, dict[str, str]]:

@@ -1,0 +1,361 @@
+"""Who is calling (DESIGN §9): the root key, session tokens, and in ingest raw access keys.
+
+A session is a PyJWT HS256 token signed with ``STINET_SESSION_SECRET``; every service verifies
+it locally. A revoked key's sessions end when the service's revocation list (fed by
+``key.changed``) is re-read, at most every 30 seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal, Protocol
+
+import jwt
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.config import Settings, stored_secret
+from shared.http import ApiError
+from shared.records import utcnow
+
+log = structlog.get_logger(__name__)
+
+Role = Literal["centre", "member"]
+Via = Literal["root", "session", "key"]
+AUDIENCE = "stinet"
+ALGORITHM = "HS256"
+REFRESH_EVERY = timedelta(seconds=30)
+ROOT_KEY_ID = "root"
+ROOT_LABEL = "Khoá quản trị gốc / root key"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The person behind a request: which key, whose staff, and how they proved it."""
+
+    key_id: str
+    label: str
+    role: Role
+    member: str | None
+    via: Via
+    expires_at: datetime | None = None  # a session's end; None for keys
+
+    @property
+    def is_centre(self) -> bool:
+        return self.role == "centre"
+
+    def may_act_for(self, code: str) -> bool:
+        """The centre acts for any member; a member's staff only for their own."""
+        return self.is_centre or self.member == code
+
+
+ROOT_CALLER = Caller(key_id=ROOT_KEY_ID, label=ROOT_LABEL, role="centre", member=None, via="root")
+
+
+class AuthError(Exception):
+    """Authentication failed: ``code`` is ``unauthenticated``, ``session_expired``,
+    ``session_invalid`` or ``session_revoked``."""
+
+    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+
+
+def unauthenticated() -> AuthError:
+    return AuthError(
+        "unauthenticated",
+        "Cần khoá truy cập hoặc phiên đăng nhập (Authorization: Bearer <khoá hoặc phiên>).",
+        "An access key or a session is required (Authorization: Bearer <key or session>).",
+    )
+
+
+def _expired() -> AuthError:
+    return AuthError(
+        "session_expired",
+        "Phiên đăng nhập đã hết hạn: hãy đăng nhập lại.",
+        "The session has expired: sign in again.",
+    )
+
+
+def _invalid() -> AuthError:
+    return AuthError(
+        "session_invalid",
+        "Phiên đăng nhập không hợp lệ: hãy đăng nhập lại.",
+        "The session is invalid: sign in again.",
+    )
+
+
+def _revoked() -> AuthError:
+    return AuthError(
+        "session_revoked",
+        "Khoá của phiên này đã bị thu hồi: phiên đã kết thúc.",
+        "This session's key has been revoked: the session has ended.",
+    )
+
+
+# ---------------------------------------------------------------- sessions
+
+
+class _Claims(BaseModel):
+    sub: str
+    label: str
+    role: Role
+    member: str | None
+    exp: int
+
+
+def key_id_of(secret: bytes) -> str:
+    """The ``kid`` naming a signing secret: a digest that reveals nothing of it."""
+    return hashlib.sha256(b"stinet-session-kid:" + secret).hexdigest()[:16]
+
+
+class SessionSigner:
+    """Issues and verifies session tokens (HS256 only; ``alg: none`` is never accepted).
+
+    ``previous`` secrets (after a rotation) still verify the tokens they signed, by ``kid``.
+    """
+
+    def __init__(
+        self,
+        secret: bytes,
+        ttl: timedelta = timedelta(hours=8),
+        *,
+        previous: Sequence[bytes] = (),
+    ) -> None:
+        self._kid = key_id_of(secret)
+        self._secret = secret
+        self._ttl = ttl
+        self._by_kid = {key_id_of(s): s for s in (*previous, secret)}
+
+    def issue(self, caller: Caller, *, now: datetime | None = None) -> tuple[str, datetime]:
+        """A token for ``caller`` and the instant it expires (``now`` + the ttl)."""
+        issued = (now or utcnow()).replace(microsecond=0)
+        expires = issued + self._ttl
+        claims = {
+            "sub": caller.key_id,
+            "label": caller.label,
+            "role": caller.role,
+            "member": caller.member,
+            "iat": int(issued.timestamp()),
+            "exp": int(expires.timestamp()),
+            "aud": AUDIENCE,
+        }
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"kid": self._kid})
+        return token, expires
+
+    def verify(self, token: str) -> Caller:
+        """The session's caller; :class:`AuthError` if expired, tampered or not ours."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError as exc:
+            raise _invalid() from exc
+        secret = self._by_kid.get(kid) if isinstance(kid, str) else None
+        if secret is None:
+            raise _invalid()
+        try:
+            raw = jwt.decode(
+                token,
+                secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                options={"require": ["sub", "role", "iat", "exp", "aud"]},
+            )
+            claims = _Claims.model_validate(raw)
+        except jwt.ExpiredSignatureError as exc:
+            raise _expired() from exc
+        except (jwt.InvalidTokenError, ValidationError) as exc:
+            raise _invalid() from exc
+        if (claims.role == "member") != (claims.member is not None):
+            raise _invalid()
+        return Caller(
+            key_id=claims.sub,
+            label=claims.label,
+            role=claims.role,
+            member=claims.member,
+            via="session",
+            expires_at=datetime.fromtimestamp(claims.exp, UTC),
+        )
+
+
+def session_signer(settings: Settings) -> SessionSigner:
+    """The signer of this installation: ``STINET_SESSION_SECRET``, else the data dir's."""
+    secret = stored_secret(
+        settings.stinet_session_secret, settings.stinet_data_dir, "session-secret"
+    )
+    previous = settings.stinet_session_previous_secret
+    return SessionSigner(
+        secret,
+        timedelta(hours=settings.stinet_session_hours),
+        previous=[previous.get_secret_value().encode()] if previous else [],
+    )
+
+
+# ---------------------------------------------------------------- revocations
+
+
+class RevokedKeys(Protocol):
+    """The ids of revoked keys, as this service learnt them (from ``key.changed``)."""
+
+    async def add(self, key_id: str, at: datetime) -> None:
+        """Remember a revocation (adding one twice changes nothing)."""
+        ...
+
+    async def all(self) -> set[str]:
+        """Every revoked key id."""
+        ...
+
+
+class MongoRevokedKeys:
+    """``{service}_revoked_keys``: one document per revoked key, ``_id`` = key id."""
+
+    def __init__(self, get_db: Callable[[], AsyncDatabase], service: str) -> None:
+        self._db = get_db
+        self._name = f"{service}_revoked_keys"
+
+    async def add(self, key_id: str, at: datetime) -> None:
+        await self._db()[self._name].update_one(
+            {"_id": key_id}, {"$setOnInsert": {"revoked_at": at}}, upsert=True
+        )
+
+    async def all(self) -> set[str]:
+        return {doc["_id"] async for doc in self._db()[self._name].find({}, {"_id": 1})}
+
+
+# ---------------------------------------------------------------- the authenticator
+
+KeyVerifier = Callable[[str], Awaitable[Caller]]
+
+
+class Authenticator:
+    """Turns a bearer token into a :class:`Caller`: the root key, a session, or (where a
+    ``keys`` verifier is given: ingest) a raw access key."""
+
+    def __init__(
+        self,
+        *,
+        root_key: str | None,
+        signer: SessionSigner,
+        revoked: RevokedKeys,
+        keys: KeyVerifier | None = None,
+        refresh_every: timedelta = REFRESH_EVERY,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.signer = signer
+        self._root = root_key.encode() if root_key else None
+        self._store = revoked
+        self._keys = keys
+        self._refresh_every = refresh_every
+        self._clock = clock
+        self._revoked: set[str] = set()
+        self._loaded_at: datetime | None = None
+
+    async def authenticate(self, token: str | None) -> Caller:
+        """The caller behind ``token``; :class:`AuthError` when there is none."""
+        if not token:
+            raise unauthenticated()
+        if self._root is not None and hmac.compare_digest(token.encode(), self._root):
+            return ROOT_CALLER
+        if token.count(".") != 2:  # not a JWT: an access key, known only to ingest
+            if self._keys is None:
+                raise unauthenticated()
+            return await self._keys(token)
+        caller = self.signer.verify(token)
+        if caller.key_id in await self.revoked_ids():
+            raise _revoked()
+        return caller
+
+    async def revoked_ids(self) -> set[str]:
+        """The revoked key ids, re-read from the store once ``refresh_every`` has passed."""
+        now = self._clock()
+        if self._loaded_at is None or now - self._loaded_at >= self._refresh_every:
+            await self.refresh(now)
+        return self._revoked
+
+    async def refresh(self, now: datetime | None = None) -> None:
+        """Re-read the revocation list now; a store outage keeps the list last read."""
+        try:
+            self._revoked = await self._store.all()
+        except Exception:  # no store: keep refusing what we know, retry on the next call
+            log.warning("revocations_refresh_failed", exc_info=True)
+            if self._loaded_at is None:
+                raise
+        self._loaded_at = now or self._clock()
+
+    def note_revoked(self, key_id: str) -> None:
+        """A revocation this process just stored: refused at once, before the next re-read."""
+        self._revoked.add(key_id)
+
+
+# ---------------------------------------------------------------- FastAPI
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Khoá truy cập hoặc phiên đăng nhập / an access key or a session token",
+)
+
+
+def install_authenticator(app: FastAPI, authenticator: Authenticator) -> None:
+    """Make ``authenticator`` the one the dependencies below use in ``app``."""
+    app.state.authenticator = authenticator
+
+
+def _unauthorised(error: AuthError) -> ApiError:
+    code = "unauthenticated" if error.code == "session_invalid" else error.code
+    challenge = "Bearer" if code == "unauthenticated" else 'Bearer error="invalid_token"'
+    return ApiError(
+        401,
+        error.message_vi,
+        error.message_en,
+        code=code,
+        details={"reason": error.code},
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+def forbidden(message_vi: str, message_en: str) -> ApiError:
+    return ApiError(403, message_vi, message_en, code="forbidden")
+
+
+async def any_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """Any authenticated caller (401 otherwise)."""
+    authenticator: Authenticator = request.app.state.authenticator
+    token = credentials.credentials.strip() if credentials else None
+    try:
+        return await authenticator.authenticate(token)
+    except AuthError as exc:
+        raise _unauthorised(exc) from exc
+
+
+async def centre_caller(caller: Annotated[Caller, Depends(any_caller)]) -> Caller:
+    """The root key or the centre's staff (401 without credentials, 403 for a member)."""
+    if not caller.is_centre:
+        raise forbidden(
+            "Chỉ Trung tâm được thực hiện thao tác này.",
+            "Only the centre may do this.",
+        )
+    return caller
+
+
+AnyCaller = Annotated[Caller, Depends(any_caller)]
+CentreCaller = Annotated[Caller, Depends(centre_caller)]
+
+
+def require_member_access(caller: Caller, code: str) -> None:
+    """403 unless ``caller`` may act for member ``code``."""
+    if not caller.may_act_for(code):
+        raise forbidden(
+            f"Khoá này không được thao tác cho thành viên '{code}'.",
+            f"This key may not act for member '{code}'.",
+        )

@@ -1,0 +1,108 @@
+"""shared.auth: session tokens, rotation by kid, and the revocation list's re-read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from shared.auth import (
+    ROOT_CALLER,
+    Authenticator,
+    AuthError,
+    Caller,
+    MongoRevokedKeys,
+    SessionSigner,
+    session_signer,
+)
+from shared.config import Settings
+from shared.mongo import service_database
+from shared.records import utcnow
+
+MEMBER = Caller(
+    key_id="0123456789abcdef", label="Nguyễn Văn A", role="member", member="vmu", via="key"
+)
+
+
+def code_of(signer: SessionSigner, token: str) -> str:
+    with pytest.raises(AuthError) as raised:
+        signer.verify(token)
+    return raised.value.code
+
+
+def test_a_session_carries_its_caller_and_expires_after_its_ttl() -> None:
+    signer = SessionSigner(b"s" * 64, timedelta(hours=8))
+    now = utcnow()
+    token, expires_at = signer.issue(MEMBER, now=now)
+    caller = signer.verify(token)
+    assert (caller.key_id, caller.label, caller.role, caller.member, caller.via) == (
+        MEMBER.key_id,
+        "Nguyễn Văn A",
+        "member",
+        "vmu",
+        "session",
+    )
+    assert caller.expires_at == expires_at == now.replace(microsecond=0) + timedelta(hours=8)
+    old, _ = signer.issue(MEMBER, now=now - timedelta(hours=8, seconds=1))
+    assert code_of(signer, old) == "session_expired"
+
+
+def test_a_rotated_secret_still_verifies_its_sessions_by_kid() -> None:
+    before = SessionSigner(b"old" * 22)
+    token, _ = before.issue(MEMBER)
+    after = SessionSigner(b"new" * 22, previous=[b"old" * 22])
+    assert after.verify(token).key_id == MEMBER.key_id
+    assert code_of(SessionSigner(b"new" * 22), token) == "session_invalid"
+
+
+def test_garbage_is_an_invalid_session() -> None:
+    signer = SessionSigner(b"s" * 64)
+    for token in ("", "a.b.c", "not-a-token"):
+        assert code_of(signer, token) == "session_invalid"
+
+
+def test_may_act_for() -> None:
+    assert MEMBER.may_act_for("vmu") and not MEMBER.may_act_for("hpu")
+    assert ROOT_CALLER.may_act_for("hpu")
+
+
+def test_the_session_secret_is_generated_once_into_the_data_dir(settings: Settings) -> None:
+    token, _ = session_signer(settings).issue(MEMBER)
+    assert session_signer(settings).verify(token).member == "vmu"
+    assert (settings.stinet_data_dir / "session-secret").stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_revocation_ends_a_session_at_the_next_re_read(
+    settings: Settings, mongo: AsyncMongoClient
+) -> None:
+    clock = [utcnow()]
+    revoked = MongoRevokedKeys(lambda: service_database(mongo, settings), "catalogue")
+    signer = SessionSigner(b"s" * 64)
+    authenticator = Authenticator(
+        root_key="root-key", signer=signer, revoked=revoked, clock=lambda: clock[0]
+    )
+    token, _ = signer.issue(MEMBER)
+    assert (await authenticator.authenticate(token)).member == "vmu"
+
+    await revoked.add(MEMBER.key_id, utcnow())
+    await revoked.add(MEMBER.key_id, utcnow())  # twice changes nothing
+    assert (await authenticator.authenticate(token)).member == "vmu"  # not re-read yet
+    clock[0] += timedelta(seconds=30)
+    with pytest.raises(AuthError) as raised:
+        await authenticator.authenticate(token)
+    assert raised.value.code == "session_revoked"
+
+
+async def test_only_the_root_key_and_sessions_pass_outside_ingest(
+    settings: Settings, mongo: AsyncMongoClient
+) -> None:
+    revoked = MongoRevokedKeys(lambda: service_database(mongo, settings), "notify")
+    authenticator = Authenticator(
+        root_key="root-key", signer=SessionSigner(b"s" * 64), revoked=revoked
+    )
+    assert await authenticator.authenticate("root-key") == ROOT_CALLER
+    for token in (None, "", "stk_0123456789abcdef_secret", "root-key-"):
+        with pytest.raises(AuthError) as raised:
+            await authenticator.authenticate(token)
+        assert raised.value.code in {"unauthenticated", "session_invalid"}
