@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from services.ingest.domain import (
     Batcher,
     hash_secret,
@@ -46,6 +48,17 @@ def test_vietnamese_and_english_headers_map_to_the_same_fields() -> None:
         "identifiers": {"isbn": "978"},
         "kind": "ấn phẩm",
     }
+
+
+@pytest.mark.timeout(60)  # generous: the linear split takes milliseconds, the old regex hours
+def test_a_cell_of_128_kb_of_spaces_splits_in_linear_time() -> None:
+    columns = map_columns(["Mã biểu ghi", "Nhan đề", "Tác giả", "Chủ đề"])
+    spaces = " " * (128 * 1024)
+    row = row_to_record(
+        columns, ["x1", "Nhan đề", f"A{spaces}B", f"Giáo dục{spaces};{spaces}\n\n|  Hàng hải"]
+    )
+    assert row["creators"] == [f"A{spaces}B"]
+    assert row["subjects"] == ["Giáo dục", "Hàng hải"]
 
 
 def test_encodings_of_excel_exports_are_recognised() -> None:
