@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import unicodedata
 import zipfile
+import zlib
 
 import pymarc
 from openpyxl import Workbook
@@ -169,6 +171,55 @@ def zip_bomb_xlsx() -> bytes:
             for _ in range(200):
                 sheet.write(chunk)
     return out.getvalue()
+
+
+def forged_size_xlsx(real_bytes: int) -> bytes:
+    """An xlsx whose shared strings inflate to ``real_bytes`` while the zip declares twice
+    their compressed size, an unremarkable ratio (local header and central directory both
+    lie; the CRC is true)."""
+    honest = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["Mã biểu ghi", "Nhan đề"], ["x1", "A"]])))
+    parts = {n: honest.read(n) for n in honest.namelist() if n != "xl/sharedStrings.xml"}
+    head = (
+        b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main" count="3" uniqueCount="3"><si><t>M\xc3\xa3 bi\xe1\xbb\x83u ghi</t></si>'
+        b"<si><t>Nhan \xc4\x91\xe1\xbb\x81</t></si><si><t>x1</t></si><si><t>"
+    )
+    tail = b"</t></si></sst>"
+    filler = real_bytes - len(head) - len(tail)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    crc = zlib.crc32(head)
+    body = [compressor.compress(head)]
+    chunk = b"A" * (1 << 20)
+    for start in range(0, filler, len(chunk)):
+        piece = chunk[: min(len(chunk), filler - start)]
+        crc = zlib.crc32(piece, crc)
+        body.append(compressor.compress(piece))
+    crc = zlib.crc32(tail, crc)
+    body += [compressor.compress(tail), compressor.flush()]
+    bomb = b"".join(body)
+    return _zip_by_hand(
+        [(name, zlib.compress(d)[2:-4], zlib.crc32(d), len(d)) for name, d in parts.items()]
+        + [("xl/sharedStrings.xml", bomb, crc, 2 * len(bomb))]
+    )
+
+
+def _zip_by_hand(entries: list[tuple[str, bytes, int, int]]) -> bytes:
+    """A deflated zip from (name, raw deflate data, crc, declared uncompressed size)."""
+    local, central = io.BytesIO(), io.BytesIO()
+    for name, data, crc, size in entries:
+        offset = local.tell()
+        encoded = name.encode()
+        fields = (20, 0, 8, 0, 0, crc, len(data), size, len(encoded))
+        local.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, 0) + encoded + data)
+        central.write(
+            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *fields, 0, 0, 0, 0, 0, offset)
+            + encoded
+        )
+    directory = central.getvalue()
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), local.tell(), 0
+    )
+    return local.getvalue() + directory + end
 
 
 # MARC-8 (ANSEL): combining marks come BEFORE the letter they modify; ơ = 0xBC, ư = 0xBD,

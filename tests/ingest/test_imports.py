@@ -19,6 +19,7 @@ from tests.ingest.samples import (
     VI_ROWS,
     billion_laughs,
     csv_text,
+    forged_size_xlsx,
     iso2709,
     marc8_record,
     marc21_bytes,
@@ -177,6 +178,18 @@ async def test_files_that_would_exhaust_the_server_are_refused(ingest: Ingest) -
     assert long_line.status_code == 422
     assert "1,000,000" in long_line.json()["error"]["message"]
     assert await ingest.queue_depth() == 0
+
+
+async def test_a_zip_that_lies_about_its_sizes_is_measured_while_inflating(ingest: Ingest) -> None:
+    """Declared: 580 KB, an unremarkable 2:1. Real: 300 MB of one shared string."""
+    auth = await ingest.key_for("vmu")
+    response = await upload(ingest, auth, "forged.xlsx", forged_size_xlsx(300_000_000))
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert "giải nén quá lớn" in error["message"]
+    assert error["details"]["max_ratio_seen"] > 200
+    assert await ingest.queue_depth() == 0
+    assert await ingest.db["ingest_submissions"].count_documents({}) == 0
 
 
 async def test_refusals_a_librarian_can_act_on(ingest: Ingest) -> None:
