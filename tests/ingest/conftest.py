@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from devstack.processes import free_port, port_answers, secantus_process
 from services.ingest.bootstrap import create_app
 from shared.config import Settings
 from shared.events import (
@@ -26,6 +27,7 @@ from shared.events import (
 )
 from shared.mongo import service_database
 from shared.topology import make_broker, publish_event, queue_name, subscription
+from tests.conftest import ARTIFACTS
 
 
 @dataclass
@@ -117,6 +119,50 @@ async def take_submitted(
 
 
 AppFactory = Callable[..., Awaitable[Ingest]]
+FAILPOINT_APP = "ingest-failpoint-test"
+
+
+@pytest.fixture(scope="session")
+def failpoint_store_port() -> Iterator[int]:
+    """A SecantusDB of its own with mongod's test commands on (``configureFailPoint``): a test
+    makes the server answer as it does in a race that one client cannot provoke. The shared
+    server keeps them off, as production does."""
+    port = free_port()
+    process = secantus_process(
+        port=port, storage=":memory:", log_path=ARTIFACTS / f"secantus-failpoints-{port}.log"
+    )
+    process.argv.append("--enable-test-commands")
+    process.start()
+    try:
+        process.wait_until(lambda: port_answers(port), timeout=60)
+        yield port
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+async def failpoint_db(failpoint_store_port: int) -> AsyncIterator[AsyncDatabase]:
+    """A database on that server, through a client whose app name failpoints can target."""
+    client: AsyncMongoClient = AsyncMongoClient(
+        f"mongodb://127.0.0.1:{failpoint_store_port}/?directConnection=true",
+        appname=FAILPOINT_APP,
+        tz_aware=True,
+    )
+    yield client["ingest_failpoints"]
+    await client.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+    await client.drop_database("ingest_failpoints")
+    await client.close()
+
+
+async def fail_next(db: AsyncDatabase, command: str, code: int) -> None:
+    """The server answers the next ``command`` of this client with error ``code``."""
+    await db.client.admin.command(
+        {
+            "configureFailPoint": "failCommand",
+            "mode": {"times": 1},
+            "data": {"failCommands": [command], "errorCode": code, "appName": FAILPOINT_APP},
+        }
+    )
 
 
 @pytest.fixture

@@ -145,12 +145,14 @@ class MongoMemberDirectory:
             "version": member.version,
             "occurred_at": event.occurred_at,
         }
+        query = {"_id": member.code, "$or": not_newer}
         try:
-            await self.collection.update_one(
-                {"_id": member.code, "$or": not_newer}, {"$set": fields}, upsert=True
-            )
+            await self.collection.update_one(query, {"$set": fields}, upsert=True)
         except DuplicateKeyError:
-            return  # a newer change is already stored: this one is stale
+            # Either a newer change is stored (this one is stale), or another first event of
+            # the member was inserted between this upsert's match and its insert: the plain
+            # conditional update tells the two apart.
+            await self.collection.update_one(query, {"$set": fields})
 
 
 class MongoSubmissionStore:
