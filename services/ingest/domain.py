@@ -316,6 +316,11 @@ class Submission:
     notes: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def sealed(self) -> bool:
+        """Receiving is over: every batch and rejection is stored, the counts are final."""
+        return self.state != SubmissionState.RECEIVING
+
+    @property
     def public_state(self) -> SubmissionState:
         return derived_state(self.state, self.batch_count, len(self.processed_batches))
 

@@ -31,6 +31,7 @@ from services.ingest.formats import ImportNotes, ParsedRow
 from services.ingest.ports import (
     BatchPublisher,
     BrokerUnavailable,
+    IdempotencyConflict,
     KeyStore,
     MemberDirectory,
     SubmissionStore,
@@ -50,6 +51,7 @@ log = structlog.get_logger("ingest")
 RELAY_GRACE = timedelta(seconds=60)
 RELAY_BACKOFF = timedelta(seconds=5)
 RETRY_AFTER_SECONDS = 30
+KEY_IN_USE_RETRY_SECONDS = 5
 REJECTION_FLUSH = 500
 KEEP_IN_MEMORY = 5000
 
@@ -231,6 +233,27 @@ class Receipt:
         return body
 
 
+def _key_in_use() -> Refusal:
+    return Refusal(
+        409,
+        "Một yêu cầu khác với cùng Idempotency-Key đang được nhận. "
+        f"Vui lòng gửi lại sau {KEY_IN_USE_RETRY_SECONDS} giây: sẽ nhận được kết quả của nó.",
+        "Another request with the same Idempotency-Key is being received. "
+        f"Retry in {KEY_IN_USE_RETRY_SECONDS} seconds to get its answer.",
+        headers={"Retry-After": str(KEY_IN_USE_RETRY_SECONDS)},
+    )
+
+
+def _superseded() -> Refusal:
+    return Refusal(
+        409,
+        "Yêu cầu này đã được thay bằng một lần gửi lại với cùng Idempotency-Key: "
+        "kết quả là của lần gửi lại đó (gửi lại lần nữa để xem).",
+        "This request was superseded by a retry with the same Idempotency-Key: the retry's "
+        "answer stands (send it again to see it).",
+    )
+
+
 def _too_many(limit: int) -> Refusal:
     return Refusal(
         413,
@@ -265,7 +288,8 @@ async def _existing(
     if not idempotency_key:
         return None
     found = await submissions.find_by_idempotency_key(member, idempotency_key)
-    return await _replay(found, submissions) if found else None
+    # Only a sealed submission replays; an unsealed one is taken over by ``create``.
+    return await _replay(found, submissions) if found and found.sealed else None
 
 
 async def _replay(found: Submission, submissions: SubmissionStore) -> Receipt:
@@ -349,8 +373,11 @@ async def receive(
         idempotency_key=idempotency_key,
         correlation_id=correlation_id,
     )
-    submission = await submissions.create(draft)
-    if submission.id != draft.id:  # a concurrent retry with the same idempotency key won
+    try:
+        submission = await submissions.create(draft)
+    except IdempotencyConflict:
+        raise _key_in_use() from None
+    if submission.id != draft.id:  # a retry with the same idempotency key sealed first
         return await _replay(submission, submissions)
     try:
         batcher, batch_count, shown, kept = await _store(
@@ -374,6 +401,9 @@ async def receive(
         notes=notes.as_json() if notes else {},
         relay_after=utcnow() + RELAY_GRACE,
     )
+    if sealed is None:  # a retry with the same idempotency key took this submission over
+        await submissions.discard(submission.id)
+        raise _superseded()
     batches = _in_memory(kept) if kept is not None else submissions.outbox(sealed.id)
     pending = await _publish_all(sealed, batches, submissions=submissions, publisher=publisher)
     log.info(
@@ -504,11 +534,7 @@ async def submission_status(
 ) -> dict[str, Any]:
     """A submission's state, counts and per-record outcomes (a member sees only its own)."""
     found = await submissions.get(submission_id)
-    if (
-        found is None
-        or found.state == SubmissionState.RECEIVING
-        or (member is not None and found.member != member)
-    ):
+    if found is None or not found.sealed or (member is not None and found.member != member):
         raise Refusal(
             404,
             f"Không tìm thấy lần gửi '{submission_id}'.",

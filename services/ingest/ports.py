@@ -14,6 +14,10 @@ class BrokerUnavailable(Exception):
     """The broker did not confirm a publish (down, unreachable, or refused it)."""
 
 
+class IdempotencyConflict(Exception):
+    """Another request with the same idempotency key took it over at the same moment."""
+
+
 class KeyStore(Protocol):
     """People's access keys (a member's staff or the centre's). Only HMACs of the secrets
     are stored; ids are public."""
@@ -59,8 +63,11 @@ class SubmissionStore(Protocol):
     async def create(self, submission: Submission) -> Submission:
         """Store a new submission in state ``receiving``.
 
-        If the member already has a submission with the same idempotency key, return that
-        one instead (and store nothing).
+        If the member already has a sealed submission with the same idempotency key, return
+        that one instead (and store nothing). An unsealed one (its request crashed, or is
+        still receiving and will not be allowed to seal) is discarded with its outbox and
+        outcomes, and the key passes to this submission. Raise
+        :class:`IdempotencyConflict` if another request took the key over meanwhile.
         """
         ...
 
@@ -87,10 +94,12 @@ class SubmissionStore(Protocol):
         rejected: int,
         notes: dict[str, Any],
         relay_after: datetime,
-    ) -> Submission:
+    ) -> Submission | None:
         """Receiving is over: the submission becomes ``queued`` with its final counts.
 
         The outbox relay may publish its unpublished batches from ``relay_after`` on.
+        None if the submission is no longer receiving: a retry with the same idempotency
+        key took it over (and discarded it).
         """
         ...
 

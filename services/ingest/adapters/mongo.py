@@ -23,6 +23,7 @@ from services.ingest.domain import (
     SubmissionState,
     expiry,
 )
+from services.ingest.ports import IdempotencyConflict
 from shared.events import ItemOutcome, MemberChanged, MemberStatus, SubmittedItem
 from shared.records import utcnow
 
@@ -33,6 +34,7 @@ IDEMPOTENCY = "ingest_idempotency"
 OUTBOX = "ingest_outbox"
 OUTCOMES = "ingest_outcomes"
 DUPLICATE_KEY = 11000
+CLAIM_ATTEMPTS = 2
 
 GetDb = Callable[[], AsyncDatabase]
 _ITEMS: TypeAdapter[list[SubmittedItem]] = TypeAdapter(list[SubmittedItem])
@@ -178,27 +180,67 @@ class MongoSubmissionStore:
         return self._db()[OUTCOMES]
 
     async def create(self, submission: Submission) -> Submission:
-        if submission.idempotency_key:
-            claim = {
-                "_id": f"{submission.member}:{submission.idempotency_key}",
-                "submission_id": submission.id,
-                "expires_at": expiry(submission.created_at),
-            }
+        # The submission before its claim on the key: a claim then always points at a stored
+        # submission, and a crash in between leaves only a receiving one nobody sees.
+        await self.submissions.insert_one(_submission_doc(submission))
+        if not submission.idempotency_key:
+            return submission
+        try:
+            holder = await self._claim(submission)
+        except BaseException:
+            await self.submissions.delete_one({"_id": submission.id})
+            raise
+        if holder.id != submission.id:
+            await self.submissions.delete_one({"_id": submission.id})
+        return holder
+
+    async def _claim(self, submission: Submission) -> Submission:
+        """The submission that holds the key: a sealed one already there, else this one."""
+        key = _claim_id(submission.member, submission.idempotency_key or "")
+        for _ in range(CLAIM_ATTEMPTS):
             try:
-                await self.idempotency.insert_one(claim)
-            except DuplicateKeyError:
-                existing = await self.find_by_idempotency_key(
-                    submission.member, submission.idempotency_key
+                await self.idempotency.insert_one(
+                    {
+                        "_id": key,
+                        "submission_id": submission.id,
+                        "expires_at": expiry(submission.created_at),
+                    }
                 )
-                if existing is not None:
-                    return existing
-                raise
-        doc = _submission_doc(submission)
-        await self.submissions.insert_one(doc)
+                return submission
+            except DuplicateKeyError:
+                claim = await self.idempotency.find_one({"_id": key})
+            if claim is not None:
+                return await self._take_over(key, claim["submission_id"], submission)
+            # The claim was discarded between the insert and the read: claim it afresh.
+        raise IdempotencyConflict(key)
+
+    async def _take_over(self, key: str, previous: str, submission: Submission) -> Submission:
+        """Replay ``previous`` if sealed; else discard it and pass the key to ``submission``.
+
+        Sealing and being taken over exclude each other on the previous submission's own
+        document (sealed only while receiving, deleted only while receiving); which of
+        several retries gets the key is a compare-and-set on the claim.
+        """
+        found = await self.get(previous)
+        if found is not None and found.sealed:
+            return found
+        if found is not None:
+            stopped = await self.submissions.delete_one(
+                {"_id": previous, "state": SubmissionState.RECEIVING.value}
+            )
+            if stopped.deleted_count == 0 and (sealed := await self.get(previous)) is not None:
+                return sealed  # it sealed meanwhile: complete after all
+        moved = await self.idempotency.update_one(
+            {"_id": key, "submission_id": previous},
+            {"$set": {"submission_id": submission.id, "expires_at": expiry(submission.created_at)}},
+        )
+        if moved.modified_count == 0:
+            raise IdempotencyConflict(key)
+        await self.discard(previous)
         return submission
 
     async def find_by_idempotency_key(self, member: str, key: str) -> Submission | None:
-        claim = await self.idempotency.find_one({"_id": f"{member}:{key}"})
+        claim = await self.idempotency.find_one({"_id": _claim_id(member, key)})
         if claim is None:
             return None
         return await self.get(claim["submission_id"])
@@ -240,10 +282,10 @@ class MongoSubmissionStore:
         rejected: int,
         notes: dict[str, Any],
         relay_after: datetime,
-    ) -> Submission:
+    ) -> Submission | None:
         keep_until = expiry(utcnow())
-        await self.submissions.update_one(
-            {"_id": submission_id},
+        result = await self.submissions.update_one(
+            {"_id": submission_id, "state": SubmissionState.RECEIVING.value},
             {
                 "$set": {
                     "state": SubmissionState.QUEUED.value,
@@ -258,9 +300,9 @@ class MongoSubmissionStore:
                 }
             },
         )
-        sealed = await self.get(submission_id)
-        assert sealed is not None
-        return sealed
+        if result.matched_count == 0:
+            return None  # taken over by a retry with the same idempotency key
+        return await self.get(submission_id)
 
     async def outbox(self, submission_id: str) -> AsyncIterator[tuple[int, list[SubmittedItem]]]:
         # One batch at a time: a 50,000-record import never sits in memory at once.
@@ -287,7 +329,10 @@ class MongoSubmissionStore:
         await self.outcome_rows.delete_many({"submission_id": submission_id})
         if doc is not None and doc.get("idempotency_key"):
             await self.idempotency.delete_one(
-                {"_id": f"{doc['member']}:{doc['idempotency_key']}", "submission_id": submission_id}
+                {
+                    "_id": _claim_id(doc["member"], doc["idempotency_key"]),
+                    "submission_id": submission_id,
+                }
             )
         await self.submissions.delete_one({"_id": submission_id})
 
@@ -354,6 +399,10 @@ class MongoSubmissionStore:
             .limit(limit)
         )
         return [doc async for doc in cursor]
+
+
+def _claim_id(member: str, idempotency_key: str) -> str:
+    return f"{member}:{idempotency_key}"
 
 
 def _submission_doc(submission: Submission) -> dict[str, Any]:
