@@ -34,6 +34,7 @@ from services.ingest.ports import (
     IdempotencyConflict,
     KeyStore,
     MemberDirectory,
+    StoreUnavailable,
     SubmissionStore,
 )
 from shared.auth import Authenticator, Caller, Via
@@ -462,28 +463,62 @@ async def _publish_all(
 
     Nothing confirmed → the submission is discarded and 503 is raised. Some confirmed →
     the rest stay in the (durable) outbox and the relay completes them: the caller is not
-    asked to resend what is already on its way.
+    asked to resend what is already on its way. The store failing once the submission is
+    sealed is no refusal either: sealed is durable, and the relay sends whatever the store
+    could not be told was confirmed.
     """
     published = 0
-    async for batch_no, items in batches:
-        try:
-            await publisher.publish(_event(submission, batch_no, items))
-        except BrokerUnavailable:
-            if published == 0:
-                await submissions.discard(submission.id)
-                raise broker_down() from None
-            await submissions.defer(submission.id, utcnow() + RELAY_BACKOFF)
-            log.warning(
-                "submission_partly_published",
-                submission_id=submission.id,
-                published=published,
-                batches=submission.batch_count,
-            )
-            return submission.batch_count - published
-        await submissions.mark_published(submission.id, batch_no)
-        published += 1
-    await submissions.published_all(submission.id)
+    all_marked = True
+    try:
+        async for batch_no, items in batches:
+            try:
+                await publisher.publish(_event(submission, batch_no, items))
+            except BrokerUnavailable:
+                return await _publish_cut(submission, published, submissions=submissions)
+            published += 1
+            all_marked = await _marked(submission.id, batch_no, submissions) and all_marked
+        if all_marked:  # else the relay sends the unmarked batches again and clears them
+            await submissions.published_all(submission.id)
+    except StoreUnavailable as exc:
+        log.warning(
+            "submission_publish_left_to_relay",
+            submission_id=submission.id,
+            published=published,
+            batches=submission.batch_count,
+            error=str(exc),
+        )
+        return submission.batch_count - published
     return 0
+
+
+async def _publish_cut(
+    submission: Submission, published: int, *, submissions: SubmissionStore
+) -> int:
+    """The broker failed part-way: 503 if nothing went, else the rest is the relay's."""
+    if published == 0:
+        await submissions.discard(submission.id)
+        raise broker_down()
+    await submissions.defer(submission.id, utcnow() + RELAY_BACKOFF)
+    log.warning(
+        "submission_partly_published",
+        submission_id=submission.id,
+        published=published,
+        batches=submission.batch_count,
+    )
+    return submission.batch_count - published
+
+
+async def _marked(submission_id: str, batch_no: int, submissions: SubmissionStore) -> bool:
+    """Drop a confirmed batch from the outbox; False if the store did not answer (the relay
+    then publishes it again, which the catalogue takes without change)."""
+    try:
+        await submissions.mark_published(submission_id, batch_no)
+    except StoreUnavailable as exc:
+        log.warning(
+            "outbox_mark_failed", submission_id=submission_id, batch_no=batch_no, error=str(exc)
+        )
+        return False
+    return True
 
 
 async def relay_once(*, submissions: SubmissionStore, publisher: BatchPublisher) -> int:

@@ -18,6 +18,10 @@ class IdempotencyConflict(Exception):
     """Another request with the same idempotency key took it over at the same moment."""
 
 
+class StoreUnavailable(Exception):
+    """The store did not answer (down or unreachable); what it was asked may not be done."""
+
+
 class KeyStore(Protocol):
     """People's access keys (a member's staff or the centre's). Only HMACs of the secrets
     are stored; ids are public."""
@@ -104,19 +108,28 @@ class SubmissionStore(Protocol):
         ...
 
     def outbox(self, submission_id: str) -> AsyncIterator[tuple[int, list[SubmittedItem]]]:
-        """The submission's unpublished batches, in order."""
+        """The submission's unpublished batches, in order; :class:`StoreUnavailable` if the
+        store stops answering part-way."""
         ...
 
     async def mark_published(self, submission_id: str, batch_no: int) -> None:
-        """The broker confirmed this batch: drop it from the outbox."""
+        """The broker confirmed this batch: drop it from the outbox.
+
+        Raise :class:`StoreUnavailable` if the store did not answer (then the relay
+        publishes the batch again: the catalogue takes a batch twice without change).
+        """
         ...
 
     async def published_all(self, submission_id: str) -> None:
-        """Every batch is confirmed: the relay has nothing left to do for this submission."""
+        """Every batch is confirmed: the relay has nothing left to do for this submission.
+
+        Raise :class:`StoreUnavailable` if the store did not answer.
+        """
         ...
 
     async def defer(self, submission_id: str, relay_after: datetime) -> None:
-        """Let the relay retry this submission's unpublished batches from ``relay_after``."""
+        """Let the relay retry this submission's unpublished batches from ``relay_after``;
+        :class:`StoreUnavailable` if the store did not answer."""
         ...
 
     async def discard(self, submission_id: str) -> None:

@@ -154,6 +154,24 @@ async def failpoint_db(failpoint_store_port: int) -> AsyncIterator[AsyncDatabase
     await client.close()
 
 
+@pytest.fixture
+async def failpoint_ingest(
+    settings: Settings, failpoint_store_port: int, start_ingest: AppFactory
+) -> AsyncIterator[Ingest]:
+    """Ingest on that server; the test's own client (``Ingest.mongo``) is not the service's,
+    so failpoints aimed at the service (app name ``stinet``) leave the test's reads alone."""
+    url = f"mongodb://127.0.0.1:{failpoint_store_port}/?directConnection=true"
+    # A fresh Settings: model_copy would carry the cached ``mongo_uri`` along.
+    used = Settings(**{**settings.model_dump(), "mongo_url": url})
+    ingest = await start_ingest(used)
+    client: AsyncMongoClient = AsyncMongoClient(url, appname=FAILPOINT_APP, tz_aware=True)
+    ingest.mongo = client
+    yield ingest
+    await client.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+    await client.drop_database(used.stinet_db)
+    await client.close()
+
+
 async def fail_next(db: AsyncDatabase, command: str, code: int) -> None:
     """The server answers the next ``command`` of this client with error ``code``."""
     await db.client.admin.command(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from pydantic import TypeAdapter
 from pymongo import ASCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
 from services.ingest.domain import (
     MemberInfo,
@@ -23,7 +24,7 @@ from services.ingest.domain import (
     SubmissionState,
     expiry,
 )
-from services.ingest.ports import IdempotencyConflict
+from services.ingest.ports import IdempotencyConflict, StoreUnavailable
 from shared.events import ItemOutcome, MemberChanged, MemberStatus, SubmittedItem
 from shared.records import utcnow
 
@@ -306,27 +307,35 @@ class MongoSubmissionStore:
 
     async def outbox(self, submission_id: str) -> AsyncIterator[tuple[int, list[SubmittedItem]]]:
         # One batch at a time: a 50,000-record import never sits in memory at once.
-        submission = await self.submissions.find_one({"_id": submission_id}, {"batch_count": 1})
+        with _answering():
+            submission = await self.submissions.find_one({"_id": submission_id}, {"batch_count": 1})
         for batch_no in range(submission.get("batch_count", 0) if submission else 0):
-            doc = await self.outbox_rows.find_one({"_id": f"{submission_id}:{batch_no}"})
+            with _answering():
+                doc = await self.outbox_rows.find_one({"_id": f"{submission_id}:{batch_no}"})
             if doc is not None:
                 yield batch_no, _ITEMS.validate_json(zlib.decompress(doc["items"]))
 
     async def mark_published(self, submission_id: str, batch_no: int) -> None:
-        await self.outbox_rows.delete_one({"_id": f"{submission_id}:{batch_no}"})
+        with _answering():
+            await self.outbox_rows.delete_one({"_id": f"{submission_id}:{batch_no}"})
 
     async def published_all(self, submission_id: str) -> None:
-        await self.submissions.update_one({"_id": submission_id}, {"$set": {"unpublished": False}})
+        with _answering():
+            await self.submissions.update_one(
+                {"_id": submission_id}, {"$set": {"unpublished": False}}
+            )
 
     async def defer(self, submission_id: str, relay_after: datetime) -> None:
-        await self.submissions.update_one(
-            {"_id": submission_id}, {"$set": {"relay_after": relay_after, "unpublished": True}}
-        )
+        with _answering():
+            await self.submissions.update_one(
+                {"_id": submission_id},
+                {"$set": {"relay_after": relay_after, "unpublished": True}},
+            )
 
     async def discard(self, submission_id: str) -> None:
-        doc = await self.submissions.find_one({"_id": submission_id})
-        await self.outbox_rows.delete_many({"submission_id": submission_id})
-        await self.outcome_rows.delete_many({"submission_id": submission_id})
+        # The submission first: cut short, a discard leaves rows nobody reads, never a sealed
+        # submission the relay would "publish" without its batches.
+        doc = await self.submissions.find_one_and_delete({"_id": submission_id})
         if doc is not None and doc.get("idempotency_key"):
             await self.idempotency.delete_one(
                 {
@@ -334,7 +343,8 @@ class MongoSubmissionStore:
                     "submission_id": submission_id,
                 }
             )
-        await self.submissions.delete_one({"_id": submission_id})
+        await self.outbox_rows.delete_many({"submission_id": submission_id})
+        await self.outcome_rows.delete_many({"submission_id": submission_id})
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         cursor = self.submissions.find(
@@ -399,6 +409,15 @@ class MongoSubmissionStore:
             .limit(limit)
         )
         return [doc async for doc in cursor]
+
+
+@contextmanager
+def _answering() -> Iterator[None]:
+    """The driver's connection failures as the port's :class:`StoreUnavailable`."""
+    try:
+        yield
+    except ConnectionFailure as exc:
+        raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
 
 
 def _claim_id(member: str, idempotency_key: str) -> str:

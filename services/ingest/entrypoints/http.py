@@ -33,7 +33,13 @@ from services.ingest.formats.csvfile import parse_csv
 from services.ingest.formats.jsonfile import ndjson_rows, parse_json, records_of
 from services.ingest.formats.marc import parse_marc21, parse_marcxml
 from services.ingest.formats.xlsx import parse_xlsx
-from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, SubmissionStore
+from services.ingest.ports import (
+    BatchPublisher,
+    KeyStore,
+    MemberDirectory,
+    StoreUnavailable,
+    SubmissionStore,
+)
 from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
 from shared.http import ApiError, bearer_token, error_response, wants_english
 from shared.records import LocalId, MemberCode, Source
@@ -70,7 +76,8 @@ def install_refusal_handler(app: FastAPI) -> None:
         )
 
     @app.exception_handler(ConnectionFailure)
-    async def _store_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
+    @app.exception_handler(StoreUnavailable)
+    async def _store_down(request: Request, exc: Exception) -> JSONResponse:
         # The store is unreachable: nothing was accepted, and the caller may simply retry.
         vi, en = (
             "Kho dữ liệu tạm thời không sẵn sàng: chưa nhận dữ liệu nào. Vui lòng gửi lại sau.",
