@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -29,8 +30,9 @@ import httpx2
 from devstack.processes import free_port, http_ok, port_answers, secantus_process
 from services.ingest.harvest import build_harvest
 from services.ingest.harvest.config import HarvestSettings
+from shared.auth import Authenticator, MongoRevokedKeys, SessionSigner, install_authenticator
 from shared.config import Settings
-from shared.http import admin_guard
+from shared.http import install_error_handlers
 from shared.mongo import make_mongo_client, service_database
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -124,12 +126,18 @@ async def harvest(base_url: str, mongo_url: str) -> tuple[int, float, dict[str, 
         settings=settings,
         get_db=lambda: db,
         submit=submit,
-        require_admin=admin_guard("bench"),
         harvest_settings=HarvestSettings(run_timeout_seconds=3600),
     )
     from fastapi import FastAPI
 
     app = FastAPI()
+    install_error_handlers(app)
+    authenticator = Authenticator(
+        root_key="bench",
+        signer=SessionSigner(secrets.token_bytes(32)),
+        revoked=MongoRevokedKeys(lambda: db, "ingest"),
+    )
+    install_authenticator(app, authenticator)
     app.include_router(component.router)
     admin = {"Authorization": "Bearer bench"}
     transport = httpx2.ASGITransport(app=app)

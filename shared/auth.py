@@ -18,12 +18,15 @@ import jwt
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.config import Settings, stored_secret
-from shared.http import ApiError
+from shared.events import KeyChanged
+from shared.http import ApiError, install_cors
 from shared.records import utcnow
+from shared.topology import subscriber
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +35,7 @@ Via = Literal["root", "session", "key"]
 AUDIENCE = "stinet"
 ALGORITHM = "HS256"
 REFRESH_EVERY = timedelta(seconds=30)
+CENTRE_SCHEME = "CentreBearer"
 ROOT_KEY_ID = "root"
 ROOT_LABEL = "Khoá quản trị gốc / root key"
 
@@ -301,11 +305,58 @@ _bearer = HTTPBearer(
     auto_error=False,
     description="Khoá truy cập hoặc phiên đăng nhập / an access key or a session token",
 )
+# The same header; a scheme of its own names the centre's routes in the OpenAPI.
+_centre_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name=CENTRE_SCHEME,
+    description="Khoá hoặc phiên của Trung tâm / the centre's key or session",
+)
 
 
 def install_authenticator(app: FastAPI, authenticator: Authenticator) -> None:
     """Make ``authenticator`` the one the dependencies below use in ``app``."""
     app.state.authenticator = authenticator
+
+
+def follow_revocations(
+    broker: RabbitBroker,
+    settings: Settings,
+    service: str,
+    *,
+    authenticator: Authenticator,
+    revoked: RevokedKeys,
+) -> None:
+    """Subscribe ``service`` to ``key.changed``: store the revocation, refuse at once here
+    (other replicas of the service re-read the store within ``REFRESH_EVERY``)."""
+
+    @subscriber(broker, settings, service, KeyChanged)
+    async def on_key_changed(event: KeyChanged) -> None:
+        """Remember a revoked key: its sessions end."""
+        await revoked.add(event.key_id, event.at)
+        authenticator.note_revoked(event.key_id)
+        log.info("key_revocation_stored", service=service, key_id=event.key_id)
+
+
+def wire_service_auth(
+    app: FastAPI,
+    broker: RabbitBroker,
+    settings: Settings,
+    *,
+    service: str,
+    get_db: Callable[[], AsyncDatabase],
+    public_get: bool = False,
+) -> Authenticator:
+    """Sessions and the root key for a service that does not own keys (all but ingest):
+    its revocation list in ``{service}_revoked_keys``, fed by ``key.changed``; CORS
+    (``public_get``: see :class:`shared.http.ConsoleCors`)."""
+    revoked = MongoRevokedKeys(get_db, service)
+    authenticator = Authenticator(
+        root_key=settings.admin_key, signer=session_signer(settings), revoked=revoked
+    )
+    follow_revocations(broker, settings, service, authenticator=authenticator, revoked=revoked)
+    install_authenticator(app, authenticator)
+    install_cors(app, settings, public_get=public_get)
+    return authenticator
 
 
 def _unauthorised(error: AuthError) -> ApiError:
@@ -325,11 +376,7 @@ def forbidden(message_vi: str, message_en: str) -> ApiError:
     return ApiError(403, message_vi, message_en, code="forbidden")
 
 
-async def any_caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    """Any authenticated caller (401 otherwise)."""
+async def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
     authenticator: Authenticator = request.app.state.authenticator
     token = credentials.credentials.strip() if credentials else None
     try:
@@ -338,8 +385,20 @@ async def any_caller(
         raise _unauthorised(exc) from exc
 
 
-async def centre_caller(caller: Annotated[Caller, Depends(any_caller)]) -> Caller:
+async def any_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """Any authenticated caller (401 otherwise)."""
+    return await _caller(request, credentials)
+
+
+async def centre_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_centre_bearer)],
+) -> Caller:
     """The root key or the centre's staff (401 without credentials, 403 for a member)."""
+    caller = await _caller(request, credentials)
     if not caller.is_centre:
         raise forbidden(
             "Chỉ Trung tâm được thực hiện thao tác này.",

@@ -172,10 +172,25 @@ class ReminderSent(Event):
     recipient: str
 
 
+class KeyChanged(Event):
+    """A person's access key was revoked; from ingest to every service, which then refuses
+    the sessions opened with it (DESIGN §9)."""
+
+    EVENT_NAME: ClassVar[str] = "key.changed"
+
+    change: Literal["revoked"]
+    key_id: str = Field(min_length=1, max_length=64)
+    role: Literal["member", "centre"]
+    member: MemberCode | None = None
+    label: str = ""
+    at: datetime
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     RecordsSubmitted,
     RecordsChanged,
     SubmissionProcessed,
     MemberChanged,
     ReminderSent,
+    KeyChanged,
 )

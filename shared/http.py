@@ -6,20 +6,23 @@ Vietnamese unless the caller asks for English (``?lang=en`` or ``Accept-Language
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Annotated, Any
+from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.config import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -247,27 +250,46 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def admin_guard(admin_key: str | None) -> Callable[..., Awaitable[None]]:
-    """A FastAPI dependency that admits only the centre's key (constant-time compare)."""
-
-    async def require_admin(
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> None:
-        token = bearer_token(authorization)
-        if (
-            admin_key is None
-            or token is None
-            or not hmac.compare_digest(token.encode(), admin_key.encode())
-        ):
-            raise ApiError(
-                401,
-                "Cần khoá của Trung tâm (Authorization: Bearer <khoá quản trị>)",
-                "The centre's key is required (Authorization: Bearer <admin key>)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-
-    return require_admin
+CORS_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+CORS_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 
 
-def admin_dependency(admin_key: str | None) -> Any:
-    return Depends(admin_guard(admin_key))
+def console_origins(settings: Settings) -> list[str]:
+    """The console's origins: ``STINET_PUBLIC_URL``'s, and ``STINET_CONSOLE_ORIGINS``."""
+    public = urlsplit(settings.stinet_public_url)
+    extra = [o.strip().rstrip("/") for o in settings.stinet_console_origins.split(",")]
+    return list(dict.fromkeys([f"{public.scheme}://{public.netloc}", *filter(None, extra)]))
+
+
+class ConsoleCors:
+    """CORS for the console's origins only (never ``*``, no cookies: the session travels in
+    ``Authorization``). With ``public_get``, other origins may still GET without
+    credentials (the search widget on members' sites)."""
+
+    def __init__(self, app: ASGIApp, origins: Sequence[str], public_get: bool = False) -> None:
+        self.origins = frozenset(origins)
+        self.console = CORSMiddleware(
+            app,
+            allow_origins=list(origins),
+            allow_methods=list(CORS_METHODS),
+            allow_headers=list(CORS_HEADERS),
+            expose_headers=["Retry-After"],
+            allow_credentials=False,
+            max_age=600,
+        )
+        self.public = (
+            CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET"]) if public_get else None
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.public is not None and scope["type"] == "http":
+            origin = Headers(scope=scope).get("origin")
+            if origin is not None and origin not in self.origins:
+                await self.public(scope, receive, send)
+                return
+        await self.console(scope, receive, send)
+
+
+def install_cors(app: FastAPI, settings: Settings, *, public_get: bool = False) -> None:
+    """Let the console (another port in development) call this service from the browser."""
+    app.add_middleware(ConsoleCors, origins=console_origins(settings), public_get=public_get)

@@ -37,6 +37,7 @@ from faststream.rabbit import (
 from shared.config import Settings
 from shared.events import (
     Event,
+    KeyChanged,
     MemberChanged,
     RecordsChanged,
     RecordsSubmitted,
@@ -63,6 +64,10 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("search", MemberChanged),
     Subscription("notify", RecordsChanged),
     Subscription("notify", MemberChanged),
+    # Ingest owns the keys; the others keep their own list of revoked keys (shared.auth).
+    Subscription("catalogue", KeyChanged),
+    Subscription("search", KeyChanged),
+    Subscription("notify", KeyChanged),
     # Nobody acts on reminder.sent yet; a bounded audit queue keeps mandatory publishes routable.
     Subscription("audit", ReminderSent),
 )

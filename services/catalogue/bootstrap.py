@@ -19,6 +19,7 @@ from services.catalogue.entrypoints.http import build_router
 from services.catalogue.entrypoints.messaging import register_subscribers
 from services.catalogue.oai import build_oai_router
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
+from shared.auth import wire_service_auth
 from shared.config import Settings
 from shared.mongo import make_mongo_client, service_database
 from shared.runtime import create_service_app, make_service_broker, mongo_ready
@@ -134,11 +135,11 @@ def create_app(
     )
     app.include_router(
         build_router(
-            admin_key=settings.admin_key,
             records=ports.get_records,
             members=ports.get_members,
             publisher=ports.get_publisher,
         )
     )
+    wire_service_auth(app, broker, settings, service="catalogue", get_db=ports.get_db)
     app.include_router(build_oai_router(settings=settings, get_db=ports.get_db))
     return app

@@ -27,7 +27,7 @@ from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, Sub
 from shared.auth import Authenticator, Caller, install_authenticator, session_signer
 from shared.config import Settings, stored_secret
 from shared.events import SubmittedItem
-from shared.http import admin_dependency
+from shared.http import install_cors
 from shared.logging import get_logger
 from shared.mongo import make_mongo_client, service_database
 from shared.records import Source
@@ -59,11 +59,12 @@ class _Process:
 
 
 async def _relay_loop(
-    state: _Process, submissions: SubmissionStore, publisher: BatchPublisher
+    state: _Process, submissions: SubmissionStore, keys: KeyStore, publisher: BatchPublisher
 ) -> None:
     while not state.stopping.is_set():
         try:
             await handlers.relay_once(submissions=submissions, publisher=publisher)
+            await handlers.relay_keys(keys=keys, publisher=publisher)
         except Exception:  # the relay must outlive a store outage; the outbox keeps the data
             log.exception("outbox_relay_failed")
         with contextlib.suppress(TimeoutError):
@@ -122,7 +123,6 @@ def create_app(
         settings=settings,
         get_db=state.get_db,
         submit=submit,
-        require_admin=admin_dependency(settings.admin_key),
     )
 
     async def on_startup() -> None:
@@ -133,7 +133,7 @@ def create_app(
 
     async def on_started() -> None:
         state.stopping.clear()
-        state.relay = asyncio.create_task(_relay_loop(state, submissions, publisher))
+        state.relay = asyncio.create_task(_relay_loop(state, submissions, keys, publisher))
         await harvest.start()
 
     async def on_stopping() -> None:
@@ -164,13 +164,13 @@ def create_app(
     )
     install_refusal_handler(app)
     install_authenticator(app, authenticator)
+    install_cors(app, settings)
     ports = IngestPorts(
         keys=keys,
         members=members,
         submissions=submissions,
         publisher=publisher,
         pepper=lambda: state.pepper,
-        admin_key=settings.admin_key,
         authenticator=authenticator,
         rate_limit=rate_limit or settings.ingest_rate_limit,
     )

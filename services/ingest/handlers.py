@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from services.ingest.ports import (
 from shared.auth import Authenticator, Caller, Via
 from shared.events import (
     FieldError,
+    KeyChanged,
     MemberChanged,
     RecordsSubmitted,
     SubmissionProcessed,
@@ -110,8 +112,11 @@ async def list_keys(code: str | None, *, keys: KeyStore) -> list[StoredKey]:
     return await keys.list(code)
 
 
-async def revoke_key(code: str | None, key_id: str, *, keys: KeyStore) -> StoredKey:
-    """Revoke a live key (one of member ``code``'s, unless None); it stops working at once."""
+async def revoke_key(
+    code: str | None, key_id: str, *, keys: KeyStore, publisher: BatchPublisher
+) -> StoredKey:
+    """Revoke a live key (one of member ``code``'s, unless None): it stops working here at
+    once; ``key.changed`` tells the other services (now, or through the relay)."""
     revoked = await keys.revoke(code, key_id, utcnow())
     if revoked is None:
         raise Refusal(
@@ -122,7 +127,40 @@ async def revoke_key(code: str | None, key_id: str, *, keys: KeyStore) -> Stored
             f"Member '{code}' has no live key '{key_id}'." if code else f"No live key '{key_id}'.",
         )
     log.info("key_revoked", member=revoked.member, key_id=key_id)
+    with contextlib.suppress(BrokerUnavailable):  # stored as unannounced: the relay retries
+        await announce_key(revoked, keys=keys, publisher=publisher)
     return revoked
+
+
+def key_changed(key: StoredKey) -> KeyChanged:
+    return KeyChanged(
+        change="revoked",
+        key_id=key.key_id,
+        role=key.role,
+        member=key.member,
+        label=key.label,
+        at=key.revoked_at or utcnow(),
+    )
+
+
+async def announce_key(key: StoredKey, *, keys: KeyStore, publisher: BatchPublisher) -> None:
+    """Publish the key's ``key.changed`` and, once confirmed, take it off the outbox."""
+    await publisher.publish(key_changed(key))
+    await keys.announced(key.key_id)
+
+
+async def relay_keys(*, keys: KeyStore, publisher: BatchPublisher) -> int:
+    """Announce revocations whose publish failed; count them."""
+    sent = 0
+    for key in await keys.unannounced(limit=100):
+        try:
+            await announce_key(key, keys=keys, publisher=publisher)
+        except BrokerUnavailable:
+            break
+        sent += 1
+    if sent:
+        log.info("key_changes_relayed", keys=sent)
+    return sent
 
 
 def _bad_key() -> Refusal:
@@ -162,6 +200,33 @@ async def authenticate(
     if not key.used_since(now - KEY_USE_RESOLUTION):
         await keys.touch(key.key_id, now)
     return key, member
+
+
+async def acting_member(caller: Caller, requested: str | None, *, members: MemberDirectory) -> str:
+    """The member a caller submits for: a member's staff their own (``requested`` must match),
+    the centre the ``requested`` one; 403 when that member is suspended."""
+    if caller.member is not None and requested not in (None, caller.member):
+        raise Refusal(
+            403,
+            f"Khoá này không được thao tác cho thành viên '{requested}'.",
+            f"This key may not act for member '{requested}'.",
+        )
+    code = caller.member or requested
+    if code is None:
+        raise Refusal(
+            422,
+            "Trung tâm cần ghi rõ thành viên: ?member=<mã thành viên>.",
+            "The centre must name the member: ?member=<member code>.",
+            details=[{"loc": ["query", "member"], "msg": "required"}],
+        )
+    if caller.via == "key" and caller.member is not None:
+        return code  # ``authenticate`` has just checked this key's member
+    member = await members.get(code)
+    if member is None:
+        raise _no_member(code)
+    if not member.active:
+        raise _suspended(code)
+    return code
 
 
 def caller_of(key: StoredKey, via: Via = "key") -> Caller:
@@ -577,3 +642,11 @@ async def submission_status(
         )
     items = await submissions.outcomes(submission_id, outcome=outcome, offset=offset, limit=limit)
     return {**found.summary(), "outcomes": items, "offset": offset, "limit": limit}
+
+
+async def list_submissions(
+    member: str | None, *, submissions: SubmissionStore, offset: int, limit: int
+) -> dict[str, Any]:
+    """Accepted submissions, newest first (one member's, or everyone's for None)."""
+    page, total = await submissions.page(member, offset=offset, limit=limit)
+    return {"submissions": [s.summary() for s in page], "total": total}

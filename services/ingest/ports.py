@@ -7,7 +7,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.ingest.domain import MemberInfo, Rejection, StoredKey, Submission
-from shared.events import ItemOutcome, MemberChanged, RecordsSubmitted, SubmittedItem
+from shared.events import (
+    ItemOutcome,
+    KeyChanged,
+    MemberChanged,
+    RecordsSubmitted,
+    SubmittedItem,
+)
 
 
 class BrokerUnavailable(Exception):
@@ -46,6 +52,14 @@ class KeyStore(Protocol):
 
     async def touch(self, key_id: str, at: datetime) -> None:
         """Record that the key was used at ``at``."""
+        ...
+
+    async def unannounced(self, limit: int) -> list[StoredKey]:
+        """Revoked keys whose ``key.changed`` the broker has not confirmed yet (the outbox)."""
+        ...
+
+    async def announced(self, key_id: str) -> None:
+        """The broker confirmed the key's ``key.changed``."""
         ...
 
 
@@ -144,6 +158,12 @@ class SubmissionStore(Protocol):
         """The submission (any member), or None."""
         ...
 
+    async def page(
+        self, member: str | None, *, offset: int, limit: int
+    ) -> tuple[list[Submission], int]:
+        """Accepted submissions (of ``member``, or everyone's), newest first, and their total."""
+        ...
+
     async def record_outcomes(
         self, submission_id: str, batch_no: int, outcomes: Sequence[ItemOutcome], now: datetime
     ) -> bool:
@@ -160,8 +180,9 @@ class SubmissionStore(Protocol):
 
 
 class BatchPublisher(Protocol):
-    """Publishes ``records.submitted`` and returns only after the broker's confirm."""
+    """Publishes ``records.submitted`` (and ``key.changed``) and returns only after the
+    broker's confirm."""
 
-    async def publish(self, event: RecordsSubmitted) -> None:
+    async def publish(self, event: RecordsSubmitted | KeyChanged) -> None:
         """Raise :class:`BrokerUnavailable` if the broker did not confirm."""
         ...

@@ -30,6 +30,7 @@ from services.notify.ports import (
     WebhookSender,
 )
 from services.notify.signing import derive_key
+from shared.auth import wire_service_auth
 from shared.config import Settings
 from shared.logging import get_logger
 from shared.mongo import make_mongo_client, service_database
@@ -177,5 +178,8 @@ def create_app(
         on_stopping=on_stopping,
         on_shutdown=on_shutdown,
     )
-    app.include_router(make_router(ports, config, settings.admin_key))
+    wire_service_auth(
+        app, broker, settings, service="notify", get_db=lambda: service_database(client, settings)
+    )
+    app.include_router(make_router(ports, config))
     return app

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import httpx2
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.middleware.gzip import GZipMiddleware
@@ -21,6 +20,7 @@ from services.search.entrypoints.messaging import register_subscribers
 from services.search.entrypoints.web import build_web_router
 from services.search.handlers import RebuildProgress, rebuild_index
 from services.search.ports import MemberDirectory, RebuildableIndex, RecordSource
+from shared.auth import wire_service_auth
 from shared.config import Settings
 from shared.http import ApiError
 from shared.logging import get_logger
@@ -142,10 +142,9 @@ def create_app(
         on_shutdown=on_shutdown,
     )
     app.state.search = services
-    # Member websites call the API from their own pages (widget): read-only, no credentials.
-    app.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_credentials=False
-    )
+    # Member websites call the API from their own pages (widget): read-only, no credentials;
+    # the console (its own origin) also signs in and acts.
+    wire_service_auth(app, broker, settings, service="search", get_db=services.db, public_get=True)
     # Phones on slow links: pages and results compressed when the client accepts gzip. Level 4:
     # a 23 KB page of results becomes 4.1 KB in 0.1 ms (level 9: 3.8 KB in 0.24 ms).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=4)
@@ -155,7 +154,6 @@ def create_app(
             get_members=services.get_members,
             start_rebuild=services.start_rebuild,
             rebuild_progress=lambda: services.progress,
-            admin_key=settings.admin_key,
         )
     )
     app.include_router(

@@ -11,7 +11,7 @@ import jwt
 
 from shared.auth import Caller, SessionSigner, session_signer
 from shared.records import utcnow
-from tests.ingest.conftest import Ingest
+from tests.ingest.conftest import Ingest, record
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -249,3 +249,83 @@ async def test_keys_stored_before_holders_read_back_as_unlabelled_member_keys(
     listing = await ingest.client.get("/v1/keys?member=vmu", headers=ingest.admin)
     (old,) = listing.json()["keys"]
     assert (old["label"], old["role"], old["member"]) == ("", "member", "vmu")
+
+
+async def test_a_member_session_submits_imports_withdraws_and_lists_its_submissions(
+    ingest: Ingest,
+) -> None:
+    session = await member_session(ingest, "vmu")
+    auth = bearer(session["token"])
+    sent = await ingest.client.post("/v1/records", json={"records": [record("a")]}, headers=auth)
+    assert sent.status_code == 202, sent.text
+    imported = await ingest.client.post(
+        "/v1/imports",
+        files={"file": ("x.csv", "local_id,title,kind\nb,Sách B,publication\n".encode())},
+        headers=auth,
+    )
+    assert imported.status_code == 202, imported.text
+    withdrawn = await ingest.client.delete("/v1/records/a", headers=auth)
+    assert withdrawn.status_code == 202, withdrawn.text
+
+    listing = await ingest.client.get("/v1/submissions", headers=auth)
+    assert listing.status_code == 200
+    body = listing.json()
+    assert body["total"] == 3
+    ids = [withdrawn.json()["submission_id"], imported.json()["submission_id"]]
+    assert [s["submission_id"] for s in body["submissions"][:2]] == ids  # newest first
+    assert {s["member"] for s in body["submissions"]} == {"vmu"}
+    paged = await ingest.client.get("/v1/submissions?limit=1&offset=1", headers=auth)
+    assert [s["submission_id"] for s in paged.json()["submissions"]] == ids[1:]
+    one = await ingest.client.get(f"/v1/submissions/{ids[0]}", headers=auth)
+    assert one.status_code == 200 and one.json()["member"] == "vmu"
+
+
+async def test_a_centre_session_acts_for_the_member_it_names(ingest: Ingest) -> None:
+    await ingest.register("vmu")
+    centre = await sign_in(ingest, (await issue(ingest, label="B", role="centre"))["token"])
+    auth = bearer(centre["token"])
+    body = {"records": [record("a")]}
+    unnamed = await ingest.client.post("/v1/records", json=body, headers=auth)
+    assert unnamed.status_code == 422
+    assert unnamed.json()["error"]["details"][0]["loc"] == ["query", "member"]
+    unknown = await ingest.client.post("/v1/records?member=nobody", json=body, headers=auth)
+    assert unknown.status_code == 404
+
+    sent = await ingest.client.post("/v1/records?member=vmu", json=body, headers=auth)
+    assert sent.status_code == 202, sent.text
+    (event,) = await ingest.submitted(expect=1)
+    assert event.member == "vmu"
+    listing = await ingest.client.get("/v1/submissions?member=vmu", headers=auth)
+    assert listing.json()["total"] == 1
+    assert (await ingest.client.get("/v1/submissions?member=hpu", headers=auth)).json() == {
+        "submissions": [],
+        "total": 0,
+    }
+
+
+async def test_a_member_session_cannot_touch_another_members_submissions(ingest: Ingest) -> None:
+    vmu = bearer((await member_session(ingest, "vmu"))["token"])
+    hpu = await ingest.key_for("hpu")
+    theirs = await ingest.client.post("/v1/records", json={"records": [record("x")]}, headers=hpu)
+    assert theirs.status_code == 202
+
+    read = await ingest.client.get(f"/v1/submissions/{theirs.json()['submission_id']}", headers=vmu)
+    assert read.status_code == 404
+    assert (await ingest.client.get("/v1/submissions?member=hpu", headers=vmu)).status_code == 403
+    assert (await ingest.client.get("/v1/submissions", headers=vmu)).json()["total"] == 0
+    for_them = await ingest.client.post(
+        "/v1/records?member=hpu", json={"records": [record("y")]}, headers=vmu
+    )
+    assert for_them.status_code == 403
+    keys = await ingest.client.get("/v1/keys?member=hpu", headers=vmu)
+    assert keys.status_code == 403
+
+
+async def test_a_suspended_members_sessions_stop_submitting(ingest: Ingest) -> None:
+    session = await member_session(ingest, "vmu")
+    await ingest.register("vmu", change="suspended", version=2)
+    response = await ingest.client.post(
+        "/v1/records", json={"records": [record("a")]}, headers=bearer(session["token"])
+    )
+    assert response.status_code == 403
+    assert "tạm dừng" in response.json()["error"]["message"]

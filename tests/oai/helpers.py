@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,9 +13,11 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.processes import free_port
 from services.ingest.harvest.config import HarvestSettings
+from shared.auth import Authenticator, MongoRevokedKeys, SessionSigner, install_authenticator
 from shared.events import SubmittedItem
 from shared.records import Record, RecordIn, Source
 
@@ -64,6 +67,16 @@ def catalogue_doc(
         doc["date"] = doc["date"].isoformat()
     doc["_id"] = doc.pop("id")
     return doc
+
+
+def centre_only(app: FastAPI, root_key: str | None, db: AsyncDatabase) -> None:
+    """The authenticator ingest's bootstrap would install: the root key (and sessions)."""
+    authenticator = Authenticator(
+        root_key=root_key,
+        signer=SessionSigner(secrets.token_bytes(32)),
+        revoked=MongoRevokedKeys(lambda: db, "ingest"),
+    )
+    install_authenticator(app, authenticator)
 
 
 def plain_app(router: Any) -> FastAPI:

@@ -24,12 +24,12 @@ from services.ingest.harvest.client import harvest_transport, retry_after_second
 from services.ingest.harvest.config import HarvestSettings
 from shared.config import Settings
 from shared.events import Operation
-from shared.http import admin_guard, install_error_handlers
+from shared.http import install_error_handlers
 from shared.mongo import service_database
 from shared.netguard import RefusedUrl
 from shared.records import Source
 from tests.oai.dspace import HOST, DSpace, Faults, Item, now_stamp
-from tests.oai.helpers import FAST, FakeSubmit, serve_app
+from tests.oai.helpers import FAST, FakeSubmit, centre_only, serve_app
 
 
 @dataclass
@@ -71,11 +71,11 @@ async def _env(
         settings=settings,
         get_db=lambda: db,
         submit=submit,
-        require_admin=admin_guard(settings.admin_key),
         harvest_settings=config,
     )
     app = FastAPI()
     install_error_handlers(app)
+    centre_only(app, settings.admin_key, db)
     app.include_router(component.router)
     api = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://ingest")
     return Env(api, submit, component, {"Authorization": f"Bearer {settings.admin_key}"}, db)

@@ -19,10 +19,10 @@ from services.catalogue.oai.config import OaiSettings
 from services.ingest.harvest import build_harvest
 from shared.config import Settings
 from shared.events import Operation
-from shared.http import admin_guard, install_error_handlers
+from shared.http import install_error_handlers
 from shared.mongo import service_database
 from shared.records import RecordIn
-from tests.oai.helpers import FAST, FakeSubmit, catalogue_doc, plain_app, serve_app
+from tests.oai.helpers import FAST, FakeSubmit, catalogue_doc, centre_only, plain_app, serve_app
 
 DOMAIN = "round-trip.stinet.vn"
 FIELDS = (
@@ -93,11 +93,11 @@ async def test_harvesting_our_own_provider_yields_the_same_records(
         settings=settings,
         get_db=lambda: db,
         submit=submit,
-        require_admin=admin_guard(settings.admin_key),
         harvest_settings=FAST,
     )
     app = FastAPI()
     install_error_handlers(app)
+    centre_only(app, settings.admin_key, db)
     app.include_router(harvest.router)
     admin = {"Authorization": f"Bearer {settings.admin_key}"}
     async with (

@@ -13,8 +13,9 @@ from services.catalogue import handlers
 from services.catalogue.domain import LinkState, shape_stats
 from services.catalogue.normalise import InvalidValue, url
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
+from shared.auth import centre_caller
 from shared.events import Member, MemberFields, MemberStatus
-from shared.http import ApiError, admin_guard
+from shared.http import ApiError
 from shared.records import Kind, RecordStatus
 from shared.text import clean_text
 
@@ -76,14 +77,13 @@ def _not_found(what: str, ident: str) -> ApiError:
 
 def build_router(
     *,
-    admin_key: str | None,
     records: Callable[[], RecordStore],
     members: Callable[[], MemberStore],
     publisher: Callable[[], EventPublisher],
 ) -> APIRouter:
     """Every catalogue route; the ports are resolved per request (opened in the lifespan)."""
     router = APIRouter(prefix="/v1")
-    admin = [Depends(admin_guard(admin_key))]
+    admin = [Depends(centre_caller)]
 
     @router.get("/records", tags=["records"])
     async def list_records(

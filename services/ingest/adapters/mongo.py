@@ -11,7 +11,7 @@ from typing import Any
 
 from bson import Binary
 from pydantic import TypeAdapter
-from pymongo import ASCENDING, InsertOne, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
@@ -44,6 +44,8 @@ _ITEMS: TypeAdapter[list[SubmittedItem]] = TypeAdapter(list[SubmittedItem])
 async def ensure_indexes(db: AsyncDatabase) -> None:
     """Indexes every query below relies on, and the TTLs that keep outcomes ≥ 90 days."""
     await db[KEYS].create_index([("member", ASCENDING), ("created_at", ASCENDING)])
+    await db[KEYS].create_index("unannounced", sparse=True)
+    await db[SUBMISSIONS].create_index([("member", ASCENDING), ("created_at", DESCENDING)])
     await db[OUTBOX].create_index([("submission_id", ASCENDING), ("batch_no", ASCENDING)])
     await db[SUBMISSIONS].create_index([("unpublished", ASCENDING), ("relay_after", ASCENDING)])
     await db[OUTCOMES].create_index([("submission_id", ASCENDING), ("index", ASCENDING)])
@@ -81,10 +83,20 @@ class MongoKeyStore:
         query: dict[str, Any] = {"_id": key_id, "revoked_at": None}
         if member is not None:
             query["member"] = member
+        # The key is its own outbox entry: revocation and "to announce" are one write.
         doc = await self.collection.find_one_and_update(
-            query, {"$set": {"revoked_at": at}}, return_document=ReturnDocument.AFTER
+            query,
+            {"$set": {"revoked_at": at, "unannounced": True}},
+            return_document=ReturnDocument.AFTER,
         )
         return _key(doc) if doc else None
+
+    async def unannounced(self, limit: int) -> list[StoredKey]:
+        cursor = self.collection.find({"unannounced": True}).limit(limit)
+        return [_key(doc) async for doc in cursor]
+
+    async def announced(self, key_id: str) -> None:
+        await self.collection.update_one({"_id": key_id}, {"$unset": {"unannounced": ""}})
 
     async def touch(self, key_id: str, at: datetime) -> None:
         await self.collection.update_one({"_id": key_id}, {"$set": {"last_used_at": at}})
@@ -355,6 +367,21 @@ class MongoSubmissionStore:
     async def get(self, submission_id: str) -> Submission | None:
         doc = await self.submissions.find_one({"_id": submission_id})
         return _submission(doc) if doc else None
+
+    async def page(
+        self, member: str | None, *, offset: int, limit: int
+    ) -> tuple[list[Submission], int]:
+        query: dict[str, Any] = {"state": {"$ne": SubmissionState.RECEIVING.value}}
+        if member is not None:
+            query["member"] = member
+        total = await self.submissions.count_documents(query)
+        cursor = (
+            self.submissions.find(query)
+            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            .skip(offset)
+            .limit(limit)
+        )
+        return [_submission(doc) async for doc in cursor], total
 
     async def record_outcomes(
         self, submission_id: str, batch_no: int, outcomes: Sequence[ItemOutcome], now: datetime

@@ -1,6 +1,5 @@
 """Ingest's HTTP routes: validate the request, call a use case, shape the response."""
 
-import hmac
 import json
 import math
 import time
@@ -41,7 +40,7 @@ from services.ingest.ports import (
     SubmissionStore,
 )
 from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
-from shared.http import ApiError, bearer_token, error_response, wants_english
+from shared.http import ApiError, error_response, wants_english
 from shared.records import LocalId, MemberCode, Source
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -57,7 +56,6 @@ class IngestPorts:
     submissions: SubmissionStore
     publisher: BatchPublisher
     pepper: Callable[[], bytes]
-    admin_key: str | None
     authenticator: Authenticator
     rate_limit: str = "300/minute"
 
@@ -246,21 +244,16 @@ def build_router(ports: IngestPorts) -> APIRouter:
     limiter = RateLimiter(ports.rate_limit)
 
     async def member_key(
-        authorization: Annotated[str | None, Header()] = None,
+        caller: AnyCaller,
+        member: Annotated[
+            MemberCode | None,
+            Query(description="Trung tâm thao tác cho thành viên / the centre acts for"),
+        ] = None,
     ) -> str:
-        key, member = await handlers.authenticate(
-            bearer_token(authorization),
-            keys=ports.keys,
-            members=ports.members,
-            pepper=ports.pepper(),
-        )
-        limiter.check(key.key_id)
-        return member.code
-
-    def is_admin(authorization: str | None) -> bool:
-        token = bearer_token(authorization)
-        admin = ports.admin_key
-        return bool(admin and token and hmac.compare_digest(token.encode(), admin.encode()))
+        """The member a request acts for: the caller's own, or the centre's ``?member=``."""
+        code = await handlers.acting_member(caller, member, members=ports.members)
+        limiter.check(caller.key_id)
+        return code
 
     async def accept(
         request: Request,
@@ -358,19 +351,35 @@ def build_router(ports: IngestPorts) -> APIRouter:
             headers={"Content-Disposition": 'attachment; filename="stinet-mau.xlsx"'},
         )
 
+    @router.get("/v1/submissions", tags=["submissions"])
+    async def list_submissions(
+        caller: AnyCaller,
+        member: Annotated[MemberCode | None, Query()] = None,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> dict[str, Any]:
+        """Submissions, newest first: a member's staff see their own, the centre anyone's."""
+        if member is not None:
+            require_member_access(caller, member)
+        return await handlers.list_submissions(
+            member if caller.is_centre else caller.member,
+            submissions=ports.submissions,
+            offset=offset,
+            limit=limit,
+        )
+
     @router.get("/v1/submissions/{submission_id}", tags=["submissions"])
     async def get_submission(
+        caller: AnyCaller,
         submission_id: Annotated[str, Path(max_length=64)],
-        authorization: Annotated[str | None, Header()] = None,
         outcome: Annotated[str | None, Query(pattern="^[a-z]+$")] = None,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     ) -> dict[str, Any]:
         """State (queued → processing → done), counts and per-record outcomes."""
-        member = None if is_admin(authorization) else await member_key(authorization)
         return await handlers.submission_status(
             submission_id,
-            member=member,
+            member=None if caller.is_centre else caller.member,
             submissions=ports.submissions,
             outcome=outcome,
             offset=offset,
@@ -406,7 +415,9 @@ def build_router(ports: IngestPorts) -> APIRouter:
         key_id: Annotated[str, Path(max_length=64)],
     ) -> Response:
         """Revoke a key (centre only); it and its sessions stop working at once."""
-        revoked = await handlers.revoke_key(code, key_id, keys=ports.keys)
+        revoked = await handlers.revoke_key(
+            code, key_id, keys=ports.keys, publisher=ports.publisher
+        )
         ports.authenticator.note_revoked(revoked.key_id)
         return Response(status_code=204)
 
@@ -443,7 +454,9 @@ def build_router(ports: IngestPorts) -> APIRouter:
     ) -> Response:
         """Revoke a key (centre only); it stops working at once, its sessions within a
         minute everywhere."""
-        revoked = await handlers.revoke_key(None, key_id, keys=ports.keys)
+        revoked = await handlers.revoke_key(
+            None, key_id, keys=ports.keys, publisher=ports.publisher
+        )
         ports.authenticator.note_revoked(revoked.key_id)
         return Response(status_code=204)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter
 from pymongo.asynchronous.database import AsyncDatabase
@@ -49,10 +49,10 @@ def build_harvest(
     settings: Settings,
     get_db: Callable[[], AsyncDatabase],
     submit: Submit,
-    require_admin: Any,
     harvest_settings: HarvestSettings | None = None,
 ) -> HarvestComponent:
-    """Harvest sources, their HTTP routes (centre key) and the schedule loop.
+    """Harvest sources, their HTTP routes (centre only: ``shared.auth.CentreCaller``) and the
+    schedule loop.
 
     ``start()`` begins the schedule loop (call it after the broker is connected: runs
     publish); ``stop()`` stops it and interrupts running harvests (recorded as failed).
@@ -62,7 +62,5 @@ def build_harvest(
     harvester = Harvester(
         store=MongoHarvestStore(get_db), submit=submit, config=config, allow_private=allow_private
     )
-    router = build_routes(
-        harvester=harvester, require_admin=require_admin, allow_private=allow_private
-    )
+    router = build_routes(harvester=harvester, allow_private=allow_private)
     return HarvestComponent(router=router, start=harvester.start, stop=harvester.stop)

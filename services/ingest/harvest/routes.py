@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from fastapi.params import Depends as DependsParam
 from pydantic import ValidationError
 
 from services.ingest.harvest.client import RefusedUrl, check_url
@@ -20,6 +19,7 @@ from services.ingest.harvest.domain import (
 )
 from services.ingest.harvest.runner import Harvester
 from services.ingest.harvest.store import SameTarget
+from shared.auth import centre_caller
 from shared.http import ApiError, field_errors, wants_english
 
 # Fields a PATCH may change while a run holds the lease (the run does not read them).
@@ -136,9 +136,10 @@ def _patched(current: dict[str, Any], patch: HarvestSourcePatch, now: datetime) 
     return changes
 
 
-def build_routes(*, harvester: Harvester, require_admin: Any, allow_private: bool) -> APIRouter:
-    admin = require_admin if isinstance(require_admin, DependsParam) else Depends(require_admin)
-    router = APIRouter(prefix="/v1/harvest-sources", tags=["harvest"], dependencies=[admin])
+def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
+    router = APIRouter(
+        prefix="/v1/harvest-sources", tags=["harvest"], dependencies=[Depends(centre_caller)]
+    )
     store = harvester.store
 
     @router.post("", status_code=201)

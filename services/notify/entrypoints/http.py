@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -16,7 +16,8 @@ from services.notify.domain import Freshness, State
 from services.notify.handlers import NotifyConfig
 from services.notify.ports import NotifyPorts, ReminderEntry, Status
 from services.notify.signing import InvalidToken, webhook_secret
-from shared.http import ApiError, admin_dependency, wants_english
+from shared.auth import centre_caller
+from shared.http import ApiError, wants_english
 from shared.records import MEMBER_CODE_PATTERN
 
 AsOf = Annotated[
@@ -93,11 +94,9 @@ def resolve_as_of(as_of: datetime | None, config: NotifyConfig) -> datetime:
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=config.tz)
 
 
-def make_router(
-    ports: Callable[[], NotifyPorts], config: NotifyConfig, admin_key: str | None
-) -> APIRouter:
+def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRouter:
     router = APIRouter(prefix="/v1")
-    admin = admin_dependency(admin_key)
+    admin = Depends(centre_caller)
 
     @router.get("/freshness", response_model=FreshnessPage, tags=["freshness"])
     async def get_freshness(

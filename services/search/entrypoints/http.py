@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -19,7 +19,8 @@ from services.search.ports import (
     SearchIndex,
     SearchQuery,
 )
-from shared.http import ApiError, admin_dependency, field_errors
+from shared.auth import centre_caller
+from shared.http import ApiError, field_errors
 from shared.records import MEMBER_CODE_PATTERN
 
 _MEMBER = re.compile(MEMBER_CODE_PATTERN)
@@ -128,7 +129,6 @@ def build_api_router(
     get_members: Callable[[], MemberDirectory],
     start_rebuild: Callable[[], Awaitable[RebuildProgress]],
     rebuild_progress: Callable[[], RebuildProgress],
-    admin_key: str | None,
 ) -> APIRouter:
     """The ``/v1`` JSON routes of the search service."""
     router = APIRouter(prefix="/v1", tags=["search"])
@@ -200,7 +200,7 @@ def build_api_router(
         body["also_held_by_names"] = {h: names[m] for h, m in holders.items() if m in names}
         return body
 
-    admin = [admin_dependency(admin_key)]
+    admin = [Depends(centre_caller)]
 
     @router.post("/admin/reindex", dependencies=admin, status_code=202)
     async def reindex() -> dict[str, Any]:
