@@ -80,17 +80,27 @@ class Settings(BaseSettings):
 def stored_secret(configured: SecretStr | None, data_dir: Path, name: str) -> bytes:
     """A server secret: as configured, else generated once into ``data_dir/name`` (0600).
 
-    Every process of one installation shares the data dir, so they all read the same value.
+    Every process of one installation shares the data dir, so they all read the same value;
+    the file appears whole (written aside, then linked) for processes starting together.
     """
     if configured is not None:
         return configured.get_secret_value().encode()
     path = Path(data_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if not path.exists():
+        draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+        try:
+            with contextlib.suppress(FileExistsError):  # another process was first: use its
+                os.link(draft, path)
+        finally:
+            draft.unlink()
+    value = path.read_text().strip()
+    if not value:
+        raise RuntimeError(f"{path} is empty: remove it, or set the secret in the environment")
+    return value.encode()
 
 
 def load_settings() -> Settings:
