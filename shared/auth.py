@@ -288,10 +288,16 @@ class Authenticator:
         """Re-read the revocation list now; a store outage keeps the list last read."""
         try:
             self._revoked = await self._store.all()
-        except Exception:  # no store: keep refusing what we know, retry on the next call
+        except Exception as exc:  # no store: keep refusing what we know, retry on the next call
             log.warning("revocations_refresh_failed", exc_info=True)
-            if self._loaded_at is None:
-                raise
+            if self._loaded_at is None:  # never read: no session can be checked yet
+                raise ApiError(
+                    503,
+                    "Chưa kiểm tra được phiên đăng nhập (kho dữ liệu chưa sẵn sàng). Thử lại sau.",
+                    "Sessions cannot be checked yet (the store is unavailable). Retry later.",
+                    code="unavailable",
+                    headers={"Retry-After": "5"},
+                ) from exc
         self._loaded_at = now or self._clock()
 
     def note_revoked(self, key_id: str) -> None:

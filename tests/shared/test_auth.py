@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from pymongo import AsyncMongoClient
 
+from devstack.processes import free_port
 from shared.auth import (
     ROOT_CALLER,
     Authenticator,
@@ -17,6 +18,7 @@ from shared.auth import (
     session_signer,
 )
 from shared.config import Settings
+from shared.http import ApiError
 from shared.mongo import service_database
 from shared.records import utcnow
 
@@ -106,3 +108,20 @@ async def test_only_the_root_key_and_sessions_pass_outside_ingest(
         with pytest.raises(AuthError) as raised:
             await authenticator.authenticate(token)
         assert raised.value.code in {"unauthenticated", "session_invalid"}
+
+
+async def test_sessions_wait_with_a_503_while_the_revocations_were_never_read() -> None:
+    unreachable = AsyncMongoClient(
+        f"mongodb://127.0.0.1:{free_port()}/", serverSelectionTimeoutMS=300
+    )
+    signer = SessionSigner(b"s" * 64)
+    authenticator = Authenticator(
+        root_key=None, signer=signer, revoked=MongoRevokedKeys(lambda: unreachable["x"], "notify")
+    )
+    try:
+        with pytest.raises(ApiError) as raised:
+            await authenticator.authenticate(signer.issue(MEMBER)[0])
+    finally:
+        await unreachable.close()
+    assert (raised.value.status, raised.value.code) == (503, "unavailable")
+    assert raised.value.headers["Retry-After"]
