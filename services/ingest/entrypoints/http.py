@@ -359,6 +359,8 @@ def build_router(ports: IngestPorts) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
         """Submissions, newest first: a member's staff see their own, the centre anyone's."""
+        if not caller.is_centre:
+            limiter.check(caller.key_id)
         if member is not None:
             require_member_access(caller, member)
         return await handlers.list_submissions(
@@ -377,6 +379,8 @@ def build_router(ports: IngestPorts) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     ) -> dict[str, Any]:
         """State (queued → processing → done), counts and per-record outcomes."""
+        if not caller.is_centre:
+            limiter.check(caller.key_id)
         return await handlers.submission_status(
             submission_id,
             member=None if caller.is_centre else caller.member,
