@@ -6,6 +6,7 @@ Vietnamese unless the caller asks for English (``?lang=en`` or ``Accept-Language
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -198,13 +199,31 @@ def install_request_context(app: FastAPI, service: str) -> None:
     app.add_middleware(RequestContextMiddleware, service=service)
 
 
+# Well under a probe's timeout (Kubernetes' default is 1 s, compose's healthcheck 30 s): a
+# dependency that does not answer in time is "not ready", not a probe that hangs with it.
+READINESS_TIMEOUT = 0.8
+
+
+async def _run_check(check: ReadinessCheck, within: float) -> str | None:
+    """``None`` when the check passes, else why not (``timeout``, ``error``, ``down``)."""
+    try:
+        async with asyncio.timeout(within):
+            return None if await check() else "down"
+    except TimeoutError:
+        return "timeout"
+    except Exception:  # a failing dependency is a "not ready", not a crash
+        return "error"
+
+
 def health_router(
     checks: Mapping[str, ReadinessCheck],
     *,
     before_metrics: Callable[[], Awaitable[None]] | None = None,
+    check_timeout: float = READINESS_TIMEOUT,
 ) -> APIRouter:
     """``/healthz`` (process alive), ``/readyz`` (every dependency answers), ``/metrics``.
 
+    Every readiness check runs at once, each bounded by ``check_timeout``.
     ``before_metrics`` refreshes gauges that are read on demand (queue depths).
     """
     router = APIRouter(tags=["ops"])
@@ -216,18 +235,19 @@ def health_router(
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
-        """Broker and store are reachable."""
-        results: dict[str, bool] = {}
-        for name, check in checks.items():
-            try:
-                results[name] = await check()
-            except Exception:  # a failing dependency is a "not ready", not a crash
-                results[name] = False
-        ready = all(results.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": results},
-            status_code=200 if ready else 503,
-        )
+        """Broker and store are reachable (503 names the checks that failed, and how)."""
+        names = list(checks)
+        outcomes = await asyncio.gather(*(_run_check(checks[n], check_timeout) for n in names))
+        failed = {name: why for name, why in zip(names, outcomes, strict=True) if why}
+        if failed:
+            log.warning("not_ready", failed=failed)
+        body: dict[str, Any] = {
+            "status": "not_ready" if failed else "ready",
+            "checks": {name: name not in failed for name in names},
+        }
+        if failed:
+            body["failed"] = failed
+        return JSONResponse(body, status_code=503 if failed else 200)
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:
