@@ -1,5 +1,7 @@
 # The two commands: `make run` (whole system, demo data) and `make test`.
-# Both create/update .venv from pyproject.toml and make sure a RabbitMQ answers.
+# Both create/update .venv from pyproject.toml and make sure a RabbitMQ answers: the AMQP_URL
+# that scripts/ensure-rabbitmq prints (the given one, or the project's own node's if the
+# given local broker hangs) is the one they use.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -15,12 +17,10 @@ $(STAMP): pyproject.toml scripts/ensure-venv
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
-	@scripts/ensure-rabbitmq
-	@$(PY) -m devstack
+	@url="$$(scripts/ensure-rabbitmq)" && AMQP_URL="$$url" exec $(PY) -m devstack
 
 test: $(STAMP)
-	@scripts/ensure-rabbitmq
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@url="$$(scripts/ensure-rabbitmq)" && AMQP_URL="$$url" exec $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
@@ -28,8 +28,7 @@ lint: $(STAMP)
 
 # `make bench` runs every bench/*.py that has a __main__ block; `make bench BENCH=e2e_throughput` runs one.
 bench: $(STAMP)
-	@scripts/ensure-rabbitmq
-	@set -e; \
+	@set -e; AMQP_URL="$$(scripts/ensure-rabbitmq)"; export AMQP_URL; \
 	if [ -n "$(BENCH)" ]; then modules="$(BENCH)"; \
 	else modules=$$(grep -l '__name__ == "__main__"' bench/*.py | xargs -n1 basename | sed 's/\.py$$//'); fi; \
 	for m in $$modules; do echo "== bench.$$m"; $(PY) -m bench.$$m; done

@@ -8,12 +8,14 @@ runs the lifespan's exit: the broker stops consuming and waits for in-flight han
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI
@@ -52,7 +54,9 @@ def _prometheus_middleware() -> RabbitPrometheusMiddleware:
 
 
 def make_service_broker(settings: Settings) -> RabbitBroker:
-    return make_broker(settings, middlewares=(_prometheus_middleware(),))
+    return make_broker(
+        settings, middlewares=(_prometheus_middleware(),), timeout=BROKER_CONNECT_TIMEOUT
+    )
 
 
 QUEUE_MESSAGES = Gauge(
@@ -77,6 +81,49 @@ async def refresh_queue_depths(broker: RabbitBroker, settings: Settings, service
 
 async def broker_ready(broker: RabbitBroker) -> bool:
     return await broker.ping(timeout=2.0)
+
+
+# A connection (the first or a reconnection) completes its AMQP handshake within this, or
+# fails: a hung broker must not leave a service "waiting for startup" for ever.
+BROKER_CONNECT_TIMEOUT = 15.0
+BROKER_HINT = (
+    "check the broker: scripts/ensure-rabbitmq (it tests the AMQP handshake), "
+    "rabbitmqctl status; a broker whose port is open but which never answers needs a restart"
+)
+
+
+class BrokerUnavailableError(RuntimeError):
+    """The service's first broker connection failed; the log line says which and why."""
+
+
+def broker_address(amqp_url: str) -> str:
+    """``host:port/vhost`` of an AMQP URL: what a log may say about the broker (no secrets)."""
+    parts = urlsplit(amqp_url)
+    port = parts.port or (5671 if parts.scheme == "amqps" else 5672)
+    return f"{parts.hostname}:{port}{parts.path or '/'}"
+
+
+async def connect_broker(broker: RabbitBroker, settings: Settings, service: str) -> None:
+    """Connect and declare the topology, or log which broker failed at what, and raise.
+
+    The handshake is bounded by the broker's own connection timeout (``make_service_broker``):
+    cancelling aio-pika's robust connect from outside leaves it reconnecting for ever.
+    """
+    step = "connect"  # TCP, the AMQP handshake, a channel
+    try:
+        await broker.connect()
+        step = "declare_topology"
+        async with asyncio.timeout(BROKER_CONNECT_TIMEOUT):
+            await declare_topology(broker, settings)
+        return
+    except TimeoutError:
+        failed = f"{step}: no answer within {BROKER_CONNECT_TIMEOUT:g} s"
+    except Exception as exc:  # its text may carry the URL with a password: the type only
+        failed = f"{step}: {type(exc).__name__}"
+    address = broker_address(settings.amqp_url.get_secret_value())
+    get_logger(service).error("broker_unreachable", broker=address, failed=failed, hint=BROKER_HINT)
+    await broker.stop()
+    raise BrokerUnavailableError(f"RabbitMQ at {address}: {failed}") from None
 
 
 def mongo_ready(client: AsyncMongoClient) -> ReadinessCheck:
@@ -113,8 +160,7 @@ def create_service_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if on_startup is not None:
             await on_startup()
-        await broker.connect()
-        await declare_topology(broker, settings)
+        await connect_broker(broker, settings, service)
         if consume:
             await broker.start()
         if on_started is not None:
