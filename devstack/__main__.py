@@ -1,7 +1,8 @@
 """``python -m devstack`` (what ``make run`` runs): the whole system with demo data.
 
 Starts SecantusDB (unless ``MONGO_URL`` is set) and the four services, loads the demo once,
-prints the URLs and the admin key, then waits. Ctrl-C or SIGTERM stops the services
+prints the URLs and the admin key, then supervises: a process that dies is started again
+with back-off, and the event is printed. Ctrl-C or SIGTERM stops the services
 (SIGTERM each, in-flight messages finish or go back to their queue), then SecantusDB.
 """
 
@@ -82,19 +83,18 @@ def load_demo(stack: LocalStack) -> None:
         loader.close()
 
 
-def watch(stack: LocalStack) -> int:
-    """Wait for Ctrl-C/SIGTERM; if a service dies on its own, say so and return 1."""
+def watch(stack: LocalStack) -> None:
+    """Until Ctrl-C/SIGTERM: start again, with back-off, whatever dies, and say so."""
     while True:
         time.sleep(1.0)
-        for name, process in stack.processes.items():
-            if not process.running:
-                print(
-                    f"Dịch vụ {name} đã dừng bất thường / {name} exited "
-                    f"(code {process.process.returncode if process.process else '?'}); "
-                    f"see {process.log_path}:\n{process.tail(30)}",
-                    file=sys.stderr,
-                )
-                return 1
+        for event in stack.supervise():
+            print(event, file=sys.stderr, flush=True)
+
+
+def pid_line(stack: LocalStack) -> str:
+    return "Tiến trình / processes: " + ", ".join(
+        f"{name}={pid}" for name, pid in stack.pids().items()
+    )
 
 
 def run(settings: Settings) -> int:
@@ -106,8 +106,9 @@ def run(settings: Settings) -> int:
         print("Khởi động / starting SecantusDB and the services…", flush=True)
         stack.start()
         load_demo(stack)
+        print(pid_line(stack), flush=True)
         print(banner(stack), flush=True)
-        code = watch(stack)
+        watch(stack)
     except Stop:
         code = 0
     except StackError as exc:

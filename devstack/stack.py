@@ -33,6 +33,9 @@ from shared.config import Settings
 from shared.topology import delete_topology
 
 DEFAULT_MONGO_PORT = 27217
+# Restart back-off, as compose's ``restart:`` does it: 1 s, 2 s, 4 s … at most 30 s; a
+# process that stayed up this long starts again from 1 s.
+BACKOFF_FIRST, BACKOFF_MAX, BACKOFF_RESET_AFTER = 1.0, 30.0, 60.0
 PORT_VARIABLES = {
     "search": "SEARCH_PORT",
     "ingest": "INGEST_PORT",
@@ -78,6 +81,33 @@ def local_host(bind_host: str) -> str:
 
 
 @dataclass
+class Restarts:
+    """When one supervised process may start again (exponential back-off)."""
+
+    failures: int = 0
+    due: float | None = None  # set while it is down and waiting
+    started_at: float = 0.0
+
+    def delay(self) -> float:
+        return min(BACKOFF_MAX, BACKOFF_FIRST * 2**self.failures)
+
+    def note_running(self, now: float) -> None:
+        if self.failures and now - self.started_at >= BACKOFF_RESET_AFTER:
+            self.failures = 0
+
+    def note_down(self, now: float) -> float:
+        """Schedule the restart; returns the delay."""
+        delay = self.delay()
+        self.due = now + delay
+        return delay
+
+    def note_started(self, now: float) -> None:
+        self.failures += 1
+        self.due = None
+        self.started_at = now
+
+
+@dataclass
 class LocalStack:
     """SecantusDB plus the four services as separate processes, configured from ``settings``.
 
@@ -96,6 +126,7 @@ class LocalStack:
     mongo_url: str = field(default="", init=False)
     admin_key: str = field(default="", init=False)
     key_pepper: str = field(default="", init=False)
+    restarts: dict[str, Restarts] = field(default_factory=dict, init=False)
 
     @property
     def data_dir(self) -> Path:
@@ -272,6 +303,47 @@ class LocalStack:
         """Wait until the service's ``/readyz`` answers 200 (raises with its log tail)."""
         url = f"{self.url(name)}/readyz"
         self.processes[name].wait_until(lambda: http_ok(url), timeout=timeout)
+
+    # -- supervise ---------------------------------------------------------------------
+
+    def supervised(self) -> dict[str, ManagedProcess]:
+        """Every process the stack started: the store first, then mail, then the services."""
+        found = {"secantusdb": self.secantus, "mail": self.mail_catcher, **self.processes}
+        return {name: process for name, process in found.items() if process is not None}
+
+    def supervise(self, now: float | None = None) -> list[str]:
+        """Start again what died, with back-off (compose's ``restart:``); returns what happened.
+
+        Called over and over by ``make run``. A process restarts with the same command,
+        ports and files (SecantusDB keeps its port, so the services' MONGO_URL holds).
+        """
+        now = time.monotonic() if now is None else now
+        events: list[str] = []
+        for name, process in self.supervised().items():
+            restarts = self.restarts.setdefault(name, Restarts(started_at=now))
+            if process.running:
+                restarts.note_running(now)
+            elif restarts.due is None:
+                code = process.process.returncode if process.process else None
+                delay = restarts.note_down(now)
+                events.append(
+                    f"{name} đã dừng bất thường (mã {code}), khởi động lại sau {delay:g} s / "
+                    f"{name} exited (code {code}); restarting in {delay:g} s. "
+                    f"Log {process.log_path}:\n{process.tail(10)}"
+                )
+            elif now >= restarts.due:
+                process.start()
+                restarts.note_started(now)
+                pid = process.process.pid if process.process else "?"
+                events.append(f"{name} đã khởi động lại / restarted (pid {pid})")
+        return events
+
+    def pids(self) -> dict[str, int]:
+        return {
+            name: process.process.pid
+            for name, process in self.supervised().items()
+            if process.process is not None
+        }
 
     # -- stop --------------------------------------------------------------------------
 

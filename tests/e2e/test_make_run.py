@@ -1,6 +1,6 @@
 """``python -m devstack`` (what ``make run`` runs): starts everything, loads the demo, prints
-the URLs and the admin key, refuses a second run on the same data dir, and stops cleanly
-with exit status 0 on SIGTERM."""
+the URLs and the admin key, refuses a second run on the same data dir, starts again a
+service or SecantusDB that dies, and stops cleanly with exit status 0 on SIGTERM."""
 
 from __future__ import annotations
 
@@ -40,6 +40,33 @@ def wait_for_line(
     raise AssertionError(f"no {pattern!r} after {timeout:.0f} s:\n{path.read_text()}")
 
 
+def pids(text: str) -> dict[str, int]:
+    line = re.findall(r"processes: (.*)", text)[-1]
+    return {name: int(pid) for name, pid in (item.split("=") for item in line.split(", "))}
+
+
+def kill_and_wait_back(
+    name: str, pid: int, out: Path, process: subprocess.Popen[bytes], ready_url: str
+) -> None:
+    """SIGKILL one supervised process: make run says so, starts it again, it answers."""
+    os.kill(pid, signal.SIGKILL)
+    text = wait_for_line(out, rf"{name} exited \(code -9\); restarting in", process, timeout=30)
+    text = wait_for_line(out, rf"{name} .*restarted \(pid (\d+)\)", process, timeout=60)
+    assert int(re.findall(rf"{name} .*restarted \(pid (\d+)\)", text)[-1]) != pid
+
+    def answers() -> bool:
+        try:
+            return httpx2.get(ready_url, timeout=5).status_code == 200
+        except httpx2.HTTPError:
+            return False
+
+    deadline = time.monotonic() + 120
+    while not answers():
+        assert time.monotonic() < deadline, f"{ready_url} not back after {name} restarted"
+        time.sleep(0.5)
+
+
+@pytest.mark.timeout(480)
 def test_make_run_serves_the_demo_guards_its_data_dir_and_stops_cleanly(tmp_path: Path) -> None:
     namespace = unique_namespace("run")
     ports = {name: free_port() for name in ("SEARCH", "INGEST", "CATALOGUE", "NOTIFY")}
@@ -80,6 +107,13 @@ def test_make_run_serves_the_demo_guards_its_data_dir_and_stops_cleanly(tmp_path
         )
         assert second.returncode == 2
         assert "in use by another run" in second.stderr
+
+        catalogue = f"http://127.0.0.1:{ports['CATALOGUE']}"
+        started = pids(text)
+        kill_and_wait_back("catalogue", started["catalogue"], out, process, f"{catalogue}/healthz")
+        kill_and_wait_back("secantusdb", started["secantusdb"], out, process, f"{catalogue}/readyz")
+        members = httpx2.get(f"{catalogue}/v1/members").json()  # the store's files kept them
+        assert any(member["code"] == "vmu" for member in members["members"]), members
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(90) == 0
