@@ -52,19 +52,18 @@ async def _count(channel: AbstractChannel, name: str) -> int:
     return int(queue.declaration_result.message_count or 0)
 
 
+async def depth(channel: AbstractChannel, settings: Settings, sub: Subscription) -> Depth:
+    """Ready messages in one work queue and its DLQ (both must exist)."""
+    name = queue_name(settings, sub)
+    return Depth(name, await _count(channel, name), await _count(channel, dlq_name(settings, sub)))
+
+
 async def depths(settings: Settings) -> list[Depth]:
     """Ready messages in every work queue and its DLQ (queues must exist)."""
     connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
     async with connection:
         channel = await connection.channel()
-        return [
-            Depth(
-                queue_name(settings, sub),
-                await _count(channel, queue_name(settings, sub)),
-                await _count(channel, dlq_name(settings, sub)),
-            )
-            for sub in dead_lettered(settings)
-        ]
+        return [await depth(channel, settings, sub) for sub in dead_lettered(settings)]
 
 
 def find(settings: Settings, suffix: str) -> Subscription:

@@ -4,17 +4,42 @@ from __future__ import annotations
 
 import aio_pika
 
-from devstack.dlq import depths, find, replay
+from devstack.dlq import depth, find, replay
 from shared.config import Settings
 from shared.events import Member, MemberChanged
-from shared.topology import declare_topology, dlq_name, make_broker, queue_name
+from shared.topology import (
+    Subscription,
+    dead_letter_exchange,
+    dead_letter_queue,
+    dlq_name,
+    exchange,
+    make_broker,
+    queue_name,
+    work_queue,
+)
+
+
+async def declare_one(settings: Settings, sub: Subscription) -> None:
+    """Only the queues this test uses: every quorum queue declared and deleted costs the broker."""
+    broker = make_broker(settings)
+    async with broker:
+        main = await broker.declare_exchange(exchange(settings))
+        dlx = await broker.declare_exchange(dead_letter_exchange(settings))
+        queue = await broker.declare_queue(work_queue(settings, sub))
+        await queue.bind(main, routing_key=sub.event.EVENT_NAME)
+        dlq = await broker.declare_queue(dead_letter_queue(settings, sub))
+        await dlq.bind(dlx, routing_key=queue_name(settings, sub))
+
+
+async def depth_of(settings: Settings, sub: Subscription) -> tuple[int, int]:
+    async with await aio_pika.connect(settings.amqp_url.get_secret_value()) as connection:
+        found = await depth(await connection.channel(), settings, sub)
+    return found.messages, found.dead
 
 
 async def test_replay_moves_dead_letters_back_to_their_work_queue(settings: Settings) -> None:
-    broker = make_broker(settings)
-    async with broker:
-        await declare_topology(broker, settings)
     sub = find(settings, "notify.member-changed")
+    await declare_one(settings, sub)
     event = MemberChanged(change="created", member=Member(code="vmu", name="Đại học Hàng hải"))
     connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
     async with connection:
@@ -29,15 +54,13 @@ async def test_replay_moves_dead_letters_back_to_their_work_queue(settings: Sett
                 routing_key=dlq_name(settings, sub),
             )
 
-    before = {d.queue: d for d in await depths(settings)}[queue_name(settings, sub)]
-    assert (before.messages, before.dead) == (0, 2)
+    assert await depth_of(settings, sub) == (0, 2)
 
     assert await replay(settings, sub, limit=1) == 1
     assert await replay(settings, sub) == 1
     assert await replay(settings, sub) == 0
 
-    after = {d.queue: d for d in await depths(settings)}[queue_name(settings, sub)]
-    assert (after.messages, after.dead) == (2, 0)
+    assert await depth_of(settings, sub) == (2, 0)
     async with await aio_pika.connect(settings.amqp_url.get_secret_value()) as connection:
         channel = await connection.channel()
         queue = await channel.declare_queue(queue_name(settings, sub), passive=True)
