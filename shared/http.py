@@ -10,7 +10,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import structlog
@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel, Field
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -204,6 +205,16 @@ def install_request_context(app: FastAPI, service: str) -> None:
 READINESS_TIMEOUT = 0.8
 
 
+class Readiness(BaseModel):
+    """What ``/readyz`` answers, 200 or 503."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool]
+    failed: dict[str, Literal["timeout", "error", "down"]] | None = Field(
+        default=None, description="the checks that failed, and how (only on a 503)"
+    )
+
+
 async def _run_check(check: ReadinessCheck, within: float) -> str | None:
     """``None`` when the check passes, else why not (``timeout``, ``error``, ``down``)."""
     try:
@@ -233,7 +244,12 @@ def health_router(
         """The process is up."""
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        response_model=Readiness,
+        response_model_exclude_none=True,
+        responses={503: {"model": Readiness, "description": "a dependency does not answer"}},
+    )
     async def readyz() -> JSONResponse:
         """Broker and store are reachable (503 names the checks that failed, and how)."""
         names = list(checks)
@@ -241,13 +257,12 @@ def health_router(
         failed = {name: why for name, why in zip(names, outcomes, strict=True) if why}
         if failed:
             log.warning("not_ready", failed=failed)
-        body: dict[str, Any] = {
-            "status": "not_ready" if failed else "ready",
-            "checks": {name: name not in failed for name in names},
-        }
-        if failed:
-            body["failed"] = failed
-        return JSONResponse(body, status_code=503 if failed else 200)
+        body = Readiness(
+            status="not_ready" if failed else "ready",
+            checks={name: name not in failed for name in names},
+            failed=failed or None,
+        )
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=503 if failed else 200)
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:
