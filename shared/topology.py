@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
+import aiormq.exceptions
 import structlog
 from faststream import AckPolicy, BaseMiddleware, ContextRepo
 from faststream.message import StreamMessage
@@ -89,6 +90,15 @@ HOLD_MAX_DELAY = 10.0
 HOLD_STOP_CHECK = 0.25  # seconds between looks at whether the subscriber is stopping
 HOLD_LOG_EVERY = 30.0  # seconds between "still unavailable" lines while an outage lasts
 log = structlog.get_logger("topology")
+# What ``publish_event`` raises when the broker did not confirm (down, cut, timed out, refused).
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    ConnectionError,
+    OSError,
+    aio_pika.exceptions.AMQPError,
+    aiormq.exceptions.AMQPError,
+    RuntimeError,
+)
 
 
 def exchange(settings: Settings) -> RabbitExchange:
