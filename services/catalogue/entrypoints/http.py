@@ -15,11 +15,13 @@ from services.catalogue.normalise import InvalidValue, url
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
 from shared.auth import Authenticator, AuthError, centre_caller
 from shared.events import Member, MemberFields, MemberStatus
-from shared.http import ApiError, bearer_token
+from shared.http import ApiError, bearer_token, body_limit
 from shared.records import Kind, RecordStatus
 from shared.text import clean_text
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_MEMBER_BYTES = 64 * 1024  # a member is a few hundred bytes of JSON
+MAX_LINK_BYTES = 4 * 1024
 
 
 class MemberIn(MemberFields):
@@ -140,7 +142,9 @@ def build_router(
         ]
         return {**record.model_dump(mode="json"), "holdings": holdings}
 
-    @router.post("/links", tags=["records"], dependencies=admin)
+    @router.post(
+        "/links", tags=["records"], dependencies=admin, openapi_extra=body_limit(MAX_LINK_BYTES)
+    )
     async def decide_link(body: LinkDecision) -> dict[str, Any]:
         """The centre confirms or rejects that two records describe the same work."""
         if body.a == body.b:
@@ -169,7 +173,12 @@ def build_router(
             raise _not_found("member", code)
         return member_view(member, who)
 
-    @router.post("/members", tags=["members"], dependencies=admin)
+    @router.post(
+        "/members",
+        tags=["members"],
+        dependencies=admin,
+        openapi_extra=body_limit(MAX_MEMBER_BYTES),
+    )
     async def save_member(body: MemberIn) -> dict[str, Any]:
         """Create or update a member (centre only); announces ``member.changed``."""
         current = await members().get(body.code)
