@@ -111,9 +111,12 @@ async def wait_until(condition: object, what: str) -> None:
 
 @pytest.fixture
 async def store_behind_proxy(
-    settings: Settings, secantus_port: int
+    settings: Settings, secantus_port: int, mongo: AsyncMongoClient
 ) -> AsyncIterator[tuple[CuttableProxy, AsyncCollection]]:
-    """A collection reached through a proxy the test cuts: "the store is down"."""
+    """A collection reached through a proxy the test cuts: "the store is down".
+
+    ``mongo`` (direct, not proxied) drops the test's database afterwards.
+    """
     proxy = await CuttableProxy(upstream_port=secantus_port).start()
     client: AsyncMongoClient = AsyncMongoClient(
         f"mongodb://127.0.0.1:{proxy.port}/", serverSelectionTimeoutMS=SELECTION_TIMEOUT_MS
@@ -121,8 +124,6 @@ async def store_behind_proxy(
     collection = client[settings.stinet_db]["outage"]
     await collection.insert_one({"_id": "warm-up"})
     yield proxy, collection
-    await proxy.restore()
-    await client.drop_database(settings.stinet_db)
     await client.close()
     await proxy.cut()
 
