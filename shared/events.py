@@ -151,12 +151,15 @@ class Member(MemberFields):
     updated_at: datetime | None = None
 
 
+MemberChange = Literal["created", "updated", "suspended"]
+
+
 class MemberChanged(Event):
     """A member was created, updated or suspended; from catalogue to ingest, search and notify."""
 
     EVENT_NAME: ClassVar[str] = "member.changed"
 
-    change: Literal["created", "updated", "suspended"]
+    change: MemberChange
     member: Member
 
 

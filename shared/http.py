@@ -1,4 +1,5 @@
-"""HTTP plumbing every service shares: the error envelope, request ids, health and metrics.
+"""HTTP plumbing every service shares: the error envelope, request ids, body limits, health
+and metrics.
 
 Errors are JSON ``{"error": {"code", "message", "details"}}`` (DESIGN §3). Messages are
 Vietnamese unless the caller asks for English (``?lang=en`` or ``Accept-Language: en``).
@@ -7,6 +8,7 @@ Vietnamese unless the caller asks for English (``?lang=en`` or ``Accept-Language
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -57,6 +59,7 @@ _DEFAULT_MESSAGES: dict[int, tuple[str, str]] = {
     403: ("Không có quyền thực hiện thao tác này", "Not allowed"),
     404: ("Không tìm thấy", "Not found"),
     405: ("Phương thức không được hỗ trợ", "Method not allowed"),
+    413: ("Yêu cầu quá lớn", "Request too large"),
     422: ("Dữ liệu không hợp lệ", "Invalid data"),
     503: ("Dịch vụ tạm thời không sẵn sàng, vui lòng thử lại sau", "Temporarily unavailable"),
 }
@@ -134,6 +137,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return body_too_large(exc.limit, english=wants_english(request))
         vi, en = _DEFAULT_MESSAGES.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         message = en if wants_english(request) else vi
         return error_response(
@@ -195,8 +200,137 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def install_request_context(app: FastAPI, service: str) -> None:
-    """Bind a request id (``X-Request-ID``, or a new one) to every log line; count requests."""
+# Bodies of the routes that declare no limit (``body_limit``): JSON of members, links, forms.
+DEFAULT_MAX_BODY_BYTES = 2**20
+MAX_BODY_EXTRA = "x-max-body-bytes"
+
+
+def body_limit(max_bytes: int) -> dict[str, Any]:
+    """A route's ``openapi_extra``: its body holds at most ``max_bytes`` (shown in OpenAPI)."""
+    return {MAX_BODY_EXTRA: max_bytes}
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """The body passed its limit while it was being read (a body without Content-Length)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail={"max_bytes": limit})
+        self.limit = limit
+
+
+def _size(limit: int) -> str:
+    if limit >= 2**20 and limit % 2**20 == 0:
+        return f"{limit // 2**20} MB"
+    return f"{limit / 1024:g} KB"
+
+
+def body_too_large(limit: int, *, english: bool) -> JSONResponse:
+    """The 413 envelope: how large a body may be, in words and as ``details.max_bytes``."""
+    message = (
+        f"Request too large: at most {_size(limit)} per request. Split it."
+        if english
+        else f"Yêu cầu quá lớn: tối đa {_size(limit)} mỗi yêu cầu. Hãy chia nhỏ."
+    )
+    return error_response(413, "payload_too_large", message, {"max_bytes": limit})
+
+
+class BodyLimitMiddleware:
+    """413 for a body over its route's limit (``body_limit``) or the app's, before anything
+    parses it: a declared ``Content-Length`` is refused before the app runs; a body without
+    one (chunked) is counted as it arrives and refused once it passes the limit.
+
+    Route limits are read once from the app's OpenAPI document (its public description of
+    every route), so a route that declares one must be in the schema.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.routes: list[tuple[str, re.Pattern[str], int]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _may_have_body(scope):
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope)
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+        started = False
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting, watching)
+        except BodyTooLarge:
+            if started:  # the app answered before reading all of it: nothing more to say
+                raise
+            await self._refuse(scope, receive, send, limit)
+
+    def _limit(self, scope: Scope) -> int:
+        if self.routes is None:
+            self.routes = _declared_limits(scope.get("app"))
+        method, path = scope["method"].lower(), scope["path"]
+        for route_method, pattern, limit in self.routes:
+            if route_method == method and pattern.fullmatch(path):
+                return limit
+        return self.max_bytes
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        english = wants_english(Request(scope))
+        await body_too_large(limit, english=english)(scope, receive, send)
+
+
+def _declared_limits(app: Any) -> list[tuple[str, re.Pattern[str], int]]:
+    if not isinstance(app, FastAPI):
+        return []
+    found = []
+    for path, operations in app.openapi().get("paths", {}).items():
+        pattern = re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)))
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and MAX_BODY_EXTRA in operation:
+                found.append((method, pattern, int(operation[MAX_BODY_EXTRA])))
+    return found
+
+
+def _may_have_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return True
+    return False
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses it; counting covers the rest
+    return None
+
+
+def install_request_context(
+    app: FastAPI, service: str, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> None:
+    """Bind a request id (``X-Request-ID``, or a new one) to every log line; count requests;
+    refuse bodies over their limit (``body_limit`` per route, ``max_body_bytes`` otherwise)."""
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=service)
 
 

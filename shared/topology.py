@@ -9,7 +9,10 @@ requeue); everything here is set explicitly:
   ``x-delivery-limit`` deliveries;
 * persistent, mandatory publishes on a channel with publisher confirms that raises when a
   message is returned unroutable;
-* handlers nack with requeue on error, ack only after they return.
+* handlers nack with requeue on error, ack only after they return;
+* a handler that fails because the store is unreachable spends no delivery: its message is
+  held and retried in the process until the store answers (``StoreOutageHold``). An outage
+  is not a poison message, and only poison messages may reach the ``.dlq``.
 
 A process that keeps a copy of shared state in memory follows an event through a queue of
 its own (``process_queue``): every process gets every message, and the queue goes away a
@@ -18,13 +21,19 @@ few minutes after its process does.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable
+import math
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-from faststream import AckPolicy
+import aiormq.exceptions
+import structlog
+from faststream import AckPolicy, BaseMiddleware, ContextRepo
+from faststream.message import StreamMessage
 from faststream.rabbit import (
     Channel,
     ExchangeType,
@@ -33,6 +42,7 @@ from faststream.rabbit import (
     RabbitExchange,
     RabbitQueue,
 )
+from pymongo.errors import ConnectionFailure
 
 from shared.config import Settings
 from shared.events import (
@@ -75,6 +85,20 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 AUDIT_MAX_LENGTH = 100_000
 PROCESS_QUEUE_EXPIRES_MS = 5 * 60 * 1000
 ORIGIN_HEADER = "x-stinet-origin"  # the process that published a message (``process_queue``)
+HOLD_FIRST_DELAY = 0.5  # seconds before a held message is first retried; doubles after each try
+HOLD_MAX_DELAY = 10.0
+HOLD_STOP_CHECK = 0.25  # seconds between looks at whether the subscriber is stopping
+HOLD_LOG_EVERY = 30.0  # seconds between "still unavailable" lines while an outage lasts
+log = structlog.get_logger("topology")
+# What ``publish_event`` raises when the broker did not confirm (down, cut, timed out, refused).
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    ConnectionError,
+    OSError,
+    aio_pika.exceptions.AMQPError,
+    aiormq.exceptions.AMQPError,
+    RuntimeError,
+)
 
 
 def exchange(settings: Settings) -> RabbitExchange:
@@ -154,8 +178,136 @@ def dead_letter_queue(settings: Settings, sub: Subscription) -> RabbitQueue:
     )
 
 
+def store_unavailable(exc: BaseException | None) -> bool:
+    """The error says the store could not be reached (not that the message is wrong).
+
+    PyMongo's ``ConnectionFailure`` covers ``AutoReconnect``, ``NetworkTimeout`` and
+    ``ServerSelectionTimeoutError``; an error raised ``from`` one of them counts too.
+    """
+    while exc is not None:
+        if isinstance(exc, BaseExceptionGroup):
+            return all(store_unavailable(inner) for inner in exc.exceptions)
+        if isinstance(exc, ConnectionFailure):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+class StoreOutage:
+    """Messages of one queue held while the store is down: logged when the first is held,
+    every ``HOLD_LOG_EVERY`` seconds while any is, and when the last one goes through."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        self.held = 0
+        self.since = 0.0
+        self.logged_at = 0.0
+
+    def hold(self, exc: BaseException) -> None:
+        self.held += 1
+        if self.held == 1:
+            self.since = self.logged_at = time.monotonic()
+            log.warning(
+                "store_unavailable_holding_messages", queue=self.queue, error=type(exc).__name__
+            )
+
+    def still_down(self) -> None:
+        now = time.monotonic()
+        if now - self.logged_at >= HOLD_LOG_EVERY:
+            self.logged_at = now
+            log.warning(
+                "store_still_unavailable",
+                queue=self.queue,
+                held=self.held,
+                seconds=round(now - self.since),
+            )
+
+    def release(self, *, delivered: bool) -> None:
+        self.held -= 1
+        if self.held == 0 and delivered:
+            log.info("store_back_messages_resumed", queue=self.queue, seconds=self._seconds())
+
+    def _seconds(self) -> int:
+        return round(time.monotonic() - self.since)
+
+
+class StoreOutageHold:
+    """Broker middleware: a message whose handler failed because the store is unreachable is
+    retried in the process, with back-off, instead of being nacked.
+
+    A nack would spend one of the queue's ``x-delivery-limit`` deliveries per
+    server-selection timeout, so a store outage of a few timeouts would dead-letter healthy
+    work. Held messages keep their prefetch slots, so the consumer effectively pauses and
+    resumes by itself. When the subscriber stops (shutdown) the error goes on to the ack
+    policy: nack, requeue, another process or the next start takes the message.
+    """
+
+    def __init__(self) -> None:
+        self.outages: dict[str, StoreOutage] = {}
+
+    def __call__(self, msg: Any, /, *, context: ContextRepo) -> BaseMiddleware:
+        return _HoldMiddleware(msg, context=context, hold=self)
+
+    def outage(self, queue: str) -> StoreOutage:
+        return self.outages.setdefault(queue, StoreOutage(queue))
+
+
+class _HoldMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: ContextRepo, hold: StoreOutageHold) -> None:
+        super().__init__(msg, context=context)
+        self.hold = hold
+
+    async def consume_scope(
+        self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> Any:
+        handler = self.context.get_local("handler_")
+        if handler is None:
+            return await call_next(msg)
+        outage: StoreOutage | None = None
+        delivered = False
+        delay = HOLD_FIRST_DELAY
+        try:
+            while True:
+                try:
+                    result = await call_next(msg)
+                    delivered = True
+                    return result
+                except Exception as exc:
+                    if not store_unavailable(exc) or not handler.running:
+                        raise
+                    if outage is None:
+                        outage = self.hold.outage(_queue_of(handler))
+                        outage.hold(exc)
+                    outage.still_down()
+                if not await _pause(delay, lambda: bool(handler.running)):
+                    continue  # stopping: one last try, whose error goes to the ack policy
+                delay = min(delay * 2, HOLD_MAX_DELAY)
+        finally:
+            if outage is not None:
+                outage.release(delivered=delivered)
+
+
+def _queue_of(handler: Any) -> str:
+    queue = getattr(handler, "queue", None)
+    return str(getattr(queue, "name", "") or handler)
+
+
+async def _pause(seconds: float, running: Callable[[], bool]) -> bool:
+    """Sleep ``seconds``, waking early when ``running`` turns false; whether it still holds.
+
+    The subscriber has no stop event to wait on, only its ``running`` flag to look at.
+    """
+    steps = max(1, math.ceil(seconds / HOLD_STOP_CHECK))
+    for _ in range(steps):
+        if not running():
+            break
+        await asyncio.sleep(seconds / steps)
+    return running()
+
+
 def make_broker(settings: Settings, **kwargs: Any) -> RabbitBroker:
-    """A broker whose defaults are the safe ones of DESIGN §6."""
+    """A broker whose defaults are the safe ones of DESIGN §6 (and store outages held)."""
+    middlewares = (StoreOutageHold(), *kwargs.pop("middlewares", ()))
     return RabbitBroker(
         settings.amqp_url.get_secret_value(),
         default_channel=Channel(
@@ -166,6 +318,7 @@ def make_broker(settings: Settings, **kwargs: Any) -> RabbitBroker:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=30.0,
         fail_fast=True,
+        middlewares=middlewares,
         **kwargs,
     )
 

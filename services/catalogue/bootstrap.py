@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from fastapi import FastAPI
@@ -13,6 +13,7 @@ from faststream.rabbit import RabbitBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.catalogue import handlers
 from services.catalogue.adapters.broker import RabbitEventPublisher
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
 from services.catalogue.entrypoints.http import build_router
@@ -35,6 +36,8 @@ class _Ports:
     members: MemberStore | None = None
     publisher: EventPublisher | None = None
     key_loading: asyncio.Task[None] | None = None
+    relay: asyncio.Task[None] | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def get_records(self) -> RecordStore:
         assert self.records is not None, "the catalogue has not started"
@@ -58,6 +61,7 @@ class _Ports:
 # ``pipeline``). A hundred (the shared prefetch) held ~1 GB of decoded records and made
 # SecantusDB thrash.
 BATCH_PREFETCH = 4
+RELAY_INTERVAL = 2.0  # seconds between looks at the members' outbox
 log = structlog.get_logger("catalogue")
 
 
@@ -66,6 +70,19 @@ async def _load(store: MongoRecordStore) -> None:
         await store.load()
     except Exception:  # the store is down: the first look-up or page tries again
         log.exception("key_index_load_failed")
+
+
+async def _relay_loop(ports: _Ports) -> None:
+    """Publish the member changes a failed publish left behind, until the process stops."""
+    while not ports.stopping.is_set():
+        try:
+            await handlers.relay_member_changes(
+                members=ports.get_members(), publisher=ports.get_publisher()
+            )
+        except Exception:  # the relay must outlive a broker or store outage; the outbox keeps it
+            log.warning("member_outbox_relay_failed", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ports.stopping.wait(), RELAY_INTERVAL)
 
 
 def create_app(
@@ -102,6 +119,13 @@ def create_app(
         # records.changed queue is bound before the store is read.
         if isinstance(ports.records, MongoRecordStore):
             ports.key_loading = asyncio.create_task(_load(ports.records))
+        ports.stopping.clear()
+        ports.relay = asyncio.create_task(_relay_loop(ports))
+
+    async def on_stopping() -> None:
+        ports.stopping.set()
+        if ports.relay is not None:
+            await ports.relay
 
     async def on_shutdown() -> None:
         if ports.key_loading is not None:
@@ -131,6 +155,7 @@ def create_app(
         checks={"mongo": mongo_check},
         on_startup=on_startup,
         on_started=on_started,
+        on_stopping=on_stopping,
         on_shutdown=on_shutdown,
     )
     app.include_router(

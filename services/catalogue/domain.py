@@ -26,6 +26,7 @@ from shared.events import (
     ChangeKind,
     FieldError,
     ItemOutcome,
+    Member,
     Operation,
     Outcome,
     SubmittedItem,
@@ -475,3 +476,47 @@ def shape_stats(holdings: list[dict[str, Any]], activity: list[dict[str, Any]]) 
         },
         "half_years": sorted(periods.values(), key=lambda r: (r["member"], r["period"])),
     }
+
+
+# --- members: who sees which fields ------------------------------------------------------
+
+# An allow-list: a field added to ``Member`` later stays private until it is named here.
+PUBLIC_MEMBER_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "name_en",
+        "type",
+        "address",
+        "website",
+        "joined_at",
+        "update_cycle_months",
+        "status",
+        "version",
+        "updated_at",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, as far as the request proves it: the centre's staff or root key, a
+    member's staff (``member``), or anyone (neither)."""
+
+    centre: bool = False
+    member: str | None = None
+
+
+def sees_private_fields(viewer: Viewer, member_code: str) -> bool:
+    """Whether ``viewer`` may see ``member_code``'s private fields (contact e-mail, webhook):
+    the centre sees every member's, a member's own staff their member's. The one place this
+    is decided."""
+    return viewer.centre or viewer.member == member_code
+
+
+def member_view(member: Member, viewer: Viewer) -> dict[str, Any]:
+    """A member as ``viewer`` may see it: every field, or only the public ones."""
+    data = member.model_dump(mode="json")
+    if sees_private_fields(viewer, member.code):
+        return data
+    return {name: value for name, value in data.items() if name in PUBLIC_MEMBER_FIELDS}

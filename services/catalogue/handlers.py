@@ -23,6 +23,7 @@ from services.catalogue.domain import (
 from services.catalogue.domain import decide as decide_item
 from services.catalogue.pipeline import BatchGate
 from services.catalogue.ports import (
+    BrokerUnavailable,
     EventPublisher,
     MemberStore,
     ProcessedBatch,
@@ -34,6 +35,7 @@ from shared.events import (
     FieldError,
     ItemOutcome,
     Member,
+    MemberChange,
     MemberChanged,
     MemberStatus,
     Outcome,
@@ -416,9 +418,14 @@ async def save_member(
     publisher: EventPublisher,
     now: datetime | None = None,
 ) -> tuple[Member, str | None]:
-    """Create or update a member; announces ``member.changed`` when something changed."""
+    """Create or update a member; announces ``member.changed`` when something changed.
+
+    The announcement is stored with the member (its outbox): if the broker does not
+    confirm it now, ``relay_member_changes`` publishes it later.
+    """
     current = await members.get(incoming.code)
     stamp = now or utcnow()
+    change: MemberChange
     if current is None:
         member = incoming.model_copy(update={"version": 1, "updated_at": stamp})
         change = "created" if member.status is MemberStatus.ACTIVE else "suspended"
@@ -428,10 +435,34 @@ async def save_member(
             return current, None
         member = incoming.model_copy(update={"version": current.version + 1, "updated_at": stamp})
         change = "suspended" if member.status is MemberStatus.SUSPENDED else "updated"
-    await members.save(member)
-    await publisher.publish(MemberChanged(change=change, member=member))  # type: ignore[arg-type]
+    await members.save(member, announce=change)
     log.info("member_saved", member=member.code, change=change, version=member.version)
+    try:
+        await _announce_member(member, change, members=members, publisher=publisher)
+    except BrokerUnavailable as exc:
+        log.warning("member_change_left_to_relay", member=member.code, error=str(exc))
     return member, change
+
+
+async def _announce_member(
+    member: Member, change: MemberChange, *, members: MemberStore, publisher: EventPublisher
+) -> None:
+    await publisher.publish(MemberChanged(change=change, member=member))
+    await members.announced(member.code, member.version)
+
+
+async def relay_member_changes(*, members: MemberStore, publisher: EventPublisher) -> int:
+    """Publish the ``member.changed`` a failed publish left in the outbox; the count sent.
+
+    Raises :class:`BrokerUnavailable` while the broker is away (the relay tries again).
+    """
+    sent = 0
+    for member, change in await members.unannounced():
+        await _announce_member(member, change, members=members, publisher=publisher)
+        sent += 1
+    if sent:
+        log.info("member_changes_relayed", members=sent)
+    return sent
 
 
 async def suspend_member(

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from services.catalogue.domain import Link, StoredRecord
-from shared.events import ChangeKind, Event, ItemOutcome, Member
+from shared.events import ChangeKind, Event, ItemOutcome, Member, MemberChange
 from shared.records import Record
 
 
@@ -105,7 +105,12 @@ class RecordStore(Protocol):
 
 
 class MemberStore(Protocol):
-    """The members registry."""
+    """The members registry, with its outbox of ``member.changed`` not yet confirmed.
+
+    ``save`` stores the member and its announcement in one write; the announcement stays
+    until ``announced`` for that version, so a publish that fails after the write is sent
+    again by the relay (``unannounced``), never forgotten (DESIGN §6).
+    """
 
     async def get(self, code: str) -> Member | None:
         """One member by code."""
@@ -115,15 +120,29 @@ class MemberStore(Protocol):
         """Every member, by code."""
         ...
 
-    async def save(self, member: Member) -> None:
-        """Create or replace a member by code."""
+    async def save(self, member: Member, *, announce: MemberChange) -> None:
+        """Create or replace a member by code, with ``announce`` still to publish."""
+        ...
+
+    async def announced(self, code: str, version: int) -> None:
+        """The broker confirmed ``member.changed`` of this version: drop it from the outbox."""
+        ...
+
+    async def unannounced(self) -> list[tuple[Member, MemberChange]]:
+        """Members whose last change is still to publish, with that change."""
         ...
 
 
 class EventPublisher(Protocol):
     """Publishes an event durably; returns only after the broker confirmed it."""
 
-    async def publish(self, event: Event) -> None: ...
+    async def publish(self, event: Event) -> None:
+        """Raise :class:`BrokerUnavailable` if the broker did not confirm."""
+        ...
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not confirm a publish (down, unreachable, or refused it)."""
 
 
 class ConcurrentUpdate(RuntimeError):

@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from services.catalogue.domain import Link, StoredRecord
-from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
-from shared.events import Event, Member, RecordsChanged, SubmissionProcessed
+from services.catalogue.ports import (
+    BrokerUnavailable,
+    ConcurrentUpdate,
+    ProcessedBatch,
+    RecordPage,
+)
+from shared.events import Event, Member, MemberChange, RecordsChanged, SubmissionProcessed
 from shared.records import Record
 
 
@@ -120,6 +125,7 @@ class FakeRecordStore:
 class FakeMemberStore:
     def __init__(self, *members: Member) -> None:
         self.members = {m.code: m for m in members}
+        self.outbox: dict[str, MemberChange] = {}
 
     async def get(self, code: str) -> Member | None:
         return self.members.get(code)
@@ -127,15 +133,26 @@ class FakeMemberStore:
     async def all(self) -> list[Member]:
         return [self.members[c] for c in sorted(self.members)]
 
-    async def save(self, member: Member) -> None:
+    async def save(self, member: Member, *, announce: MemberChange) -> None:
         self.members[member.code] = member
+        self.outbox[member.code] = announce
+
+    async def announced(self, code: str, version: int) -> None:
+        if self.members[code].version == version:
+            self.outbox.pop(code, None)
+
+    async def unannounced(self) -> list[tuple[Member, MemberChange]]:
+        return [(self.members[code], change) for code, change in sorted(self.outbox.items())]
 
 
 class FakePublisher:
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.down = False
 
     async def publish(self, event: Event) -> None:
+        if self.down:
+            raise BrokerUnavailable("the broker is down (fake)")
         self.events.append(event)
 
     def changes(self) -> list[tuple[str, str, int]]:

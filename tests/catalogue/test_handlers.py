@@ -11,7 +11,14 @@ import pytest
 from services.catalogue import handlers
 from services.catalogue.domain import LinkState, shape_stats
 from services.catalogue.pipeline import BatchGate
-from shared.events import Member, MemberStatus, Outcome, RecordsSubmitted, SubmittedItem
+from shared.events import (
+    Member,
+    MemberChanged,
+    MemberStatus,
+    Outcome,
+    RecordsSubmitted,
+    SubmittedItem,
+)
 from shared.records import RecordIn
 from tests.catalogue.fakes import FakeMemberStore, FakePublisher, FakeRecordStore
 
@@ -356,3 +363,26 @@ async def test_overlapping_batches_through_one_gate_end_as_if_one_after_the_othe
     versions = [v for rid, _, v in world.publisher.changes() if rid == "vmu:a"]
     assert versions == [1, 2, 3]  # announced in the order they were stored
     assert gate.idle
+
+
+async def test_a_member_change_whose_publish_fails_is_relayed_not_lost(world: World) -> None:
+    member = Member(code="vimaru-lib", name="Thư viện")
+    world.publisher.down = True
+    saved, change = await handlers.save_member(
+        member, members=world.members, publisher=world.publisher
+    )
+    assert change == "created" and await world.members.get("vimaru-lib") == saved
+    # The caller's retry finds nothing to change: only the outbox still knows.
+    _, retried = await handlers.save_member(
+        member, members=world.members, publisher=world.publisher
+    )
+    assert retried is None and world.publisher.events == []
+
+    world.publisher.down = False
+    sent = await handlers.relay_member_changes(members=world.members, publisher=world.publisher)
+    assert sent == 1
+    [event] = world.publisher.events
+    assert isinstance(event, MemberChanged)
+    assert (event.change, event.member.code, event.member.version) == ("created", "vimaru-lib", 1)
+    again = await handlers.relay_member_changes(members=world.members, publisher=world.publisher)
+    assert again == 0

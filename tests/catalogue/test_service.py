@@ -20,6 +20,7 @@ from devstack.processes import free_port, http_ok, service_process
 from services.catalogue.adapters.mongo import MongoRecordStore
 from services.catalogue.bootstrap import create_app
 from services.catalogue.domain import Context, decide
+from shared.auth import Caller, session_signer
 from shared.config import Settings
 from shared.events import (
     MemberChanged,
@@ -198,6 +199,40 @@ async def test_members_are_registered_by_the_centre_and_announced(catalogue: Cat
     assert [e["change"] for e in events] == ["created", "suspended"]
     missing = await catalogue.http.get("/v1/members/nobody-here")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_members_private_fields_are_shown_to_the_centre_only(catalogue: Catalogue) -> None:
+    member = code()
+    await catalogue.add_member(
+        member,
+        website="https://tv.example.edu.vn/",
+        contact_email="tv@example.edu.vn",
+        webhook_url="https://tv.example.edu.vn/hooks/stinet",
+    )
+    private = {"contact_email", "webhook_url"}
+    for anyone in ({}, {"Authorization": "Bearer not-the-centres-key"}):
+        one = (await catalogue.http.get(f"/v1/members/{member}", headers=anyone)).json()
+        listed = (await catalogue.http.get("/v1/members", headers=anyone)).json()["members"]
+        [same] = [m for m in listed if m["code"] == member]
+        for view in (one, same):
+            assert private.isdisjoint(view), view
+            assert view["website"] == "https://tv.example.edu.vn/" and view["version"] == 1
+    centre = (await catalogue.http.get(f"/v1/members/{member}", headers=catalogue.admin)).json()
+    listed = (await catalogue.http.get("/v1/members", headers=catalogue.admin)).json()["members"]
+    [same] = [m for m in listed if m["code"] == member]
+    for view in (centre, same):
+        assert view["contact_email"] == "tv@example.edu.vn"
+        assert view["webhook_url"] == "https://tv.example.edu.vn/hooks/stinet"
+    signer = session_signer(catalogue.settings)
+    for staff_of, sees in ((member, True), ("someone-else", False)):
+        staff = Caller(key_id="k1", label="Cán bộ", role="member", member=staff_of, via="session")
+        token, _ = signer.issue(staff)
+        view = (
+            await catalogue.http.get(
+                f"/v1/members/{member}", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()
+        assert ("contact_email" in view) is sees, staff_of
 
 
 async def test_a_batch_is_normalised_stored_announced_and_answered(

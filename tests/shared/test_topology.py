@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.config import Settings
 from shared.events import Member, MemberChanged
@@ -18,6 +21,11 @@ from shared.topology import (
     subscriber,
     subscription,
 )
+from tests.ingest.proxy import CuttableProxy
+
+# Short server selection, so an outage of a few seconds outlasts limit (3) x timeout.
+SELECTION_TIMEOUT_MS = 400
+OUTAGE_SECONDS = 3 * SELECTION_TIMEOUT_MS / 1000 * 3
 
 
 def member_changed() -> MemberChanged:
@@ -91,3 +99,88 @@ async def test_dead_letter_depth_is_a_metric(settings: Settings) -> None:
         await refresh_queue_depths(broker, settings, "notify")
     exposed = generate_latest().decode()
     assert f'stinet_queue_messages{{queue="{dlq}"}} 1.0' in exposed
+
+
+async def wait_until(condition: object, what: str) -> None:
+    for _ in range(300):
+        if await condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never happened: {what}")
+
+
+@pytest.fixture
+async def store_behind_proxy(
+    settings: Settings, secantus_port: int, mongo: AsyncMongoClient
+) -> AsyncIterator[tuple[CuttableProxy, AsyncCollection]]:
+    """A collection reached through a proxy the test cuts: "the store is down".
+
+    ``mongo`` (direct, not proxied) drops the test's database afterwards.
+    """
+    proxy = await CuttableProxy(upstream_port=secantus_port).start()
+    client: AsyncMongoClient = AsyncMongoClient(
+        f"mongodb://127.0.0.1:{proxy.port}/", serverSelectionTimeoutMS=SELECTION_TIMEOUT_MS
+    )
+    collection = client[settings.stinet_db]["outage"]
+    await collection.insert_one({"_id": "warm-up"})
+    yield proxy, collection
+    await client.close()
+    await proxy.cut()
+
+
+async def test_a_store_outage_longer_than_the_delivery_limit_dead_letters_nothing(
+    settings: Settings, store_behind_proxy: tuple[CuttableProxy, AsyncCollection]
+) -> None:
+    proxy, collection = store_behind_proxy
+    broker = make_broker(settings)
+
+    @subscriber(broker, settings, "notify", MemberChanged)
+    async def store_it(event: MemberChanged) -> None:
+        await collection.insert_one({"_id": str(event.event_id), "code": event.member.code})
+
+    events = [member_changed() for _ in range(5)]
+    dlq = dlq_name(settings, subscription("notify", MemberChanged))
+    async with broker:
+        await declare_topology(broker, settings)
+        await broker.start()
+        await proxy.cut()
+        for event in events:
+            await publish_event(broker, settings, event)
+        await asyncio.sleep(OUTAGE_SECONDS)  # every delivery would have failed 3 times by now
+        await proxy.restore()
+
+        async def all_stored() -> bool:
+            return await collection.count_documents({"code": "vmu"}) == len(events)
+
+        await wait_until(all_stored, "every held message stored after the outage")
+    assert await queue_depth(settings, dlq) == 0
+
+
+async def test_a_message_held_at_shutdown_goes_back_to_its_queue(
+    settings: Settings, store_behind_proxy: tuple[CuttableProxy, AsyncCollection]
+) -> None:
+    proxy, collection = store_behind_proxy
+    broker = make_broker(settings)
+    tries: list[int] = []
+
+    @subscriber(broker, settings, "notify", MemberChanged)
+    async def store_it(event: MemberChanged) -> None:
+        tries.append(1)
+        await collection.insert_one({"_id": str(event.event_id)})
+
+    name = queue_name(settings, subscription("notify", MemberChanged))
+    async with broker:
+        await declare_topology(broker, settings)
+        await broker.start()
+        await proxy.cut()
+        await publish_event(broker, settings, member_changed())
+
+        async def retried() -> bool:
+            return len(tries) >= 2
+
+        await wait_until(retried, "the message retried in the process")
+    # The broker stopped while the store was still down: nothing lost, nothing dead-lettered.
+    assert await queue_depth(settings, name) == 1
+    assert (
+        await queue_depth(settings, dlq_name(settings, subscription("notify", MemberChanged))) == 0
+    )

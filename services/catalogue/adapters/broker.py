@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from faststream.rabbit import RabbitBroker
 
+from services.catalogue.ports import BrokerUnavailable
 from shared.config import Settings
 from shared.events import Event
-from shared.topology import publish_event
+from shared.topology import BROKER_ERRORS, publish_event
 
 
 class RabbitEventPublisher:
@@ -21,4 +22,7 @@ class RabbitEventPublisher:
         self.process_id = process_id
 
     async def publish(self, event: Event) -> None:
-        await publish_event(self.broker, self.settings, event, origin=self.process_id)
+        try:
+            await publish_event(self.broker, self.settings, event, origin=self.process_id)
+        except BROKER_ERRORS as exc:
+            raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc

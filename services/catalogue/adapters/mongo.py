@@ -2,7 +2,8 @@
 
 Collections: ``catalogue_records`` (one document per record: ``_id`` = record id, every field of
 ``Record`` plus ``_order``, ``_outcome``, ``_keys`` and ``_history``), ``catalogue_links``,
-``catalogue_batches``, ``catalogue_members``; the change feed is ``feed``'s.
+``catalogue_batches``, ``catalogue_members`` (with its outbox field ``_announce``); the change
+feed is ``feed``'s.
 
 ``$in`` look-ups are chunked: SecantusDB answers a large ``$in`` in time quadratic in its hits.
 Duplicate keys are looked up in the process's ``KeyIndex``, not in a store index (see there).
@@ -28,12 +29,13 @@ from services.catalogue.adapters.feed import RECORDS
 from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
 from services.catalogue.keyindex import IdIndex, KeyIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
-from shared.events import Member
+from shared.events import Member, MemberChange
 from shared.records import Record, member_of
 
 LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
 MEMBERS = "catalogue_members"
+ANNOUNCE = "_announce"  # a member's ``member.changed`` not yet confirmed (the outbox)
 CHUNK = 100
 OLD_KEYS_INDEX = "_keys_1"  # the multikey index of earlier versions, dropped at start
 DUPLICATE_KEY = 11000
@@ -343,9 +345,17 @@ class MongoMemberStore:
         cursor = self.members.find({}).sort("_id", ASCENDING)
         return [Member.model_validate(doc) async for doc in cursor]
 
-    async def save(self, member: Member) -> None:
+    async def save(self, member: Member, *, announce: MemberChange) -> None:
         doc = {"_id": member.code, **_bson_safe(member.model_dump(mode="python"))}
+        doc[ANNOUNCE] = announce
         await self.members.replace_one({"_id": member.code}, doc, upsert=True)
+
+    async def announced(self, code: str, version: int) -> None:
+        await self.members.update_one({"_id": code, "version": version}, {"$unset": {ANNOUNCE: ""}})
+
+    async def unannounced(self) -> list[tuple[Member, MemberChange]]:
+        cursor = self.members.find({ANNOUNCE: {"$exists": True}}).sort("_id", ASCENDING)
+        return [(Member.model_validate(doc), doc[ANNOUNCE]) async for doc in cursor]
 
 
 __all__ = ["MongoMemberStore", "MongoRecordStore"]

@@ -6,20 +6,22 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.catalogue import handlers
-from services.catalogue.domain import LinkState, shape_stats
+from services.catalogue.domain import LinkState, Viewer, member_view, shape_stats
 from services.catalogue.normalise import InvalidValue, url
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
-from shared.auth import centre_caller
+from shared.auth import Authenticator, AuthError, centre_caller
 from shared.events import Member, MemberFields, MemberStatus
-from shared.http import ApiError
+from shared.http import ApiError, bearer_token, body_limit
 from shared.records import Kind, RecordStatus
 from shared.text import clean_text
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_MEMBER_BYTES = 64 * 1024  # a member is a few hundred bytes of JSON
+MAX_LINK_BYTES = 4 * 1024
 
 
 class MemberIn(MemberFields):
@@ -85,6 +87,22 @@ def build_router(
     router = APIRouter(prefix="/v1")
     admin = [Depends(centre_caller)]
 
+    async def viewer(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> Viewer:
+        """Who asks: a token the catalogue cannot verify is just anyone (public view)."""
+        token = bearer_token(authorization)
+        if token is None:
+            return Viewer()
+        authenticator: Authenticator = request.app.state.authenticator
+        try:
+            caller = await authenticator.authenticate(token)
+        except AuthError:
+            return Viewer()
+        return Viewer(centre=caller.is_centre, member=caller.member)
+
+    asking = Depends(viewer)
+
     @router.get("/records", tags=["records"])
     async def list_records(
         after: str | None = None,
@@ -124,7 +142,9 @@ def build_router(
         ]
         return {**record.model_dump(mode="json"), "holdings": holdings}
 
-    @router.post("/links", tags=["records"], dependencies=admin)
+    @router.post(
+        "/links", tags=["records"], dependencies=admin, openapi_extra=body_limit(MAX_LINK_BYTES)
+    )
     async def decide_link(body: LinkDecision) -> dict[str, Any]:
         """The centre confirms or rejects that two records describe the same work."""
         if body.a == body.b:
@@ -141,19 +161,24 @@ def build_router(
         }
 
     @router.get("/members", tags=["members"])
-    async def list_members() -> dict[str, Any]:
-        """Every member of the network."""
-        return {"members": [m.model_dump(mode="json") for m in await members().all()]}
+    async def list_members(who: Viewer = asking) -> dict[str, Any]:
+        """Every member of the network (contact e-mail and webhook for the centre only)."""
+        return {"members": [member_view(m, who) for m in await members().all()]}
 
     @router.get("/members/{code}", tags=["members"])
-    async def get_member(code: str) -> dict[str, Any]:
-        """One member."""
+    async def get_member(code: str, who: Viewer = asking) -> dict[str, Any]:
+        """One member (contact e-mail and webhook for the centre only)."""
         member = await members().get(code)
         if member is None:
             raise _not_found("member", code)
-        return member.model_dump(mode="json")
+        return member_view(member, who)
 
-    @router.post("/members", tags=["members"], dependencies=admin)
+    @router.post(
+        "/members",
+        tags=["members"],
+        dependencies=admin,
+        openapi_extra=body_limit(MAX_MEMBER_BYTES),
+    )
     async def save_member(body: MemberIn) -> dict[str, Any]:
         """Create or update a member (centre only); announces ``member.changed``."""
         current = await members().get(body.code)

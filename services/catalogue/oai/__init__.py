@@ -18,6 +18,7 @@ from services.catalogue.oai.protocol import OaiError, TokenCodec, parse_request
 from services.catalogue.oai.provider import OaiProvider
 from services.catalogue.oai.store import OaiRecordStore
 from shared.config import Settings
+from shared.http import body_limit
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +77,7 @@ def build_oai_router(
         """OAI-PMH 2.0: the six verbs, oai_dc, sets of members and kinds, resumption tokens."""
         return await answer(list(request.query_params.multi_items()))
 
-    @router.post("/oai", response_class=Response)
+    @router.post("/oai", response_class=Response, openapi_extra=body_limit(MAX_FORM_BYTES))
     async def oai_post(request: Request) -> Response:
         """OAI-PMH 2.0 over POST (``application/x-www-form-urlencoded``), as §3.1.1.2 requires."""
         body = await request.body()

@@ -40,7 +40,7 @@ from services.ingest.ports import (
     SubmissionStore,
 )
 from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
-from shared.http import ApiError, error_response, wants_english
+from shared.http import ApiError, body_limit, error_response, wants_english
 from shared.records import LocalId, MemberCode, Source
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -279,7 +279,12 @@ def build_router(ports: IngestPorts) -> APIRouter:
         )
         return JSONResponse(receipt.as_json(), status_code=202)
 
-    @router.post("/v1/records", status_code=202, tags=["records"])
+    @router.post(
+        "/v1/records",
+        status_code=202,
+        tags=["records"],
+        openapi_extra=body_limit(MAX_REQUEST_BYTES),
+    )
     async def post_records(
         request: Request,
         member: Annotated[str, Depends(member_key)],
@@ -303,7 +308,12 @@ def build_router(ports: IngestPorts) -> APIRouter:
         rows = iter([ParsedRow(0, withdraw_item(local_id))])
         return await accept(request, rows, member, idempotency_key, Source.API, 1)
 
-    @router.post("/v1/imports", status_code=202, tags=["imports"])
+    @router.post(
+        "/v1/imports",
+        status_code=202,
+        tags=["imports"],
+        openapi_extra=body_limit(MAX_IMPORT_BYTES),
+    )
     async def post_import(
         request: Request,
         member: Annotated[str, Depends(member_key)],

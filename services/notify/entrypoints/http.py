@@ -17,8 +17,10 @@ from services.notify.handlers import NotifyConfig
 from services.notify.ports import NotifyPorts, ReminderEntry, Status
 from services.notify.signing import InvalidToken, webhook_secret
 from shared.auth import centre_caller
-from shared.http import ApiError, wants_english
+from shared.http import ApiError, body_limit, wants_english
 from shared.records import MEMBER_CODE_PATTERN
+
+MAX_ATTEST_BYTES = 16 * 1024  # one form field: the signed token (at most 2,000 characters)
 
 AsOf = Annotated[
     datetime | None,
@@ -197,7 +199,12 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         name = member.name if member else claim.member
         return HTMLResponse(confirm_page(name, token, english))
 
-    @router.post("/attest", response_class=HTMLResponse, tags=["attest"])
+    @router.post(
+        "/attest",
+        response_class=HTMLResponse,
+        tags=["attest"],
+        openapi_extra=body_limit(MAX_ATTEST_BYTES),
+    )
     async def post_attest(request: Request, token: Annotated[str, Form(max_length=2000)]) -> Any:
         """ "Our information is still accurate": counts as an update for the cycle."""
         english = wants_english(request)
