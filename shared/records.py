@@ -74,6 +74,22 @@ LongText = Annotated[
 ]
 
 
+IdentifierKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+IdentifierValue = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class Problem(BaseModel):
+    """A soft problem of a record (DESIGN §3, §10): the record is stored and the member told.
+
+    ``code`` is stable (``invalid_isbn``, ``missing_description`` …); ``loc`` is the field;
+    ``msg`` is Vietnamese, then English.
+    """
+
+    code: str
+    loc: list[str | int]
+    msg: str
+
+
 def record_id(member: str, local_id: str) -> str:
     """The stable id of a record: ``"{member}:{local_id}"``."""
     return f"{member}:{local_id}"
@@ -96,14 +112,18 @@ class RecordIn(BaseModel):
     creators: list[ShortText] = Field(default_factory=list, max_length=100)
     subjects: list[ShortText] = Field(default_factory=list, max_length=100)
     publisher: ShortText | None = None
-    language: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*$")] = "vi"
+    # A code that is not ISO 639 and a URL that does not parse are soft problems, reported
+    # by shared.validation with the record stored: here only their type and size.
+    language: Annotated[str, StringConstraints(max_length=64)] = "vi"
     year: int | None = Field(default=None, ge=1000, le=2100)
     date: dt.date | None = None
-    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
-    identifiers: dict[
-        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
-        Annotated[str, StringConstraints(min_length=1, max_length=500)],
-    ] = Field(default_factory=dict, max_length=20)
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    identifiers: dict[IdentifierKey, IdentifierValue] = Field(default_factory=dict, max_length=20)
+    # Identifiers known to be wrong, kept exactly as given and never used to find duplicates:
+    # MARC 020$z/022$z, and those whose checksum fails (moved here by shared.validation).
+    invalid_identifiers: (
+        dict[IdentifierKey, Annotated[list[IdentifierValue], Field(max_length=20)]] | None
+    ) = Field(default=None, max_length=20)
     access: Access | None = None
     contact: ShortText | None = None
     starts_at: datetime | None = None
@@ -138,6 +158,7 @@ class Record(RecordIn):
     source: Source = Source.API
     content_hash: str
     also_held_by: list[str] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
 
 
 def utcnow() -> datetime:

@@ -215,18 +215,21 @@ async def test_a_batch_is_normalised_stored_announced_and_answered(
     outcomes = await catalogue.outcome(event)
     assert [(o["local_id"], o["outcome"]) for o in outcomes] == [
         ("a", "created"),
-        ("bad", "rejected"),
+        ("bad", "created"),
         ("never-seen", "rejected"),
     ]
-    assert outcomes[1]["errors"][0]["loc"] == ["identifiers", "issn"]
+    assert [w["loc"] for w in outcomes[1]["warnings"] if w["code"] == "invalid_issn"] == [
+        ["identifiers", "issn"]
+    ]
     [change] = await catalogue.changes_of(f"{member}:a")
     assert change["change"] == "created" and change["record"]["version"] == 1
 
     record = (await catalogue.http.get(f"/v1/records/{member}:a")).json()
     assert record["title"] == "Hải dương học" and record["language"] == "vi"
     assert record["identifiers"] == {"doi": "10.5555/abc", "isbn": "9780306406157"}
-    missing = await catalogue.http.get(f"/v1/records/{member}:bad")
-    assert missing.status_code == 404
+    flagged = (await catalogue.http.get(f"/v1/records/{member}:bad")).json()
+    assert flagged["invalid_identifiers"] == {"issn": ["1234-5678"]}
+    assert "invalid_issn" in {p["code"] for p in flagged["problems"]}
     doc = await db.catalogue_records.find_one({"_id": f"{member}:a"})
     assert doc["member"] == member and doc["status"] == "active"
     assert doc["updated_at"].tzinfo is not None

@@ -11,13 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.catalogue import handlers
 from services.catalogue.domain import LinkState, shape_stats
-from services.catalogue.normalise import InvalidValue, url
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
 from shared.auth import centre_caller
 from shared.events import Member, MemberFields, MemberStatus
 from shared.http import ApiError
 from shared.records import Kind, RecordStatus
 from shared.text import clean_text
+from shared.validation import InvalidValue, url
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

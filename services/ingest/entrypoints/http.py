@@ -375,6 +375,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
         caller: AnyCaller,
         submission_id: Annotated[str, Path(max_length=64)],
         outcome: Annotated[str | None, Query(pattern="^[a-z]+$")] = None,
+        warned: Annotated[bool, Query(description="only records stored with warnings")] = False,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     ) -> dict[str, Any]:
@@ -386,6 +387,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
             member=None if caller.is_centre else caller.member,
             submissions=ports.submissions,
             outcome=outcome,
+            warned=warned,
             offset=offset,
             limit=limit,
         )
