@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from shared.text import clean_text
 
@@ -55,6 +56,15 @@ def _clean(value: str) -> str:
     return clean_text(value)
 
 
+def _clean_title(value: str) -> str:
+    # Python's white space (e.g. U+001F) is wider than pydantic's strip: a title of only
+    # such characters passes min_length and is empty once cleaned.
+    cleaned = clean_text(value)
+    if not cleaned:
+        raise PydanticCustomError("string_too_short", "String should have at least 1 character")
+    return cleaned
+
+
 MemberCode = Annotated[str, StringConstraints(pattern=MEMBER_CODE_PATTERN)]
 LocalId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
@@ -67,7 +77,7 @@ ShortText = Annotated[
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
-    AfterValidator(_clean),
+    AfterValidator(_clean_title),
 ]
 LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=20000), AfterValidator(_clean)
@@ -113,8 +123,9 @@ class RecordIn(BaseModel):
     subjects: list[ShortText] = Field(default_factory=list, max_length=100)
     publisher: ShortText | None = None
     # A code that is not ISO 639 and a URL that does not parse are soft problems, reported
-    # by shared.validation with the record stored: here only their type and size.
-    language: Annotated[str, StringConstraints(max_length=64)] = "vi"
+    # by shared.validation with the record stored: here only their type and size. No
+    # language is a soft problem too; the stored record then says "vi" (see Record).
+    language: Annotated[str, StringConstraints(max_length=64)] | None = None
     year: int | None = Field(default=None, ge=1000, le=2100)
     date: dt.date | None = None
     url: Annotated[str, StringConstraints(max_length=2000)] | None = None
@@ -149,6 +160,7 @@ class Record(RecordIn):
 
     model_config = ConfigDict(extra="ignore")
 
+    language: Annotated[str, StringConstraints(max_length=64)] = "vi"
     id: str
     member: MemberCode
     version: int = Field(ge=1)

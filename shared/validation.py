@@ -316,7 +316,7 @@ def assess(record: RecordIn, *, today: date | None = None) -> Assessed:
 
 
 def _language(record: RecordIn, problems: list[Problem]) -> str:
-    if "language" not in record.model_fields_set or not record.language:
+    if not record.language:
         return "vi"
     try:
         return language(record.language)
@@ -413,8 +413,7 @@ def _missing(data: dict[str, Any], record: RecordIn) -> list[Problem]:
         ProblemCode.MISSING_DESCRIPTION: not data["description"],
         ProblemCode.MISSING_YEAR: data["year"] is None and data["starts_at"] is None,
         ProblemCode.MISSING_SUBJECTS: not data["subjects"],
-        ProblemCode.MISSING_LANGUAGE: "language" not in record.model_fields_set
-        or not record.language,
+        ProblemCode.MISSING_LANGUAGE: not record.language,
     }
     return [
         _problem(code, [_LOC_OF_MISSING[code]], " / ".join(_MISSING[code]))

@@ -8,7 +8,17 @@ from datetime import UTC, date, datetime
 import pytest
 
 from shared.records import RecordIn
-from shared.validation import Assessed, InvalidValue, assess, doi, isbn, issn, language, url
+from shared.validation import (
+    Assessed,
+    InvalidValue,
+    assess,
+    check_record,
+    doi,
+    isbn,
+    issn,
+    language,
+    url,
+)
 
 
 def record(**fields: object) -> RecordIn:
@@ -190,3 +200,11 @@ def test_every_message_is_vietnamese_then_english() -> None:
     for problem in result.problems:
         vietnamese, _, english = problem.msg.partition(" / ")
         assert vietnamese and english, problem
+
+
+def test_a_title_of_only_python_white_space_is_a_hard_error_before_the_202() -> None:
+    # U+001F passes pydantic's strip and min_length, and is empty once cleaned: accepted,
+    # it made an event the catalogue could not read (found by the agreement property test).
+    errors = check_record({"local_id": "r", "kind": "publication", "title": "\x1f\x1e"})
+    assert isinstance(errors, list) and [e.loc for e in errors] == [["title"]]
+    assert errors[0].msg.startswith("Không được để trống / ")
