@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -29,6 +30,7 @@ from services.catalogue.ports import (
     RecordStore,
     batch_key,
 )
+from services.catalogue.quality import MemberQuality, ProblemPage, worst_first
 from shared.events import (
     ChangeKind,
     FieldError,
@@ -446,3 +448,39 @@ async def suspend_member(
     suspended = current.model_copy(update={"status": MemberStatus.SUSPENDED})
     member, _ = await save_member(suspended, members=members, publisher=publisher, now=now)
     return member
+
+
+# --- quality ---------------------------------------------------------------------------
+
+
+async def member_quality(
+    code: str, *, records: RecordStore, members: MemberStore, offset: int, limit: int
+) -> dict[str, Any]:
+    """A member's score, problem counts per code and one page of its problems."""
+    if await members.get(code) is None:
+        raise NotFound(code)
+    quality, page = MemberQuality(code), ProblemPage(offset=offset, limit=limit)
+    async for row in records.problems(code):
+        quality.add(row)
+        page.add(row)
+    return {
+        **quality.as_json(),
+        "problems": page.items,
+        "total_problems": page.total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+async def network_quality(*, records: RecordStore, members: MemberStore) -> dict[str, Any]:
+    """Every member's score and counts, worst first, and the network's own score."""
+    names = {m.code: m.name for m in await members.all()}
+    everyone = {code: MemberQuality(code) for code in names}
+    network = MemberQuality("*")
+    async for row in records.problems():
+        everyone.setdefault(row.member, MemberQuality(row.member)).add(row)
+        network.add(row)
+    ranked = [{**q.as_json(), "name": names.get(q.member)} for q in worst_first(everyone.values())]
+    summary = network.as_json()
+    summary.pop("member")
+    return {"network": summary, "members": ranked}

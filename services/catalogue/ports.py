@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from services.catalogue.domain import Link, StoredRecord
+from services.catalogue.quality import RecordProblems
 from shared.events import ChangeKind, Event, ItemOutcome, Member
 from shared.records import Record
 
@@ -101,6 +103,10 @@ class RecordStore(Protocol):
     async def stats(self) -> dict[str, Any]:
         """Raw counts: ``holdings`` rows (member, kind, year, count) of active records and
         ``activity`` rows (member, period, change, count) of every version."""
+        ...
+
+    def problems(self, member: str | None = None) -> AsyncIterator[RecordProblems]:
+        """Every active record's problems (one member's, or everyone's), in record-id order."""
         ...
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from services.catalogue.domain import Link, StoredRecord
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
+from services.catalogue.quality import RecordProblems
 from shared.events import Event, Member, RecordsChanged, SubmissionProcessed
-from shared.records import Record
+from shared.records import Record, RecordStatus
 
 
 class FakeRecordStore:
@@ -115,6 +117,13 @@ class FakeRecordStore:
                 for (m, p, c), n in activity.items()
             ],
         }
+
+    async def problems(self, member: str | None = None) -> AsyncIterator[RecordProblems]:
+        for rid in sorted(self.records):
+            record = self.records[rid].record
+            active = record.status is RecordStatus.ACTIVE
+            if active and member in (None, record.member):
+                yield RecordProblems(rid, record.member, list(record.problems))
 
 
 class FakeMemberStore:

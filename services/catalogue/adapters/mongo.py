@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from enum import Enum
 from itertools import islice
 from typing import Any, TypeVar
@@ -28,8 +28,9 @@ from services.catalogue.adapters.feed import RECORDS
 from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
 from services.catalogue.keyindex import IdIndex, KeyIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
+from services.catalogue.quality import RecordProblems
 from shared.events import Member
-from shared.records import Record, member_of
+from shared.records import Problem, Record, RecordStatus, member_of
 
 LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
@@ -323,6 +324,16 @@ class MongoRecordStore:
             ],
         )
         return {"holdings": holdings, "activity": activity}
+
+    async def problems(self, member: str | None = None) -> AsyncIterator[RecordProblems]:
+        query: dict[str, Any] = {"status": RecordStatus.ACTIVE.value}
+        if member is not None:
+            # A member's records are an _id range: codes never contain ":" (";" follows it).
+            query["_id"] = {"$gte": f"{member}:", "$lt": f"{member};"}
+        cursor = self.records.find(query, {"member": 1, "problems": 1}, batch_size=10_000)
+        async for doc in cursor.sort("_id", ASCENDING):
+            problems = [Problem.model_validate(p) for p in doc.get("problems", [])]
+            yield RecordProblems(doc["_id"], doc["member"], problems)
 
     async def _aggregate(self, name: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cursor = await self.db[name].aggregate(pipeline)
