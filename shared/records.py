@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -160,7 +161,10 @@ class Record(RecordIn):
 
     model_config = ConfigDict(extra="ignore")
 
-    language: Annotated[str, StringConstraints(max_length=64)] = "vi"
+    # A stored record always has a language: none given is Vietnamese (and a soft problem).
+    language: Annotated[
+        str, BeforeValidator(lambda v: "vi" if v is None else v), StringConstraints(max_length=64)
+    ] = "vi"
     id: str
     member: MemberCode
     version: int = Field(ge=1)

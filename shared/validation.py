@@ -295,7 +295,7 @@ def assess(record: RecordIn, *, today: date | None = None) -> Assessed:
     """
     today = today or datetime.now(UTC).date()
     problems: list[Problem] = []
-    data: dict[str, Any] = dict(record)
+    data: dict[str, Any] = record.__dict__.copy()  # the fields; dict(record) costs ~60 µs
     marked = record.invalid_identifiers or {}
     invalid = {key: list(values) for key, values in marked.items()}
     for name in ("creators", "subjects"):
