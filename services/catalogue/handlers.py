@@ -30,7 +30,7 @@ from services.catalogue.ports import (
     RecordStore,
     batch_key,
 )
-from services.catalogue.quality import MemberQuality, ProblemPage, worst_first
+from services.catalogue.quality import MemberQuality, page_of, problem_items, worst_first
 from shared.events import (
     ChangeKind,
     FieldError,
@@ -44,7 +44,7 @@ from shared.events import (
     RecordsSubmitted,
     SubmissionProcessed,
 )
-from shared.records import MAX_BATCH, Record, RecordStatus, record_id, utcnow
+from shared.records import MAX_BATCH, Record, RecordStatus, member_of, record_id, utcnow
 
 log = structlog.get_logger("catalogue")
 
@@ -459,14 +459,17 @@ async def member_quality(
     """A member's score, problem counts per code and one page of its problems."""
     if await members.get(code) is None:
         raise NotFound(code)
-    quality, page = MemberQuality(code), ProblemPage(offset=offset, limit=limit)
-    async for row in records.problems(code):
-        quality.add(row)
-        page.add(row)
+    rows = await records.quality_rows(code)
+    quality = MemberQuality(code)
+    for _, codes in rows:
+        quality.add(codes)
+    total, wanted = page_of(rows, offset, limit)
+    stored = await records.get_many([rid for rid, _ in wanted])
+    problems = {rid: state.record.problems for rid, state in stored.items()}
     return {
         **quality.as_json(),
-        "problems": page.items,
-        "total_problems": page.total,
+        "problems": problem_items(wanted, problems),
+        "total_problems": total,
         "offset": offset,
         "limit": limit,
     }
@@ -477,9 +480,10 @@ async def network_quality(*, records: RecordStore, members: MemberStore) -> dict
     names = {m.code: m.name for m in await members.all()}
     everyone = {code: MemberQuality(code) for code in names}
     network = MemberQuality("*")
-    async for row in records.problems():
-        everyone.setdefault(row.member, MemberQuality(row.member)).add(row)
-        network.add(row)
+    for rid, codes in await records.quality_rows():
+        member = member_of(rid)
+        everyone.setdefault(member, MemberQuality(member)).add(codes)
+        network.add(codes)
     ranked = [{**q.as_json(), "name": names.get(q.member)} for q in worst_first(everyone.values())]
     summary = network.as_json()
     summary.pop("member")

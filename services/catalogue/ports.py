@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from services.catalogue.domain import Link, StoredRecord
-from services.catalogue.quality import RecordProblems
+from services.catalogue.quality import Row
 from shared.events import ChangeKind, Event, ItemOutcome, Member
 from shared.records import Record
 
@@ -105,8 +104,9 @@ class RecordStore(Protocol):
         ``activity`` rows (member, period, change, count) of every version."""
         ...
 
-    def problems(self, member: str | None = None) -> AsyncIterator[RecordProblems]:
-        """Every active record's problems (one member's, or everyone's), in record-id order."""
+    async def quality_rows(self, member: str | None = None) -> list[Row]:
+        """``(record id, problem codes)`` of every active record (one member's, or
+        everyone's), in record-id order."""
         ...
 
 

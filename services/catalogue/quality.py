@@ -35,19 +35,13 @@ PENALTIES: dict[str, int] = {
 DEFAULT_PENALTY = 5
 
 
-def record_score(problems: Iterable[Problem]) -> int:
+def record_score(codes: Iterable[str]) -> int:
     """100 less the points of every problem, never below 0."""
-    lost = sum(PENALTIES.get(p.code, DEFAULT_PENALTY) for p in problems)
+    lost = sum(PENALTIES.get(code, DEFAULT_PENALTY) for code in codes)
     return max(0, 100 - lost)
 
 
-@dataclass(frozen=True)
-class RecordProblems:
-    """One active record's problems, as the store reads them."""
-
-    record_id: str
-    member: str
-    problems: list[Problem]
+Row = tuple[str, tuple[str, ...]]  # (record id, its problem codes), as the store indexes it
 
 
 @dataclass
@@ -60,12 +54,12 @@ class MemberQuality:
     points: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, row: RecordProblems) -> None:
+    def add(self, codes: tuple[str, ...]) -> None:
         self.records += 1
-        self.flagged += bool(row.problems)
-        self.points += record_score(row.problems)
-        for problem in row.problems:
-            self.counts[problem.code] = self.counts.get(problem.code, 0) + 1
+        self.flagged += bool(codes)
+        self.points += record_score(codes)
+        for code in codes:
+            self.counts[code] = self.counts.get(code, 0) + 1
 
     @property
     def score(self) -> int | None:
@@ -81,20 +75,24 @@ class MemberQuality:
         }
 
 
-@dataclass
-class ProblemPage:
-    """One page of a member's problems, in record-id order, while counting them all."""
+def page_of(rows: Iterable[Row], offset: int, limit: int) -> tuple[int, list[tuple[str, slice]]]:
+    """All problems counted, and which of each record's problems fall in the page."""
+    total, wanted = 0, []
+    for rid, codes in rows:
+        start, stop = max(offset - total, 0), min(offset + limit - total, len(codes))
+        if start < stop:
+            wanted.append((rid, slice(start, stop)))
+        total += len(codes)
+    return total, wanted
 
-    offset: int
-    limit: int
-    total: int = 0
-    items: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, row: RecordProblems) -> None:
-        for problem in row.problems:
-            if self.offset <= self.total < self.offset + self.limit:
-                self.items.append({"record_id": row.record_id, **problem.model_dump()})
-            self.total += 1
+def problem_items(wanted: list[tuple[str, slice]], problems: dict[str, list[Problem]]) -> list:
+    """The page's problems with their record id, read from the stored records."""
+    return [
+        {"record_id": rid, **problem.model_dump()}
+        for rid, part in wanted
+        for problem in problems.get(rid, [])[part]
+    ]
 
 
 def worst_first(members: Iterable[MemberQuality]) -> list[MemberQuality]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from services.catalogue.domain import Link, StoredRecord
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
-from services.catalogue.quality import RecordProblems
+from services.catalogue.quality import Row
 from shared.events import Event, Member, RecordsChanged, SubmissionProcessed
 from shared.records import Record, RecordStatus
 
@@ -118,12 +117,12 @@ class FakeRecordStore:
             ],
         }
 
-    async def problems(self, member: str | None = None) -> AsyncIterator[RecordProblems]:
-        for rid in sorted(self.records):
-            record = self.records[rid].record
-            active = record.status is RecordStatus.ACTIVE
-            if active and member in (None, record.member):
-                yield RecordProblems(rid, record.member, list(record.problems))
+    async def quality_rows(self, member: str | None = None) -> list[Row]:
+        return [
+            (rid, tuple(p.code for p in state.record.problems))
+            for rid, state in sorted(self.records.items())
+            if state.record.status is RecordStatus.ACTIVE and member in (None, state.record.member)
+        ]
 
 
 class FakeMemberStore:

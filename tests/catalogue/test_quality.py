@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.catalogue.adapters.mongo import MongoRecordStore
 from services.catalogue.quality import PENALTIES
+from shared.events import SubmittedItem
 from tests.catalogue.conftest import Catalogue, code, upsert
 
 COMPLETE = {"description": "Mô tả", "year": 2020, "subjects": ["biển"], "language": "vi"}
@@ -18,7 +20,9 @@ async def quality(catalogue: Catalogue, member: str, **params: Any) -> dict[str,
     return response.json()
 
 
-async def test_a_fixed_problem_leaves_the_inbox_and_the_score_rises(catalogue: Catalogue) -> None:
+async def test_a_fixed_problem_leaves_the_inbox_and_the_score_rises(
+    catalogue: Catalogue, db: Any
+) -> None:
     member = code()
     await catalogue.add_member(member)
     flawed = upsert("b1", identifiers={"isbn": "978-0-306-40615-8"}, **COMPLETE)
@@ -34,11 +38,21 @@ async def test_a_fixed_problem_leaves_the_inbox_and_the_score_rises(catalogue: C
     vietnamese, _, english = problem["msg"].partition(" / ")
     assert vietnamese.startswith("ISBN-13 sai số kiểm tra") and "checksum" in english
 
+    # A process that starts now fills its quality index from the stored records alike.
+    assert await MongoRecordStore(db).quality_rows(member) == [
+        (f"{member}:b1", ("invalid_isbn",)),
+        (f"{member}:ok", ()),
+    ]
+
     fixed = upsert("b1", identifiers={"isbn": "978-0-306-40615-7"}, **COMPLETE)
     await catalogue.outcome(await catalogue.submit(member, fixed))
     after = await quality(catalogue, member)
     assert after["problems"] == [] and after["counts"] == {}
     assert after["score"] == 100 > before["score"]
+
+    withdraw = SubmittedItem(index=0, op="withdraw", local_id="ok")
+    await catalogue.outcome(await catalogue.submit(member, withdraw))
+    assert (await quality(catalogue, member))["records"] == 1  # only active records count
 
 
 async def test_problems_are_paged_in_record_order_and_counted_whole(catalogue: Catalogue) -> None:

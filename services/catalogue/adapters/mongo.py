@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
 from itertools import islice
 from typing import Any, TypeVar
@@ -26,11 +26,11 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.catalogue.adapters import feed
 from services.catalogue.adapters.feed import RECORDS
 from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
-from services.catalogue.keyindex import IdIndex, KeyIndex
+from services.catalogue.keyindex import IdIndex, KeyIndex, QualityIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
-from services.catalogue.quality import RecordProblems
+from services.catalogue.quality import Row
 from shared.events import Member
-from shared.records import Problem, Record, RecordStatus, member_of
+from shared.records import Record, RecordStatus, member_of
 
 LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
@@ -114,6 +114,14 @@ async def _gather_chunks(
     return [doc for docs in results for doc in docs]
 
 
+def _codes(status: Any, problems: Iterable[Any]) -> list[str] | None:
+    """A record's problem codes for the ``QualityIndex`` (a stored dict or a ``Problem``);
+    ``None`` unless it is active."""
+    if status not in (RecordStatus.ACTIVE, RecordStatus.ACTIVE.value, None):
+        return None
+    return [p["code"] if isinstance(p, dict) else p.code for p in problems]
+
+
 def _only_duplicates(exc: BulkWriteError) -> bool:
     errors = exc.details.get("writeErrors", [])
     return bool(errors) and all(e.get("code") == DUPLICATE_KEY for e in errors)
@@ -129,6 +137,7 @@ class MongoRecordStore:
         self.batches = db[BATCHES]
         self.keys = KeyIndex()
         self.ids = IdIndex()
+        self.quality = QualityIndex()
         self._loaded = False
         self._loading = asyncio.Lock()
 
@@ -163,6 +172,7 @@ class MongoRecordStore:
         for record in records:
             self.keys.add(record.id, dedup_keys(record))
             self.ids.add(record.id)
+            self.quality.set(record.id, _codes(record.status, record.problems))
 
     async def load(self) -> None:
         """Fill the key and id indexes from every stored record, once (about 7 s per 100,000
@@ -171,9 +181,11 @@ class MongoRecordStore:
             if self._loaded:
                 return
             started, count = time.perf_counter(), 0
-            async for doc in self.records.find({}, {"_keys": 1}, batch_size=10_000):
+            fields = {"_keys": 1, "status": 1, "problems.code": 1}
+            async for doc in self.records.find({}, fields, batch_size=10_000):
                 self.keys.add(doc["_id"], doc.get("_keys", []))
                 self.ids.add(doc["_id"])
+                self.quality.set(doc["_id"], _codes(doc.get("status"), doc.get("problems", [])))
                 count += 1
             self._loaded = True
         ms = round((time.perf_counter() - started) * 1000)
@@ -216,6 +228,8 @@ class MongoRecordStore:
             raise
         if result is not None and result.matched_count != len(ops):
             raise ConcurrentUpdate("a record changed since it was read")
+        for state, _ in writes:
+            self.quality.set(state.record.id, _codes(state.record.status, state.record.problems))
 
     async def links_touching(self, ids: list[str]) -> list[Link]:
         async def query(chunk: list[str]) -> list[dict[str, Any]]:
@@ -325,15 +339,9 @@ class MongoRecordStore:
         )
         return {"holdings": holdings, "activity": activity}
 
-    async def problems(self, member: str | None = None) -> AsyncIterator[RecordProblems]:
-        query: dict[str, Any] = {"status": RecordStatus.ACTIVE.value}
-        if member is not None:
-            # A member's records are an _id range: codes never contain ":" (";" follows it).
-            query["_id"] = {"$gte": f"{member}:", "$lt": f"{member};"}
-        cursor = self.records.find(query, {"member": 1, "problems": 1}, batch_size=10_000)
-        async for doc in cursor.sort("_id", ASCENDING):
-            problems = [Problem.model_validate(p) for p in doc.get("problems", [])]
-            yield RecordProblems(doc["_id"], doc["member"], problems)
+    async def quality_rows(self, member: str | None = None) -> list[Row]:
+        await self._ensure_loaded()
+        return self.quality.rows(self.ids.after(None, member=member))
 
     async def _aggregate(self, name: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cursor = await self.db[name].aggregate(pipeline)
