@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.records import MAX_BATCH, MemberCode, Record, RecordIn, Source, utcnow
+from shared.records import MAX_BATCH, MemberCode, Problem, Record, RecordIn, Source, utcnow
 
 
 class Event(BaseModel):
@@ -98,6 +98,7 @@ class ItemOutcome(BaseModel):
     outcome: Outcome
     version: int | None = None
     errors: list[FieldError] = Field(default_factory=list)
+    warnings: list[Problem] = Field(default_factory=list)  # soft problems; the record is stored
 
 
 class SubmissionProcessed(Event):

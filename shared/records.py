@@ -10,12 +10,14 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from shared.text import clean_text
 
@@ -55,6 +57,15 @@ def _clean(value: str) -> str:
     return clean_text(value)
 
 
+def _clean_title(value: str) -> str:
+    # Python's white space (e.g. U+001F) is wider than pydantic's strip: a title of only
+    # such characters passes min_length and is empty once cleaned.
+    cleaned = clean_text(value)
+    if not cleaned:
+        raise PydanticCustomError("string_too_short", "String should have at least 1 character")
+    return cleaned
+
+
 MemberCode = Annotated[str, StringConstraints(pattern=MEMBER_CODE_PATTERN)]
 LocalId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
@@ -67,11 +78,27 @@ ShortText = Annotated[
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
-    AfterValidator(_clean),
+    AfterValidator(_clean_title),
 ]
 LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=20000), AfterValidator(_clean)
 ]
+
+
+IdentifierKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+IdentifierValue = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class Problem(BaseModel):
+    """A soft problem of a record (DESIGN §3, §10): the record is stored and the member told.
+
+    ``code`` is stable (``invalid_isbn``, ``missing_description`` …); ``loc`` is the field;
+    ``msg`` is Vietnamese, then English.
+    """
+
+    code: str
+    loc: list[str | int]
+    msg: str
 
 
 def record_id(member: str, local_id: str) -> str:
@@ -96,14 +123,19 @@ class RecordIn(BaseModel):
     creators: list[ShortText] = Field(default_factory=list, max_length=100)
     subjects: list[ShortText] = Field(default_factory=list, max_length=100)
     publisher: ShortText | None = None
-    language: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]+)*$")] = "vi"
+    # A code that is not ISO 639 and a URL that does not parse are soft problems, reported
+    # by shared.validation with the record stored: here only their type and size. No
+    # language is a soft problem too; the stored record then says "vi" (see Record).
+    language: Annotated[str, StringConstraints(max_length=64)] | None = None
     year: int | None = Field(default=None, ge=1000, le=2100)
     date: dt.date | None = None
-    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None
-    identifiers: dict[
-        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")],
-        Annotated[str, StringConstraints(min_length=1, max_length=500)],
-    ] = Field(default_factory=dict, max_length=20)
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    identifiers: dict[IdentifierKey, IdentifierValue] = Field(default_factory=dict, max_length=20)
+    # Identifiers known to be wrong, kept exactly as given and never used to find duplicates:
+    # MARC 020$z/022$z, and those whose checksum fails (moved here by shared.validation).
+    invalid_identifiers: (
+        dict[IdentifierKey, Annotated[list[IdentifierValue], Field(max_length=20)]] | None
+    ) = Field(default=None, max_length=20)
     access: Access | None = None
     contact: ShortText | None = None
     starts_at: datetime | None = None
@@ -129,6 +161,10 @@ class Record(RecordIn):
 
     model_config = ConfigDict(extra="ignore")
 
+    # A stored record always has a language: none given is Vietnamese (and a soft problem).
+    language: Annotated[
+        str, BeforeValidator(lambda v: "vi" if v is None else v), StringConstraints(max_length=64)
+    ] = "vi"
     id: str
     member: MemberCode
     version: int = Field(ge=1)
@@ -138,6 +174,7 @@ class Record(RecordIn):
     source: Source = Source.API
     content_hash: str
     also_held_by: list[str] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
 
 
 def utcnow() -> datetime:

@@ -21,7 +21,6 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, Field
 
-from services.catalogue.normalise import normalise
 from shared.events import (
     ChangeKind,
     FieldError,
@@ -31,8 +30,9 @@ from shared.events import (
     Outcome,
     SubmittedItem,
 )
-from shared.records import Record, RecordIn, RecordStatus, Source, record_id
+from shared.records import Problem, Record, RecordIn, RecordStatus, Source, record_id
 from shared.text import fold
+from shared.validation import assess
 
 CONTENT_FIELDS = tuple(RecordIn.model_fields)
 
@@ -83,7 +83,11 @@ def order_key(submitted_at: datetime, batch_no: int, index: int) -> str:
 
 
 def content_of(record: RecordIn) -> dict[str, Any]:
-    return record.model_dump(mode="json", include=set(CONTENT_FIELDS))
+    content = record.model_dump(mode="json", include=set(CONTENT_FIELDS))
+    # Absent, not null: records stored before the field existed keep their content hash.
+    if content.get("invalid_identifiers") is None:
+        content.pop("invalid_identifiers", None)
+    return content
 
 
 def content_hash(record: RecordIn) -> str:
@@ -189,19 +193,35 @@ def _already_seen(item: SubmittedItem, current: StoredRecord, order: str) -> Dec
     # announce the change again. Lower order: an older message; it never overwrites.
     outcome = current.outcome if order == current.order else Outcome.UNCHANGED
     result = ItemOutcome(
-        index=item.index, local_id=item.local_id, outcome=outcome, version=current.record.version
+        index=item.index,
+        local_id=item.local_id,
+        outcome=outcome,
+        version=current.record.version,
+        warnings=current.record.problems if item.op is Operation.UPSERT else [],
     )
     republish = change_of(outcome) if order == current.order else None
     return Decision(result, republish=republish)
 
 
-def _unchanged(item: SubmittedItem, current: StoredRecord, order: str) -> Decision:
-    state = current.model_copy(update={"order": order, "outcome": Outcome.UNCHANGED})
+def _unchanged(
+    item: SubmittedItem,
+    current: StoredRecord,
+    order: str,
+    *,
+    problems: list[Problem] | None = None,
+) -> Decision:
+    update: dict[str, Any] = {"order": order, "outcome": Outcome.UNCHANGED}
+    if problems is not None:
+        # Same content, but the rules may have changed since it was stored (or a record
+        # older than the rules has none yet): the problems are the current rules' verdict.
+        update["record"] = current.record.model_copy(update={"problems": problems})
+    state = current.model_copy(update=update)
     result = ItemOutcome(
         index=item.index,
         local_id=item.local_id,
         outcome=Outcome.UNCHANGED,
         version=current.record.version,
+        warnings=current.record.problems if problems is None else problems,
     )
     return Decision(result, state=state)
 
@@ -222,10 +242,9 @@ def _upsert(
                 )
             ],
         )
-    normalised = normalise(item.record)
-    if normalised.record is None:
-        return reject(item, normalised.errors)
-    content = normalised.record
+    # Ingest ran this same assessment before its 202: the content is never refused here.
+    assessed = assess(item.record, today=ctx.now.date())
+    content, problems = assessed.record, assessed.problems
     after = content_of(content)
     content_digest = digest(after)
     if current is None:
@@ -240,12 +259,13 @@ def _upsert(
             content_hash=content_digest,
             status=RecordStatus.ACTIVE,
             also_held_by=[],
+            problems=problems,
         )
         fields = changed_fields(None, after)
         return _changed(item, None, record, Outcome.CREATED, ctx, order, fields=fields)
     was_withdrawn = current.record.status is RecordStatus.WITHDRAWN
     if content_digest == current.record.content_hash and not was_withdrawn:
-        return _unchanged(item, current, order)
+        return _unchanged(item, current, order, problems=problems)
     fields = changed_fields(current.record, after)
     record = current.record.model_copy(
         update={
@@ -255,6 +275,7 @@ def _upsert(
             "updated_at": ctx.now,
             "source": ctx.source,
             "content_hash": content_digest,
+            "problems": problems,
         }
     )
     outcome = Outcome.RESTORED if was_withdrawn and not fields else Outcome.UPDATED
@@ -293,7 +314,11 @@ def _changed(
     history = [*(current.history if current is not None else []), entry]
     state = StoredRecord(record=record, order=order, outcome=outcome, keys=keys, history=history)
     result = ItemOutcome(
-        index=item.index, local_id=item.local_id, outcome=outcome, version=record.version
+        index=item.index,
+        local_id=item.local_id,
+        outcome=outcome,
+        version=record.version,
+        warnings=record.problems if item.op is Operation.UPSERT else [],
     )
     return Decision(result, state=state, republish=change)
 

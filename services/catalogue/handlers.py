@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -30,6 +31,7 @@ from services.catalogue.ports import (
     RecordStore,
     batch_key,
 )
+from services.catalogue.quality import MemberQuality, page_of, problem_items, worst_first
 from shared.events import (
     ChangeKind,
     FieldError,
@@ -44,7 +46,7 @@ from shared.events import (
     RecordsSubmitted,
     SubmissionProcessed,
 )
-from shared.records import MAX_BATCH, Record, RecordStatus, record_id, utcnow
+from shared.records import MAX_BATCH, Record, RecordStatus, member_of, record_id, utcnow
 
 log = structlog.get_logger("catalogue")
 
@@ -477,3 +479,43 @@ async def suspend_member(
     suspended = current.model_copy(update={"status": MemberStatus.SUSPENDED})
     member, _ = await save_member(suspended, members=members, publisher=publisher, now=now)
     return member
+
+
+# --- quality ---------------------------------------------------------------------------
+
+
+async def member_quality(
+    code: str, *, records: RecordStore, members: MemberStore, offset: int, limit: int
+) -> dict[str, Any]:
+    """A member's score, problem counts per code and one page of its problems."""
+    if await members.get(code) is None:
+        raise NotFound(code)
+    rows = await records.quality_rows(code)
+    quality = MemberQuality(code)
+    for _, codes in rows:
+        quality.add(codes)
+    total, wanted = page_of(rows, offset, limit)
+    stored = await records.get_many([rid for rid, _ in wanted])
+    problems = {rid: state.record.problems for rid, state in stored.items()}
+    return {
+        **quality.as_json(),
+        "problems": problem_items(wanted, problems),
+        "total_problems": total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+async def network_quality(*, records: RecordStore, members: MemberStore) -> dict[str, Any]:
+    """Every member's score and counts, worst first, and the network's own score."""
+    names = {m.code: m.name for m in await members.all()}
+    everyone = {code: MemberQuality(code) for code in names}
+    network = MemberQuality("*")
+    for rid, codes in await records.quality_rows():
+        member = member_of(rid)
+        everyone.setdefault(member, MemberQuality(member)).add(codes)
+        network.add(codes)
+    ranked = [{**q.as_json(), "name": names.get(q.member)} for q in worst_first(everyone.values())]
+    summary = network.as_json()
+    summary.pop("member")
+    return {"network": summary, "members": ranked}

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from services.catalogue.domain import Link, StoredRecord
+from services.catalogue.quality import Row
 from shared.events import ChangeKind, Event, ItemOutcome, Member, MemberChange
 from shared.records import Record
 
@@ -101,6 +102,11 @@ class RecordStore(Protocol):
     async def stats(self) -> dict[str, Any]:
         """Raw counts: ``holdings`` rows (member, kind, year, count) of active records and
         ``activity`` rows (member, period, change, count) of every version."""
+        ...
+
+    async def quality_rows(self, member: str | None = None) -> list[Row]:
+        """``(record id, problem codes)`` of every active record (one member's, or
+        everyone's), in record-id order."""
         ...
 
 

@@ -11,10 +11,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from shared.events import FieldError, ItemOutcome, Operation, Outcome, SubmittedItem
-from shared.records import MAX_BATCH, RecordIn
+from shared.records import MAX_BATCH, Problem, RecordIn
+from shared.validation import assess, check_record
 
 MAX_RECORDS_PER_REQUEST = 5000
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -132,61 +131,6 @@ def _guess_local_id(raw: Any) -> str:
     return ""
 
 
-# Vietnamese first, then pydantic's English: a librarian reads the first half.
-_VI_MESSAGES: dict[str, str] = {
-    "missing": "Thiếu trường bắt buộc",
-    "string_too_short": "Không được để trống",
-    "too_short": "Không được để trống",
-    "string_too_long": "Quá dài",
-    "too_long": "Quá nhiều giá trị",
-    "enum": "Giá trị không hợp lệ",
-    "literal_error": "Giá trị không hợp lệ",
-    "int_parsing": "Phải là số nguyên",
-    "int_from_float": "Phải là số nguyên",
-    "int_type": "Phải là số nguyên",
-    "greater_than_equal": "Giá trị quá nhỏ",
-    "less_than_equal": "Giá trị quá lớn",
-    "string_pattern_mismatch": "Sai định dạng",
-    "string_type": "Phải là chuỗi ký tự",
-    "list_type": "Phải là danh sách",
-    "dict_type": "Phải là đối tượng",
-    "extra_forbidden": "Trường không được hỗ trợ",
-    "date_parsing": "Ngày phải có dạng YYYY-MM-DD",
-    "date_from_datetime_parsing": "Ngày phải có dạng YYYY-MM-DD",
-    "datetime_parsing": "Thời gian phải có dạng 2026-03-15T08:00:00+07:00",
-    "datetime_from_date_parsing": "Thời gian phải có dạng 2026-03-15T08:00:00+07:00",
-    "value_error": "Dữ liệu không hợp lệ",
-}
-_FIELD_HINTS: dict[str, str] = {
-    "kind": "chọn: database, publication, website, service, training",
-    "access": "chọn: open, restricted, onsite",
-    "year": "năm từ 1000 đến 2100",
-    "url": "phải bắt đầu bằng http:// hoặc https://",
-    "language": "mã ngôn ngữ ISO 639-1, ví dụ vi, en",
-    "local_id": "1–128 ký tự in được",
-}
-
-
-def _message(err: Mapping[str, Any]) -> str:
-    english = str(err.get("msg", ""))
-    vietnamese = _VI_MESSAGES.get(str(err.get("type", "")))
-    if vietnamese is None:
-        return english
-    loc = err.get("loc", ())
-    hint = _FIELD_HINTS.get(str(loc[0])) if loc else None
-    if hint and err.get("type") not in ("missing", "extra_forbidden"):
-        vietnamese = f"{vietnamese} ({hint})"
-    return f"{vietnamese} / {english}"
-
-
-def _errors(exc: ValidationError) -> list[FieldError]:
-    out = []
-    for err in exc.errors(include_input=False, include_url=False):
-        loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
-        out.append(FieldError(loc=loc, msg=_message(err)))
-    return out
-
-
 def validate_record(index: int, raw: Any, *, row: int | None = None) -> RecordIn | Rejection:
     """One raw record checked against the contract; a rejection lists field-level errors."""
     local_id = _guess_local_id(raw)
@@ -198,25 +142,49 @@ def validate_record(index: int, raw: Any, *, row: int | None = None) -> RecordIn
     if "member" in body:
         errors.append(_MEMBER_IN_BODY)
         body.pop("member")
-    try:
-        record = RecordIn.model_validate(body)
-    except ValidationError as exc:
-        errors.extend(_errors(exc))
-        return Rejection(index, local_id, errors, row)
+    record = check_record(body)
+    if isinstance(record, list):
+        return Rejection(index, local_id, [*errors, *record], row)
     if errors:
         return Rejection(index, local_id, errors, row)
     return record
 
 
 @dataclass
+class Warned:
+    """An accepted record with soft problems (it is stored; the member is told)."""
+
+    index: int
+    local_id: str
+    warnings: list[Problem]
+    row: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "index": self.index,
+            "local_id": self.local_id,
+            "warnings": [w.model_dump() for w in self.warnings],
+        }
+        if self.row is not None:
+            body["row"] = self.row
+        return body
+
+
+@dataclass
 class Batcher:
-    """Collects valid items and rejections; hands out full batches of at most 500 items."""
+    """Collects valid items and rejections; hands out full batches of at most 500 items.
+
+    Every accepted record is assessed as the catalogue will assess it (``shared.validation``):
+    its soft problems are counted, and the first ``RESPONSE_REJECTED_LIMIT`` kept for the 202.
+    """
 
     size: int = MAX_BATCH
     pending: list[SubmittedItem] = field(default_factory=list)
     accepted: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     rejected_count: int = 0
+    warned: list[Warned] = field(default_factory=list)
+    warned_count: int = 0
 
     def add(self, index: int, raw: Any, *, row: int | None = None) -> list[SubmittedItem] | None:
         """Validate one record; return a full batch when one is ready."""
@@ -224,14 +192,26 @@ class Batcher:
         if isinstance(result, Rejection):
             self.reject(result)
             return None
-        return self.add_item(SubmittedItem(index=index, local_id=result.local_id, record=result))
+        item = SubmittedItem(index=index, local_id=result.local_id, record=result)
+        return self.add_item(item, row=row)
 
-    def add_item(self, item: SubmittedItem) -> list[SubmittedItem] | None:
+    def add_item(
+        self, item: SubmittedItem, *, row: int | None = None
+    ) -> list[SubmittedItem] | None:
+        if item.record is not None:
+            self._warn(item, assess(item.record).problems, row)
         self.pending.append(item)
         self.accepted += 1
         if len(self.pending) >= self.size:
             return self.flush()
         return None
+
+    def _warn(self, item: SubmittedItem, problems: list[Problem], row: int | None) -> None:
+        if not problems:
+            return
+        self.warned_count += 1
+        if len(self.warned) < RESPONSE_REJECTED_LIMIT:
+            self.warned.append(Warned(item.index, item.local_id, problems, row))
 
     def reject(self, rejection: Rejection) -> None:
         self.rejected.append(rejection)
@@ -271,6 +251,7 @@ def chunked(items: Iterable[SubmittedItem], size: int = MAX_BATCH) -> Iterator[l
 # ---------------------------------------------------------------- submission view
 
 COUNTED = tuple(o.value for o in Outcome)
+WARNED = "warned"  # the count of records stored with soft problems, beside the outcomes
 
 
 def derived_state(stored: str, batch_count: int, processed: int) -> SubmissionState:
@@ -336,6 +317,7 @@ class Submission:
             "accepted": self.accepted,
             "batches": {"total": self.batch_count, "processed": len(self.processed_batches)},
             "counts": {name: self.counts.get(name, 0) for name in COUNTED},
+            "warnings_count": self.counts.get(WARNED, 0),
             **({"file": self.notes} if self.notes else {}),
         }
 

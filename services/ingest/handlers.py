@@ -278,6 +278,8 @@ class Receipt:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     replayed: bool = False
     pending_batches: int = 0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings_count: int = 0
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -290,6 +292,10 @@ class Receipt:
         }
         if self.submission.rejected > len(self.rejected):
             body["rejected_truncated"] = True
+        body["warnings_count"] = self.warnings_count
+        body["warnings"] = self.warnings
+        if self.warnings_count > len(self.warnings):
+            body["warnings_truncated"] = True
         if self.replayed:
             body["replayed"] = True
         if self.pending_batches:
@@ -483,7 +489,13 @@ async def receive(
         pending_batches=pending,
         correlation_id=correlation_id,
     )
-    return Receipt(sealed, rejected=shown, pending_batches=pending)
+    return Receipt(
+        sealed,
+        rejected=shown,
+        pending_batches=pending,
+        warnings=[w.as_json() for w in batcher.warned],
+        warnings_count=batcher.warned_count,
+    )
 
 
 def _event(submission: Submission, batch_no: int, items: list[SubmittedItem]) -> RecordsSubmitted:
@@ -629,10 +641,14 @@ async def submission_status(
     member: str | None,
     submissions: SubmissionStore,
     outcome: str | None = None,
+    warned: bool = False,
     offset: int = 0,
     limit: int = 1000,
 ) -> dict[str, Any]:
-    """A submission's state, counts and per-record outcomes (a member sees only its own)."""
+    """A submission's state, counts and per-record outcomes (a member sees only its own).
+
+    ``warnings`` lists, beside the outcomes, the page's records stored with soft problems.
+    """
     found = await submissions.get(submission_id)
     if found is None or not found.sealed or (member is not None and found.member != member):
         raise Refusal(
@@ -640,8 +656,22 @@ async def submission_status(
             f"Không tìm thấy lần gửi '{submission_id}'.",
             f"No submission '{submission_id}'.",
         )
-    items = await submissions.outcomes(submission_id, outcome=outcome, offset=offset, limit=limit)
-    return {**found.summary(), "outcomes": items, "offset": offset, "limit": limit}
+    items = await submissions.outcomes(
+        submission_id, outcome=outcome, warned=warned, offset=offset, limit=limit
+    )
+    warnings = [_public_warning(item) for item in items if item.get("warnings")]
+    return {
+        **found.summary(),
+        "outcomes": items,
+        "warnings": warnings,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+def _public_warning(outcome: dict[str, Any]) -> dict[str, Any]:
+    keys = ("index", "local_id", "warnings", "row")
+    return {k: outcome[k] for k in keys if k in outcome}
 
 
 async def list_submissions(

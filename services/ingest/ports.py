@@ -172,10 +172,17 @@ class SubmissionStore(Protocol):
         ...
 
     async def outcomes(
-        self, submission_id: str, *, outcome: str | None, offset: int, limit: int
+        self,
+        submission_id: str,
+        *,
+        outcome: str | None,
+        offset: int,
+        limit: int,
+        warned: bool = False,
     ) -> list[dict[str, Any]]:
-        """Per-record outcomes (``index``, ``local_id``, ``outcome``, ``errors``, maybe ``row``
-        and ``version``) by position in the request, optionally of one kind."""
+        """Per-record outcomes (``index``, ``local_id``, ``outcome``, ``errors``, ``warnings``,
+        maybe ``row`` and ``version``) by position in the request, optionally of one kind,
+        optionally only those with warnings (``warned``)."""
         ...
 
 

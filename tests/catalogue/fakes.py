@@ -11,8 +11,9 @@ from services.catalogue.ports import (
     ProcessedBatch,
     RecordPage,
 )
+from services.catalogue.quality import Row
 from shared.events import Event, Member, MemberChange, RecordsChanged, SubmissionProcessed
-from shared.records import Record
+from shared.records import Record, RecordStatus
 
 
 class FakeRecordStore:
@@ -120,6 +121,13 @@ class FakeRecordStore:
                 for (m, p, c), n in activity.items()
             ],
         }
+
+    async def quality_rows(self, member: str | None = None) -> list[Row]:
+        return [
+            (rid, tuple(p.code for p in state.record.problems))
+            for rid, state in sorted(self.records.items())
+            if state.record.status is RecordStatus.ACTIVE and member in (None, state.record.member)
+        ]
 
 
 class FakeMemberStore:

@@ -131,17 +131,22 @@ async def test_withdrawing_an_unknown_record_is_rejected(world: World) -> None:
     assert outcome is Outcome.REJECTED
 
 
-async def test_an_invalid_value_rejects_the_item_with_its_field_and_stores_nothing(
+async def test_an_invalid_isbn_is_a_warning_the_record_is_stored_with_its_problem(
     world: World,
 ) -> None:
     await world.submit("vmu", upsert("bad", identifiers={"isbn": "0306406153"}), upsert("ok", 1))
     processed = world.publisher.processed()[-1]
     assert [(o.local_id, o.outcome) for o in processed.outcomes] == [
-        ("bad", Outcome.REJECTED),
+        ("bad", Outcome.CREATED),
         ("ok", Outcome.CREATED),
     ]
-    assert processed.outcomes[0].errors[0].loc == ["identifiers", "isbn"]
-    assert "vmu:bad" not in world.records.records
+    [isbn] = [w for w in processed.outcomes[0].warnings if w.code == "invalid_isbn"]
+    assert isbn.loc == ["identifiers", "isbn"]
+    stored = world.record("vmu:bad")
+    assert stored.identifiers == {}
+    assert stored.invalid_identifiers == {"isbn": ["0306406153"]}
+    assert "invalid_isbn" in {p.code for p in stored.problems}
+    assert not any(k.startswith("isbn:") for k in world.records.records["vmu:bad"].keys)
 
 
 async def test_a_redelivered_batch_answers_the_same_and_changes_nothing(world: World) -> None:

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import pymarc
 import pytest
 from python_calamine import CalamineWorkbook
 
@@ -23,6 +24,7 @@ from tests.ingest.samples import (
     iso2709,
     marc8_record,
     marc21_bytes,
+    marc_record,
     marcxml_bytes,
     to_cp1258,
     xlsx_bytes,
@@ -102,6 +104,68 @@ async def test_xlsx_with_vietnamese_headers_and_numbers_as_excel_stores_them(
     records = await _records(ingest)
     _check_vietnamese_rows(response.json(), records)
     assert records[1]["local_id"] == "1002"
+
+
+SAMPLE_FILES = Path(__file__).parent / "sample_files"
+
+
+@pytest.mark.parametrize("name", ["danh-muc.xls", "danh-muc.ods"])
+async def test_old_excel_and_opendocument_spreadsheets_import(ingest: Ingest, name: str) -> None:
+    # Shipped samples (made once with xlwt 1.3.0 and odfpy 1.4.1 from VI_ROWS):
+    # neither format can be written by the project's own dependencies.
+    auth = await ingest.key_for("vmu")
+    response = await upload(ingest, auth, name, (SAMPLE_FILES / name).read_bytes())
+    assert response.status_code == 202, response.text
+    assert response.json()["file"]["format"] == name.rsplit(".", 1)[1]
+    _check_vietnamese_rows(response.json(), await _records(ingest))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fmt"),
+    [
+        ("books.marcxml", marcxml_bytes(2), "marcxml"),
+        ("books.mrcx", marcxml_bytes(2), "marcxml"),
+        ("export.iso", marc21_bytes(2), "marc"),
+        ("export.marc", marc21_bytes(2), "marc"),
+        ("danh-muc.tsv", csv_text(VI_ROWS[:3], "\t").encode(), "csv"),
+        # The name and the content disagree: the content, unambiguous, is what is read.
+        ("danh-muc.xml", csv_text(VI_ROWS[:3]).encode(), "csv"),
+        ("export.csv", marcxml_bytes(2), "marcxml"),
+        ("export.xlsx", marc21_bytes(2), "marc"),
+        ("records.txt", json.dumps({"records": [{"local_id": "j1", "kind": "website",
+                                                  "title": "Cổng"}, {"local_id": "j2",
+                                                  "kind": "website", "title": "Cổng 2"}]}
+                                    ).encode(), "json"),
+    ],
+)  # fmt: skip
+async def test_every_file_type_by_its_name_and_by_its_content(
+    ingest: Ingest, name: str, content: bytes, fmt: str
+) -> None:
+    auth = await ingest.key_for("vmu")
+    response = await upload(ingest, auth, name, content)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["file"]["format"] in (fmt, "ndjson") and body["accepted"] == 2
+    assert len(await _records(ingest)) == 2
+
+
+async def test_marc_cancelled_isbn_and_issn_are_kept_as_invalid_identifiers(
+    ingest: Ingest,
+) -> None:
+    auth = await ingest.key_for("vmu")
+    book = marc_record("VMU-Z", "Sách có ISBN huỷ")
+    for tag, value in (("020", "9780306406157"), ("022", "0317-8471")):
+        cancelled = [pymarc.Subfield("z", value)]
+        book.add_field(pymarc.Field(tag=tag, indicators=[" ", " "], subfields=cancelled))
+    response = await upload(ingest, auth, "huy.mrc", book.as_marc())
+    assert response.status_code == 202, response.text
+    [record] = await _records(ingest)
+    assert record["invalid_identifiers"] == {"isbn": ["9780306406157"], "issn": ["0317-8471"]}
+    [warned] = response.json()["warnings"]
+    assert {(p["code"], tuple(p["loc"])) for p in warned["warnings"]} >= {
+        ("invalid_isbn", ("invalid_identifiers", "isbn", 0)),
+        ("invalid_issn", ("invalid_identifiers", "issn", 0)),
+    }
 
 
 async def test_marc21_binary_maps_the_library_fields(ingest: Ingest) -> None:
@@ -194,10 +258,14 @@ async def test_a_zip_that_lies_about_its_sizes_is_measured_while_inflating(inges
 
 async def test_refusals_a_librarian_can_act_on(ingest: Ingest) -> None:
     auth = await ingest.key_for("vmu")
-    old_excel = await upload(ingest, auth, "so-lieu.xls", b"\xd0\xcf\x11\xe0")
-    assert old_excel.status_code == 415 and ".xlsx" in old_excel.json()["error"]["message"]
-    unknown = await upload(ingest, auth, "anh.png", b"\x89PNG")
+    broken_excel = await upload(ingest, auth, "so-lieu.xls", b"\xd0\xcf\x11\xe0")
+    assert broken_excel.status_code == 422
+    assert ".xls" in broken_excel.json()["error"]["message"]
+    unknown = await upload(ingest, auth, "anh.png", b"\x89PNG\r\n\x1a\n\x00\x00")
     assert unknown.status_code == 415
+    listed = unknown.json()["error"]
+    for accepted in (".marcxml", ".mrcx", ".iso", ".tsv", ".xls", ".ods", ".ndjson"):
+        assert accepted in listed["message"] and accepted in listed["details"]["accepted"]
     missing_columns = await upload(ingest, auth, "x.csv", "Tên cột lạ,Khác\n1,2\n".encode())
     assert missing_columns.status_code == 422
     assert missing_columns.json()["error"]["details"]["missing"] == ["local_id", "title"]

@@ -27,10 +27,11 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.catalogue.adapters import feed
 from services.catalogue.adapters.feed import RECORDS
 from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
-from services.catalogue.keyindex import IdIndex, KeyIndex
+from services.catalogue.keyindex import IdIndex, KeyIndex, QualityIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
+from services.catalogue.quality import Row
 from shared.events import Member, MemberChange
-from shared.records import Record, member_of
+from shared.records import Record, RecordStatus, member_of
 
 LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
@@ -115,6 +116,14 @@ async def _gather_chunks(
     return [doc for docs in results for doc in docs]
 
 
+def _codes(status: Any, problems: Iterable[Any]) -> list[str] | None:
+    """A record's problem codes for the ``QualityIndex`` (a stored dict or a ``Problem``);
+    ``None`` unless it is active."""
+    if status not in (RecordStatus.ACTIVE, RecordStatus.ACTIVE.value, None):
+        return None
+    return [p["code"] if isinstance(p, dict) else p.code for p in problems]
+
+
 def _only_duplicates(exc: BulkWriteError) -> bool:
     errors = exc.details.get("writeErrors", [])
     return bool(errors) and all(e.get("code") == DUPLICATE_KEY for e in errors)
@@ -130,6 +139,7 @@ class MongoRecordStore:
         self.batches = db[BATCHES]
         self.keys = KeyIndex()
         self.ids = IdIndex()
+        self.quality = QualityIndex()
         self._loaded = False
         self._loading = asyncio.Lock()
 
@@ -164,6 +174,7 @@ class MongoRecordStore:
         for record in records:
             self.keys.add(record.id, dedup_keys(record))
             self.ids.add(record.id)
+            self.quality.set(record.id, _codes(record.status, record.problems))
 
     async def load(self) -> None:
         """Fill the key and id indexes from every stored record, once (about 7 s per 100,000
@@ -172,9 +183,11 @@ class MongoRecordStore:
             if self._loaded:
                 return
             started, count = time.perf_counter(), 0
-            async for doc in self.records.find({}, {"_keys": 1}, batch_size=10_000):
+            fields = {"_keys": 1, "status": 1, "problems.code": 1}
+            async for doc in self.records.find({}, fields, batch_size=10_000):
                 self.keys.add(doc["_id"], doc.get("_keys", []))
                 self.ids.add(doc["_id"])
+                self.quality.set(doc["_id"], _codes(doc.get("status"), doc.get("problems", [])))
                 count += 1
             self._loaded = True
         ms = round((time.perf_counter() - started) * 1000)
@@ -217,6 +230,8 @@ class MongoRecordStore:
             raise
         if result is not None and result.matched_count != len(ops):
             raise ConcurrentUpdate("a record changed since it was read")
+        for state, _ in writes:
+            self.quality.set(state.record.id, _codes(state.record.status, state.record.problems))
 
     async def links_touching(self, ids: list[str]) -> list[Link]:
         async def query(chunk: list[str]) -> list[dict[str, Any]]:
@@ -325,6 +340,10 @@ class MongoRecordStore:
             ],
         )
         return {"holdings": holdings, "activity": activity}
+
+    async def quality_rows(self, member: str | None = None) -> list[Row]:
+        await self._ensure_loaded()
+        return self.quality.rows(self.ids.after(None, member=member))
 
     async def _aggregate(self, name: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cursor = await self.db[name].aggregate(pipeline)

@@ -11,13 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.catalogue import handlers
 from services.catalogue.domain import LinkState, Viewer, member_view, shape_stats
-from services.catalogue.normalise import InvalidValue, url
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
-from shared.auth import Authenticator, AuthError, centre_caller
+from shared.auth import Authenticator, AuthError, Caller, CentreCaller, centre_caller
 from shared.events import Member, MemberFields, MemberStatus
 from shared.http import ApiError, bearer_token, body_limit
 from shared.records import Kind, RecordStatus
 from shared.text import clean_text
+from shared.validation import InvalidValue, url
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_MEMBER_BYTES = 64 * 1024  # a member is a few hundred bytes of JSON
@@ -77,6 +77,44 @@ def _not_found(what: str, ident: str) -> ApiError:
     )
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+        }
+    },
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route answers, with the error envelope."""
+    described = {401: "Unauthorised", 403: "Forbidden", 404: "Not found", 422: "Invalid input"}
+    return {
+        status: {
+            "description": described.get(status, "Error"),
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
+async def quality_reader(caller: CentreCaller) -> Caller:
+    """Who may read quality inboxes: for now the centre (its root key or staff sessions).
+
+    The one place to widen to "that member's staff or the centre" (the member route has the
+    code in its path as ``code``; ``shared.auth.require_member_access`` decides).
+    """
+    return caller
+
+
 def build_router(
     *,
     records: Callable[[], RecordStore],
@@ -86,6 +124,7 @@ def build_router(
     """Every catalogue route; the ports are resolved per request (opened in the lifespan)."""
     router = APIRouter(prefix="/v1")
     admin = [Depends(centre_caller)]
+    readers = [Depends(quality_reader)]
 
     async def viewer(
         request: Request, authorization: Annotated[str | None, Header()] = None
@@ -197,6 +236,30 @@ def build_router(
         except handlers.NotFound as exc:
             raise _not_found("member", code) from exc
         return {"member": member.model_dump(mode="json")}
+
+    @router.get(
+        "/members/{code}/quality",
+        tags=["quality"],
+        dependencies=readers,
+        responses=errors(401, 403, 404, 422),
+    )
+    async def get_member_quality(
+        code: str,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """A member's quality inbox: score (0–100), counts per problem code, problems paged."""
+        try:
+            return await handlers.member_quality(
+                code, records=records(), members=members(), offset=offset, limit=limit
+            )
+        except handlers.NotFound as exc:
+            raise _not_found("member", code) from exc
+
+    @router.get("/quality", tags=["quality"], dependencies=readers, responses=errors(401, 403))
+    async def get_network_quality() -> dict[str, Any]:
+        """Every member's quality score and problem counts, worst first (the centre's view)."""
+        return await handlers.network_quality(records=records(), members=members())
 
     @router.get("/stats", tags=["stats"])
     async def stats() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
 from services.ingest.domain import (
+    WARNED,
     MemberInfo,
     Rejection,
     StoredKey,
@@ -403,6 +404,8 @@ class MongoSubmissionStore:
         counts: dict[str, int] = {}
         for o in outcomes:
             counts[f"counts.{o.outcome.value}"] = counts.get(f"counts.{o.outcome.value}", 0) + 1
+            if o.warnings:
+                counts[f"counts.{WARNED}"] = counts.get(f"counts.{WARNED}", 0) + 1
         update: dict[str, Any] = {
             "$push": {"processed_batches": batch_no},
             "$set": {"updated_at": now, "expires_at": keep_until},
@@ -424,11 +427,19 @@ class MongoSubmissionStore:
                 raise
 
     async def outcomes(
-        self, submission_id: str, *, outcome: str | None, offset: int, limit: int
+        self,
+        submission_id: str,
+        *,
+        outcome: str | None,
+        offset: int,
+        limit: int,
+        warned: bool = False,
     ) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"submission_id": submission_id}
         if outcome:
             query["outcome"] = outcome
+        if warned:
+            query["warnings.0"] = {"$exists": True}
         cursor = (
             self.outcome_rows.find(query, {"_id": 0, "submission_id": 0, "expires_at": 0})
             .sort("index", ASCENDING)

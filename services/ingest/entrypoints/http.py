@@ -31,6 +31,7 @@ from services.ingest.formats.columns import kind_word
 from services.ingest.formats.csvfile import parse_csv
 from services.ingest.formats.jsonfile import ndjson_rows, parse_json, records_of
 from services.ingest.formats.marc import parse_marc21, parse_marcxml
+from services.ingest.formats.sniff import EXTENSIONS, SNIFF_BYTES, choose
 from services.ingest.formats.xlsx import parse_xlsx
 from services.ingest.ports import (
     BatchPublisher,
@@ -44,7 +45,8 @@ from shared.http import ApiError, body_limit, error_response, wants_english
 from shared.records import LocalId, MemberCode, Source
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
-FORMATS = ("csv", "xlsx", "marc", "marcxml", "json")
+FORMATS = ("csv", "xlsx", "xls", "ods", "marc", "marcxml", "json")
+SPREADSHEETS = ("xlsx", "xls", "ods")
 
 
 @dataclass
@@ -170,7 +172,18 @@ def json_rows(body: bytes, content_type: str) -> Iterator[ParsedRow]:
     return (ParsedRow(i, raw) for i, raw in enumerate(records))
 
 
+_ACCEPTED_VI = (
+    "MARCXML (.xml, .marcxml, .mrcx), MARC21 (.mrc, .marc, .iso), CSV/TSV (.csv, .tsv, .txt), "
+    "bảng tính (.xlsx, .xls, .ods), JSON/NDJSON (.json, .ndjson, .jsonl)"
+)
+_ACCEPTED_EN = (
+    "MARCXML (.xml, .marcxml, .mrcx), MARC21 (.mrc, .marc, .iso), CSV/TSV (.csv, .tsv, .txt), "
+    "spreadsheets (.xlsx, .xls, .ods), JSON/NDJSON (.json, .ndjson, .jsonl)"
+)
+
+
 def _format_of(upload: UploadFile, declared: str | None) -> str:
+    """The declared format, else what the name and the first bytes say (content first)."""
     if declared:
         if declared not in FORMATS:
             raise Refusal(
@@ -179,41 +192,25 @@ def _format_of(upload: UploadFile, declared: str | None) -> str:
                 f"Unknown format '{declared}'; use one of: {', '.join(FORMATS)}.",
             )
         return declared
-    name = (upload.filename or "").lower()
-    by_ext = {
-        ".csv": "csv",
-        ".txt": "csv",
-        ".tsv": "csv",
-        ".xlsx": "xlsx",
-        ".mrc": "marc",
-        ".marc": "marc",
-        ".iso": "marc",
-        ".xml": "marcxml",
-        ".json": "json",
-        ".ndjson": "json",
-        ".jsonl": "json",
-    }
-    for ext, fmt in by_ext.items():
-        if name.endswith(ext):
-            return fmt
-    if name.endswith(".xls"):
+    head = upload.file.read(SNIFF_BYTES)
+    upload.file.seek(0)
+    fmt = choose(upload.filename or "", head)
+    if fmt is None:
         raise Refusal(
             415,
-            "Tệp .xls (Excel 97-2003) không được hỗ trợ: hãy lưu lại thành .xlsx hoặc CSV UTF-8.",
-            "Old .xls files are not supported: save the file as .xlsx or CSV UTF-8.",
+            f"Không nhận ra loại tệp. Các loại được nhận: {_ACCEPTED_VI} — hoặc ghi rõ "
+            "trường 'format'.",
+            f"Unrecognised file type. Accepted: {_ACCEPTED_EN} — or give the 'format' field.",
+            details={"accepted": sorted(EXTENSIONS), "formats": list(FORMATS)},
         )
-    raise Refusal(
-        415,
-        "Không nhận ra loại tệp. Đuôi tệp được hỗ trợ: .csv, .xlsx, .mrc, .xml (MARCXML), "
-        ".json, .ndjson — hoặc ghi rõ trường 'format'.",
-        "Unrecognised file type. Supported: .csv, .xlsx, .mrc, .xml (MARCXML), .json, "
-        ".ndjson — or give the 'format' field.",
-    )
+    return fmt
 
 
 SOURCES = {
     "csv": Source.CSV,
     "xlsx": Source.XLSX,
+    "xls": Source.XLSX,
+    "ods": Source.XLSX,
     "marc": Source.MARC,
     "marcxml": Source.MARC,
     "json": Source.JSON,
@@ -229,12 +226,9 @@ def file_rows(
         return parse_csv(stream, notes, encoding=encoding, default_kind=kind)
     if fmt == "marc":
         return parse_marc21(stream, notes, encoding=encoding, default_kind=kind)
-    parsers = {
-        "xlsx": parse_xlsx,
-        "marc": parse_marc21,
-        "marcxml": parse_marcxml,
-        "json": parse_json,
-    }
+    if fmt in SPREADSHEETS:
+        return parse_xlsx(stream, notes, default_kind=kind, container=fmt)
+    parsers = {"marcxml": parse_marcxml, "json": parse_json}
     return parsers[fmt](stream, notes, default_kind=kind)
 
 
@@ -319,7 +313,10 @@ def build_router(ports: IngestPorts) -> APIRouter:
         member: Annotated[str, Depends(member_key)],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
-        """Import a file (multipart field ``file``): CSV, XLSX, MARC21 .mrc, MARCXML or JSON."""
+        """Import a file (multipart ``file``): MARCXML, MARC21, CSV/TSV, XLSX/XLS/ODS, JSON.
+
+        The type is read from the content when the name and the content disagree.
+        """
         upload, fields = await _upload(request)
         try:
             fmt = _format_of(upload, fields.get("format"))
@@ -385,6 +382,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
         caller: AnyCaller,
         submission_id: Annotated[str, Path(max_length=64)],
         outcome: Annotated[str | None, Query(pattern="^[a-z]+$")] = None,
+        warned: Annotated[bool, Query(description="only records stored with warnings")] = False,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     ) -> dict[str, Any]:
@@ -396,6 +394,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
             member=None if caller.is_centre else caller.member,
             submissions=ports.submissions,
             outcome=outcome,
+            warned=warned,
             offset=offset,
             limit=limit,
         )

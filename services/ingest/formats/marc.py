@@ -100,7 +100,19 @@ def marc_to_record(view: MarcView, *, default_kind: str | None) -> dict[str, Any
         identifiers["issn"] = issn.split()[0]
     if identifiers:
         record["identifiers"] = identifiers
+    if invalid := _cancelled_identifiers(view):
+        record["invalid_identifiers"] = invalid
     return record
+
+
+def _cancelled_identifiers(view: MarcView) -> dict[str, list[str]]:
+    """020$z / 022$z: ISBNs and ISSNs the cataloguer marked cancelled or invalid."""
+    found: dict[str, list[str]] = {}
+    for key, tag in (("isbn", "020"), ("issn", "022")):
+        values = [v.split()[0] for v in view.values((tag,), "z") if v.split()]
+        if values:
+            found[key] = list(dict.fromkeys(values))[:20]
+    return found
 
 
 # ---------------------------------------------------------------- MARC21 binary

@@ -1,4 +1,5 @@
-"""XLSX through python-calamine, after checking the archive is not a zip bomb."""
+"""Spreadsheets (XLSX, XLS, ODS) through python-calamine; zip containers (XLSX, ODS) are
+checked first for zip bombs."""
 
 from __future__ import annotations
 
@@ -21,11 +22,16 @@ RATIO_FLOOR = 1024 * 1024  # small parts (styles, themes) compress far better, h
 CHUNK = 1024 * 1024
 
 
+ZIP_CONTAINERS = frozenset({"xlsx", "ods"})
+
+
 def _not_xlsx() -> Refusal:
     return Refusal(
         422,
-        "Tệp không phải là bảng tính Excel .xlsx hợp lệ (tệp .xls cũ: hãy lưu lại thành .xlsx).",
-        "The file is not a valid .xlsx workbook (old .xls files: save them as .xlsx).",
+        "Tệp không phải là bảng tính hợp lệ (.xlsx, .xls hoặc .ods): hãy mở và lưu lại tệp "
+        "bằng Excel hoặc LibreOffice.",
+        "The file is not a valid spreadsheet (.xlsx, .xls or .ods): open it and save it again "
+        "with Excel or LibreOffice.",
     )
 
 
@@ -86,10 +92,18 @@ def check_archive(stream: BinaryIO) -> None:
 
 
 def parse_xlsx(
-    stream: BinaryIO, notes: ImportNotes, *, default_kind: str | None = None
+    stream: BinaryIO,
+    notes: ImportNotes,
+    *,
+    default_kind: str | None = None,
+    container: str = "xlsx",
 ) -> Iterator[ParsedRow]:
-    """Stream the rows of the first sheet as raw records; the first row holds the headers."""
-    check_archive(stream)
+    """Stream the rows of the first sheet as raw records; the first row holds the headers.
+
+    ``container`` is ``xlsx``, ``xls`` or ``ods`` (what the file is, not only its name).
+    """
+    if container in ZIP_CONTAINERS:
+        check_archive(stream)
     try:
         workbook = CalamineWorkbook.from_filelike(stream)
         sheet = workbook.get_sheet_by_index(0)
