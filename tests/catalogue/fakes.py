@@ -7,7 +7,7 @@ from typing import Any
 from services.catalogue.domain import Link, StoredRecord
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
 from shared.events import Event, Member, RecordsChanged, SubmissionProcessed
-from shared.records import Record
+from shared.records import Record, member_of
 
 
 class FakeRecordStore:
@@ -53,6 +53,17 @@ class FakeRecordStore:
             self.links[link.id] = link
         for lid in delete:
             self.links.pop(lid, None)
+
+    async def links_page(
+        self, *, state: str | None, member: str | None, limit: int, offset: int
+    ) -> tuple[list[Link], int]:
+        found = [
+            link
+            for link in self.links.values()
+            if (state is None or link.state == state)
+            and (member is None or member in (member_of(link.a), member_of(link.b)))
+        ]
+        return found[offset : offset + limit], len(found)
 
     async def set_holdings(self, holdings: dict[str, list[str]]) -> None:
         for rid, ids in holdings.items():
