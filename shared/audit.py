@@ -207,7 +207,7 @@ From = Annotated[
 ]
 To = Annotated[
     datetime | None,
-    Query(description="Đến trước thời điểm (ISO 8601; không có múi giờ: UTC) / until"),
+    Query(alias="to", description="Đến trước thời điểm (ISO 8601; không có múi giờ: UTC) / until"),
 ]
 
 
