@@ -107,7 +107,7 @@ class MongoAuditLog:
             .skip(query.offset)
             .limit(query.limit)
         )
-        entries = [AuditEntry.model_validate(_utc(doc)) async for doc in cursor]
+        entries = [AuditEntry.model_validate(doc) async for doc in cursor]
         return AuditPage(entries=entries, total=total)
 
 
@@ -128,11 +128,6 @@ def _filter(query: AuditQuery) -> dict[str, Any]:
     if at:
         where["at"] = at
     return where
-
-
-def _utc(doc: dict[str, Any]) -> dict[str, Any]:
-    at = doc["at"]
-    return {**doc, "at": at if at.tzinfo else at.replace(tzinfo=UTC)}
 
 
 # ---------------------------------------------------------------- FastAPI

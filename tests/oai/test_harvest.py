@@ -29,7 +29,7 @@ from shared.mongo import service_database
 from shared.netguard import RefusedUrl
 from shared.records import Source
 from tests.oai.dspace import HOST, DSpace, Faults, Item, now_stamp
-from tests.oai.helpers import FAST, FakeSubmit, centre_only, serve_app
+from tests.oai.helpers import FAST, FakeSubmit, as_ingest, serve_app
 
 
 @dataclass
@@ -75,7 +75,7 @@ async def _env(
     )
     app = FastAPI()
     install_error_handlers(app)
-    centre_only(app, settings.admin_key, db)
+    as_ingest(app, settings.admin_key, db)
     app.include_router(component.router)
     api = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://ingest")
     return Env(api, submit, component, {"Authorization": f"Bearer {settings.admin_key}"}, db)
