@@ -123,6 +123,22 @@ async def test_a_withdrawn_record_is_restored_through_the_normal_submission_path
     assert audit["entries"][0]["target"] == "vmu:sach-1"
 
     assert (await ingest.client.post("/v1/records/sach-1/restore")).status_code == 401
+    await ingest.register("hpu")
+    theirs = await ingest.client.post(
+        "/v1/records/sach-1/restore", params={"member": "hpu"}, headers=staff
+    )
+    assert theirs.status_code == 403 and theirs.json()["error"]["code"] == "forbidden"
+    centre, centre_session = session_for(ingest.settings, label="Cán bộ Trung tâm")
+    for_them = await ingest.client.post(
+        "/v1/records/sach-2/restore", params={"member": "hpu"}, headers=centre_session
+    )
+    assert for_them.status_code == 202, for_them.text
+    latest = (await ingest.client.get("/v1/audit", headers=ingest.admin)).json()["entries"][0]
+    assert (latest["actor_key_id"], latest["member"], latest["target"]) == (
+        centre.key_id,
+        "hpu",
+        "hpu:sach-2",
+    )
     bad = await ingest.client.post(f"/v1/records/{'x' * 129}/restore", headers=staff)
     assert bad.status_code == 422
     openapi = (await ingest.client.get("/openapi.json")).json()
