@@ -208,8 +208,12 @@ async def audit_decision(
     await audit.record(caller, action, member=members[0], target=link_id(a, b), details=details)
 
 
-_LINK_STATES = {"candidate": LinkState.AUTO, "confirmed": LinkState.CONFIRMED}
-_LINK_STATES["rejected"] = LinkState.REJECTED
+# The console's words for a link's state: an automatic link is a candidate for review.
+_LINK_STATES = {
+    "candidate": LinkState.AUTO,
+    "confirmed": LinkState.CONFIRMED,
+    "rejected": LinkState.REJECTED,
+}
 _STATE_WORDS = {state: word for word, state in _LINK_STATES.items()}
 
 

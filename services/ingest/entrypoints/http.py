@@ -265,11 +265,14 @@ def build_router(ports: IngestPorts) -> APIRouter:
         source: Source,
         max_records: int,
         *,
-        audited: tuple[AuditTrail, Caller, str, str | None],
+        audit: AuditTrail,
+        caller: Caller,
+        action: str,
+        target: str | None = None,
         notes: ImportNotes | None = None,
     ) -> JSONResponse:
-        """Receive a submission's rows; 202 with the receipt once the broker confirmed, and
-        the call audited as ``(trail, caller, action, target)`` (target None: the submission)."""
+        """Receive a submission's rows; 202 with the receipt once the broker confirmed, the
+        call audited as ``action`` on ``target`` (default: the submission)."""
         receipt = await handlers.receive(
             rows,
             member=member,
@@ -282,8 +285,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
             publisher=ports.publisher,
         )
         body = receipt.as_json()
-        trail, caller, action, target = audited
-        await trail.record(
+        await audit.record(
             caller,
             action,
             member=member,
@@ -315,7 +317,9 @@ def build_router(ports: IngestPorts) -> APIRouter:
             idempotency_key,
             Source.API,
             MAX_RECORDS_PER_REQUEST,
-            audited=(audit, caller, "records.submitted", None),
+            audit=audit,
+            caller=caller,
+            action="records.submitted",
         )
 
     @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"])
@@ -329,8 +333,18 @@ def build_router(ports: IngestPorts) -> APIRouter:
     ) -> JSONResponse:
         """Withdraw one of the caller's own records (a one-item submission)."""
         rows = iter([ParsedRow(0, withdraw_item(local_id))])
-        audited = (audit, caller, "record.withdrawn", f"{member}:{local_id}")
-        return await accept(request, rows, member, idempotency_key, Source.API, 1, audited=audited)
+        return await accept(
+            request,
+            rows,
+            member,
+            idempotency_key,
+            Source.API,
+            1,
+            audit=audit,
+            caller=caller,
+            action="record.withdrawn",
+            target=f"{member}:{local_id}",
+        )
 
     @router.post(
         "/v1/records/{local_id}/restore",
@@ -350,8 +364,18 @@ def build_router(ports: IngestPorts) -> APIRouter:
         catalogue makes it active again as a new version; its outcome is ``restored``, or
         ``rejected`` for a record it does not hold)."""
         rows = iter([ParsedRow(0, restore_item(local_id))])
-        audited = (audit, caller, "record.restored", f"{member}:{local_id}")
-        return await accept(request, rows, member, idempotency_key, Source.API, 1, audited=audited)
+        return await accept(
+            request,
+            rows,
+            member,
+            idempotency_key,
+            Source.API,
+            1,
+            audit=audit,
+            caller=caller,
+            action="record.restored",
+            target=f"{member}:{local_id}",
+        )
 
     @router.post("/v1/imports", status_code=202, tags=["imports"])
     async def post_import(
@@ -381,7 +405,9 @@ def build_router(ports: IngestPorts) -> APIRouter:
                 SOURCES[fmt],
                 MAX_IMPORT_RECORDS,
                 notes=notes,
-                audited=(audit, caller, "import.started", None),
+                audit=audit,
+                caller=caller,
+                action="import.started",
             )
         finally:
             await upload.close()
