@@ -248,7 +248,9 @@ async def test_a_run_that_exceeds_its_timeout_fails_and_frees_the_source(
 ) -> None:
     server, url = dspace
     server.faults = Faults(slow_seconds=3)
-    env = await _env(settings, mongo, config=FAST.model_copy(update={"run_timeout_seconds": 0.5}))
+    # The second call must find the first run still holding the lease: on a loaded machine the
+    # first call's own writes (the run, its audit entry) can take a good part of a second.
+    env = await _env(settings, mongo, config=FAST.model_copy(update={"run_timeout_seconds": 1.5}))
     try:
         source = await _register(env, url)
         response = await env.api.post(f"/v1/harvest-sources/{source['id']}/run", headers=env.admin)
