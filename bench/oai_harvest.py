@@ -30,6 +30,7 @@ import httpx2
 from devstack.processes import free_port, http_ok, port_answers, secantus_process
 from services.ingest.harvest import build_harvest
 from services.ingest.harvest.config import HarvestSettings
+from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, MongoRevokedKeys, SessionSigner, install_authenticator
 from shared.config import Settings
 from shared.http import install_error_handlers
@@ -138,6 +139,7 @@ async def harvest(base_url: str, mongo_url: str) -> tuple[int, float, dict[str, 
         revoked=MongoRevokedKeys(lambda: db, "ingest"),
     )
     install_authenticator(app, authenticator)
+    install_audit(app, MongoAuditLog(lambda: db, "ingest"), "ingest")  # as ingest's bootstrap
     app.include_router(component.router)
     admin = {"Authorization": "Bearer bench"}
     transport = httpx2.ASGITransport(app=app)

@@ -110,6 +110,26 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error a route answers: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` declaring ``statuses`` with the error envelope as their schema."""
+    return {
+        status: {"model": ErrorEnvelope, "description": _DEFAULT_MESSAGES.get(status, ("", ""))[1]}
+        for status in statuses
+    }
+
+
 def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic errors as ``[{"loc", "msg", "type"}]`` without echoing the input back."""
     return [

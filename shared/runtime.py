@@ -23,6 +23,7 @@ from faststream.rabbit import Channel, RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from prometheus_client import REGISTRY, Gauge
+from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 
 from shared.config import Settings
@@ -33,7 +34,14 @@ from shared.http import (
     install_request_context,
 )
 from shared.logging import configure_logging, get_logger
-from shared.topology import SUBSCRIPTIONS, declare_topology, dlq_name, make_broker, queue_name
+from shared.topology import (
+    SUBSCRIPTIONS,
+    declare_topology,
+    dlq_name,
+    has_dead_letter_queue,
+    make_broker,
+    queue_name,
+)
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -68,15 +76,45 @@ QUEUE_MESSAGES = Gauge(
 _METRICS_CHANNEL = Channel()
 
 
+class QueueDepth(BaseModel):
+    """Messages ready in a work queue and in its dead-letter queue (None: it has none)."""
+
+    name: str
+    messages: int
+    dlq_messages: int | None
+
+
+async def queue_depths(
+    broker: RabbitBroker, settings: Settings, service: str | None = None
+) -> list[QueueDepth]:
+    """The depth of every work queue (of ``service``, or all) and its DLQ, by passive declares."""
+    channel = await broker.config.channel_manager.get_channel(_METRICS_CHANNEL)
+
+    async def count(name: str) -> int:
+        queue = await channel.declare_queue(name, passive=True)
+        return int(queue.declaration_result.message_count or 0)
+
+    depths: list[QueueDepth] = []
+    for sub in SUBSCRIPTIONS:
+        if service is not None and sub.service != service:
+            continue
+        dlq = await count(dlq_name(settings, sub)) if has_dead_letter_queue(sub) else None
+        depths.append(
+            QueueDepth(
+                name=queue_name(settings, sub),
+                messages=await count(queue_name(settings, sub)),
+                dlq_messages=dlq,
+            )
+        )
+    return depths
+
+
 async def refresh_queue_depths(broker: RabbitBroker, settings: Settings, service: str) -> None:
     """Read the depth of the service's work queues and their DLQs into ``QUEUE_MESSAGES``."""
-    channel = await broker.config.channel_manager.get_channel(_METRICS_CHANNEL)
-    for sub in SUBSCRIPTIONS:
-        if sub.service != service:
-            continue
-        for name in (queue_name(settings, sub), dlq_name(settings, sub)):
-            queue = await channel.declare_queue(name, passive=True)
-            QUEUE_MESSAGES.labels(name).set(queue.declaration_result.message_count or 0)
+    for depth in await queue_depths(broker, settings, service):
+        QUEUE_MESSAGES.labels(depth.name).set(depth.messages)
+        if depth.dlq_messages is not None:
+            QUEUE_MESSAGES.labels(f"{depth.name}.dlq").set(depth.dlq_messages)
 
 
 async def broker_ready(broker: RabbitBroker) -> bool:

@@ -119,6 +119,11 @@ def dlq_name(settings: Settings, sub: Subscription) -> str:
     return f"{queue_name(settings, sub)}.dlq"
 
 
+def has_dead_letter_queue(sub: Subscription) -> bool:
+    """Every work queue has a DLQ except the bounded audit queue (it drops its oldest)."""
+    return sub.service != "audit"
+
+
 def subscription(service: str, event: type[Event]) -> Subscription:
     for sub in SUBSCRIPTIONS:
         if sub.service == service and sub.event is event:
@@ -334,7 +339,7 @@ async def declare_topology(broker: RabbitBroker, settings: Settings) -> None:
     for sub in SUBSCRIPTIONS:
         queue = await broker.declare_queue(work_queue(settings, sub))
         await queue.bind(main, routing_key=sub.event.EVENT_NAME)
-        if sub.service != "audit":
+        if has_dead_letter_queue(sub):
             dlq = await broker.declare_queue(dead_letter_queue(settings, sub))
             await dlq.bind(dlx, routing_key=queue_name(settings, sub))
 

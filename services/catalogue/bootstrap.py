@@ -16,14 +16,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.catalogue import handlers
 from services.catalogue.adapters.broker import RabbitEventPublisher
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
-from services.catalogue.entrypoints.http import build_router
+from services.catalogue.entrypoints.http import (
+    build_duplicates_router,
+    build_ops_router,
+    build_router,
+)
 from services.catalogue.entrypoints.messaging import register_subscribers
 from services.catalogue.oai import build_oai_router
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
+from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings
 from shared.mongo import make_mongo_client, service_database
-from shared.runtime import create_service_app, make_service_broker, mongo_ready
+from shared.runtime import create_service_app, make_service_broker, mongo_ready, queue_depths
 
 
 @dataclass
@@ -100,6 +105,7 @@ def create_app(
     )
     ports = _Ports(records=records, members=members, publisher=publisher)
     process_id = uuid.uuid4().hex[:12]
+    audit_log = MongoAuditLog(ports.get_db, "catalogue")
 
     async def on_startup() -> None:
         ports.client = make_mongo_client(settings)
@@ -110,6 +116,7 @@ def create_app(
             ports.records = store
         if ports.members is None:
             ports.members = MongoMemberStore(ports.db)
+        await audit_log.ensure_indexes()
         if ports.publisher is None:
             ports.publisher = RabbitEventPublisher(broker, settings, process_id=process_id)
 
@@ -166,5 +173,10 @@ def create_app(
         )
     )
     wire_service_auth(app, broker, settings, service="catalogue", get_db=ports.get_db)
+    install_audit(app, audit_log, "catalogue")
+    app.include_router(
+        build_duplicates_router(records=ports.get_records, publisher=ports.get_publisher)
+    )
+    app.include_router(build_ops_router(queue_depths=lambda: queue_depths(broker, settings)))
     app.include_router(build_oai_router(settings=settings, get_db=ports.get_db))
     return app

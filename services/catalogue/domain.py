@@ -340,6 +340,7 @@ class Link(BaseModel):
     state: LinkState = LinkState.AUTO
     reasons: list[str] = Field(default_factory=list)
     decided_at: datetime | None = None
+    found_at: datetime | None = None  # when the store first held the pair (set by the store)
 
     @property
     def id(self) -> str:

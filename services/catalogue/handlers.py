@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -384,6 +385,36 @@ async def decide_link(
     await publish_changes([(r, ChangeKind.LINKED) for r in updated], publisher)
     log.info("link_decided", a=a, b=b, state=state.value)
     return updated
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """Two records of different members that may describe the same work, and why."""
+
+    link: Link
+    a: Record
+    b: Record
+
+    @property
+    def since(self) -> datetime | None:
+        """When the pair was found (older links: when its later record was created)."""
+        return self.link.found_at or max(self.a.created_at, self.b.created_at)
+
+
+async def list_duplicates(
+    *, state: LinkState | None, member: str | None, limit: int, offset: int, records: RecordStore
+) -> tuple[list[DuplicatePair], int]:
+    """Duplicate links (``auto``: candidates the centre has not decided), newest first."""
+    links, total = await records.links_page(
+        state=state.value if state else None, member=member, limit=limit, offset=offset
+    )
+    found = await records.get_many([rid for link in links for rid in (link.a, link.b)])
+    pairs = [
+        DuplicatePair(link, found[link.a].record, found[link.b].record)
+        for link in links
+        if link.a in found and link.b in found
+    ]
+    return pairs, total
 
 
 async def replay(

@@ -73,6 +73,13 @@ class RecordStore(Protocol):
         """Set ``also_held_by`` of records (no version or ``updated_at`` change)."""
         ...
 
+    async def links_page(
+        self, *, state: str | None, member: str | None, limit: int, offset: int
+    ) -> tuple[list[Link], int]:
+        """Links in ``state`` (any: None) with an end of ``member`` (any: None), the
+        newest found first, and how many match in all."""
+        ...
+
     async def adjust_holdings(
         self, add: dict[str, list[str]], remove: dict[str, list[str]]
     ) -> None:

@@ -24,6 +24,7 @@ from services.ingest.entrypoints.messaging import register_subscribers
 from services.ingest.formats import ParsedRow
 from services.ingest.harvest import build_harvest
 from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, SubmissionStore
+from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, Caller, install_authenticator, session_signer
 from shared.config import Settings, stored_secret
 from shared.events import SubmittedItem
@@ -88,6 +89,7 @@ def create_app(
     submissions = submissions or MongoSubmissionStore(state.get_db)
     publisher = publisher or RabbitBatchPublisher(broker, settings)
     register_subscribers(broker, settings, members=members, submissions=submissions)
+    audit_log = MongoAuditLog(state.get_db, "ingest")
 
     async def verify_key(token: str) -> Caller:
         key, _ = await handlers.authenticate(token, keys=keys, members=members, pepper=state.pepper)
@@ -130,6 +132,7 @@ def create_app(
         state.db = service_database(state.client, settings)
         state.pepper = load_pepper(settings)
         await ensure_indexes(state.db)
+        await audit_log.ensure_indexes()
 
     async def on_started() -> None:
         state.stopping.clear()
@@ -165,6 +168,7 @@ def create_app(
     install_refusal_handler(app)
     install_authenticator(app, authenticator)
     install_cors(app, settings)
+    install_audit(app, audit_log, "ingest")
     ports = IngestPorts(
         keys=keys,
         members=members,

@@ -237,6 +237,11 @@ def withdraw_item(local_id: str) -> SubmittedItem:
     return SubmittedItem(index=0, op=Operation.WITHDRAW, local_id=local_id)
 
 
+def restore_item(local_id: str) -> SubmittedItem:
+    """The single item of a ``POST /v1/records/{local_id}/restore`` submission."""
+    return SubmittedItem(index=0, op=Operation.RESTORE, local_id=local_id)
+
+
 def chunked(items: Iterable[SubmittedItem], size: int = MAX_BATCH) -> Iterator[list[SubmittedItem]]:
     batch: list[SubmittedItem] = []
     for item in items:

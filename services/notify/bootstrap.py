@@ -30,6 +30,7 @@ from services.notify.ports import (
     WebhookSender,
 )
 from services.notify.signing import derive_key
+from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings
 from shared.logging import get_logger
@@ -127,6 +128,7 @@ def create_app(
     config = notify_config(settings)
     client = make_mongo_client(settings)
     state: dict[str, object] = {}
+    audit_log = MongoAuditLog(lambda: service_database(client, settings), "notify")
 
     def ports() -> NotifyPorts:
         return state["ports"]  # type: ignore[return-value]
@@ -136,6 +138,7 @@ def create_app(
         log_store = reminders or MongoReminderLog(db)
         if isinstance(log_store, MongoReminderLog):
             await log_store.ensure_indexes()
+        await audit_log.ensure_indexes()
         state["ports"] = NotifyPorts(
             store=store or MongoFreshnessStore(db),
             reminders=log_store,
@@ -181,5 +184,6 @@ def create_app(
     wire_service_auth(
         app, broker, settings, service="notify", get_db=lambda: service_database(client, settings)
     )
+    install_audit(app, audit_log, "notify")
     app.include_router(make_router(ports, config))
     return app

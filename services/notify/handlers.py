@@ -494,5 +494,20 @@ async def attest(
     return claim
 
 
+async def attest_member(
+    code: str, *, store: FreshnessStore, now: datetime | None = None
+) -> Freshness | None:
+    """A member's staff (signed in) confirm their information: the mailed link's effect on
+    freshness. The new freshness, or None for an unknown member."""
+    at = now or datetime.now(UTC)
+    if not await store.attest(code, at):
+        return None
+    member = await store.member(code)
+    if member is None:
+        return None
+    log.info("member_attested", member=code, via="session")
+    return domain.freshness(member, at)
+
+
 def freshness_at(members: list[MemberFacts], as_of: datetime) -> list[Freshness]:
     return [domain.freshness(m, as_of) for m in members]

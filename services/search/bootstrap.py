@@ -17,9 +17,10 @@ from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.entrypoints.http import build_api_router
 from services.search.entrypoints.messaging import register_subscribers
-from services.search.entrypoints.web import build_web_router
+from services.search.entrypoints.web import build_web_router, visit_counter
 from services.search.handlers import RebuildProgress, rebuild_index
 from services.search.ports import MemberDirectory, RebuildableIndex, RecordSource
+from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings
 from shared.http import ApiError
@@ -99,6 +100,8 @@ def create_app(
     """The search service: consumes record and member changes, serves search and the portal."""
     services = SearchServices(settings=settings, index=index or make_index(settings))
     broker = make_service_broker(settings)
+    audit_log = MongoAuditLog(services.db, "search")
+    visits = visit_counter(settings, services.db)
     register_subscribers(
         broker, settings, get_index=lambda: services.index, get_members=services.get_members
     )
@@ -111,6 +114,7 @@ def create_app(
             settings.catalogue_base_url, services.http
         )
         await services.index.open()
+        await audit_log.ensure_indexes()
         log.info("search_index_opened", engine=type(services.index).__name__)
 
     async def on_stopping() -> None:
@@ -154,9 +158,13 @@ def create_app(
             get_members=services.get_members,
             start_rebuild=services.start_rebuild,
             rebuild_progress=lambda: services.progress,
+            count_search=visits.record_search,
         )
     )
     app.include_router(
-        build_web_router(settings=settings, get_index=lambda: services.index, get_db=services.db)
+        build_web_router(
+            settings=settings, get_index=lambda: services.index, get_db=services.db, visits=visits
+        )
     )
+    install_audit(app, audit_log, "search")
     return app

@@ -13,7 +13,7 @@ from services.catalogue.ports import (
 )
 from services.catalogue.quality import Row
 from shared.events import Event, Member, MemberChange, RecordsChanged, SubmissionProcessed
-from shared.records import Record, RecordStatus
+from shared.records import Record, RecordStatus, member_of
 
 
 class FakeRecordStore:
@@ -59,6 +59,17 @@ class FakeRecordStore:
             self.links[link.id] = link
         for lid in delete:
             self.links.pop(lid, None)
+
+    async def links_page(
+        self, *, state: str | None, member: str | None, limit: int, offset: int
+    ) -> tuple[list[Link], int]:
+        found = [
+            link
+            for link in self.links.values()
+            if (state is None or link.state == state)
+            and (member is None or member in (member_of(link.a), member_of(link.b)))
+        ]
+        return found[offset : offset + limit], len(found)
 
     async def set_holdings(self, holdings: dict[str, list[str]]) -> None:
         for rid, ids in holdings.items():

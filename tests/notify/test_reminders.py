@@ -237,6 +237,9 @@ async def test_attestation_link_counts_as_an_update_and_is_counted_for_the_centr
     assert done.status_code == 200 and "Đã xác nhận" in done.text
     log = (await notify.get("/v1/reminders", headers=admin(settings))).json()
     assert log["counts"]["attested"] == 1
+    audit = (await notify.get("/v1/audit", headers=admin(settings))).json()
+    attested = [e for e in audit["entries"] if e["action"] == "attested"]
+    assert [(e["actor_key_id"], e["member"]) for e in attested] == [("attest-link", "hpu")]
     assert (await notify.get("/v1/freshness/hpu")).json()["state"] == "ok"
     await run(notify, settings, datetime.now(UTC))
     assert len(mailbox.to("hpu@member.vn")) == 1

@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.processes import free_port
 from services.ingest.harvest.config import HarvestSettings
+from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, MongoRevokedKeys, SessionSigner, install_authenticator
 from shared.events import SubmittedItem
 from shared.records import Record, RecordIn, Source
@@ -120,3 +121,10 @@ class FakeSubmit:
     @property
     def items(self) -> list[SubmittedItem]:
         return [item for call in self.calls for item in call["items"]]
+
+
+def as_ingest(app: FastAPI, root_key: str | None, db: AsyncDatabase) -> None:
+    """What ingest's bootstrap installs for the harvest routes: who calls (the root key and
+    sessions) and the audit log they record into."""
+    centre_only(app, root_key, db)
+    install_audit(app, MongoAuditLog(lambda: db, "ingest"), "ingest")

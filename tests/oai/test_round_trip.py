@@ -22,7 +22,14 @@ from shared.events import Operation
 from shared.http import install_error_handlers
 from shared.mongo import service_database
 from shared.records import RecordIn
-from tests.oai.helpers import FAST, FakeSubmit, catalogue_doc, centre_only, plain_app, serve_app
+from tests.oai.helpers import (
+    FAST,
+    FakeSubmit,
+    as_ingest,
+    catalogue_doc,
+    plain_app,
+    serve_app,
+)
 
 DOMAIN = "round-trip.stinet.vn"
 FIELDS = (
@@ -97,7 +104,7 @@ async def test_harvesting_our_own_provider_yields_the_same_records(
     )
     app = FastAPI()
     install_error_handlers(app)
-    centre_only(app, settings.admin_key, db)
+    as_ingest(app, settings.admin_key, db)
     app.include_router(harvest.router)
     admin = {"Authorization": f"Bearer {settings.admin_key}"}
     async with (

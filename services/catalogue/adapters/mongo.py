@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
@@ -20,7 +21,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 import structlog
-from pymongo import ASCENDING, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -151,6 +152,7 @@ class MongoRecordStore:
         if OLD_KEYS_INDEX in await self.records.index_information():
             await self.records.drop_index(OLD_KEYS_INDEX)
         await self.links.create_index([("ends", ASCENDING)])
+        await self.links.create_index([("state", ASCENDING), ("found_at", DESCENDING)])
         await feed.ensure_feed(self.db)
 
     async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
@@ -242,10 +244,17 @@ class MongoRecordStore:
         return [Link.model_validate(doc) for doc in unique.values()]
 
     async def save_links(self, save: list[Link], delete: list[str]) -> None:
+        now = dt.datetime.now(dt.UTC)
         ops: list[Any] = [
-            ReplaceOne(
+            UpdateOne(
                 {"_id": link.id},
-                {**_bson_safe(link.model_dump(mode="python")), "ends": [link.a, link.b]},
+                {
+                    "$set": {
+                        **_bson_safe(link.model_dump(mode="python", exclude={"found_at"})),
+                        "ends": [link.a, link.b],
+                    },
+                    "$setOnInsert": {"found_at": now},
+                },
                 upsert=True,
             )
             for link in save
@@ -254,6 +263,23 @@ class MongoRecordStore:
             await self.links.bulk_write(ops, ordered=False)
         if delete:
             await self.links.delete_many({"_id": {"$in": delete}})
+
+    async def links_page(
+        self, *, state: str | None, member: str | None, limit: int, offset: int
+    ) -> tuple[list[Link], int]:
+        where: dict[str, Any] = {}
+        if state is not None:
+            where["state"] = state
+        if member is not None:
+            where["ends"] = {"$regex": f"^{re.escape(member)}:"}
+        total = await self.links.count_documents(where)
+        cursor = (
+            self.links.find(where)
+            .sort([("found_at", DESCENDING), ("_id", ASCENDING)])
+            .skip(offset)
+            .limit(limit)
+        )
+        return [Link.model_validate(doc) async for doc in cursor], total
 
     async def set_holdings(self, holdings: dict[str, list[str]]) -> None:
         ops = [

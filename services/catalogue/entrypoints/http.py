@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.catalogue import handlers
-from services.catalogue.domain import LinkState, Viewer, member_view, shape_stats
+from services.catalogue.domain import LinkState, Viewer, link_id, member_view, shape_stats
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
-from shared.auth import Authenticator, AuthError, Caller, CentreCaller, centre_caller
+from shared.audit import Audited, AuditTrail
+from shared.auth import (
+    AnyCaller,
+    Authenticator,
+    AuthError,
+    Caller,
+    CentreCaller,
+    centre_caller,
+    require_member_access,
+)
 from shared.events import Member, MemberFields, MemberStatus
-from shared.http import ApiError, bearer_token, body_limit
-from shared.records import Kind, RecordStatus
+from shared.http import ApiError, bearer_token, body_limit, error_responses
+from shared.records import Kind, MemberCode, RecordStatus, member_of
+from shared.runtime import QueueDepth
 from shared.text import clean_text
 from shared.validation import InvalidValue, url
 
@@ -184,7 +194,9 @@ def build_router(
     @router.post(
         "/links", tags=["records"], dependencies=admin, openapi_extra=body_limit(MAX_LINK_BYTES)
     )
-    async def decide_link(body: LinkDecision) -> dict[str, Any]:
+    async def decide_link(
+        caller: CentreCaller, audit: Audited, body: LinkDecision
+    ) -> dict[str, Any]:
         """The centre confirms or rejects that two records describe the same work."""
         if body.a == body.b:
             raise ApiError(422, "Hai bản ghi phải khác nhau", "The two records must differ")
@@ -194,6 +206,7 @@ def build_router(
             )
         except handlers.NotFound as exc:
             raise _not_found("record", str(exc)) from exc
+        await audit_decision(audit, caller, LinkState(body.state), body.a, body.b)
         return {
             "state": body.state,
             "records": {r.id: {"also_held_by": r.also_held_by} for r in (first, second)},
@@ -218,7 +231,7 @@ def build_router(
         dependencies=admin,
         openapi_extra=body_limit(MAX_MEMBER_BYTES),
     )
-    async def save_member(body: MemberIn) -> dict[str, Any]:
+    async def save_member(caller: CentreCaller, audit: Audited, body: MemberIn) -> dict[str, Any]:
         """Create or update a member (centre only); announces ``member.changed``."""
         current = await members().get(body.code)
         status = body.status or (current.status if current else MemberStatus.ACTIVE)
@@ -226,15 +239,19 @@ def build_router(
         member, change = await handlers.save_member(
             incoming, members=members(), publisher=publisher()
         )
+        action = "member.registered" if change == "created" else f"member.{change}"
+        if change is not None:
+            await audit.record(caller, action, member=member.code, target=member.code)
         return {"member": member.model_dump(mode="json"), "change": change}
 
     @router.delete("/members/{code}", tags=["members"], dependencies=admin)
-    async def suspend_member(code: str) -> dict[str, Any]:
+    async def suspend_member(caller: CentreCaller, audit: Audited, code: str) -> dict[str, Any]:
         """Suspend a member (centre only); its later submissions are rejected."""
         try:
             member = await handlers.suspend_member(code, members=members(), publisher=publisher())
         except handlers.NotFound as exc:
             raise _not_found("member", code) from exc
+        await audit.record(caller, "member.suspended", member=code, target=code)
         return {"member": member.model_dump(mode="json")}
 
     @router.get(
@@ -268,8 +285,128 @@ def build_router(
         return shape_stats(raw["holdings"], raw["activity"])
 
     @router.post("/replay", tags=["ops"], dependencies=admin)
-    async def replay() -> dict[str, int]:
+    async def replay(caller: CentreCaller, audit: Audited) -> dict[str, int]:
         """Republish every record and member (rebuilds search and notify); centre only."""
-        return await handlers.replay(records=records(), members=members(), publisher=publisher())
+        counts = await handlers.replay(records=records(), members=members(), publisher=publisher())
+        await audit.record(caller, "replay", details=dict(counts))
+        return counts
+
+    return router
+
+
+async def audit_decision(
+    audit: AuditTrail, caller: Caller, state: LinkState, a: str, b: str
+) -> None:
+    """A duplicate decision, recorded against both records' members."""
+    action = "duplicate.confirmed" if state is LinkState.CONFIRMED else "duplicate.rejected"
+    members = sorted({member_of(a), member_of(b)})
+    details = {"a": a, "b": b, "members": members}
+    await audit.record(caller, action, member=members[0], target=link_id(a, b), details=details)
+
+
+# The console's words for a link's state: an automatic link is a candidate for review.
+_LINK_STATES = {
+    "candidate": LinkState.AUTO,
+    "confirmed": LinkState.CONFIRMED,
+    "rejected": LinkState.REJECTED,
+}
+_STATE_WORDS = {state: word for word, state in _LINK_STATES.items()}
+
+
+class DuplicateDecision(BaseModel):
+    """The centre's decision on a candidate pair: the same work, or not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    a: str = Field(min_length=3, max_length=200, description="record id")
+    b: str = Field(min_length=3, max_length=200, description="record id")
+    decision: Literal["confirm", "reject"]
+
+
+def _pair_view(pair: handlers.DuplicatePair) -> dict[str, Any]:
+    link = pair.link
+    return {
+        "a": pair.a.model_dump(mode="json"),
+        "b": pair.b.model_dump(mode="json"),
+        "key": link.reasons[0] if link.reasons else None,
+        "keys": link.reasons,
+        "state": _STATE_WORDS[link.state],
+        "since": pair.since.isoformat() if pair.since else None,
+        "decided_at": link.decided_at.isoformat() if link.decided_at else None,
+    }
+
+
+def build_duplicates_router(
+    *, records: Callable[[], RecordStore], publisher: Callable[[], EventPublisher]
+) -> APIRouter:
+    """Duplicate candidates for review (a member's staff: their own) and the centre's decision."""
+    router = APIRouter(prefix="/v1/duplicates", tags=["duplicates"])
+
+    @router.get("", responses=error_responses(401, 403, 422))
+    async def list_duplicates(
+        caller: AnyCaller,
+        member: Annotated[MemberCode | None, Query()] = None,
+        state: Annotated[Literal["candidate", "confirmed", "rejected"], Query()] = "candidate",
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    ) -> dict[str, Any]:
+        """Pairs of records that may be the same work, newest first: the centre sees all (or
+        one member's), a member's staff the pairs that hold one of their records."""
+        if member is not None:
+            require_member_access(caller, member)
+        pairs, total = await handlers.list_duplicates(
+            state=_LINK_STATES[state],
+            member=member if caller.is_centre else caller.member,
+            limit=limit,
+            offset=offset,
+            records=records(),
+        )
+        return {"pairs": [_pair_view(p) for p in pairs], "total": total}
+
+    @router.post("/decision", responses=error_responses(401, 403, 404, 422))
+    async def decide(
+        caller: CentreCaller, audit: Audited, body: DuplicateDecision
+    ) -> dict[str, Any]:
+        """Confirm (the same work: "also held by") or reject (never linked again) a pair."""
+        if body.a == body.b:
+            raise ApiError(
+                422,
+                "Hai bản ghi phải khác nhau",
+                "The two records must differ",
+                details=[{"loc": ["body", "b"], "msg": "same as a", "type": "value_error"}],
+            )
+        state = LinkState.CONFIRMED if body.decision == "confirm" else LinkState.REJECTED
+        try:
+            first, second = await handlers.decide_link(
+                body.a, body.b, state, records=records(), publisher=publisher()
+            )
+        except handlers.NotFound as exc:
+            raise _not_found("record", str(exc)) from exc
+        await audit_decision(audit, caller, state, body.a, body.b)
+        return {
+            "state": _STATE_WORDS[state],
+            "records": {r.id: {"also_held_by": r.also_held_by} for r in (first, second)},
+        }
+
+    return router
+
+
+def build_ops_router(*, queue_depths: Callable[[], Awaitable[list[QueueDepth]]]) -> APIRouter:
+    """What the centre watches: the broker's work queues and their dead-letter queues."""
+    router = APIRouter(prefix="/v1/ops", tags=["ops"])
+
+    @router.get("/queues", responses=error_responses(401, 403, 503))
+    async def queues(_: CentreCaller) -> dict[str, Any]:
+        """Messages waiting in every work queue of the network and in its DLQ."""
+        try:
+            depths = await queue_depths()
+        except Exception as exc:  # the broker is away: say so, never a 500
+            raise ApiError(
+                503,
+                "Không đọc được hàng đợi từ máy chủ tin nhắn (RabbitMQ); thử lại sau.",
+                "The message broker (RabbitMQ) could not be read; retry later.",
+                headers={"Retry-After": "5"},
+            ) from exc
+        return {"queues": [d.model_dump() for d in depths]}
 
     return router

@@ -24,6 +24,7 @@ from services.ingest.domain import (
     MAX_RECORDS_PER_REQUEST,
     MAX_REQUEST_BYTES,
     Refusal,
+    restore_item,
     withdraw_item,
 )
 from services.ingest.formats import ImportNotes, ParsedRow
@@ -40,8 +41,9 @@ from services.ingest.ports import (
     StoreUnavailable,
     SubmissionStore,
 )
+from shared.audit import Audited, AuditTrail
 from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
-from shared.http import ApiError, body_limit, error_response, wants_english
+from shared.http import ApiError, body_limit, error_response, error_responses, wants_english
 from shared.records import LocalId, MemberCode, Source
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -257,9 +259,14 @@ def build_router(ports: IngestPorts) -> APIRouter:
         source: Source,
         max_records: int,
         *,
+        audit: AuditTrail,
+        caller: Caller,
+        action: str,
+        target: str | None = None,
         notes: ImportNotes | None = None,
     ) -> JSONResponse:
-        """Receive a submission's rows; 202 with the receipt once the broker confirmed."""
+        """Receive a submission's rows; 202 with the receipt once the broker confirmed, the
+        call audited as ``action`` on ``target`` (default: the submission)."""
         receipt = await handlers.receive(
             rows,
             member=member,
@@ -271,7 +278,20 @@ def build_router(ports: IngestPorts) -> APIRouter:
             submissions=ports.submissions,
             publisher=ports.publisher,
         )
-        return JSONResponse(receipt.as_json(), status_code=202)
+        body = receipt.as_json()
+        await audit.record(
+            caller,
+            action,
+            member=member,
+            target=target or body["submission_id"],
+            details={
+                "submission_id": body["submission_id"],
+                "source": source.value,
+                "accepted": body["accepted"],
+                "rejected": body["rejected_count"],
+            },
+        )
+        return JSONResponse(body, status_code=202)
 
     @router.post(
         "/v1/records",
@@ -281,6 +301,8 @@ def build_router(ports: IngestPorts) -> APIRouter:
     )
     async def post_records(
         request: Request,
+        caller: AnyCaller,
+        audit: Audited,
         member: Annotated[str, Depends(member_key)],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
@@ -288,19 +310,71 @@ def build_router(ports: IngestPorts) -> APIRouter:
         body = await read_bounded(request, MAX_REQUEST_BYTES)
         rows = json_rows(body, request.headers.get("content-type", "application/json"))
         return await accept(
-            request, rows, member, idempotency_key, Source.API, MAX_RECORDS_PER_REQUEST
+            request,
+            rows,
+            member,
+            idempotency_key,
+            Source.API,
+            MAX_RECORDS_PER_REQUEST,
+            audit=audit,
+            caller=caller,
+            action="records.submitted",
         )
 
     @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"])
     async def withdraw_record(
         request: Request,
+        caller: AnyCaller,
+        audit: Audited,
         member: Annotated[str, Depends(member_key)],
         local_id: Annotated[LocalId, Path()],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
         """Withdraw one of the caller's own records (a one-item submission)."""
         rows = iter([ParsedRow(0, withdraw_item(local_id))])
-        return await accept(request, rows, member, idempotency_key, Source.API, 1)
+        return await accept(
+            request,
+            rows,
+            member,
+            idempotency_key,
+            Source.API,
+            1,
+            audit=audit,
+            caller=caller,
+            action="record.withdrawn",
+            target=f"{member}:{local_id}",
+        )
+
+    @router.post(
+        "/v1/records/{local_id}/restore",
+        status_code=202,
+        tags=["records"],
+        responses=error_responses(401, 403, 422, 429, 503),
+    )
+    async def restore_record(
+        request: Request,
+        caller: AnyCaller,
+        audit: Audited,
+        member: Annotated[str, Depends(member_key)],
+        local_id: Annotated[LocalId, Path()],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        """Restore one of the caller's withdrawn records (a one-item submission: the
+        catalogue makes it active again as a new version; its outcome is ``restored``, or
+        ``rejected`` for a record it does not hold)."""
+        rows = iter([ParsedRow(0, restore_item(local_id))])
+        return await accept(
+            request,
+            rows,
+            member,
+            idempotency_key,
+            Source.API,
+            1,
+            audit=audit,
+            caller=caller,
+            action="record.restored",
+            target=f"{member}:{local_id}",
+        )
 
     @router.post(
         "/v1/imports",
@@ -310,6 +384,8 @@ def build_router(ports: IngestPorts) -> APIRouter:
     )
     async def post_import(
         request: Request,
+        caller: AnyCaller,
+        audit: Audited,
         member: Annotated[str, Depends(member_key)],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> JSONResponse:
@@ -336,6 +412,9 @@ def build_router(ports: IngestPorts) -> APIRouter:
                 SOURCES[fmt],
                 MAX_IMPORT_RECORDS,
                 notes=notes,
+                audit=audit,
+                caller=caller,
+                action="import.started",
             )
         finally:
             await upload.close()
@@ -401,7 +480,8 @@ def build_router(ports: IngestPorts) -> APIRouter:
 
     @router.post("/v1/members/{code}/keys", status_code=201, tags=["keys"])
     async def post_key(
-        _: CentreCaller,
+        caller: CentreCaller,
+        audit: Audited,
         code: Annotated[MemberCode, Path()],
         body: MemberKeyBody | None = None,
     ) -> dict[str, Any]:
@@ -413,6 +493,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
             pepper=ports.pepper(),
             label=body.label if body else "",
         )
+        await _audit_key(audit, caller, "key.issued", stored.listing())
         return {**stored.listing(), "key": token}
 
     @router.get("/v1/members/{code}/keys", tags=["keys"])
@@ -423,7 +504,8 @@ def build_router(ports: IngestPorts) -> APIRouter:
 
     @router.delete("/v1/members/{code}/keys/{key_id}", status_code=204, tags=["keys"])
     async def delete_key(
-        _: CentreCaller,
+        caller: CentreCaller,
+        audit: Audited,
         code: Annotated[MemberCode, Path()],
         key_id: Annotated[str, Path(max_length=64)],
     ) -> Response:
@@ -432,10 +514,13 @@ def build_router(ports: IngestPorts) -> APIRouter:
             code, key_id, keys=ports.keys, publisher=ports.publisher
         )
         ports.authenticator.note_revoked(revoked.key_id)
+        await _audit_key(audit, caller, "key.revoked", revoked.listing())
         return Response(status_code=204)
 
     @router.post("/v1/keys", status_code=201, tags=["keys"])
-    async def issue_person_key(_: CentreCaller, body: IssueKeyBody) -> dict[str, Any]:
+    async def issue_person_key(
+        caller: CentreCaller, audit: Audited, body: IssueKeyBody
+    ) -> dict[str, Any]:
         """Issue a key to a person, a member's staff or the centre's (centre only); the
         token is shown this once."""
         stored, token = await handlers.issue_key(
@@ -446,6 +531,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
             label=body.label,
             role=body.role,
         )
+        await _audit_key(audit, caller, "key.issued", stored.listing())
         return {**_issued(stored.listing()), "token": token}
 
     @router.get("/v1/keys", tags=["keys"])
@@ -463,7 +549,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
 
     @router.delete("/v1/keys/{key_id}", status_code=204, tags=["keys"])
     async def revoke_person_key(
-        _: CentreCaller, key_id: Annotated[str, Path(max_length=64)]
+        caller: CentreCaller, audit: Audited, key_id: Annotated[str, Path(max_length=64)]
     ) -> Response:
         """Revoke a key (centre only); it stops working at once, its sessions within a
         minute everywhere."""
@@ -471,14 +557,17 @@ def build_router(ports: IngestPorts) -> APIRouter:
             None, key_id, keys=ports.keys, publisher=ports.publisher
         )
         ports.authenticator.note_revoked(revoked.key_id)
+        await _audit_key(audit, caller, "key.revoked", revoked.listing())
         return Response(status_code=204)
 
     @router.post("/v1/sessions", status_code=201, tags=["sessions"])
-    async def open_session(body: SessionBody) -> dict[str, Any]:
+    async def open_session(body: SessionBody, audit: Audited) -> dict[str, Any]:
         """Exchange an access key for a session token (8 h by default) every service accepts."""
         opened = await handlers.open_session(
             body.key, authenticator=ports.authenticator, members=ports.members
         )
+        who = opened.caller
+        await audit.record(who, "session.opened", member=who.member, target=who.key_id)
         return {
             "token": opened.token,
             **_session(opened.caller, opened.expires_at, opened.member_name),
@@ -522,6 +611,19 @@ class IssueKeyBody(BaseModel):
 
 class SessionBody(BaseModel):
     key: str = Field(min_length=1, max_length=512, description="Khoá truy cập / access key")
+
+
+async def _audit_key(
+    audit: AuditTrail, caller: Caller, action: str, listing: dict[str, Any]
+) -> None:
+    """A key issued or revoked: its id, holder and role (never the key itself)."""
+    await audit.record(
+        caller,
+        action,
+        member=listing.get("member"),
+        target=listing["key_id"],
+        details={"label": listing.get("label"), "role": listing.get("role")},
+    )
 
 
 def _issued(listing: dict[str, Any]) -> dict[str, Any]:

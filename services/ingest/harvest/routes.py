@@ -19,7 +19,8 @@ from services.ingest.harvest.domain import (
 )
 from services.ingest.harvest.runner import Harvester
 from services.ingest.harvest.store import SameTarget
-from shared.auth import centre_caller
+from shared.audit import Audited, AuditTrail
+from shared.auth import Caller, CentreCaller, centre_caller
 from shared.http import ApiError, field_errors, wants_english
 
 # Fields a PATCH may change while a run holds the lease (the run does not read them).
@@ -136,6 +137,14 @@ def _patched(current: dict[str, Any], patch: HarvestSourcePatch, now: datetime) 
     return changes
 
 
+async def _audit(
+    audit: AuditTrail, caller: Caller, action: str, source: dict[str, Any], details: dict[str, Any]
+) -> None:
+    await audit.record(
+        caller, action, member=source.get("member"), target=source["_id"], details=details
+    )
+
+
 def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
     router = APIRouter(
         prefix="/v1/harvest-sources", tags=["harvest"], dependencies=[Depends(centre_caller)]
@@ -144,7 +153,7 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
 
     @router.post("", status_code=201)
     async def create_source(
-        request: Request, payload: dict[str, Any] = Body(...)
+        request: Request, caller: CentreCaller, audit: Audited, payload: dict[str, Any] = Body(...)
     ) -> dict[str, Any]:
         """Register a member's OAI-PMH endpoint (harvested on its schedule)."""
         try:
@@ -178,6 +187,7 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
                 "This harvest source is already registered",
                 details={"id": doc["_id"]},
             )
+        await _audit(audit, caller, "harvest.source_added", doc, {"base_url": doc.get("base_url")})
         return source_view(doc, english=wants_english(request))
 
     @router.get("")
@@ -200,7 +210,11 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
 
     @router.patch("/{id}")
     async def update_source(
-        request: Request, id: str, payload: dict[str, Any] = Body(...)
+        request: Request,
+        caller: CentreCaller,
+        audit: Audited,
+        id: str,
+        payload: dict[str, Any] = Body(...),
     ) -> dict[str, Any]:
         """Change schedule, set, metadataPrefix, base_url (SSRF rule), name or enabled (pause)."""
         try:
@@ -229,14 +243,18 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
                 raise _busy(id)
         if updated is None:
             raise _not_found(id)
+        changed = {"fields": sorted(patch.model_fields_set)}
+        await _audit(audit, caller, "harvest.source_changed", updated, changed)
         return source_view(updated, english=wants_english(request))
 
     @router.delete("/{id}", status_code=204)
-    async def delete_source(id: str) -> Response:
+    async def delete_source(caller: CentreCaller, audit: Audited, id: str) -> Response:
         """Remove a source and its run history (409 while a run holds the lease)."""
         now = harvester.clock()
         await store.reap_stale(now)
+        current = await store.get(id)
         if await store.delete_idle(id, now):
+            await _audit(audit, caller, "harvest.source_deleted", current or {"_id": id}, {})
             return Response(status_code=204)
         if await store.get(id) is None:
             raise _not_found(id)
@@ -245,6 +263,8 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
     @router.post("/{id}/run", status_code=202)
     async def run_source(
         request: Request,
+        caller: CentreCaller,
+        audit: Audited,
         id: str,
         wait: bool = Query(False, description="answer when the run has finished"),
     ) -> dict[str, Any]:
@@ -263,6 +283,7 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
         run_id = await harvester.launch(id)
         if run_id is None:
             raise _busy(id)
+        await _audit(audit, caller, "harvest.run_started", found, {"run_id": run_id})
         if wait:
             await harvester.wait(run_id)
         doc = await store.get(id)

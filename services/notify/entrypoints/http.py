@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -16,9 +16,10 @@ from services.notify.domain import Freshness, State
 from services.notify.handlers import NotifyConfig
 from services.notify.ports import NotifyPorts, ReminderEntry, Status
 from services.notify.signing import InvalidToken, webhook_secret
-from shared.auth import centre_caller
-from shared.http import ApiError, body_limit, wants_english
-from shared.records import MEMBER_CODE_PATTERN
+from shared.audit import Audited
+from shared.auth import AnyCaller, Caller, CentreCaller, centre_caller, require_member_access
+from shared.http import ApiError, body_limit, error_responses, wants_english
+from shared.records import MEMBER_CODE_PATTERN, MemberCode
 
 MAX_ATTEST_BYTES = 16 * 1024  # one form field: the signed token (at most 2,000 characters)
 
@@ -143,7 +144,9 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         return ReminderLogPage(counts=await log.activity(), reminders=[_view(e) for e in entries])
 
     @router.post("/reminders/run", response_model=RunView, dependencies=[admin], tags=["reminders"])
-    async def run(as_of: AsOf = None, dry_run: bool = False) -> RunView:
+    async def run(
+        caller: CentreCaller, audit: Audited, as_of: AsOf = None, dry_run: bool = False
+    ) -> RunView:
         """Evaluate now or as of an instant, record and send what is due (``dry_run``: what-if)."""
         p = ports()
         report = await handlers.run_reminders(
@@ -157,6 +160,9 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
             dry_run=dry_run,
         )
         dispatch = DispatchView(**vars(report.dispatch)) if report.dispatch else None
+        if not dry_run:  # a what-if changes nothing
+            details = {"as_of": report.as_of.isoformat(), "recorded": report.recorded}
+            await audit.record(caller, "reminders.run", details=details)
         return RunView(
             as_of=report.as_of,
             dry_run=dry_run,
@@ -185,6 +191,24 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
             "algorithm": "sha256=<hex HMAC-SHA256 of the raw body>",
         }
 
+    @router.post(
+        "/members/{code}/attest",
+        response_model=Freshness,
+        tags=["attest"],
+        responses=error_responses(401, 403, 404, 422),
+    )
+    async def attest_member(
+        caller: AnyCaller, audit: Audited, code: Annotated[MemberCode, Path()]
+    ) -> Freshness:
+        """ "Our information is still accurate", from the member's own staff (or the centre):
+        the same effect as the reminder's link; the member's new freshness."""
+        require_member_access(caller, code)
+        item = await handlers.attest_member(code, store=ports().store)
+        if item is None:
+            raise ApiError(404, "Không có thành viên này", "No such member", details={"code": code})
+        await audit.record(caller, "attested", member=code, target=code)
+        return item
+
     @router.get("/attest", response_class=HTMLResponse, tags=["attest"])
     async def open_attest(request: Request, token: Annotated[str, Query(max_length=2000)]) -> Any:
         """The page behind a reminder's link: one button confirms the information."""
@@ -205,7 +229,9 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         tags=["attest"],
         openapi_extra=body_limit(MAX_ATTEST_BYTES),
     )
-    async def post_attest(request: Request, token: Annotated[str, Form(max_length=2000)]) -> Any:
+    async def post_attest(
+        request: Request, audit: Audited, token: Annotated[str, Form(max_length=2000)]
+    ) -> Any:
         """ "Our information is still accurate": counts as an update for the cycle."""
         english = wants_english(request)
         p = ports()
@@ -215,6 +241,9 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
             )
         except InvalidToken as exc:
             return _invalid_page(exc, english)
+        await audit.record(
+            attest_link_holder(claim.member), "attested", member=claim.member, target=claim.key
+        )
         member = await p.store.member(claim.member)
         if member is None:
             return _invalid_page(InvalidToken("unknown"), english)
@@ -222,6 +251,17 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         return HTMLResponse(done_page(item, config, english))
 
     return router
+
+
+def attest_link_holder(member: str) -> Caller:
+    """Whoever followed a reminder's signed link: the link, not a key, proves who they are."""
+    return Caller(
+        key_id="attest-link",
+        label="Liên kết xác nhận trong thư nhắc / a reminder's attest link",
+        role="member",
+        member=member,
+        via="key",
+    )
 
 
 def _valid_code(code: str) -> bool:

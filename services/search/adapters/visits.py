@@ -7,7 +7,8 @@ day: nothing personal is stored raw.
 
 Collections:
 * ``search_visits_online`` — ``{_id: visitor hash, last_seen}``; online = seen in 5 minutes.
-* ``search_visits_daily`` — ``{_id: "YYYY-MM-DD" (Asia/Ho_Chi_Minh), views, sources.{name}}``.
+* ``search_visits_daily`` — ``{_id: "YYYY-MM-DD" (Asia/Ho_Chi_Minh), views, sources.{name},
+  searches}`` (``searches``: queries with words, from the API, the pages and the widget).
 * ``search_visits_totals`` — ``{_id: "all", views}``.
 """
 
@@ -43,6 +44,14 @@ class VisitStats(BaseModel):
     total: int
 
 
+class DaySearches(BaseModel):
+    date: str
+    searches: int
+
+
+MAX_DAYS = 366
+
+
 def local_day(moment: datetime) -> str:
     """The calendar day of ``moment`` in Hai Phong (Asia/Ho_Chi_Minh)."""
     return moment.astimezone(LOCAL_TZ).date().isoformat()
@@ -72,6 +81,7 @@ class MongoVisitCounter:
         self._clock = clock
         self._views: Counter[tuple[str, str]] = Counter()  # (day, source) -> views
         self._seen: dict[str, datetime] = {}  # visitor hash -> last seen, not yet written
+        self._searches: Counter[str] = Counter()  # day -> searches, not yet written
         self._flushed: dict[str, datetime] = {}  # hashes this process wrote, last seen
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -86,17 +96,22 @@ class MongoVisitCounter:
         self._views[(day, source if source in SOURCES else "portal")] += 1
         self._seen[visitor_hash(raw_identity, salt=self._salt, day=day)] = now
 
+    def record_search(self) -> None:
+        """Count one search (no I/O: the flush loop writes it)."""
+        self._searches[local_day(self._clock())] += 1
+
     async def flush(self) -> int:
         """Write buffered views; on failure they go back into the buffer. Returns views written."""
         async with self._lock:
-            views, seen = self._views, self._seen
-            self._views, self._seen = Counter(), {}
-            if not views and not seen:
+            views, seen, searches = self._views, self._seen, self._searches
+            self._views, self._seen, self._searches = Counter(), {}, Counter()
+            if not views and not seen and not searches:
                 return 0
             try:
-                await self._write(views, seen)
+                await self._write(views, seen, searches)
             except Exception:
                 self._views.update(views)
+                self._searches.update(searches)
                 for key, moment in seen.items():
                     self._seen[key] = max(moment, self._seen.get(key, moment))
                 raise
@@ -106,7 +121,12 @@ class MongoVisitCounter:
             self._flushed.update(seen)
             return sum(views.values())
 
-    async def _write(self, views: Counter[tuple[str, str]], seen: dict[str, datetime]) -> None:
+    async def _write(
+        self,
+        views: Counter[tuple[str, str]],
+        seen: dict[str, datetime],
+        searches: Counter[str],
+    ) -> None:
         db = self._get_db()
         if seen:
             await db[ONLINE].bulk_write(
@@ -121,6 +141,8 @@ class MongoVisitCounter:
             inc = per_day.setdefault(day, {"views": 0})
             inc["views"] += count
             inc[f"sources.{source}"] = inc.get(f"sources.{source}", 0) + count
+        for day, count in searches.items():
+            per_day.setdefault(day, {})["searches"] = count
         if per_day:
             await db[DAILY].bulk_write(
                 [
@@ -129,6 +151,7 @@ class MongoVisitCounter:
                 ],
                 ordered=False,
             )
+        if views:
             total = sum(views.values())
             await db[TOTALS].update_one({"_id": "all"}, {"$inc": {"views": total}}, upsert=True)
         await self._prune(db)
@@ -155,6 +178,18 @@ class MongoVisitCounter:
             today=stored_today + pending_today,
             total=stored_total + sum(self._views.values()),
         )
+
+    async def searches_per_day(self, days: int) -> list[DaySearches]:
+        """Searches on each of the last ``days`` local days (today last), buffered included."""
+        today = self._clock().astimezone(LOCAL_TZ).date()
+        dates = [(today - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
+        cursor = self._get_db()[DAILY].find(
+            {"_id": {"$gte": dates[0], "$lte": dates[-1]}}, {"searches": 1}
+        )
+        stored = {doc["_id"]: int(doc.get("searches", 0)) async for doc in cursor}
+        return [
+            DaySearches(date=d, searches=stored.get(d, 0) + self._searches.get(d, 0)) for d in dates
+        ]
 
     async def _stored_counts(self, now: datetime, today: str) -> tuple[int, int, int]:
         """What is written, re-read at most every ``stored_ttl`` seconds (pages show it)."""

@@ -19,7 +19,8 @@ from services.search.ports import (
     SearchIndex,
     SearchQuery,
 )
-from shared.auth import centre_caller
+from shared.audit import Audited
+from shared.auth import CentreCaller, centre_caller
 from shared.http import ApiError, field_errors
 from shared.records import MEMBER_CODE_PATTERN
 
@@ -129,8 +130,9 @@ def build_api_router(
     get_members: Callable[[], MemberDirectory],
     start_rebuild: Callable[[], Awaitable[RebuildProgress]],
     rebuild_progress: Callable[[], RebuildProgress],
+    count_search: Callable[[], None] = lambda: None,
 ) -> APIRouter:
-    """The ``/v1`` JSON routes of the search service."""
+    """The ``/v1`` JSON routes of the search service (``count_search``: one more search)."""
     router = APIRouter(prefix="/v1", tags=["search"])
 
     @router.get("/search")
@@ -161,6 +163,8 @@ def build_api_router(
             per_page=per_page,
         )
         result = await get_index().search(query)
+        if query.q.strip():
+            count_search()
         members = await get_members().names()
         body = {
             "query": query.q,
@@ -203,9 +207,10 @@ def build_api_router(
     admin = [Depends(centre_caller)]
 
     @router.post("/admin/reindex", dependencies=admin, status_code=202)
-    async def reindex() -> dict[str, Any]:
+    async def reindex(caller: CentreCaller, audit: Audited) -> dict[str, Any]:
         """Rebuild the index from the catalogue; the live index serves until the swap."""
         progress = await start_rebuild()
+        await audit.record(caller, "reindex")
         return progress.as_dict()
 
     @router.get("/admin/reindex", dependencies=admin)

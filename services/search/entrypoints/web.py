@@ -15,17 +15,25 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from services.search.adapters.mongo import MongoMemberDirectory
-from services.search.adapters.visits import LOCAL_TZ, SOURCES, MongoVisitCounter, VisitStats
+from services.search.adapters.visits import (
+    LOCAL_TZ,
+    MAX_DAYS,
+    SOURCES,
+    DaySearches,
+    MongoVisitCounter,
+    VisitStats,
+)
 from services.search.entrypoints.guide import build_guide_router
 from services.search.ports import Facets, SearchIndex, SearchQuery, SearchResult
 from services.search.web import views
 from services.search.web.i18n import Translator, strings_for_widget
 from shared.config import Settings
-from shared.http import wants_english
+from shared.http import error_responses, wants_english
 from shared.logging import get_logger
 from shared.records import RecordStatus
 
@@ -102,23 +110,29 @@ class MemberNames:
         return self._names
 
 
+def visit_counter(settings: Settings, get_db: Callable[[], AsyncDatabase]) -> MongoVisitCounter:
+    """The process's counter of page views and searches (its salt from the key pepper)."""
+    salt = (
+        settings.stinet_key_pepper.get_secret_value()
+        if settings.stinet_key_pepper
+        else settings.stinet_namespace
+    )
+    return MongoVisitCounter(get_db, salt="visits\x00" + salt)
+
+
 def build_web_router(
     *,
     settings: Settings,
     get_index: Callable[[], SearchIndex],
     get_db: Callable[[], AsyncDatabase],
+    visits: MongoVisitCounter | None = None,
 ) -> APIRouter:
     """Routes for people: the portal, record pages, the embed, the widget, OpenSearch, visits."""
     env = _environment()
     static = _load_static()
     widget = _widget_source()
     widget_etag = '"' + hashlib.sha256(widget).hexdigest()[:16] + '"'
-    salt = (
-        settings.stinet_key_pepper.get_secret_value()
-        if settings.stinet_key_pepper
-        else settings.stinet_namespace
-    )
-    visits = MongoVisitCounter(get_db, salt="visits\x00" + salt)
+    visits = visits or visit_counter(settings, get_db)
     member_names = MemberNames(get_db)
 
     @asynccontextmanager
@@ -200,6 +214,18 @@ def build_web_router(
         stats = await visits.stats()
         return JSONResponse(stats.model_dump(), headers={"Cache-Control": "no-store"})
 
+    @router.get(
+        "/v1/stats/searches",
+        tags=["stats"],
+        response_model=SearchesPerDay,
+        responses=error_responses(422),
+    )
+    async def search_stats(
+        days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="số ngày / how many days")] = 30,
+    ) -> SearchesPerDay:
+        """Searches per day (Hai Phong's calendar days, today last), for the centre's charts."""
+        return SearchesPerDay(days=await visits.searches_per_day(days))
+
     @router.get("/v1/stats/visits/ping", status_code=204, tags=["stats"])
     async def visit_ping(request: Request, source: str = "widget") -> Response:
         """Count one search made through the widget on a member's website."""
@@ -208,6 +234,10 @@ def build_web_router(
 
     router.include_router(build_guide_router(settings=settings))
     return router
+
+
+class SearchesPerDay(BaseModel):
+    days: list[DaySearches]
 
 
 def _public_base(settings: Settings, request: Request) -> str:
@@ -288,6 +318,8 @@ class _Pages:
         result = SearchResult(total=0, hits=[], facets=Facets())
         if error is None and (not embed or query.q or _has_filters(state, pinned)):
             result = await self.get_index().search(query)
+            if query.q.strip():
+                self.visits.record_search()
         context.update(
             query=query,
             result=result,
