@@ -1,0 +1,168 @@
+// The console's frame: header (language switch, who-am-I, sign-out), navigation, and the page.
+import { ApiError, SessionEnded, call, endSession, loadConfig } from "./api.js";
+import { $, html, render } from "./dom.js";
+import { lang, setLang, t } from "./i18n.js";
+import { BASE, go, href, match, startRouter } from "./router.js";
+import { forget, home, setWho, token, who } from "./session.js";
+import "./pages/index.js";
+
+let generation = 0;
+
+/** Member pages are the member's; the centre may open them for one member (?member=code). */
+function allowed(found) {
+  if (found.public || !found.role || who()?.role === found.role) return true;
+  const acting = new URLSearchParams(window.location.search).get("member");
+  return Boolean(found.acting && who()?.role === "centre" && acting);
+}
+
+function navLinks(caller) {
+  const links =
+    caller?.role === "centre"
+      ? [
+          ["/centre", "nav_freshness"],
+          ["/centre/members", "nav_members"],
+          ["/centre/keys", "nav_keys"],
+          ["/centre/reminders", "nav_reminders"],
+          ["/centre/stats", "nav_stats"],
+          ["/centre/harvest", "nav_harvest"],
+          ["/centre/duplicates", "nav_duplicates"],
+          ["/centre/queues", "nav_queues"],
+          ["/centre/audit", "nav_audit"],
+        ]
+      : [
+          ["/member", "nav_overview"],
+          ["/member/import", "nav_import"],
+          ["/member/records", "nav_records"],
+          ["/member/submissions", "nav_submissions"],
+          ["/member/harvest", "nav_member_harvest"],
+        ];
+  const path = window.location.pathname.replace(/\/$/, "");
+  return links.map(([to, key]) => {
+    const target = `${BASE}${to}`;
+    const current = path === target || (to.split("/").length > 2 && path.startsWith(`${target}/`));
+    return html`<li><a href="${target}"${current ? html` aria-current="page"` : ""}>${t(key)}</a></li>`;
+  });
+}
+
+function frame() {
+  const caller = who();
+  const signedIn = Boolean(caller && token());
+  const other = lang() === "vi" ? "en" : "vi";
+  render(
+    $("#frame"),
+    html`<a class="skip" href="#main">${t("skip")}</a>
+    <header class="site">
+      <div class="wrap bar">
+        <a class="brand" href="${signedIn ? home() : href("/sign-in")}">
+          <span class="brand-title">${t("app_title")}</span>
+          <span class="brand-sub">${t("network")}</span>
+        </a>
+        <button type="button" class="lang" id="lang-switch" lang="${other}" aria-label="${t("switch_lang_label")}">${t("switch_lang")}</button>
+      </div>
+      ${signedIn
+        ? html`<div class="whoami"><div class="wrap whoami-bar">
+            <p class="whoami-who"><span class="visually-hidden">${t("signed_in_as")} </span>
+              <strong>${caller.label}</strong>
+              <span class="role role-${caller.role}">${t(`role_${caller.role}`)}</span>
+              ${caller.member ? html`<span class="whoami-member">${caller.member_name || caller.member}</span>` : ""}
+            </p>
+            <button type="button" class="link-button" id="sign-out">${t("sign_out")}</button>
+          </div></div>
+          <nav class="menu" aria-label="${t("nav_label")}"><ul class="wrap">${navLinks(caller)}</ul></nav>`
+        : ""}
+    </header>
+    <main id="main" class="wrap" tabindex="-1"></main>
+    <p id="live" class="visually-hidden" role="status" aria-live="polite"></p>
+    <footer class="site"><div class="wrap"><p>${t("footer")} · <a href="/">${t("portal")}</a> · <a href="/huong-dan/">${t("guides")}</a></p></div></footer>`,
+  );
+  $("#lang-switch").addEventListener("click", () => {
+    setLang(other);
+    show({ keepFocus: "#lang-switch" });
+  });
+  $("#sign-out")?.addEventListener("click", () => {
+    forget();
+    go(href("/sign-in", { reason: "signed-out" }));
+  });
+}
+
+async function ensureWho() {
+  if (who()) return who();
+  const caller = await call("ingest", "/v1/sessions/current");
+  setWho(caller);
+  return caller;
+}
+
+function problem(error) {
+  const text = error instanceof ApiError ? error.message : t("unexpected");
+  return { title: t("problem_title"), body: html`<div class="notice notice-error" role="alert"><p>${text}</p></div>` };
+}
+
+async function show({ keepFocus } = {}) {
+  const mine = ++generation;
+  document.documentElement.lang = lang();
+  const found = match(window.location.pathname);
+  if (found && !found.public && !token()) {
+    go(href("/sign-in", { next: window.location.pathname + window.location.search }), { replace: true });
+    return;
+  }
+  try {
+    if (found && !found.public) await ensureWho();
+  } catch (error) {
+    if (error instanceof SessionEnded || mine !== generation) return;
+    if (error instanceof ApiError && error.status === 401) {
+      endSession(error.code);
+      return;
+    }
+  }
+  if (mine !== generation) return;
+  frame();
+  const main = $("#main");
+  main.setAttribute("aria-busy", "true");
+  render(main, html`<p class="loading">${t("loading")}</p>`);
+  let page;
+  try {
+    if (!found) page = { title: t("not_found_title"), body: html`<h1>${t("not_found_title")}</h1><p>${t("not_found")}</p>` };
+    else if (found.path === "/" || !allowed(found)) {
+      if (found.path === "/") {
+        go(token() ? home() : href("/sign-in"), { replace: true });
+        return;
+      }
+      page = { title: t("forbidden_title"), body: html`<h1>${t("forbidden_title")}</h1><p>${t("forbidden")}</p>` };
+    } else {
+      page = await found.page({ params: found.params, query: new URLSearchParams(window.location.search) });
+    }
+  } catch (error) {
+    if (error instanceof SessionEnded) return;
+    console.error(error);
+    page = problem(error);
+  }
+  if (mine !== generation) return;
+  main.removeAttribute("aria-busy");
+  render(main, page.body);
+  document.title = `${page.title} — ${t("app_title")}`;
+  if (page.mount) {
+    try {
+      await page.mount(main, { refresh: () => show() });
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) console.error(error);
+    }
+  }
+  if (keepFocus) $(keepFocus)?.focus();
+  else if (document.activeElement === document.body || !document.activeElement || !main.contains(document.activeElement)) {
+    const heading = $("h1", main);
+    if (heading && window.__consoleNavigated) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  }
+  window.__consoleNavigated = true;
+}
+
+async function boot() {
+  await loadConfig();
+  startRouter(() => show());
+}
+
+export { show };
+
+boot();
