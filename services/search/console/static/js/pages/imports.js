@@ -77,22 +77,25 @@ export async function importPage({ query }) {
   };
 }
 
-/** One line per problem: the row, the column, error or warning, the message. */
-export function problems(outcomes) {
-  const lines = [];
-  for (const item of outcomes) {
-    const row = item.row ?? item.index + 1;
-    for (const [level, list] of [["error", item.errors], ["warning", item.warnings]]) {
-      for (const problem of list || []) {
-        const found = COLUMN.exec(problem.msg || "");
-        const loc = (problem.loc || []).filter((p) => typeof p === "string");
-        const column = found ? found[1] : loc.length ? fieldName(loc[loc.length - 1]) : "—";
-        const message = found ? problem.msg.slice(found[0].length) : problem.msg;
-        lines.push({ row, local_id: item.local_id, column, level, message });
-      }
-    }
-  }
-  return lines;
+function line(item, level, problem) {
+  const found = COLUMN.exec(problem.msg || "");
+  const loc = (problem.loc || []).filter((p) => typeof p === "string");
+  const column = found ? found[1] : loc.length ? fieldName(loc[loc.length - 1]) : "—";
+  const message = found ? problem.msg.slice(found[0].length) : problem.msg;
+  return { row: item.row ?? item.index + 1, local_id: item.local_id, column, level, message };
+}
+
+/**
+ * One line per problem, in row order: errors (the record was not accepted) from the outcomes,
+ * warnings (stored with a soft problem) from ``warnings`` — or from the outcomes that carry them.
+ */
+export function problems(outcomes, warnings) {
+  const warned = warnings?.length ? warnings : outcomes.filter((o) => o.warnings?.length);
+  const lines = [
+    ...outcomes.flatMap((o) => (o.errors || []).map((p) => line(o, "error", p))),
+    ...warned.flatMap((w) => (w.warnings || []).map((p) => line(w, "warning", p))),
+  ];
+  return lines.sort((a, b) => a.row - b.row || (a.level === "error" ? -1 : 1));
 }
 
 function report(lines) {
@@ -149,7 +152,7 @@ export async function submissionPage({ params, query }) {
       let s = first;
       const draw = () => {
         $("#submission-state", root).innerHTML = html`${s.state !== "done" ? progressBlock(s) : notice("ok", t("submission_done"))}${summary(s)}`.text;
-        $("#report-box", root).innerHTML = report(problems(s.outcomes || [])).text;
+        $("#report-box", root).innerHTML = report(problems(s.outcomes || [], s.warnings)).text;
       };
       draw();
       while (s.state !== "done" && root.isConnected) {
