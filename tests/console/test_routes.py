@@ -34,7 +34,12 @@ async def client() -> AsyncIterator[httpx2.AsyncClient]:
 
 @pytest.mark.parametrize(
     "path",
-    ["/console/", "/console/sign-in", "/console/member/records/abc%2F1/edit", "/console/centre/keys"],
+    [
+        "/console/",
+        "/console/sign-in",
+        "/console/member/records/abc%2F1/edit",
+        "/console/centre/keys",
+    ],
 )
 async def test_every_console_url_is_the_app_shell(client: httpx2.AsyncClient, path: str) -> None:
     response = await client.get(path)

@@ -159,6 +159,10 @@ async function show({ keepFocus } = {}) {
 }
 
 async function boot() {
+  // A 401 ends the session and moves to sign-in; the call that got it has nothing left to do.
+  window.addEventListener("unhandledrejection", (event) => {
+    if (event.reason instanceof SessionEnded) event.preventDefault();
+  });
   await loadConfig();
   startRouter(() => show());
 }

@@ -58,7 +58,7 @@ export function values(form) {
 }
 
 export function clearErrors(form) {
-  $(".error-summary", form.parentElement)?.remove();
+  $(".error-summary", form.closest("main") || form.parentElement)?.remove();
   for (const group of $$(".field.has-error", form)) group.classList.remove("has-error");
   for (const message of $$(".field-error", form)) {
     message.hidden = true;
@@ -92,7 +92,10 @@ export function showErrors(form, errors) {
   summary.setAttribute("tabindex", "-1");
   summary.setAttribute("aria-labelledby", "error-summary-title");
   summary.innerHTML = html`<h2 id="error-summary-title">${t("error_summary")}</h2><ul>${items}</ul>`.text;
-  form.parentElement.insertBefore(summary, form);
+  // At the top of the page, above the heading (GOV.UK): the first thing read after the focus moves.
+  const heading = $("h1", form.closest("main") || document);
+  if (heading) heading.parentElement.insertBefore(summary, heading);
+  else form.parentElement.insertBefore(summary, form);
   for (const link of $$("a[data-focus]", summary)) {
     link.addEventListener("click", (event) => {
       event.preventDefault();

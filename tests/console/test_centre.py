@@ -1,0 +1,85 @@
+"""The centre at the console: register a member, issue its staff a key, revoke it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.console.conftest import Console, issue_key
+from tests.e2e.conftest import E2E, member_code, poll
+
+pytestmark = pytest.mark.e2e
+
+NAME = "Trung tâm Y tế Thử nghiệm Kiến An"
+HOLDER = "Vũ Thị Khoá — Phòng Thông tin"
+
+
+def accept_confirm(browser: Console) -> None:
+    alert = browser.until(lambda: browser.driver.switch_to.alert, "the confirmation")
+    alert.accept()
+
+
+def test_centre_registers_a_member_issues_a_key_once_and_revoking_it_ends_its_session(
+    browser: Console, api: E2E
+) -> None:
+    centre = issue_key(api, label="Phạm Văn Trung — Trung tâm", role="centre")
+    code = member_code("yt")
+    browser.sign_in(centre)
+    assert browser.driver.current_url.endswith("/console/centre")
+    browser.shot("centre-freshness")
+
+    browser.link("Thành viên")
+    browser.link("Đăng ký thành viên")
+    browser.fill("code", code)
+    browser.fill("name", NAME)
+    browser.choose("type", "hospital")
+    browser.fill("contact_email", "không-phải-thư")
+    browser.press("Đăng ký thành viên")
+    # The API's field-level detail lands beside the field and in the summary at the top.
+    browser.until(lambda: browser.driver.find_elements("css selector", ".error-summary"), "errors")
+    assert browser.driver.find_element("id", "e-contact_email").is_displayed()
+    assert browser.field("contact_email").get_attribute("aria-invalid") == "true"
+    summary_link = browser.driver.find_element("css selector", ".error-summary a")
+    assert summary_link.get_attribute("href").endswith("#f-contact_email")
+    browser.shot("centre-member-error")
+    browser.fill("contact_email", "thongtin@ytkienan.example.vn")
+    browser.press("Đăng ký thành viên")
+    browser.until(lambda: "saved=1" in browser.driver.current_url, "the member's page")
+    assert browser.heading() == NAME
+
+    browser.link("Khoá truy cập của thành viên này")
+    assert browser.field("member").get_attribute("value") == code
+    browser.fill("label", HOLDER)
+    browser.press("Cấp khoá mới")
+    shown = browser.until(
+        lambda: browser.driver.find_element("id", "issued-key").get_attribute("value"), "the key"
+    )
+    assert browser.button("Sao chép").is_displayed()
+    browser.shot("centre-key-issued")
+    browser.wait_text(HOLDER)
+
+    session = api.http.post(f"{api.s.url('ingest')}/v1/sessions", json={"key": shown})
+    assert session.status_code == 201, session.text
+    bearer = {"Authorization": f"Bearer {session.json()['token']}"}
+    current = f"{api.s.url('ingest')}/v1/sessions/current"
+    assert api.http.get(current, headers=bearer).status_code == 200
+
+    # Shown once: the list and a second visit never show the key again.
+    browser.open(f"/console/centre/keys?member={code}")
+    assert shown not in browser.driver.page_source
+    row = next(
+        r
+        for r in browser.driver.find_elements("css selector", "#keys tbody tr")
+        if HOLDER in r.text
+    )
+    row.find_element("css selector", "button").click()
+    accept_confirm(browser)
+    browser.wait_text(f"Đã thu hồi khoá của “{HOLDER}”.")
+    browser.shot("centre-key-revoked")
+
+    def ended() -> bool:
+        answer = api.http.get(current, headers=bearer)
+        return answer.status_code == 401 and answer.json()["error"]["code"] == "session_revoked"
+
+    poll(ended, timeout=60, what="the revoked key's session to end")
+    login = api.http.post(f"{api.s.url('ingest')}/v1/sessions", json={"key": shown})
+    assert login.status_code == 401

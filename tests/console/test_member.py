@@ -1,0 +1,89 @@
+"""A member's staff at the console: sign in, import a file, read its report, edit a record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.console.conftest import Console, issue_key
+from tests.e2e.conftest import E2E, member_code
+
+pytestmark = pytest.mark.e2e
+
+GOOD_TITLE = "Giáo trình máy tàu thuỷ"
+NEW_TITLE = "Giáo trình máy tàu thuỷ (tái bản)"
+# Row 2: stored, with a warning (the ISBN's check digit is wrong: 2, not 0).
+# Row 3: rejected (no title).
+CSV = (
+    "Mã biểu ghi,Loại,Nhan đề,Mô tả,Chủ đề,Năm,ISBN\r\n"
+    f"TV-1,ấn phẩm,{GOOD_TITLE},Giáo trình cho sinh viên ngành máy tàu,Máy tàu,2020,"
+    "978-604-0-00000-0\r\n"
+    "TV-2,ấn phẩm,,Một dòng thiếu nhan đề,Máy tàu,2021,\r\n"
+)
+
+
+def report_rows(browser: Console) -> list[list[str]]:
+    table = browser.driver.find_element("css selector", "#report table")
+    return [
+        [cell.text for cell in row.find_elements("tag name", "td")]
+        for row in table.find_elements("css selector", "tbody tr")
+    ]
+
+
+def test_member_imports_a_file_reads_the_row_report_and_edits_a_record(
+    browser: Console, api: E2E, tmp_path: Path
+) -> None:
+    code = member_code("tv")
+    api.create_member(code, "Thư viện Thử nghiệm Hải Phòng", type="library")
+    key = issue_key(api, label="Nguyễn Thị Thư — Thư viện", role="member", member=code)
+
+    browser.sign_in(key)
+    assert browser.heading() == "Thư viện Thử nghiệm Hải Phòng"
+    assert (
+        "Nguyễn Thị Thư — Thư viện" in browser.driver.find_element("css selector", ".whoami").text
+    )
+    assert list(browser.session_storage()) == ["stinet.token"]
+    browser.shot("member-overview")
+
+    browser.link("Nhập tệp")
+    assert browser.driver.current_url.endswith("/console/member/import")
+    upload = tmp_path / "bieu-ghi.csv"
+    upload.write_text(CSV, encoding="utf-8")
+    browser.field("file").send_keys(str(upload))
+    browser.shot("member-import")
+    browser.press("Tải lên và nhập")
+    browser.until(
+        lambda: "/console/member/submissions/" in browser.driver.current_url, "the report page"
+    )
+    browser.wait_text("Đã xử lý xong.")
+    rows = report_rows(browser)
+    by_row = {r[0]: r for r in rows}
+    assert by_row["3"][1:4] == ["TV-2", "Nhan đề", "Lỗi — không nhận"], rows
+    assert by_row["3"][4], "the rejected row carries its message"
+    assert by_row["2"][1:4] == ["TV-1", "ISBN", "Cảnh báo — đã nhận"], rows
+    browser.shot("member-import-report")
+
+    browser.link("Bản ghi")
+    browser.wait_text(GOOD_TITLE)
+    assert "Một dòng thiếu nhan đề" not in browser.text()
+    browser.shot("member-records")
+    browser.link(GOOD_TITLE)
+    assert browser.heading() == GOOD_TITLE
+    assert "Phiên bản 1" in browser.text()
+
+    browser.link("Sửa")
+    browser.fill("title", NEW_TITLE)
+    browser.shot("member-record-edit")
+    browser.press("Lưu")
+    browser.until(lambda: "saved=1" in browser.driver.current_url, "the saved record page")
+    assert browser.heading() == NEW_TITLE
+    assert "Phiên bản 2" in browser.text()
+    history = browser.driver.find_element("id", "history").text
+    assert "Cập nhật" in history and "Nhan đề" in history
+    browser.shot("member-record-saved")
+
+    # The back button goes back through the app's pages (History API).
+    browser.driver.back()
+    browser.ready()
+    assert browser.driver.current_url.endswith("/edit")
