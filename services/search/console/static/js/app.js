@@ -94,7 +94,10 @@ async function ensureWho() {
 
 function problem(error) {
   const text = error instanceof ApiError ? error.message : t("unexpected");
-  return { title: t("problem_title"), body: html`<div class="notice notice-error" role="alert"><p>${text}</p></div>` };
+  return {
+    title: t("problem_title"),
+    body: html`<h1>${t("problem_title")}</h1><div class="notice notice-error" role="alert"><p>${text}</p></div>`,
+  };
 }
 
 async function show({ keepFocus } = {}) {
