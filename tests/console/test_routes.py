@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -131,3 +132,11 @@ def test_every_page_module_is_imported_by_the_route_table() -> None:
     for module in pages.glob("*.js"):
         if module.name != "index.js":
             assert f'"./{module.name}"' in table, module.name
+
+
+def test_make_run_prints_the_console_url(tmp_path: Path) -> None:
+    from devstack.__main__ import banner
+    from devstack.stack import LocalStack
+
+    stack = LocalStack(Settings(stinet_data_dir=tmp_path, search_port=8123))
+    assert "Bàn làm việc / console      http://127.0.0.1:8123/console/" in banner(stack)
