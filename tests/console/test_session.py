@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from shared.auth import Caller, session_signer
 
+from shared.auth import Caller, session_signer
 from tests.console.conftest import Console, issue_key
 from tests.e2e.conftest import E2E, RunningStack, member_code
 
