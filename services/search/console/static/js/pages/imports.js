@@ -77,31 +77,37 @@ export async function importPage({ query }) {
   };
 }
 
-function line(item, level, problem) {
+// A file's row number when ingest knows it; an API submission's items are numbered from 1.
+function rowOf(item, fromFile) {
+  if (item.row !== undefined && item.row !== null) return item.row;
+  return fromFile ? null : item.index + 1;
+}
+
+function line(item, level, problem, fromFile) {
   const found = COLUMN.exec(problem.msg || "");
   const loc = (problem.loc || []).filter((p) => typeof p === "string");
   const column = found ? found[1] : loc.length ? fieldName(loc[loc.length - 1]) : "—";
   const message = found ? problem.msg.slice(found[0].length) : problem.msg;
-  return { row: item.row ?? item.index + 1, local_id: item.local_id, column, level, message };
+  return { row: rowOf(item, fromFile), local_id: item.local_id, column, level, message };
 }
 
 /**
  * One line per problem, in row order: errors (the record was not accepted) from the outcomes,
  * warnings (stored with a soft problem) from ``warnings`` — or from the outcomes that carry them.
  */
-export function problems(outcomes, warnings) {
+export function problems(outcomes, warnings, fromFile = false) {
   const warned = warnings?.length ? warnings : outcomes.filter((o) => o.warnings?.length);
   const lines = [
-    ...outcomes.flatMap((o) => (o.errors || []).map((p) => line(o, "error", p))),
-    ...warned.flatMap((w) => (w.warnings || []).map((p) => line(w, "warning", p))),
+    ...outcomes.flatMap((o) => (o.errors || []).map((p) => line(o, "error", p, fromFile))),
+    ...warned.flatMap((w) => (w.warnings || []).map((p) => line(w, "warning", p, fromFile))),
   ];
-  return lines.sort((a, b) => a.row - b.row || (a.level === "error" ? -1 : 1));
+  return lines.sort((a, b) => (a.row ?? 0) - (b.row ?? 0) || (a.level === "error" ? -1 : 1));
 }
 
 function report(lines) {
   if (!lines.length) return html`<p>${t("report_clean")}</p>`;
   const rows = lines.map((l) => [
-    number(l.row),
+    l.row === null ? "—" : number(l.row),
     l.local_id || "—",
     l.column,
     html`<span class="tag tag-${l.level}">${t(`level_${l.level}`)}</span>`,
@@ -152,7 +158,7 @@ export async function submissionPage({ params, query }) {
       let s = first;
       const draw = () => {
         $("#submission-state", root).innerHTML = html`${s.state !== "done" ? progressBlock(s) : notice("ok", t("submission_done"))}${summary(s)}`.text;
-        $("#report-box", root).innerHTML = report(problems(s.outcomes || [], s.warnings)).text;
+        $("#report-box", root).innerHTML = report(problems(s.outcomes || [], s.warnings, Boolean(s.file))).text;
       };
       draw();
       while (s.state !== "done" && root.isConnected) {
