@@ -3,25 +3,27 @@
 import { html } from "./dom.js";
 import { number } from "./i18n.js";
 
-const BAR = 22;
-const GAP = 8;
-const LABEL = 190;
+const BAR = 18;
+const LABEL = 18;
+const GAP = 12;
 const WIDTH = 560;
+const MAX_COLUMN = 48;
 
-/** Horizontal bars: [{label, value}] → an SVG with a title and a description. */
+/** Horizontal bars, each under its full label: [{label, value}] → an SVG with a title. */
 export function bars(items, { title, id }) {
   const max = Math.max(1, ...items.map((i) => i.value));
-  const height = items.length * (BAR + GAP) + GAP;
-  const room = WIDTH - LABEL - 60;
+  const row = LABEL + BAR + GAP;
+  const height = items.length * row + 4;
+  const room = WIDTH - 70;
   return html`<svg class="chart" id="${id}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="${id}-t">
     <title id="${id}-t">${title}</title>
     ${items.map((item, i) => {
-      const y = GAP + i * (BAR + GAP);
+      const y = 4 + i * row;
       const w = Math.max(1, Math.round((item.value / max) * room));
       return html`<g>
-        <text x="${LABEL - 8}" y="${y + BAR * 0.7}" text-anchor="end" class="chart-label">${item.label.length > 28 ? `${item.label.slice(0, 27)}…` : item.label}</text>
-        <rect x="${LABEL}" y="${y}" width="${w}" height="${BAR}" rx="3" class="chart-bar chart-bar-${i % 5}"></rect>
-        <text x="${LABEL + w + 6}" y="${y + BAR * 0.7}" class="chart-value">${number(item.value)}</text>
+        <text x="0" y="${y + 13}" class="chart-label">${item.label}</text>
+        <rect x="0" y="${y + LABEL}" width="${w}" height="${BAR}" rx="3" class="chart-bar chart-bar-${i % 5}"></rect>
+        <text x="${w + 6}" y="${y + LABEL + 14}" class="chart-value">${number(item.value)}</text>
       </g>`;
     })}
   </svg>`;
@@ -35,7 +37,7 @@ export function columns(items, { title, id }) {
   const left = 40;
   const max = Math.max(1, ...items.map((i) => i.value));
   const step = (WIDTH - left - 10) / Math.max(items.length, 1);
-  const w = Math.max(2, step * 0.7);
+  const w = Math.min(MAX_COLUMN, Math.max(2, step * 0.7));
   const every = Math.ceil(items.length / 10);
   return html`<svg class="chart" id="${id}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="${id}-t">
     <title id="${id}-t">${title}</title>
