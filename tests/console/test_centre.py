@@ -45,6 +45,12 @@ def test_centre_registers_a_member_issues_a_key_once_and_revoking_it_ends_its_se
     browser.press("Đăng ký thành viên")
     browser.until(lambda: "saved=1" in browser.driver.current_url, "the member's page")
     assert browser.heading() == NAME
+    browser.link("Xem như thành viên")
+    assert browser.heading() == NAME
+    assert f"đang làm việc thay thành viên {code}" in browser.driver.page_source
+    browser.driver.back()
+    browser.ready()
+    assert browser.heading() == NAME
 
     browser.link("Khoá truy cập của thành viên này")
     assert browser.field("member").get_attribute("value") == code

@@ -44,6 +44,14 @@ function navLinks(caller) {
   });
 }
 
+/** The centre opening a member's pages sees for whom it acts, and the way back. */
+function actingBanner(caller) {
+  const acting = new URLSearchParams(window.location.search).get("member");
+  if (caller.role !== "centre" || !acting || !window.location.pathname.startsWith(`${BASE}/member`)) return "";
+  return html`<div class="acting"><p class="wrap">${t("acting_for", { member: acting })}
+    <a href="${href(`/centre/members/${encodeURIComponent(acting)}`)}">${t("acting_back")}</a></p></div>`;
+}
+
 function frame() {
   const caller = who();
   const signedIn = Boolean(caller && token());
@@ -68,7 +76,8 @@ function frame() {
             </p>
             <button type="button" class="link-button" id="sign-out">${t("sign_out")}</button>
           </div></div>
-          <nav class="menu" aria-label="${t("nav_label")}"><ul class="wrap">${navLinks(caller)}</ul></nav>`
+          <nav class="menu" aria-label="${t("nav_label")}"><ul class="wrap">${navLinks(caller)}</ul></nav>
+          ${actingBanner(caller)}`
         : ""}
     </header>
     <main id="main" class="wrap" tabindex="-1"></main>

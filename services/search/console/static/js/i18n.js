@@ -272,6 +272,8 @@ const MESSAGES = {
   member_register: ["Đăng ký thành viên", "Register a member"],
   back_to_members: ["← Danh sách thành viên", "← Members"],
   open_as_member: ["Xem như thành viên", "Open as the member"],
+  acting_for: ["Bạn (Trung tâm) đang làm việc thay thành viên {member}.", "You (centre) are working for member {member}."],
+  acting_back: ["Về hồ sơ thành viên", "Back to the member's record"],
   hint_member_code: ["Chữ thường không dấu, số và dấu gạch ngang, 2–32 ký tự, ví dụ vmu. Không đổi được về sau.", "Lower-case letters, digits and hyphens, 2–32 characters, e.g. vmu. Cannot be changed later."],
   hint_member_name: ["Tên đầy đủ, có dấu.", "The full name, in Vietnamese."],
   hint_contact_email: ["Nơi nhận thư nhắc cập nhật.", "Where update reminders go."],

@@ -65,7 +65,7 @@ export async function importPage({ query }) {
               },
             });
             bar.value = 100;
-            go(href(`/member/submissions/${encodeURIComponent(receipt.submission_id)}`, { member: query.get("member"), fresh: 1 }));
+            go(href(`/member/submissions/${encodeURIComponent(receipt.submission_id)}`, { member: query.get("member") }));
           } catch (error) {
             box.hidden = true;
             if (!(error instanceof ApiError)) throw error;
