@@ -390,9 +390,9 @@ const MESSAGES = {
 
   audit_title: ["Nhật ký thao tác", "Audit log"],
   audit_actor: ["Người thực hiện", "Person"],
-  hint_audit_actor: ["Mã khoá hoặc tên người giữ khoá.", "Key id or holder's name."],
   audit_action: ["Thao tác", "Action"],
-  hint_audit_action: ["Ví dụ key.issued, record.withdrawn.", "For example key.issued, record.withdrawn."],
+  audit_shown: ["{shown} thao tác mới nhất trong {total}.", "The newest {shown} of {total} entries."],
+  root_key: ["Khoá quản trị gốc", "Root key"],
   audit_from: ["Từ ngày", "From"],
   audit_to: ["Đến ngày", "To"],
   audit_service: ["Dịch vụ", "Service"],

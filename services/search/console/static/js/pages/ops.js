@@ -4,8 +4,9 @@ import { $, $$, html, safeUrl } from "../dom.js";
 import { busy, detailsToErrors, field, showErrors, values } from "../forms.js";
 import { dateTime, kind, number, t } from "../i18n.js";
 import { go, href } from "../router.js";
-import { dl, notice, table } from "../widgets.js";
+import { dl, notice, pager, table } from "../widgets.js";
 
+const DUP_PAGE = 10;
 const HARVEST_FIELDS = ["member", "base_url", "metadata_prefix", "set", "schedule", "name"];
 
 function missingRoute(error) {
@@ -133,12 +134,12 @@ export async function duplicates({ query }) {
   const offset = Number(query.get("offset") || 0);
   let page;
   try {
-    page = await call("catalogue", "/v1/duplicates", { query: { state: "candidate", limit: 10, offset, member: query.get("member") } });
+    page = await call("catalogue", "/v1/duplicates", { query: { state: "candidate", limit: DUP_PAGE, offset, member: query.get("member") } });
   } catch (error) {
     if (missingRoute(error)) return { title: t("duplicates_title"), body: html`<h1>${t("duplicates_title")}</h1>${notice("info", t("not_available"))}` };
     throw error;
   }
-  const pairs = page.pairs || page.duplicates || [];
+  const pairs = page.pairs || [];
   return {
     title: t("duplicates_title"),
     body: html`<h1>${t("duplicates_title")}</h1>
@@ -155,7 +156,8 @@ export async function duplicates({ query }) {
               </div>
             </section>`,
           )
-        : html`<p class="empty">${t("duplicates_none")}</p>`}`,
+        : html`<p class="empty">${t("duplicates_none")}</p>`}
+      ${pager("/centre/duplicates", query, offset, DUP_PAGE, page.total)}`,
     mount(root, { refresh }) {
       for (const button of $$("[data-decision]", root)) {
         button.addEventListener("click", async () => {
@@ -184,7 +186,11 @@ export async function queues() {
   const rows = body.queues.map((q) => [
     html`<code>${q.name}</code>`,
     number(q.messages),
-    q.dlq_messages ? html`<strong class="error-text">${number(q.dlq_messages)}</strong>` : "0",
+    q.dlq_messages === null || q.dlq_messages === undefined
+      ? "—"
+      : q.dlq_messages
+        ? html`<strong class="error-text">${number(q.dlq_messages)}</strong>`
+        : "0",
   ]);
   return {
     title: t("queues_title"),
@@ -196,6 +202,14 @@ export async function queues() {
 
 const SERVICES = ["ingest", "catalogue", "notify", "search"];
 const AUDIT_PAGE = 50;
+const ACTIONS = [
+  "member.registered", "member.updated", "member.suspended", "key.issued", "key.revoked",
+  "session.opened", "records.submitted", "import.started", "record.withdrawn", "record.restored",
+  "attested", "reminders.run", "harvest.source_added", "harvest.source_changed",
+  "harvest.source_deleted", "harvest.run_started", "duplicate.confirmed", "duplicate.rejected",
+  "replay", "reindex",
+];
+const ROOT_KEY = "root";
 
 /** The four services' audit logs merged, newest first; a service that fails is named. */
 async function mergedAudit(filters) {
@@ -210,26 +224,46 @@ async function mergedAudit(filters) {
     ),
   );
   const entries = answers
-    .flatMap((a) => (a.body?.entries || []).map((e) => ({ service: a.service, ...e })))
-    .sort((x, y) => (y.at || "").localeCompare(x.at || ""));
-  return { entries, failed: answers.filter((a) => a.error) };
+    .flatMap((a) => (a.body?.entries || []).map((e) => ({ ...e, service: e.service || a.service })))
+    .sort((x, y) => (y.at || "").localeCompare(x.at || ""))
+    .slice(0, AUDIT_PAGE);
+  const total = answers.reduce((sum, a) => sum + (a.body?.total || 0), 0);
+  return { entries, total, failed: answers.filter((a) => a.error) };
+}
+
+/** A day in the centre's time zone as the instant it starts (``to``: the next day's start). */
+function dayStart(day, next = false) {
+  if (!day) return "";
+  const start = new Date(`${day}T00:00:00+07:00`);
+  if (next) start.setUTCDate(start.getUTCDate() + 1);
+  return start.toISOString();
 }
 
 export async function audit({ query }) {
   const filters = {
     member: query.get("member") || "",
     actor: query.get("actor") || "",
-    action: query.get("action") || "",
+    action: ACTIONS.includes(query.get("action")) ? query.get("action") : "",
     from: query.get("from") || "",
     to: query.get("to") || "",
   };
-  const sent = { ...filters, from: filters.from ? `${filters.from}T00:00:00` : "", to: filters.to ? `${filters.to}T23:59:59` : "" };
-  const { entries, failed } = await mergedAudit(sent);
+  const sent = { ...filters, from: dayStart(filters.from), to: dayStart(filters.to, true) };
+  const [{ entries, total, failed }, { keys: people }, { members: all }] = await Promise.all([
+    mergedAudit(sent),
+    call("ingest", "/v1/keys"),
+    call("catalogue", "/v1/members"),
+  ]);
+  const personOptions = [
+    ["", t("all")],
+    [ROOT_KEY, t("root_key")],
+    ...people.map((k) => [k.key_id, `${k.label || k.key_id} (${k.key_id})`]),
+  ];
+  const memberOptions = [["", t("all")], ...all.map((m) => [m.code, `${m.name} (${m.code})`])];
   const rows = entries.map((e) => [
     dateTime(e.at),
     e.service,
     html`<code>${e.action}</code>`,
-    html`${e.actor_label || "—"} <span class="muted">(${e.actor_role || "?"}, ${e.actor_key_id || "?"})</span>`,
+    html`${e.actor_label || "—"} <span class="muted">(${t(`role_${e.actor_role}`, {}, e.actor_role || "?")}, ${e.actor_key_id || "?"})</span>`,
     e.member || "—",
     e.target || "—",
   ]);
@@ -237,14 +271,15 @@ export async function audit({ query }) {
     title: t("audit_title"),
     body: html`<h1>${t("audit_title")}</h1>
       <form id="audit-filter" class="filters">
-        ${field({ name: "member", label: t("member_code"), value: filters.member, width: "10" })}
-        ${field({ name: "actor", label: t("audit_actor"), hint: t("hint_audit_actor"), value: filters.actor, width: "20" })}
-        ${field({ name: "action", label: t("audit_action"), hint: t("hint_audit_action"), value: filters.action, width: "20" })}
+        ${field({ name: "member", label: t("member_code"), value: filters.member, options: memberOptions })}
+        ${field({ name: "actor", label: t("audit_actor"), value: filters.actor, options: personOptions })}
+        ${field({ name: "action", label: t("audit_action"), value: filters.action, options: [["", t("all")], ...ACTIONS.map((a) => [a, a])] })}
         ${field({ name: "from", label: t("audit_from"), type: "date", value: filters.from })}
         ${field({ name: "to", label: t("audit_to"), type: "date", value: filters.to })}
         <button type="submit" class="button button-secondary">${t("filter")}</button>
       </form>
       ${failed.map((f) => notice("warn", t("audit_failed", { service: f.service, message: f.error.message })))}
+      <p class="muted">${t("audit_shown", { shown: number(entries.length), total: number(total) })}</p>
       ${rows.length
         ? table([t("col_when"), t("audit_service"), t("audit_action"), t("audit_actor"), t("member_code"), t("audit_target")], rows, { caption: t("audit_title"), id: "audit" })
         : html`<p class="empty">${t("audit_none")}</p>`}`,
