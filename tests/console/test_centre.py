@@ -89,3 +89,41 @@ def test_centre_registers_a_member_issues_a_key_once_and_revoking_it_ends_its_se
     poll(ended, timeout=60, what="the revoked key's session to end")
     login = api.http.post(f"{api.s.url('ingest')}/v1/sessions", json={"key": shown})
     assert login.status_code == 401
+
+
+def test_centre_sorts_and_filters_the_board_previews_a_later_day_and_reads_the_charts(
+    browser: Console, api: E2E
+) -> None:
+    code = member_code("hp")
+    api.create_member(code, "Thư viện Quận Thử nghiệm", type="library")
+    key = issue_key(api, label="Ngô Thị Dữ Liệu", role="member", member=code)
+    api.wait_done(
+        key,
+        api.push(
+            key, [{"local_id": "a1", "kind": "service", "title": "Dịch vụ cung cấp tài liệu"}]
+        )["submission_id"],
+    )
+    centre = issue_key(api, label="Phạm Văn Trung — Trung tâm", role="centre")
+    browser.sign_in(centre)
+
+    browser.link("Hạn cập nhật")
+    assert "sort=due" in browser.driver.current_url
+    browser.fill("as_of", "")
+    browser.field("as_of").send_keys("01012028")
+    browser.press("Xem thử")
+    browser.until(lambda: "as_of=2028-01-01" in browser.driver.current_url, "the board as of 2028")
+    browser.wait_text("Kết quả xem thử")
+    assert code in browser.text()  # the would-send list names the member's reminder
+    board = browser.driver.find_element("id", "board").text
+    assert "Thư viện Quận Thử nghiệm" in board and "Quá hạn lâu" in board
+    browser.shot("centre-whatif")
+    browser.driver.find_element("css selector", ".state-counts a[href*='state=ok']").click()
+    browser.ready()
+    assert "Thư viện Quận Thử nghiệm" not in browser.driver.find_element("id", "main").text
+
+    browser.link("Thống kê")
+    chart = browser.driver.find_element("id", "chart-member")
+    assert chart.get_attribute("role") == "img"
+    table = browser.driver.find_element("id", "by-member-table").text
+    assert "Thư viện Quận Thử nghiệm" in table
+    browser.shot("centre-stats")

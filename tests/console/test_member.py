@@ -87,3 +87,42 @@ def test_member_imports_a_file_reads_the_row_report_and_edits_a_record(
     browser.driver.back()
     browser.ready()
     assert browser.driver.current_url.endswith("/edit")
+
+
+def test_member_adds_a_record_fixes_what_the_api_refuses_then_withdraws_and_restores_it(
+    browser: Console, api: E2E
+) -> None:
+    code = member_code("vn")
+    api.create_member(code, "Viện Thử nghiệm Hải dương học", type="institute")
+    key = issue_key(api, label="Hoàng Văn Biển", role="member", member=code)
+    browser.sign_in(key)
+
+    browser.open("/console/member/records/new")
+    browser.fill("local_id", "CSDL-01")
+    browser.choose("kind", "database")
+    browser.fill("title", "Cơ sở dữ liệu sinh vật biển vịnh Bắc Bộ")
+    browser.fill("year", "hai nghìn")
+    browser.press("Lưu")
+    # The API's refusal is shown at the field: the summary links to it, the message beside it.
+    browser.until(lambda: browser.driver.find_elements("css selector", ".error-summary"), "errors")
+    assert browser.driver.find_element("id", "e-year").is_displayed()
+    assert browser.field("year").get_attribute("aria-invalid") == "true"
+    link = browser.driver.find_element("css selector", ".error-summary a")
+    assert link.get_attribute("href").endswith("#f-year")
+    browser.shot("member-record-error")
+    browser.fill("year", "2019")
+    browser.press("Lưu")
+    browser.until(lambda: "saved=1" in browser.driver.current_url, "the new record")
+    assert browser.heading() == "Cơ sở dữ liệu sinh vật biển vịnh Bắc Bộ"
+    assert "Phiên bản 1" in browser.text()
+
+    browser.press("Rút bản ghi")
+    browser.until(lambda: browser.driver.switch_to.alert, "the confirmation").accept()
+    browser.until(lambda: browser.button("Khôi phục bản ghi"), "the withdrawn record")
+    assert "Đã rút" in browser.text()
+    browser.press("Khôi phục bản ghi")
+    browser.until(lambda: browser.button("Rút bản ghi"), "the restored record")
+    assert "Đang hiển thị" in browser.text()
+    history = browser.driver.find_element("id", "history").text
+    assert "Rút" in history and "Khôi phục" in history
+    browser.shot("member-record-restored")

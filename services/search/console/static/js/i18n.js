@@ -327,6 +327,7 @@ const MESSAGES = {
   whatif_today: ["Về hôm nay", "Back to today"],
   whatif_result: ["Kết quả xem thử tại {as_of}", "Preview as of {as_of}"],
   whatif_counts: ["Đã đánh giá {evaluated} thành viên; {planned} thư nhắc sẽ được gửi:", "{evaluated} members evaluated; {planned} reminders would be sent:"],
+  cycle_of: ["kỳ {cycle}", "cycle {cycle}"],
   whatif_nothing: ["Không có thư nhắc nào.", "No reminders."],
 
   reminders_title: ["Nhật ký nhắc việc", "Reminder log"],

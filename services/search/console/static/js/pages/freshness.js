@@ -98,11 +98,20 @@ export async function board({ query }) {
   };
 }
 
+/** "vmu/2027-06-02/overdue-2/email" → "vmu — Quá hạn 2 · email · kỳ 2027-06-02". */
+function plannedLine(line) {
+  const [member, cycle, stage, channel] = line.split("/");
+  if (!channel) return line;
+  const [base, n] = stage.split("-");
+  const name = t(`stage_${base}`, {}, base) + (n ? ` ${n}` : "");
+  return `${member === "_centre" ? t("role_centre") : member} — ${name} · ${channel} · ${t("cycle_of", { cycle })}`;
+}
+
 function whatIf(run) {
   return html`<div class="notice notice-info" role="status">
     <h3>${t("whatif_result", { as_of: dateTime(run.as_of) })}</h3>
     <p>${t("whatif_counts", { evaluated: number(run.evaluated), planned: number(run.planned) })}</p>
-    ${run.would_send.length ? html`<ul>${run.would_send.map((line) => html`<li>${line}</li>`)}</ul>` : html`<p>${t("whatif_nothing")}</p>`}
+    ${run.would_send.length ? html`<ul>${run.would_send.map((line) => html`<li>${plannedLine(line)}</li>`)}</ul>` : html`<p>${t("whatif_nothing")}</p>`}
   </div>`;
 }
 

@@ -147,7 +147,7 @@ export async function recordPage({ params, query }) {
       </div>
       <div id="status-result"></div>
       <section aria-labelledby="history-h"><h2 id="history-h">${t("history_title")}</h2>${historyTable(history.versions)}</section>`,
-    mount(root, { refresh }) {
+    mount(root) {
       const form = $("#status-change", root);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -159,7 +159,7 @@ export async function recordPage({ params, query }) {
             const receipt = await call("ingest", path, { method: withdrawn ? "POST" : "DELETE", query: extra });
             result.innerHTML = notice("info", t("working")).text;
             await stored(receipt.submission_id, query);
-            refresh();
+            go(href(recordPath(record.local_id), extra), { replace: true });
           } catch (error) {
             if (!(error instanceof ApiError)) throw error;
             result.innerHTML = notice("error", error.message).text;
