@@ -127,3 +127,40 @@ def test_centre_sorts_and_filters_the_board_previews_a_later_day_and_reads_the_c
     table = browser.driver.find_element("id", "by-member-table").text
     assert "Thư viện Quận Thử nghiệm" in table
     browser.shot("centre-stats")
+
+
+def test_centre_adds_a_harvest_source_runs_it_and_pauses_it(browser: Console, api: E2E) -> None:
+    source = member_code("os")
+    api.create_member(source, "Kho số Thử nghiệm", type="library")
+    key = issue_key(api, label="Người đẩy", role="member", member=source)
+    record = {"local_id": "o1", "kind": "publication", "title": "Kỷ yếu hội thảo biển đảo"}
+    api.wait_done(key, api.push(key, [record])["submission_id"])
+    target = member_code("hv")
+    api.create_member(target, "Thư viện Thu thập Thử nghiệm", type="library")
+    centre = issue_key(api, label="Phạm Văn Trung — Trung tâm", role="centre")
+    browser.sign_in(centre)
+
+    browser.link("Nguồn thu thập")
+    browser.choose("member", target)
+    browser.fill("base_url", "ftp://kho.example.vn/oai")
+    browser.press("Thêm nguồn thu thập")
+    browser.until(lambda: browser.driver.find_elements("css selector", ".error-summary"), "errors")
+    assert browser.driver.find_element("id", "e-base_url").is_displayed()
+    browser.fill("base_url", f"{api.s.url('catalogue')}/oai")
+    browser.fill("name", "Kho số thử")
+    browser.fill("set", f"member:{source}")
+    browser.fill("schedule", "manual")
+    browser.press("Thêm nguồn thu thập")
+    browser.wait_text("Kho số thử")
+    browser.press("Thu thập ngay")
+
+    def harvested() -> bool:
+        browser.open("/console/centre/harvest")
+        row = browser.driver.find_element("css selector", "#sources tbody tr").text
+        return "Thành công" in row
+
+    browser.until(harvested, "the run to succeed", timeout=60)
+    browser.press("Tạm dừng")
+    browser.until(lambda: "Tạm dừng" in browser.text() and browser.button("Chạy lại"), "paused")
+    assert not browser.button("Thu thập ngay").is_enabled()
+    browser.shot("centre-harvest")
