@@ -72,3 +72,47 @@ def test_opening_the_console_with_an_expired_session_asks_to_sign_in_again(
     browser.until(lambda: "/console/sign-in" in browser.driver.current_url, "the sign-in page")
     assert "reason=expired" in browser.driver.current_url
     assert "next=%2Fconsole%2Fmember%2Frecords" in browser.driver.current_url
+
+
+def test_a_draft_is_never_given_to_another_members_staff_signing_in_on_the_same_tab(
+    browser: Console, api: E2E, console_stack: RunningStack
+) -> None:
+    first, second = member_code("da"), member_code("db")
+    api.create_member(first, "Đơn vị Thứ nhất", type="agency")
+    api.create_member(second, "Đơn vị Thứ hai", type="agency")
+    key_a = issue_key(api, label="Người A", role="member", member=first)
+    key_b = issue_key(api, label="Người B", role="member", member=second)
+    api.wait_done(key_a, api.push(key_a, [RECORD])["submission_id"])
+    theirs = {**RECORD, "title": "Bản ghi của đơn vị thứ hai"}
+    api.wait_done(key_b, api.push(key_b, [theirs])["submission_id"])
+
+    browser.sign_in(key_a)
+    browser.open("/console/member/records/ph-1/edit")
+    browser.fill("title", "Bản nháp bí mật của đơn vị thứ nhất")
+    stale = expired_token(console_stack, member=first, label="Người A")
+    browser.driver.execute_script("sessionStorage.setItem('stinet.token', arguments[0])", stale)
+    browser.press("Lưu")
+    browser.until(lambda: "/console/sign-in" in browser.driver.current_url, "the sign-in page")
+    browser.ready()
+    browser.fill("key", key_b)
+    browser.press("Đăng nhập")
+    browser.until(lambda: browser.driver.current_url.endswith("/ph-1/edit"), "the same address")
+    browser.ready()
+    assert browser.field("title").get_attribute("value") == "Bản ghi của đơn vị thứ hai"
+    assert "Bản nháp bí mật" not in browser.driver.page_source
+
+
+def test_signing_out_forgets_the_token_and_the_drafts(browser: Console, api: E2E) -> None:
+    code = member_code("so")
+    api.create_member(code, "Đơn vị Đăng xuất", type="agency")
+    key = issue_key(api, label="Người Đăng Xuất", role="member", member=code)
+    browser.sign_in(key)
+    browser.driver.execute_script(
+        "sessionStorage.setItem('stinet.draft:/console/member/records/new#record-form', '{}')"
+    )
+    browser.driver.find_element("id", "sign-out").click()
+    browser.ready()
+    assert "Bạn đã đăng xuất." in browser.text()
+    assert browser.session_storage() == {}
+    browser.open("/console/member")
+    assert "/console/sign-in" in browser.driver.current_url

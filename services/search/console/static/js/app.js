@@ -1,6 +1,7 @@
 // The console's frame: header (language switch, who-am-I, sign-out), navigation, and the page.
 import { ApiError, SessionEnded, call, endSession, loadConfig } from "./api.js";
 import { $, html, render } from "./dom.js";
+import { clearDrafts } from "./forms.js";
 import { lang, setLang, t } from "./i18n.js";
 import { BASE, go, href, match, startRouter } from "./router.js";
 import { forget, home, setWho, token, who } from "./session.js";
@@ -89,6 +90,7 @@ function frame() {
     show({ keepFocus: "#lang-switch" });
   });
   $("#sign-out")?.addEventListener("click", () => {
+    clearDrafts();
     forget();
     go(href("/sign-in", { reason: "signed-out" }));
   });

@@ -2,6 +2,7 @@
 // links to each field, the message beside the field. Drafts survive a sign-in in between.
 import { $, $$, html } from "./dom.js";
 import { t } from "./i18n.js";
+import { who } from "./session.js";
 
 const DRAFT = "stinet.draft:";
 
@@ -127,10 +128,24 @@ function draftKey(form) {
   return `${DRAFT}${window.location.pathname}#${form.id}`;
 }
 
+// A draft is given back only to staff of the same member (or the centre) who typed it.
+function owner() {
+  const caller = who();
+  return caller ? `${caller.role}:${caller.member || ""}` : null;
+}
+
 /** Keep what the person typed in every draft-able form on the page (before a sign-in). */
 export function saveDrafts() {
   for (const form of $$("form[data-draft]")) {
-    window.sessionStorage.setItem(draftKey(form), JSON.stringify(values(form)));
+    const draft = { owner: owner(), values: values(form) };
+    window.sessionStorage.setItem(draftKey(form), JSON.stringify(draft));
+  }
+}
+
+/** Forget every draft (signing out on a shared computer). */
+export function clearDrafts() {
+  for (const key of Object.keys(window.sessionStorage)) {
+    if (key.startsWith(DRAFT)) window.sessionStorage.removeItem(key);
   }
 }
 
@@ -141,7 +156,8 @@ export function restoreDraft(form) {
   if (!saved) return false;
   window.sessionStorage.removeItem(key);
   const draft = JSON.parse(saved);
-  for (const [name, value] of Object.entries(draft)) {
+  if (!draft.owner || draft.owner !== owner()) return false;
+  for (const [name, value] of Object.entries(draft.values)) {
     const el = form.elements.namedItem(name);
     if (!el || el.type === "file") continue;
     if (el.type === "checkbox") el.checked = Boolean(value);
