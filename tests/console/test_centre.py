@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.console.conftest import Console, issue_key
@@ -155,11 +157,12 @@ def test_centre_adds_a_harvest_source_runs_it_and_pauses_it(browser: Console, ap
     browser.press("Thu thập ngay")
 
     def harvested() -> bool:
+        time.sleep(0.5)  # a reload a second is what a person would do, not ten
         browser.open("/console/centre/harvest")
         row = browser.driver.find_element("css selector", "#sources tbody tr").text
         return "Thành công" in row
 
-    browser.until(harvested, "the run to succeed", timeout=60)
+    browser.until(harvested, "the run to succeed", timeout=90)
     browser.press("Tạm dừng")
     browser.until(lambda: "Tạm dừng" in browser.text() and browser.button("Chạy lại"), "paused")
     assert not browser.button("Thu thập ngay").is_enabled()
