@@ -166,3 +166,21 @@ def test_main_pages_have_no_serious_accessibility_violations_in_both_languages_a
     switch_language(browser)
     problems |= check_pages(browser, [*CENTRE_PAGES[:2], ("/console/sign-in", "sign-in")])
     assert problems == {}
+
+
+def test_a_member_sees_only_its_own_pages_whatever_the_address_says(
+    browser: Console, api: E2E
+) -> None:
+    mine, other = member_code("mi"), member_code("ot")
+    api.create_member(mine, "Đơn vị Của Tôi", type="agency")
+    api.create_member(other, "Đơn vị Người Khác", type="agency")
+    key = issue_key(api, label="Người Tò Mò", role="member", member=mine)
+    browser.sign_in(key)
+    for path in ("/console/centre", "/console/centre/keys", "/console/centre/audit"):
+        browser.open(path)
+        assert browser.heading() == "Không có quyền xem trang này", path
+    browser.open(f"/console/member?member={other}")
+    assert browser.heading() == "Đơn vị Của Tôi"
+    browser.open(f"/console/member/submissions?member={other}")
+    assert browser.heading() == "Các lần gửi dữ liệu"
+    assert "Không có quyền" not in browser.text()

@@ -36,6 +36,12 @@ export function actingMember(query) {
   return query?.get("member") || null;
 }
 
+/** ``{member}`` for the API when the centre acts for one; nothing for member staff (their key says). */
+export function actingQuery(query) {
+  const code = current?.role === "centre" ? query?.get("member") : null;
+  return code ? { member: code } : {};
+}
+
 /** Where a person lands after signing in. */
 export function home() {
   return current?.role === "centre" ? href("/centre") : href("/member");

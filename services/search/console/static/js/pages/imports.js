@@ -5,7 +5,7 @@ import { $, html } from "../dom.js";
 import { busy, detailsToErrors, field, showErrors } from "../forms.js";
 import { dateTime, fieldName, kindOptions, number, t } from "../i18n.js";
 import { go, href } from "../router.js";
-import { actingMember } from "../session.js";
+import { actingQuery } from "../session.js";
 import { dl, notice, stateTag, table } from "../widgets.js";
 
 const ACCEPT = ".csv,.tsv,.txt,.xlsx,.mrc,.marc,.xml,.json,.ndjson,.jsonl";
@@ -58,14 +58,14 @@ export async function importPage({ query }) {
         busy(form, async () => {
           try {
             const receipt = await upload("ingest", "/v1/imports", data, {
-              query: { member: query.get("member") },
+              query: actingQuery(query),
               onProgress(loaded, total) {
                 bar.value = Math.round((loaded / total) * 100);
                 $("#upload-pct", root).textContent = `${bar.value}%`;
               },
             });
             bar.value = 100;
-            go(href(`/member/submissions/${encodeURIComponent(receipt.submission_id)}`, { member: query.get("member") }));
+            go(href(`/member/submissions/${encodeURIComponent(receipt.submission_id)}`, actingQuery(query)));
           } catch (error) {
             box.hidden = true;
             if (!(error instanceof ApiError)) throw error;
@@ -146,14 +146,14 @@ function summary(s) {
 
 export async function submissionPage({ params, query }) {
   const path = `/v1/submissions/${encodeURIComponent(params.id)}`;
-  const first = await call("ingest", path);
+  const first = await call("ingest", path, { query: actingQuery(query) });
   return {
     title: t("submission_title"),
     body: html`<h1>${t("submission_title")}</h1>
       <p class="muted">${t("submission_id")}: <code>${first.submission_id}</code></p>
       <div id="submission-state" aria-live="polite"></div>
       <section aria-labelledby="report-h"><h2 id="report-h">${t("report_title")}</h2><div id="report-box"></div></section>
-      <p><a href="${href("/member/records", { member: query.get("member") })}">${t("task_records")}</a> · <a href="${href("/member/import", { member: query.get("member") })}">${t("import_another")}</a></p>`,
+      <p><a href="${href("/member/records")}">${t("task_records")}</a> · <a href="${href("/member/import")}">${t("import_another")}</a></p>`,
     async mount(root) {
       let s = first;
       const draw = () => {
@@ -164,7 +164,7 @@ export async function submissionPage({ params, query }) {
       while (s.state !== "done" && root.isConnected) {
         await new Promise((resolve) => window.setTimeout(resolve, POLL_MS));
         if (!root.isConnected) return;
-        s = await call("ingest", path);
+        s = await call("ingest", path, { query: actingQuery(query) });
         if (root.isConnected) draw();
       }
     },

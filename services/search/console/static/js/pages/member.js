@@ -4,7 +4,7 @@ import { $, html, safeUrl } from "../dom.js";
 import { busy } from "../forms.js";
 import { date, dateTime, number, state, t } from "../i18n.js";
 import { href } from "../router.js";
-import { actingMember } from "../session.js";
+import { actingMember, actingQuery } from "../session.js";
 import { dl, pager, stateTag, table } from "../widgets.js";
 
 function freshnessBlock(fresh) {
@@ -92,7 +92,7 @@ const PAGE = 20;
 export async function submissions({ query }) {
   const offset = Number(query.get("offset") || 0);
   const body = await call("ingest", "/v1/submissions", {
-    query: { limit: PAGE, offset, member: query.get("member") },
+    query: { limit: PAGE, offset, ...actingQuery(query) },
   });
   const rows = body.submissions.map((s) => [
     html`<a href="${href(`/member/submissions/${encodeURIComponent(s.submission_id)}`)}">${dateTime(s.created_at)}</a>`,

@@ -5,7 +5,7 @@ import { $, html, safeUrl } from "../dom.js";
 import { busy, detailsToErrors, field, restoreDraft, showErrors, values } from "../forms.js";
 import { accessOptions, date, dateTime, fieldName, kind, kindOptions, number, t } from "../i18n.js";
 import { go, href } from "../router.js";
-import { actingMember } from "../session.js";
+import { actingMember, actingQuery } from "../session.js";
 import { dl, notice, stateTag, table } from "../widgets.js";
 
 const PAGE = 50;
@@ -26,7 +26,7 @@ function localIdOf(id) {
 }
 
 function memberQuery(query) {
-  return query.get("member") ? { member: query.get("member") } : {};
+  return actingQuery(query);
 }
 
 export async function recordList({ query }) {
