@@ -8,6 +8,7 @@ import { forget, home, setWho, token, who } from "./session.js";
 import "./pages/index.js";
 
 let generation = 0;
+let navigated = false;
 
 /** Member pages are the member's; the centre may open them for one member (?member=code). */
 function allowed(found) {
@@ -111,65 +112,73 @@ function problem(error) {
   };
 }
 
+function simplePage(titleKey, textKey) {
+  return { title: t(titleKey), body: html`<h1>${t(titleKey)}</h1><p>${t(textKey)}</p>` };
+}
+
+/** The page for this URL, or null when the person was sent elsewhere (sign-in, home). */
+async function loadPage(found) {
+  if (!found) return simplePage("not_found_title", "not_found");
+  if (found.path === "/") {
+    go(token() ? home() : href("/sign-in"), { replace: true });
+    return null;
+  }
+  if (!allowed(found)) return simplePage("forbidden_title", "forbidden");
+  return found.page({ params: found.params, query: new URLSearchParams(window.location.search) });
+}
+
+/** Who is signed in (once per session); false when the session ended or the URL is public. */
+async function identify(found) {
+  if (!found || found.public) return true;
+  if (!token()) {
+    go(href("/sign-in", { next: window.location.pathname + window.location.search }), { replace: true });
+    return false;
+  }
+  await ensureWho();
+  return true;
+}
+
+/** After a navigation the page's heading takes the focus (screen readers start there). */
+function placeFocus(main, keepFocus) {
+  if (keepFocus) {
+    $(keepFocus)?.focus();
+  } else if (navigated && !main.contains(document.activeElement)) {
+    const heading = $("h1", main);
+    heading?.setAttribute("tabindex", "-1");
+    heading?.focus();
+  }
+  navigated = true;
+}
+
 async function show({ keepFocus } = {}) {
   const mine = ++generation;
   document.documentElement.lang = lang();
   const found = match(window.location.pathname);
-  if (found && !found.public && !token()) {
-    go(href("/sign-in", { next: window.location.pathname + window.location.search }), { replace: true });
-    return;
-  }
-  try {
-    if (found && !found.public) await ensureWho();
-  } catch (error) {
-    if (error instanceof SessionEnded || mine !== generation) return;
-    if (error instanceof ApiError && error.status === 401) {
-      endSession(error.code);
-      return;
-    }
-  }
-  if (mine !== generation) return;
-  frame();
-  const main = $("#main");
-  main.setAttribute("aria-busy", "true");
-  render(main, html`<p class="loading">${t("loading")}</p>`);
   let page;
   try {
-    if (!found) page = { title: t("not_found_title"), body: html`<h1>${t("not_found_title")}</h1><p>${t("not_found")}</p>` };
-    else if (found.path === "/" || !allowed(found)) {
-      if (found.path === "/") {
-        go(token() ? home() : href("/sign-in"), { replace: true });
-        return;
-      }
-      page = { title: t("forbidden_title"), body: html`<h1>${t("forbidden_title")}</h1><p>${t("forbidden")}</p>` };
-    } else {
-      page = await found.page({ params: found.params, query: new URLSearchParams(window.location.search) });
-    }
+    if (!(await identify(found)) || mine !== generation) return;
+    frame();
+    const main = $("#main");
+    main.setAttribute("aria-busy", "true");
+    render(main, html`<p class="loading">${t("loading")}</p>`);
+    page = await loadPage(found);
   } catch (error) {
     if (error instanceof SessionEnded) return;
     console.error(error);
+    frame();
     page = problem(error);
   }
-  if (mine !== generation) return;
+  if (!page || mine !== generation) return;
+  const main = $("#main");
   main.removeAttribute("aria-busy");
   render(main, page.body);
   document.title = `${page.title} — ${t("app_title")}`;
-  if (page.mount) {
-    try {
-      await page.mount(main, { refresh: () => show() });
-    } catch (error) {
-      if (!(error instanceof SessionEnded)) console.error(error);
-    }
-  }
-  if (keepFocus) $(keepFocus)?.focus();
-  else if (document.activeElement === document.body || !document.activeElement || !main.contains(document.activeElement)) {
-    const heading = $("h1", main);
-    if (heading && window.__consoleNavigated) {
-      heading.setAttribute("tabindex", "-1");
-      heading.focus();
-    }
-  }
-  window.__consoleNavigated = true;
+  // Some pages keep working after they are shown (a submission being stored): not awaited.
+  const mounted = page.mount?.(main, { refresh: () => show() });
+  placeFocus(main, keepFocus);
+  Promise.resolve(mounted).catch((error) => {
+    if (!(error instanceof SessionEnded)) console.error(error);
+  });
 }
 
 async function boot() {
