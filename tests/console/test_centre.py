@@ -92,6 +92,16 @@ def test_centre_registers_a_member_issues_a_key_once_and_revoking_it_ends_its_se
     login = api.http.post(f"{api.s.url('ingest')}/v1/sessions", json={"key": shown})
     assert login.status_code == 401
 
+    # Suspend the member, then open it again.
+    browser.open(f"/console/centre/members/{code}")
+    browser.press("Tạm ngừng thành viên")
+    accept_confirm(browser)
+    browser.until(lambda: browser.button("Mở lại thành viên"), "the suspended member")
+    assert "Tạm ngừng" in browser.driver.find_element("css selector", ".state-line").text
+    browser.press("Mở lại thành viên")
+    browser.until(lambda: browser.button("Tạm ngừng thành viên"), "the active member again")
+    assert api.http.get(f"{api.s.url('catalogue')}/v1/members/{code}").json()["status"] == "active"
+
 
 def test_centre_sorts_and_filters_the_board_previews_a_later_day_and_reads_the_charts(
     browser: Console, api: E2E

@@ -285,7 +285,8 @@ const MESSAGES = {
   suspend: ["Tạm ngừng thành viên", "Suspend the member"],
   suspend_text: ["Tạm ngừng: thành viên không gửi được dữ liệu mới; dữ liệu đã có vẫn được giữ.", "Suspend: the member can no longer submit; its data stays."],
   suspend_confirm: ["Tạm ngừng thành viên “{name}”?", "Suspend “{name}”?"],
-  suspended_text: ["Thành viên đang tạm ngừng. Lưu biểu mẫu với trạng thái mới để mở lại.", "The member is suspended."],
+  suspended_text: ["Thành viên đang tạm ngừng: không gửi được dữ liệu mới.", "The member is suspended: it cannot submit."],
+  reactivate: ["Mở lại thành viên", "Reactivate the member"],
   member_active: ["Đang hoạt động", "Active"],
   member_suspended: ["Tạm ngừng", "Suspended"],
 

@@ -67,7 +67,7 @@ export async function memberForm({ params }) {
             <p><a href="${href("/centre/keys", { member: m.code })}">${t("member_keys_link")}</a> · <a href="${href("/member", { member: m.code })}">${t("open_as_member")}</a></p>
             ${m.status === "active"
               ? html`<form id="suspend"><p>${t("suspend_text")}</p><button type="submit" class="button button-warn">${t("suspend")}</button></form>`
-              : html`<p>${t("suspended_text")}</p>`}
+              : html`<form id="reactivate"><p>${t("suspended_text")}</p><button type="submit" class="button">${t("reactivate")}</button></form>`}
           </section>`
         : ""}`,
     mount(root, { refresh }) {
@@ -91,6 +91,14 @@ export async function memberForm({ params }) {
             if (!(error instanceof ApiError)) throw error;
             showErrors(form, detailsToErrors(error.details, MEMBER_FIELDS, error.message));
           }
+        });
+      });
+      const reactivate = $("#reactivate", root);
+      reactivate?.addEventListener("submit", (event) => {
+        event.preventDefault();
+        busy(reactivate, async () => {
+          await call("catalogue", "/v1/members", { method: "POST", body: { ...memberBody(values(form)), status: "active" } });
+          refresh();
         });
       });
       const suspend = $("#suspend", root);

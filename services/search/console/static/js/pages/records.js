@@ -223,7 +223,12 @@ export function recordBody(v, original) {
     else delete ids[name];
   }
   if (Object.keys(ids).length) out.identifiers = ids;
-  for (const name of WHEN) if (v[name]) out[name] = new Date(v[name]).toISOString();
+  // Time and place belong to training events only (the API refuses them on other kinds).
+  if (v.kind === "training") {
+    for (const name of WHEN) if (v[name]) out[name] = new Date(v[name]).toISOString();
+  } else {
+    delete out.location;
+  }
   if (original?.date && !out.year) out.date = original.date;
   return out;
 }
