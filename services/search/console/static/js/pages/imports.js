@@ -11,6 +11,17 @@ import { dl, notice, stateTag, table } from "../widgets.js";
 const ACCEPT = ".csv,.tsv,.txt,.xlsx,.mrc,.marc,.xml,.json,.ndjson,.jsonl";
 const POLL_MS = 1000;
 const COLUMN = /^\[([^\]]+)\]\s*/;
+// The 202 of an upload names the file row of each rejected or warned record; the stored
+// outcomes may not. Kept in memory for this tab only (the next page load starts without).
+const fileRows = new Map();
+
+function rememberRows(receipt) {
+  const rows = new Map();
+  for (const item of [...(receipt.rejected || []), ...(receipt.warnings || [])]) {
+    if (item.row !== undefined && item.row !== null) rows.set(item.index, item.row);
+  }
+  fileRows.set(receipt.submission_id, rows);
+}
 
 function templateLinks() {
   const base = apiBase("ingest");
@@ -65,6 +76,7 @@ export async function importPage({ query }) {
               },
             });
             bar.value = 100;
+            rememberRows(receipt);
             go(href(`/member/submissions/${encodeURIComponent(receipt.submission_id)}`, actingQuery(query)));
           } catch (error) {
             box.hidden = true;
@@ -77,29 +89,30 @@ export async function importPage({ query }) {
   };
 }
 
-// A file's row number when ingest knows it; an API submission's items are numbered from 1.
-function rowOf(item, fromFile) {
+// A file's row number when ingest named it; an API submission's items are numbered from 1.
+function rowOf(item, rows) {
   if (item.row !== undefined && item.row !== null) return item.row;
-  return fromFile ? null : item.index + 1;
+  if (rows) return rows.get(item.index) ?? null;
+  return item.index + 1;
 }
 
-function line(item, level, problem, fromFile) {
+function line(item, level, problem, rows) {
   const found = COLUMN.exec(problem.msg || "");
   const loc = (problem.loc || []).filter((p) => typeof p === "string");
   const column = found ? found[1] : loc.length ? fieldName(loc[loc.length - 1]) : "—";
   const message = found ? problem.msg.slice(found[0].length) : problem.msg;
-  return { row: rowOf(item, fromFile), local_id: item.local_id, column, level, message };
+  return { row: rowOf(item, rows), local_id: item.local_id, column, level, message };
 }
 
 /**
  * One line per problem, in row order: errors (the record was not accepted) from the outcomes,
  * warnings (stored with a soft problem) from ``warnings`` — or from the outcomes that carry them.
  */
-export function problems(outcomes, warnings, fromFile = false) {
+export function problems(outcomes, warnings, rows = null) {
   const warned = warnings?.length ? warnings : outcomes.filter((o) => o.warnings?.length);
   const lines = [
-    ...outcomes.flatMap((o) => (o.errors || []).map((p) => line(o, "error", p, fromFile))),
-    ...warned.flatMap((w) => (w.warnings || []).map((p) => line(w, "warning", p, fromFile))),
+    ...outcomes.flatMap((o) => (o.errors || []).map((p) => line(o, "error", p, rows))),
+    ...warned.flatMap((w) => (w.warnings || []).map((p) => line(w, "warning", p, rows))),
   ];
   return lines.sort((a, b) => (a.row ?? 0) - (b.row ?? 0) || (a.level === "error" ? -1 : 1));
 }
@@ -158,7 +171,7 @@ export async function submissionPage({ params, query }) {
       let s = first;
       const draw = () => {
         $("#submission-state", root).innerHTML = html`${s.state !== "done" ? progressBlock(s) : notice("ok", t("submission_done"))}${summary(s)}`.text;
-        $("#report-box", root).innerHTML = report(problems(s.outcomes || [], s.warnings, Boolean(s.file))).text;
+        $("#report-box", root).innerHTML = report(problems(s.outcomes || [], s.warnings, s.file ? fileRows.get(s.submission_id) || new Map() : null)).text;
       };
       draw();
       while (s.state !== "done" && root.isConnected) {
