@@ -74,7 +74,7 @@ export function clearErrors(form) {
  */
 export function showErrors(form, errors) {
   clearErrors(form);
-  const items = errors.map(({ field: name, message }) => {
+  const items = errors.map(({ field: name, message, api }) => {
     const input = name && form.elements.namedItem(name);
     if (!input) return html`<li>${message}</li>`;
     const group = form.querySelector(`#g-${CSS.escape(name)}`);
@@ -85,7 +85,10 @@ export function showErrors(form, errors) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
     }
     (input.setAttribute ? input : input[0]).setAttribute("aria-invalid", "true");
-    return html`<li><a href="#f-${name}" data-focus="f-${name}">${message}</a></li>`;
+    // The summary names the field: the API's words may not (pydantic's are English only).
+    const label = form.querySelector(`label[for="f-${CSS.escape(name)}"]`)?.childNodes[0]?.textContent.trim();
+    const text = api && label && !message.startsWith(label) ? `${label}: ${message}` : message;
+    return html`<li><a href="#f-${name}" data-focus="f-${name}">${text}</a></li>`;
   });
   const summary = document.createElement("div");
   summary.className = "error-summary";
@@ -118,7 +121,7 @@ export function detailsToErrors(details, fieldNames, fallback) {
   const errors = list.map((detail) => {
     const loc = Array.isArray(detail.loc) ? detail.loc : [];
     const name = [...loc].reverse().find((part) => fieldNames.includes(String(part)));
-    return { field: name ? String(name) : null, message: detail.msg || String(detail) };
+    return { field: name ? String(name) : null, message: detail.msg || String(detail), api: true };
   });
   if (!errors.length && fallback) errors.push({ field: null, message: fallback });
   return errors;
