@@ -381,6 +381,7 @@ const MESSAGES = {
   duplicates_intro: ["Hai bản ghi của các thành viên có vẻ mô tả cùng một tài nguyên. Xác nhận để gộp “cũng có tại”, hoặc bác bỏ.", "Two members' records seem to describe the same work. Confirm to link them (“also held by”) or reject."],
   duplicates_none: ["Không còn cặp nào cần xem.", "No pairs left to review."],
   duplicate_pair: ["Cặp {n}", "Pair {n}"],
+  dup_same: ["— cùng {key}", "— same {key}"],
   duplicate_confirm: ["Đúng là trùng", "Same work"],
   duplicate_reject: ["Không trùng", "Not the same"],
 

@@ -148,7 +148,7 @@ export async function duplicates({ query }) {
       ${pairs.length
         ? pairs.map(
             (p, i) => html`<section class="card pair" aria-labelledby="pair-${i}">
-              <h2 id="pair-${i}">${t("duplicate_pair", { n: number(offset + i + 1) })} <span class="muted">${p.key || ""}</span></h2>
+              <h2 id="pair-${i}">${t("duplicate_pair", { n: number(offset + i + 1) })} <span class="muted">${p.key ? t("dup_same", { key: p.key.toUpperCase() }) : ""}</span></h2>
               <div class="side-by-side">${side(p.a, "A")}${side(p.b, "B")}</div>
               <div class="actions" data-a="${p.a.id}" data-b="${p.b.id}">
                 <button type="button" class="button" data-decision="confirm">${t("duplicate_confirm")}</button>
