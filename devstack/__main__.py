@@ -46,6 +46,7 @@ def banner(stack: LocalStack) -> str:
         "",
         "stinet đang chạy / is running",
         f"  Cổng tra cứu / portal       {u['search']}/",
+        f"  Bàn làm việc / console      {u['search']}/console/",
         f"  API tra cứu / search API    {u['search']}/v1/search?q=dai+hoc+hang+hai",
         f"  OAI-PMH                     {u['catalogue']}/oai?verb=Identify",
         f"  Tình trạng cập nhật         {u['notify']}/v1/freshness",

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     stinet_bind_host: str = "127.0.0.1"
     notify_public_url: str | None = None
     ingest_public_url: str | None = None
+    catalogue_public_url: str | None = None
     stinet_delivery_limit: int = Field(default=5, ge=1, le=100)
     stinet_prefetch: int = Field(default=100, ge=1, le=1000)
     stinet_log_level: str = "INFO"

@@ -15,6 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from services.search.adapters.catalogue import CatalogueRecordSource
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
+from services.search.entrypoints.console import build_console_router
 from services.search.entrypoints.http import build_api_router
 from services.search.entrypoints.messaging import register_subscribers
 from services.search.entrypoints.web import build_web_router, visit_counter
@@ -167,4 +168,5 @@ def create_app(
         )
     )
     install_audit(app, audit_log, "search")
+    app.include_router(build_console_router(settings=settings))
     return app

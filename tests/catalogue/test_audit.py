@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from tests.catalogue import test_service
-from tests.catalogue.test_service import Catalogue, code, upsert
+from tests.catalogue.conftest import Catalogue, code, upsert
 from tests.sessions import entries, session_for
-
-# The running catalogue of test_service, one per module.
-catalogue = test_service.catalogue
-service_settings = test_service.service_settings
 
 
 async def test_member_changes_are_recorded_with_who_and_filtered(catalogue: Catalogue) -> None:
