@@ -17,6 +17,7 @@ from services.catalogue.adapters.broker import RabbitEventPublisher
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
 from services.catalogue.entrypoints.http import build_router
 from services.catalogue.entrypoints.messaging import register_subscribers
+from services.catalogue.linkcheck import LinkChecking, LinkStore, build_link_checking
 from services.catalogue.oai import build_oai_router
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
 from shared.auth import wire_service_auth
@@ -35,6 +36,7 @@ class _Ports:
     members: MemberStore | None = None
     publisher: EventPublisher | None = None
     key_loading: asyncio.Task[None] | None = None
+    linkcheck: LinkChecking | None = None
 
     def get_records(self) -> RecordStore:
         assert self.records is not None, "the catalogue has not started"
@@ -47,6 +49,11 @@ class _Ports:
     def get_publisher(self) -> EventPublisher:
         assert self.publisher is not None, "the catalogue has not started"
         return self.publisher
+
+    def get_links(self) -> LinkStore:
+        """The link checker's results (the quality inbox reads broken links there)."""
+        assert self.linkcheck is not None, "the link checker has not started"
+        return self.linkcheck.store
 
     def get_db(self) -> AsyncDatabase:
         assert self.db is not None, "the catalogue has not started"
@@ -95,6 +102,9 @@ def create_app(
             ports.members = MongoMemberStore(ports.db)
         if ports.publisher is None:
             ports.publisher = RabbitEventPublisher(broker, settings, process_id=process_id)
+        ports.linkcheck = await build_link_checking(
+            settings, ports.db, records=ports.get_records(), members=ports.get_members()
+        )
 
     async def on_started() -> None:
         # Fill the key and id indexes now rather than in the first batch (see
@@ -102,12 +112,20 @@ def create_app(
         # records.changed queue is bound before the store is read.
         if isinstance(ports.records, MongoRecordStore):
             ports.key_loading = asyncio.create_task(_load(ports.records))
+        if settings.linkcheck_enabled and ports.linkcheck is not None:
+            ports.linkcheck.sweep.start()
+
+    async def on_stopping() -> None:
+        if ports.linkcheck is not None:
+            await ports.linkcheck.sweep.stop()
 
     async def on_shutdown() -> None:
         if ports.key_loading is not None:
             ports.key_loading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ports.key_loading
+        if ports.linkcheck is not None:
+            await ports.linkcheck.close()
         if ports.client is not None:
             await ports.client.close()
 
@@ -131,6 +149,7 @@ def create_app(
         checks={"mongo": mongo_check},
         on_startup=on_startup,
         on_started=on_started,
+        on_stopping=on_stopping,
         on_shutdown=on_shutdown,
     )
     app.include_router(
