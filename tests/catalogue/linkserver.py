@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+STATS = "/__stats"
 Answer = tuple[int, dict[str, str]]
 Route = Callable[[str, str], Awaitable[Answer] | Answer]  # (method, host) -> answer
 
@@ -74,7 +76,6 @@ class LinkServer:
     port: int
     routes: dict[str, Route] = field(default_factory=default_routes)
     hits: list[Hit] = field(default_factory=list)
-    record: bool = True
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
@@ -94,6 +95,17 @@ class LinkServer:
     def url(self, host: str, path: str) -> str:
         return f"http://{host}:{self.port}{path}"
 
+    def _stats(self, _method: str, _host: str) -> Answer:
+        """For a server in its own process: requests seen, and the shortest gap between
+        two requests to one host (``STATS`` requests aside)."""
+        by_host: dict[str, list[float]] = {}
+        for hit in self.hits:
+            if hit.path != STATS:
+                by_host.setdefault(hit.host, []).append(hit.at)
+        gaps = [b - a for times in by_host.values() for a, b in itertools.pairwise(times)]
+        count = sum(len(times) for times in by_host.values())
+        return 200, {"X-Requests": str(count), "X-Min-Gap": f"{min(gaps, default=-1):.4f}"}
+
     def times(self, host: str) -> list[float]:
         return [hit.at for hit in self.hits if hit.host == host]
 
@@ -103,9 +115,8 @@ class LinkServer:
         try:
             while request := await _read_request(reader):
                 method, path = request
-                if self.record:
-                    self.hits.append(Hit(host, method, path, time.monotonic()))
-                route = self.routes.get(path, answer(404))
+                self.hits.append(Hit(host, method, path, time.monotonic()))
+                route = self.routes.get(path, answer(404)) if path != STATS else self._stats
                 result = route(method, host)
                 status, headers = await result if isinstance(result, Awaitable) else result
                 lines = [f"HTTP/1.1 {status} X", "Content-Length: 0"]
@@ -124,7 +135,7 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str] | None:
     if not head:
         return None
     method, path, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-    return method, path
+    return method, path.split("?", 1)[0]
 
 
 def loopback_hosts(count: int) -> list[str]:
@@ -133,7 +144,7 @@ def loopback_hosts(count: int) -> list[str]:
 
 
 async def _serve_forever(hosts: int, port: int) -> None:
-    server = await LinkServer(loopback_hosts(hosts), port, record=False).start()
+    server = await LinkServer(loopback_hosts(hosts), port).start()
     print("ready", flush=True)
     try:
         await asyncio.Event().wait()

@@ -15,7 +15,7 @@ from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
 from services.catalogue.bootstrap import create_app
-from services.catalogue.linkcheck.mongo import LINKS
+from services.catalogue.linkcheck.mongo import LINKS, USES
 from shared.config import Settings
 from shared.events import RecordsSubmitted, SubmittedItem
 from shared.mongo import service_database
@@ -85,7 +85,11 @@ async def test_the_catalogue_checks_a_new_website_and_record_url_and_reports_the
         gone = await eventually(lambda: state_of(website, "broken"), "the website to be broken")
         ok = await eventually(lambda: state_of(page, "ok"), "the record's URL to be checked")
         metrics = (await http.get("/metrics")).text
-    assert (gone["members"], gone["failures"], gone["last_error"]) == (["vmu"], 2, "HTTP 410")
-    assert ok["records"] == ["vmu:p1"] and ok["last_status"] == 200
+    assert (gone["failures"], gone["last_error"], ok["last_status"]) == (2, "HTTP 410", 200)
+    uses = service_database(mongo, fast)[USES]
+    assert {doc["_id"]: doc["url"] async for doc in uses.find({})} == {
+        "website:vmu": website,
+        "record:vmu:p1": page,
+    }
     assert 'stinet_linkcheck_checks_total{result="failed"}' in metrics
     assert "stinet_linkcheck_broken " in metrics

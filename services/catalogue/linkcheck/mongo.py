@@ -1,8 +1,14 @@
-"""MongoDB adapters of the link checker: ``catalogue_linkcheck`` (one document per URL,
-``_id`` = the URL) and the change feed's follower (its cursor in ``catalogue_meta``).
+"""MongoDB adapters of the link checker and the change feed's follower (its cursor in
+``catalogue_meta``).
 
-A link document: ``url``, ``host``, ``records`` (record ids using it), ``members`` (member
-codes whose website it is), the ``LinkStatus`` fields, and ``lease_owner``/``lease_until``.
+``catalogue_linkcheck``: one document per URL (``_id`` = the URL): ``host``, the
+``LinkStatus`` fields, and the lease (``lease_owner``, ``lease_until``, ``lease_token``).
+Its only index is ``next_due``: it is written on every check, and in the embedded
+SecantusDB every index costs each update a few milliseconds.
+``catalogue_linkcheck_uses``: who uses which URL, one document per record url or member
+website (``_id`` = ``record:{id}`` or ``website:{code}``; ``url``, ``member``, ``field``),
+indexed by ``url`` and ``member``; written only when a URL changes. A URL used by every
+record of a member (its portal) is one small document per record, never one huge array.
 """
 
 from __future__ import annotations
@@ -12,19 +18,22 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, DeleteOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.catalogue.adapters.feed import FEED, META
 from services.catalogue.linkcheck.domain import BrokenLink, LinkState, LinkStatus, host_of
+from shared.records import member_of
 
 LINKS = "catalogue_linkcheck"
+USES = "catalogue_linkcheck_uses"
 CHUNK = 100  # ``$in`` look-ups are chunked (SecantusDB answers a large ``$in`` slowly)
 FEED_CURSOR = "linkcheck-feed"
 # A batch's feed entry carries the datestamp taken when the batch began, and is written
 # when its turn to write comes: entries can land behind ones already read by that much.
 FEED_OVERLAP = timedelta(minutes=10)
 _STATUS_FIELDS = tuple(LinkStatus.model_fields)
+_FREE = {"lease_until": None}
 
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:
@@ -43,19 +52,19 @@ def _status(doc: dict[str, Any]) -> LinkStatus:
     return LinkStatus.model_validate(fields)
 
 
-def _new_use(url: str, field: str, user: str, now: datetime) -> UpdateOne:
-    """Add a user to a URL's document (created due now); a new user makes it due now."""
+def _due_now(url: str, now: datetime) -> UpdateOne:
+    """A URL gained a user: due at once (created if new). Ending any lease on it makes a
+    claim that saw it unused give it up (see ``claim``) instead of parking it."""
     return UpdateOne(
         {"_id": url},
         {
-            "$addToSet": {field: user},
-            "$min": {"next_due": now},
+            "$set": {"next_due": now, **_FREE},
+            "$unset": {"lease_owner": "", "lease_token": ""},
             "$setOnInsert": {
                 "url": url,
                 "host": host_of(url),
                 "state": LinkState.UNCHECKED.value,
                 "failures": 0,
-                "lease_until": None,
             },
         },
         upsert=True,
@@ -67,52 +76,43 @@ class MongoLinkStore:
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.links = db[LINKS]
+        self.uses = db[USES]
 
     async def ensure_indexes(self) -> None:
         await self.links.create_index([("next_due", ASCENDING)])
-        await self.links.create_index([("records", ASCENDING)])
-        await self.links.create_index([("members", ASCENDING)])
-        await self.links.create_index([("state", ASCENDING)])
+        await self.uses.create_index([("url", ASCENDING)])
+        await self.uses.create_index([("member", ASCENDING)])
 
     async def use_record_urls(self, urls: dict[str, str | None], *, now: datetime) -> None:
-        current: dict[str, set[str]] = {rid: set() for rid in urls}
-        for chunk in _chunks(list(urls)):
-            cursor = self.links.find({"records": {"$in": chunk}}, {"records": 1})
-            async for doc in cursor:
-                for rid in set(doc["records"]).intersection(chunk):
-                    current[rid].add(doc["_id"])
-        ops: list[Any] = []
-        for rid, url in urls.items():
-            if url is not None and url not in current[rid]:
-                ops.append(_new_use(url, "records", rid, now))
-            ops += [
-                UpdateOne({"_id": old}, {"$pull": {"records": rid}})
-                for old in current[rid]
-                if old != url
-            ]
-        await self._write(ops)
+        uses = {f"record:{rid}": (member_of(rid), url) for rid, url in urls.items()}
+        await self._use(uses, "url", now)
 
     async def use_websites(self, websites: dict[str, str | None], *, now: datetime) -> None:
-        current: dict[str, set[str]] = {}
-        async for doc in self.links.find({"members": {"$exists": True, "$ne": []}}):
-            for code in doc["members"]:
-                current.setdefault(code, set()).add(doc["_id"])
-        ops: list[Any] = []
-        for code in set(websites) | set(current):
-            url, used = websites.get(code), current.get(code, set())
-            if url is not None and url not in used:
-                ops.append(_new_use(url, "members", code, now))
-            ops += [UpdateOne({"_id": old}, {"$pull": {"members": code}}) for old in used - {url}]
-        await self._write(ops)
+        known = {doc["_id"] async for doc in self.uses.find({"field": "website"}, {"_id": 1})}
+        uses = {f"website:{code}": (code, url) for code, url in websites.items()}
+        uses.update({key: (key.split(":", 1)[1], None) for key in known - set(uses)})
+        await self._use(uses, "website", now)
 
-    async def _write(self, ops: list[Any]) -> None:
-        if not ops:
+    async def _use(
+        self, uses: dict[str, tuple[str, str | None]], field: str, now: datetime
+    ) -> None:
+        current: dict[str, str] = {}
+        for chunk in _chunks(list(uses)):
+            async for doc in self.uses.find({"_id": {"$in": chunk}}, {"url": 1}):
+                current[doc["_id"]] = doc["url"]
+        changed = {key: use for key, use in uses.items() if current.get(key) != use[1]}
+        if not changed:
             return
-        # Ordered: a URL that loses one user and gains another in one call ends right.
-        await self.links.bulk_write(ops, ordered=True)
-        await self.links.delete_many(
-            {"records": {"$in": [[], None]}, "members": {"$in": [[], None]}}
-        )
+        # The link first: a use is never stored without its link (a crash repeats it).
+        if new_urls := sorted({url for _, url in changed.values() if url is not None}):
+            await self.links.bulk_write([_due_now(url, now) for url in new_urls], ordered=False)
+        ops: list[Any] = [
+            ReplaceOne({"_id": key}, {"url": url, "member": member, "field": field}, upsert=True)
+            if url is not None
+            else DeleteOne({"_id": key})
+            for key, (member, url) in changed.items()
+        ]
+        await self.uses.bulk_write(ops, ordered=False)
 
     async def claim(
         self, *, owner: str, now: datetime, until: datetime, limit: int, per_host: int
@@ -121,67 +121,70 @@ class MongoLinkStore:
             "next_due": {"$lte": now},
             "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}],
         }
-        cursor = self.links.find(due, {"host": 1, "lease_until": 1})
-        picked: list[dict[str, Any]] = []
+        cursor = self.links.find(due, {"host": 1})
+        picked: list[str] = []
         per: dict[str, int] = {}
         # Oldest due first, at most ``per_host`` of one host: many hosts advance at once.
         async for doc in cursor.sort("next_due", ASCENDING).limit(limit * 4):
             if per.get(doc["host"], 0) < per_host:
                 per[doc["host"]] = per.get(doc["host"], 0) + 1
-                picked.append(doc)
+                picked.append(doc["_id"])
                 if len(picked) >= limit:
                     break
-        if not picked:
-            return []
         token = uuid.uuid4().hex
         lease = {"$set": {"lease_owner": owner, "lease_until": until, "lease_token": token}}
-        await self.links.bulk_write(
-            [
-                UpdateOne({"_id": doc["_id"], "lease_until": doc.get("lease_until")}, lease)
-                for doc in picked
-            ],
-            ordered=False,
-        )
         claimed: list[LinkStatus] = []
-        for chunk in _chunks([doc["_id"] for doc in picked]):
+        for chunk in _chunks(picked):
+            # One update per chunk (the server's fast path); the token says which were won.
+            await self.links.update_many({"_id": {"$in": chunk}, **due}, lease)
             async for doc in self.links.find({"_id": {"$in": chunk}, "lease_token": token}):
                 claimed.append(_status(doc))
-        return claimed
+        return await self._drop_unused(claimed, token)
+
+    async def _drop_unused(self, claimed: list[LinkStatus], token: str) -> list[LinkStatus]:
+        """Links nobody uses any more are parked (never due) rather than checked; a new use
+        ends the lease first (``_due_now``), so a park that comes after it matches nothing."""
+        used: set[str] = set()
+        for chunk in _chunks([link.url for link in claimed]):
+            used.update(await self.uses.distinct("url", {"url": {"$in": chunk}}))
+        if unused := [link.url for link in claimed if link.url not in used]:
+            await self.links.update_many(
+                {"_id": {"$in": unused}, "lease_token": token},
+                {"$set": {"next_due": None, **_FREE}, "$unset": {"lease_token": ""}},
+            )
+        return [link for link in claimed if link.url in used]
 
     async def save_checked(self, link: LinkStatus, *, owner: str) -> bool:
         fields = link.model_dump(mode="python", exclude={"url", "host"})
         result = await self.links.update_one(
             {"_id": link.url, "lease_owner": owner},
             {
-                "$set": {**fields, "state": link.state.value, "lease_until": None},
+                "$set": {**fields, "state": link.state.value, **_FREE},
                 "$unset": {"lease_owner": "", "lease_token": ""},
             },
         )
         return result.matched_count == 1
 
     async def broken_links(self, member: str) -> list[BrokenLink]:
-        prefix = f"{member}:"
-        query = {
-            "state": LinkState.BROKEN.value,
-            "$or": [{"records": {"$regex": f"^{member}:"}}, {"members": member}],
-        }
-        found: list[BrokenLink] = []
-        async for doc in self.links.find(query).sort("_id", ASCENDING):
-            status = _status(doc)
-            common = {
-                "url": status.url,
-                "since": status.failing_since,
-                "last_error": status.last_error,
-                "last_checked_at": status.last_checked_at,
-            }
-            if member in doc.get("members", []):
-                found.append(BrokenLink(record_id=None, field="website", **common))
-            found += [
-                BrokenLink(record_id=rid, field="url", **common)
-                for rid in sorted(doc.get("records", []))
-                if rid.startswith(prefix)
-            ]
-        return found
+        uses = await self.uses.find({"member": member}).to_list(None)
+        broken: dict[str, LinkStatus] = {}
+        for chunk in _chunks(sorted({use["url"] for use in uses})):
+            query = {"_id": {"$in": chunk}, "state": LinkState.BROKEN.value}
+            async for doc in self.links.find(query):
+                broken[doc["_id"]] = _status(doc)
+        found = [
+            BrokenLink(
+                record_id=use["_id"].split(":", 1)[1] if use["field"] == "url" else None,
+                field=use["field"],
+                url=use["url"],
+                since=broken[use["url"]].failing_since,
+                last_error=broken[use["url"]].last_error,
+                last_checked_at=broken[use["url"]].last_checked_at,
+            )
+            for use in uses
+            if use["url"] in broken
+        ]
+        return sorted(found, key=lambda b: (b.field != "website", b.record_id or "", b.url))
 
     async def count_broken(self) -> int:
         return await self.links.count_documents({"state": LinkState.BROKEN.value})
