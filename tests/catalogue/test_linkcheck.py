@@ -320,7 +320,7 @@ async def test_two_replicas_never_hold_the_same_link_and_a_lost_lease_comes_back
         owner="c", now=later, until=later + timedelta(minutes=5), limit=100, per_host=100
     )
     assert {link.url for link in first} <= {link.url for link in taken}
-    assert not await catalogue.links.save_checked(first[0], owner="a")  # its lease is gone
+    assert await catalogue.links.save_checked([first[0]], owner="a") == 0  # its lease is gone
 
 
 async def test_a_link_is_broken_after_two_failed_rounds_and_a_fix_clears_it(

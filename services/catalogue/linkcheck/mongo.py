@@ -154,16 +154,25 @@ class MongoLinkStore:
             )
         return [link for link in claimed if link.url in used]
 
-    async def save_checked(self, link: LinkStatus, *, owner: str) -> bool:
-        fields = link.model_dump(mode="python", exclude={"url", "host"})
-        result = await self.links.update_one(
-            {"_id": link.url, "lease_owner": owner},
-            {
-                "$set": {**fields, "state": link.state.value, **_FREE},
-                "$unset": {"lease_owner": "", "lease_token": ""},
-            },
-        )
-        return result.matched_count == 1
+    async def save_checked(self, links: list[LinkStatus], *, owner: str) -> int:
+        if not links:
+            return 0
+        ops = [
+            UpdateOne(
+                {"_id": link.url, "lease_owner": owner},
+                {
+                    "$set": {
+                        **link.model_dump(mode="python", exclude={"url", "host"}),
+                        "state": link.state.value,
+                        **_FREE,
+                    },
+                    "$unset": {"lease_owner": "", "lease_token": ""},
+                },
+            )
+            for link in links
+        ]
+        result = await self.links.bulk_write(ops, ordered=False)
+        return result.matched_count
 
     async def broken_links(self, member: str) -> list[BrokenLink]:
         uses = await self.uses.find({"member": member}).to_list(None)

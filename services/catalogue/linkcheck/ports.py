@@ -30,8 +30,9 @@ class LinkStore(Protocol):
         """Lease up to ``limit`` due links (at most ``per_host`` of one host) to ``owner``."""
         ...
 
-    async def save_checked(self, link: LinkStatus, *, owner: str) -> bool:
-        """Store a check's outcome and end the lease; False when the lease was lost."""
+    async def save_checked(self, links: list[LinkStatus], *, owner: str) -> int:
+        """Store checks' outcomes (one bulk write) and end their leases; returns how many
+        were stored (a link whose lease was lost is not)."""
         ...
 
     async def broken_links(self, member: str) -> list[BrokenLink]:

@@ -71,7 +71,7 @@ async def check_due(
     config: SweepConfig,
     now: datetime | None = None,
 ) -> list[LinkStatus]:
-    """Lease the due links and check them; returns the stored outcomes."""
+    """Lease the due links and check them; returns their outcomes (stored in bulk)."""
     start = now or utcnow()
     claimed = await links.claim(
         owner=owner,
@@ -83,33 +83,66 @@ async def check_due(
     by_host: dict[str, list[LinkStatus]] = defaultdict(list)
     for link in claimed:
         by_host[link.host].append(link)
-    done = await asyncio.gather(
-        *(_check_host(host_links, links, checker, owner, config) for host_links in by_host.values())
-    )
-    return [link for host_links in done for link in host_links]
+    writer = ResultWriter(links, owner)
+    flushing = asyncio.create_task(writer.run())
+    try:
+        await asyncio.gather(
+            *(_check_host(host_links, checker, writer, config) for host_links in by_host.values())
+        )
+    finally:
+        writer.close()
+        await flushing
+    return writer.stored
 
 
 async def _check_host(
-    host_links: list[LinkStatus],
-    links: LinkStore,
-    checker: LinkChecker,
-    owner: str,
-    config: SweepConfig,
-) -> list[LinkStatus]:
-    stored = []
+    host_links: list[LinkStatus], checker: LinkChecker, writer: ResultWriter, config: SweepConfig
+) -> None:
     for link in host_links:
         result = await checker.check(link.url)
         CHECKS.labels(result.verdict.value).inc()
         checked = after_check(link, result, utcnow(), config.policy)
-        if await links.save_checked(checked, owner=owner):
-            stored.append(checked)
-        else:
-            log.warning("linkcheck_lease_lost", url=link.url)
+        writer.add(checked)
         if checked.state != link.state:
             log.info(
                 "link_state", url=link.url, state=checked.state.value, error=checked.last_error
             )
-    return stored
+
+
+class ResultWriter:
+    """Stores outcomes in bulk as they come (one write per ``FLUSH_SECONDS``), so hosts go on
+    with their next link while the store writes; a crash loses only unwritten outcomes,
+    whose links come back when their lease ends."""
+
+    FLUSH_SECONDS = 0.5
+
+    def __init__(self, links: LinkStore, owner: str) -> None:
+        self._links = links
+        self._owner = owner
+        self._pending: list[LinkStatus] = []
+        self._closed = asyncio.Event()
+        self.stored: list[LinkStatus] = []
+
+    def add(self, link: LinkStatus) -> None:
+        self._pending.append(link)
+
+    def close(self) -> None:
+        self._closed.set()
+
+    async def run(self) -> None:
+        while not self._closed.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), self.FLUSH_SECONDS)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        stored = await self._links.save_checked(batch, owner=self._owner)
+        if stored < len(batch):
+            log.warning("linkcheck_leases_lost", lost=len(batch) - stored)
+        self.stored += batch
 
 
 class LinkSweep:
