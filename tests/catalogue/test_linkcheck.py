@@ -16,6 +16,7 @@ from devstack.processes import free_port
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
 from services.catalogue.domain import StoredRecord, dedup_keys
 from services.catalogue.linkcheck.domain import (
+    BrokenLink,
     CheckResult,
     LinkPolicy,
     LinkState,
@@ -363,3 +364,18 @@ async def test_a_link_is_broken_after_two_failed_rounds_and_a_fix_clears_it(
         assert await catalogue.links.count_broken() == 0
     finally:
         await links.close()
+
+
+def test_a_broken_link_says_since_when_and_why_in_vietnamese_then_english() -> None:
+    link = BrokenLink(
+        record_id="vmu:a",
+        field="url",
+        url="http://a.vn/x",
+        since=NOW,
+        last_error="HTTP 404",
+        last_checked_at=NOW,
+    )
+    assert link.message == (
+        "Liên kết hỏng từ 01/05/2026: hai lần kiểm tra liên tiếp không thành công (HTTP 404) / "
+        "broken link since 2026-05-01: two checks in a row failed (HTTP 404): http://a.vn/x"
+    )

@@ -139,8 +139,11 @@ def website_url(website: str | None) -> str | None:
     return text if urlsplit(text).scheme in ("http", "https") and host_of(text) else None
 
 
+BROKEN_LINK = "broken_link"  # the quality inbox's problem code
+
+
 class BrokenLink(BaseModel):
-    """One broken link of a member, for its quality inbox."""
+    """One broken link of a member, for its quality inbox (problem ``broken_link``)."""
 
     record_id: str | None
     field: Literal["url", "website"]
@@ -148,3 +151,14 @@ class BrokenLink(BaseModel):
     since: datetime | None
     last_error: str | None
     last_checked_at: datetime | None
+
+    @property
+    def message(self) -> str:
+        """The quality inbox's text, Vietnamese then English."""
+        since = f" từ {self.since:%d/%m/%Y}" if self.since else ""
+        since_en = f" since {self.since:%Y-%m-%d}" if self.since else ""
+        error = f" ({self.last_error})" if self.last_error else ""
+        return (
+            f"Liên kết hỏng{since}: hai lần kiểm tra liên tiếp không thành công{error} / "
+            f"broken link{since_en}: two checks in a row failed{error}: {self.url}"
+        )
