@@ -379,3 +379,22 @@ def test_a_broken_link_says_since_when_and_why_in_vietnamese_then_english() -> N
         "Liên kết hỏng từ 01/05/2026: hai lần kiểm tra liên tiếp không thành công (HTTP 404) / "
         "broken link since 2026-05-01: two checks in a row failed (HTTP 404): http://a.vn/x"
     )
+
+
+async def test_a_round_hands_back_what_it_cannot_start_within_its_lease(
+    catalogue: Catalogue, server: LinkServer
+) -> None:
+    urls = [server.url(HOSTS[0], f"/ok?n={n}") for n in range(3)]
+    await catalogue.put(*(record(f"vmu:r{n}", url) for n, url in enumerate(urls)))
+    await catalogue.sync()
+    links = checker()
+    # 80 % of 0.9 s: the first two checks are taken up at once (the second then waits for
+    # the host's turn at ~1 s); the third would be taken up at ~1 s, after the deadline.
+    config = SweepConfig(lease=timedelta(seconds=0.9), per_host=3)
+    try:
+        done = await check_due(links=catalogue.links, checker=links, owner="o", config=config)
+    finally:
+        await links.close()
+    assert len(done) == 2 and len(server.times(HOSTS[0])) == 2
+    left = [link.url for link in await catalogue.claim()]
+    assert left == sorted(set(urls) - {link.url for link in done})

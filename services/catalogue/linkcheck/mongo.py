@@ -174,6 +174,13 @@ class MongoLinkStore:
         result = await self.links.bulk_write(ops, ordered=False)
         return result.matched_count
 
+    async def release(self, urls: list[str], *, owner: str) -> None:
+        for chunk in _chunks(urls):
+            await self.links.update_many(
+                {"_id": {"$in": chunk}, "lease_owner": owner},
+                {"$set": _FREE, "$unset": {"lease_owner": "", "lease_token": ""}},
+            )
+
     async def broken_links(self, member: str) -> list[BrokenLink]:
         uses = await self.uses.find({"member": member}).to_list(None)
         broken: dict[str, LinkStatus] = {}

@@ -35,6 +35,10 @@ class LinkStore(Protocol):
         were stored (a link whose lease was lost is not)."""
         ...
 
+    async def release(self, urls: list[str], *, owner: str) -> None:
+        """End ``owner``'s leases of links it did not check (due again at once)."""
+        ...
+
     async def broken_links(self, member: str) -> list[BrokenLink]:
         """The member's broken links: its records' ``url`` and its own ``website``."""
         ...

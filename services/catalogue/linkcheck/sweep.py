@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from shared.records import RecordStatus, utcnow
 
 log = structlog.get_logger("catalogue.linkcheck")
 FEED_CHANGES_PER_ROUND = 100
+LEASE_USE = 0.8  # of a round's lease, spent starting checks (the rest: finish and store)
 
 
 @dataclass(frozen=True)
@@ -85,20 +87,38 @@ async def check_due(
         by_host[link.host].append(link)
     writer = ResultWriter(links, owner)
     flushing = asyncio.create_task(writer.run())
+    # No check starts after most of the lease is gone: a link is never checked by a replica
+    # that may have lost it; what is left is handed back for the next round.
+    deadline = time.monotonic() + config.lease.total_seconds() * LEASE_USE
+    left: list[LinkStatus] = []
     try:
         await asyncio.gather(
-            *(_check_host(host_links, checker, writer, config) for host_links in by_host.values())
+            *(
+                _check_host(host_links, checker, writer, config, deadline, left)
+                for host_links in by_host.values()
+            )
         )
     finally:
         writer.close()
         await flushing
+    if left:
+        await links.release([link.url for link in left], owner=owner)
+        log.info("linkcheck_released", owner=owner, links=len(left))
     return writer.stored
 
 
 async def _check_host(
-    host_links: list[LinkStatus], checker: LinkChecker, writer: ResultWriter, config: SweepConfig
+    host_links: list[LinkStatus],
+    checker: LinkChecker,
+    writer: ResultWriter,
+    config: SweepConfig,
+    deadline: float,
+    left: list[LinkStatus],
 ) -> None:
-    for link in host_links:
+    for position, link in enumerate(host_links):
+        if time.monotonic() > deadline:
+            left += host_links[position:]
+            return
         result = await checker.check(link.url)
         CHECKS.labels(result.verdict.value).inc()
         checked = after_check(link, result, utcnow(), config.policy)
