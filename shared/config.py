@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     harvest_allow_private_networks: bool = False
     webhook_allow_private_networks: bool = False
     ingest_rate_limit: str = "300/minute"
+    # The catalogue's link checker (services/catalogue/linkcheck, DESIGN §10).
+    linkcheck_enabled: bool = True
+    linkcheck_allow_private_networks: bool = False
+    linkcheck_concurrency: int = Field(default=20, ge=1, le=1000)
+    linkcheck_per_host_seconds: float = Field(default=1.0, ge=0.0)
+    linkcheck_timeout_seconds: float = Field(default=10.0, gt=0)
+    linkcheck_interval_days: float = Field(default=30.0, gt=0)
+    linkcheck_retry_hours: float = Field(default=24.0, gt=0)
+    linkcheck_sweep_seconds: float = Field(default=30.0, gt=0)
+    linkcheck_lease_seconds: float = Field(default=300.0, gt=0)
+    linkcheck_batch: int = Field(default=2000, ge=1, le=100_000)
 
     @property
     def mongo_uri(self) -> str:

@@ -9,9 +9,11 @@ the address that was checked, so a DNS answer that changes between check and con
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import ipaddress
 import socket
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,6 +91,20 @@ class PublicOnlyBackend(httpcore2.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header (seconds or an HTTP date) in seconds from now; None if absent
+    or unreadable."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def guarded_transport(*, allow_private: bool) -> httpx2.AsyncHTTPTransport:

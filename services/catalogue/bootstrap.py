@@ -22,6 +22,7 @@ from services.catalogue.entrypoints.http import (
     build_router,
 )
 from services.catalogue.entrypoints.messaging import register_subscribers
+from services.catalogue.linkcheck import LinkChecking, LinkStore, build_link_checking
 from services.catalogue.oai import build_oai_router
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
 from shared.audit import MongoAuditLog, install_audit
@@ -43,6 +44,7 @@ class _Ports:
     key_loading: asyncio.Task[None] | None = None
     relay: asyncio.Task[None] | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    linkcheck: LinkChecking | None = None
 
     def get_records(self) -> RecordStore:
         assert self.records is not None, "the catalogue has not started"
@@ -55,6 +57,11 @@ class _Ports:
     def get_publisher(self) -> EventPublisher:
         assert self.publisher is not None, "the catalogue has not started"
         return self.publisher
+
+    def get_links(self) -> LinkStore:
+        """The link checker's results (the quality inbox reads broken links there)."""
+        assert self.linkcheck is not None, "the link checker has not started"
+        return self.linkcheck.store
 
     def get_db(self) -> AsyncDatabase:
         assert self.db is not None, "the catalogue has not started"
@@ -119,6 +126,9 @@ def create_app(
         await audit_log.ensure_indexes()
         if ports.publisher is None:
             ports.publisher = RabbitEventPublisher(broker, settings, process_id=process_id)
+        ports.linkcheck = await build_link_checking(
+            settings, ports.db, records=ports.get_records(), members=ports.get_members()
+        )
 
     async def on_started() -> None:
         # Fill the key and id indexes now rather than in the first batch (see
@@ -128,9 +138,13 @@ def create_app(
             ports.key_loading = asyncio.create_task(_load(ports.records))
         ports.stopping.clear()
         ports.relay = asyncio.create_task(_relay_loop(ports))
+        if settings.linkcheck_enabled and ports.linkcheck is not None:
+            ports.linkcheck.sweep.start()
 
     async def on_stopping() -> None:
         ports.stopping.set()
+        if ports.linkcheck is not None:
+            await ports.linkcheck.sweep.stop()
         if ports.relay is not None:
             await ports.relay
 
@@ -139,6 +153,8 @@ def create_app(
             ports.key_loading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ports.key_loading
+        if ports.linkcheck is not None:
+            await ports.linkcheck.close()
         if ports.client is not None:
             await ports.client.close()
 

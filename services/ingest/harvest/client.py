@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import httpx2
@@ -15,7 +13,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from services.ingest.harvest.config import HarvestSettings
 from shared import netguard
-from shared.netguard import guarded_transport
+from shared.netguard import guarded_transport, retry_after_seconds
 from shared.safe_xml import hardened_parser
 
 log = structlog.get_logger(__name__)
@@ -64,18 +62,6 @@ class OaiProtocolError(HarvestError):
 def harvest_transport(*, allow_private: bool) -> httpx2.AsyncHTTPTransport:
     """The harvester's transport: the shared SSRF guard at the connection."""
     return guarded_transport(allow_private=allow_private)
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 @dataclass
