@@ -45,12 +45,17 @@ import httpx2
 
 from bench.e2e_throughput import corpus
 from devstack.dlq import depths
-from devstack.processes import ManagedProcess, free_port, port_answers
+from devstack.processes import ManagedProcess, free_port, port_answers, secantus_process
 from devstack.stack import LocalStack
 from shared.config import Settings
 from shared.topology import delete_topology
 
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")  # not the su wrapper
+# Variables of the operator's shell that must not reach the bench's services.
+ISOLATE = (
+    "MONGO_URL", "MEILI_URL", "MEILI_KEY", "STINET_PUBLIC_URL", "NOTIFY_PUBLIC_URL",
+    "INGEST_PUBLIC_URL", "CATALOGUE_URL", "SMTP_HOST", "SMTP_PORT",
+)  # fmt: skip
 CLIENT_DEADLINE = 900.0  # one batch is given up after this long (the bench then fails)
 RETRY_CAP = 5.0
 
@@ -118,9 +123,41 @@ class RabbitNode:
 
         try:
             asyncio.run(connect())
-        except (OSError, aio_pika.exceptions.AMQPError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, aio_pika.exceptions.AMQPError):
             return False
         return True
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop(60.0)
+
+
+@dataclass
+class FileStore:
+    """SecantusDB on a file store, started with devstack's helper on a free port.
+
+    The bench holds it (not :class:`LocalStack`) so a fault can kill and restart it on the
+    same port and files, and so it never takes the default port another run may want.
+    """
+
+    path: Path
+    port: int = field(default_factory=free_port)
+    process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    def start(self, *, timeout: float = 120.0) -> FileStore:
+        self.process = secantus_process(
+            port=self.port, storage=self.path / "mongo", log_path=self.path / "secantusdb.log"
+        ).start()
+        self.process.wait_until(lambda: port_answers(self.port), timeout)
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
 
     def stop(self) -> None:
         if self.process is not None:
@@ -137,6 +174,7 @@ class Progress:
     batches: int
     accepted: int = 0
     pushed: int = 0
+    dropped: int = 0  # requests whose connection broke (the part was killed): retried
     submissions: dict[str, set[str]] = field(default_factory=dict)  # key -> ids seen
     errors: Counter[str] = field(default_factory=Counter)
     in_flight: dict[int, float] = field(default_factory=dict)  # thread -> request start
@@ -159,6 +197,10 @@ class Progress:
                 self.pushed += int(body["accepted"])
             ids.add(str(body["submission_id"]))
         self.accepted_now.set()
+
+    def drop(self) -> None:
+        with self.lock:
+            self.dropped += 1
 
     def error(self, status: int, what: str) -> None:
         with self.lock:
@@ -195,6 +237,7 @@ class Client:
                 try:
                     response = http.post(self.url, json={"records": records}, headers=headers)
                 except httpx2.TransportError:  # ingest killed or not up yet: same key again
+                    self.progress.drop()
                     time.sleep(0.5)
                     continue
                 finally:
@@ -224,6 +267,8 @@ class Row:
     duplicates: int = 0
     dead_lettered: int = 0
     errors: Counter[str] = field(default_factory=Counter)
+    dropped: int = 0
+    outage_s: float = 0.0
     converged_s: float | None = None
 
     @property
@@ -244,7 +289,7 @@ class Row:
 
 HEADER = (
     f"{'scenario':<22} {'pushed':>7} {'stored':>7} {'indexed':>7} {'dup':>4} {'dlq':>4} "
-    f"{'converge':>9}  client 5xx"
+    f"{'drops':>5} {'outage':>7} {'converge':>9}  client 5xx"
 )
 
 
@@ -253,8 +298,8 @@ def format_row(row: Row) -> str:
     converged = f"{row.converged_s:.1f} s" if row.converged_s is not None else "NEVER"
     return (
         f"{row.scenario:<22} {row.pushed:>7} {row.stored:>7} {row.indexed:>7} "
-        f"{row.duplicates:>4} {row.dead_lettered:>4} {converged:>9}  {errors}"
-        + ("" if row.ok else "   <-- FAIL")
+        f"{row.duplicates:>4} {row.dead_lettered:>4} {row.dropped:>5} {row.outage_s:>5.1f} s "
+        f"{converged:>9}  {errors}" + ("" if row.ok else "   <-- FAIL")
     )
 
 
@@ -269,18 +314,23 @@ class Chaos:
         self,
         stack: LocalStack,
         *,
+        store: FileStore | None = None,
         rabbit: RabbitNode | None = None,
         batch: int = 1_000,
         clients: int = 4,
         converge_timeout: float = 600.0,
     ) -> None:
         self.stack = stack
+        self.file_store = store
         self.rabbit = rabbit
         self.batch = batch
         self.clients = clients
         self.converge_timeout = converge_timeout
         self.http = httpx2.Client(timeout=30.0)
-        self.admin = {"Authorization": f"Bearer {stack.admin_key}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.stack.admin_key}"}
 
     def close(self) -> None:
         self.http.close()
@@ -351,10 +401,12 @@ class Chaos:
                 for n, chunk in enumerate(batches)
             ]
             fault_at = fault(self, progress)
+            outage = time.monotonic() - fault_at
             for future in futures:
                 future.result()
-        row = Row(name, records, pushed=progress.pushed)
+        row = Row(name, records, pushed=progress.pushed, outage_s=outage)
         row.converged_s = self.converge(row, progress, code, fault_at)
+        row.dropped = progress.dropped
         row.dead_lettered = self.dead_lettered() - dead_before
         row.errors = progress.errors
         return row
@@ -388,14 +440,10 @@ class Chaos:
             self.stack.wait_ready(name, timeout=180)
 
     @property
-    def store(self) -> ManagedProcess:
-        if self.stack.secantus is None:
-            raise RuntimeError("the store scenarios need the stack's own SecantusDB")
-        return self.stack.secantus
-
-    def start_store(self) -> None:
-        port = int(self.stack.mongo_url.rsplit(":", 1)[1].strip("/"))
-        self.store.start().wait_until(lambda: port_answers(port), timeout=120)
+    def store(self) -> FileStore:
+        if self.file_store is None:
+            raise RuntimeError("the store scenarios need a FileStore of the bench's own")
+        return self.file_store
 
 
 # A fault waits for its moment in the push, does its damage, repairs it, and returns the
@@ -437,7 +485,7 @@ def kill_store(chaos: Chaos, progress: Progress) -> float:
     _wait(progress.accepted_now.is_set)
     at = time.monotonic()
     chaos.store.kill()
-    chaos.start_store()
+    chaos.store.start()
     return at
 
 
@@ -449,7 +497,7 @@ def stop_store(seconds: float) -> Fault:
         at = time.monotonic()
         chaos.store.stop()
         time.sleep(seconds)
-        chaos.start_store()
+        chaos.store.start()
         chaos.wait_until_ready()
         return at
 
@@ -507,10 +555,13 @@ def pick(spec: str) -> list[str]:
     return chosen
 
 
-def chaos_settings(data_dir: Path, amqp_url: str, **extra: Any) -> Settings:
+def chaos_settings(data_dir: Path, *, amqp_url: str, mongo_url: str, **extra: Any) -> Settings:
+    """A namespace, database, data dir, keys and ports of the run's own."""
     namespace = f"chaos-{uuid.uuid4().hex[:8]}"
     return Settings(
         amqp_url=amqp_url,
+        mongo_url=mongo_url,
+        meili_url=None,
         stinet_namespace=namespace,
         stinet_db=namespace.replace("-", "_"),
         stinet_data_dir=data_dir,
@@ -520,20 +571,40 @@ def chaos_settings(data_dir: Path, amqp_url: str, **extra: Any) -> Settings:
         catalogue_port=free_port(),
         search_port=free_port(),
         notify_port=free_port(),
-        mongo_url=None,  # the stack's own SecantusDB, on a file store
-        meili_url=None,
         **extra,
     )
 
 
 @contextmanager
-def chaos_stack(settings: Settings, env: dict[str, str] | None = None) -> Iterator[LocalStack]:
-    """The four services and SecantusDB on a file store, as ``make run`` starts them."""
-    stack = LocalStack(settings, env=env).start(timeout=180)
+def running_chaos(
+    base: Path,
+    *,
+    amqp_url: str,
+    env: dict[str, str],
+    rabbit: RabbitNode | None = None,
+    batch: int = 1_000,
+    clients: int = 4,
+    converge_timeout: float = 600.0,
+) -> Iterator[Chaos]:
+    """SecantusDB on a file store and the four services (as ``make run`` starts them)."""
+    store = FileStore(base / "store").start()
+    settings = chaos_settings(base / "data", amqp_url=amqp_url, mongo_url=store.url)
+    stack = LocalStack(settings, env=env)
+    chaos = Chaos(
+        stack,
+        store=store,
+        rabbit=rabbit,
+        batch=batch,
+        clients=clients,
+        converge_timeout=converge_timeout,
+    )
     try:
-        yield stack
+        stack.start(timeout=180)
+        yield chaos
     finally:
+        chaos.close()
         stack.stop()
+        store.stop()
         asyncio.run(delete_topology(settings))
 
 
@@ -545,25 +616,24 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     names = pick(args.scenarios)
-
+    env = {k: v for k, v in os.environ.items() if k not in ISOLATE}
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="stinet-chaos-") as tmp:
         rabbit = RabbitNode(Path(tmp) / "rabbitmq").start()
         try:
-            settings = chaos_settings(Path(tmp) / "data", rabbit.url)
-            env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URL", "MEILI_URL")}
-            with chaos_stack(settings, env) as stack:
-                chaos = Chaos(stack, rabbit=rabbit, batch=args.batch, clients=args.clients)
+            with running_chaos(
+                Path(tmp), amqp_url=rabbit.url, env=env, rabbit=rabbit,
+                batch=args.batch, clients=args.clients,
+            ) as chaos:  # fmt: skip
                 print(f"{args.records} records per scenario, batches of {args.batch}, "
                       f"{args.clients} clients")  # fmt: skip
                 print(HEADER, flush=True)
-                rows = []
                 for name in names:
                     rows.append(chaos.run(LABELS[name], SCENARIOS[name], args.records))
                     print(format_row(rows[-1]), flush=True)
-                chaos.close()
         finally:
             rabbit.stop()
-    sys.exit(0 if all(row.ok for row in rows) else 1)
+    sys.exit(0 if rows and all(row.ok for row in rows) else 1)
 
 
 if __name__ == "__main__":
