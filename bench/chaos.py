@@ -266,6 +266,7 @@ class Row:
     indexed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    unfinished: int = 0  # submissions not ``done``
     errors: Counter[str] = field(default_factory=Counter)
     dropped: int = 0
     outage_s: float = 0.0
@@ -282,6 +283,7 @@ class Row:
             self.pushed == self.stored == self.indexed == self.records
             and self.duplicates == 0
             and self.dead_lettered == 0
+            and self.unfinished == 0
             and self.server_errors == 0
             and self.converged_s is not None
         )
@@ -289,7 +291,7 @@ class Row:
 
 HEADER = (
     f"{'scenario':<22} {'pushed':>7} {'stored':>7} {'indexed':>7} {'dup':>4} {'dlq':>4} "
-    f"{'drops':>5} {'outage':>7} {'converge':>9}  client 5xx"
+    f"{'open':>4} {'drops':>5} {'outage':>7} {'converge':>9}  client 5xx"
 )
 
 
@@ -298,8 +300,8 @@ def format_row(row: Row) -> str:
     converged = f"{row.converged_s:.1f} s" if row.converged_s is not None else "NEVER"
     return (
         f"{row.scenario:<22} {row.pushed:>7} {row.stored:>7} {row.indexed:>7} "
-        f"{row.duplicates:>4} {row.dead_lettered:>4} {row.dropped:>5} {row.outage_s:>5.1f} s "
-        f"{converged:>9}  {errors}" + ("" if row.ok else "   <-- FAIL")
+        f"{row.duplicates:>4} {row.dead_lettered:>4} {row.unfinished:>4} {row.dropped:>5} "
+        f"{row.outage_s:>5.1f} s {converged:>9}  {errors}" + ("" if row.ok else "   <-- FAIL")
     )
 
 
@@ -405,14 +407,36 @@ class Chaos:
             for future in futures:
                 future.result()
         row = Row(name, records, pushed=progress.pushed, outage_s=outage)
-        row.converged_s = self.converge(row, progress, code, fault_at)
+        row.converged_s = self.converge(row, progress, code, key, fault_at)
         row.dropped = progress.dropped
         row.dead_lettered = self.dead_lettered() - dead_before
         row.errors = progress.errors
         return row
 
-    def converge(self, row: Row, progress: Progress, code: str, since: float) -> float | None:
-        """Poll until all of ``code``'s records are stored and indexed; seconds since the fault."""
+    def unfinished(self, progress: Progress, key: str) -> int:
+        """Submissions the clients were given that ingest does not report ``done``."""
+        ids = [sid for seen in progress.submissions.values() for sid in seen]
+        url = f"{self.stack.url('ingest')}/v1/submissions"
+        headers = {"Authorization": f"Bearer {key}"}
+        not_done = 0
+        for sid in ids:
+            try:
+                response = self.http.get(f"{url}/{sid}", headers=headers)
+            except httpx2.TransportError:
+                return len(ids)
+            if response.status_code >= 500:
+                progress.error(response.status_code, "GET /v1/submissions/{id}")
+            if response.status_code == 429:
+                return len(ids)  # asked again at the next poll
+            if response.status_code != 200 or response.json().get("state") != "done":
+                not_done += 1
+        return not_done
+
+    def converge(
+        self, row: Row, progress: Progress, code: str, key: str, since: float
+    ) -> float | None:
+        """Poll until ``code``'s records are stored and indexed and every submission done;
+        returns the seconds since the fault (None past the timeout)."""
         deadline = time.monotonic() + self.converge_timeout
         while True:
             row.stored, changed = self.stored(progress, code)
@@ -420,7 +444,9 @@ class Chaos:
             extra_submissions = sum(len(ids) - 1 for ids in progress.submissions.values())
             row.duplicates = max(0, changed) + max(0, row.indexed - row.stored) + extra_submissions
             if row.stored >= row.pushed and row.indexed >= row.pushed:
-                return time.monotonic() - since
+                row.unfinished = self.unfinished(progress, key)
+                if row.unfinished == 0:
+                    return time.monotonic() - since
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.5)

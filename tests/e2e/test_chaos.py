@@ -41,4 +41,5 @@ def test_a_sigkill_loses_duplicates_and_dead_letters_nothing(chaos: Chaos, scena
     assert (row.pushed, row.stored, row.indexed) == (RECORDS, RECORDS, RECORDS), table
     assert row.duplicates == 0, table
     assert row.dead_lettered == 0, table
+    assert row.unfinished == 0, table
     assert row.server_errors == 0, table
