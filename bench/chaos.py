@@ -181,6 +181,10 @@ class Progress:
     lock: threading.Lock = field(default_factory=threading.Lock)
     accepted_now: threading.Event = field(default_factory=threading.Event)
 
+    @property
+    def all_accepted(self) -> bool:
+        return self.accepted >= self.batches
+
     def started(self) -> None:
         with self.lock:
             self.in_flight[threading.get_ident()] = time.monotonic()
@@ -494,14 +498,34 @@ def kill_service_fault(name: str) -> Fault:
 
     def fault(chaos: Chaos, progress: Progress) -> float:
         _wait(_a_third_pushed(progress))
-        if name == "ingest":  # in the middle of a request: one has been in flight a while
-            _wait(lambda: progress.oldest_request() > 0.15)
         at = time.monotonic()
         chaos.kill_service(name)
         chaos.restart_service(name)
         return at
 
     return fault
+
+
+# How long a request has been in flight when ingest is killed: early (validating and
+# storing its rows, the submission still ``receiving``), later (sealed, publishing).
+INGEST_KILL_AGES = (0.05, 0.15, 0.3)
+
+
+def kill_ingest_mid_request(chaos: Chaos, progress: Progress) -> float:
+    """SIGKILL ingest three times, each while a request is in flight, at a quarter, half and
+    three quarters of the push; the clients retry under the same Idempotency-Key."""
+    first: float | None = None
+    for n, age in enumerate(INGEST_KILL_AGES, 1):
+        mark = min(progress.batches - 1, max(n, progress.batches * n // 4))
+        _wait(lambda mark=mark: progress.accepted >= mark)
+        _wait(lambda age=age: progress.oldest_request() > age or progress.all_accepted)
+        if progress.all_accepted:
+            break
+        at = time.monotonic()
+        first = first or at
+        chaos.kill_service("ingest")
+        chaos.restart_service("ingest")
+    return first or time.monotonic()
 
 
 def kill_store(chaos: Chaos, progress: Progress) -> float:
@@ -548,7 +572,7 @@ def stop_broker(seconds: float) -> Fault:
 
 
 SCENARIOS: dict[str, Fault] = {
-    "ingest": kill_service_fault("ingest"),
+    "ingest": kill_ingest_mid_request,
     "catalogue": kill_service_fault("catalogue"),
     "search": kill_service_fault("search"),
     "notify": kill_service_fault("notify"),
@@ -557,7 +581,7 @@ SCENARIOS: dict[str, Fault] = {
     "broker-down-30s": stop_broker(30.0),
 }
 LABELS = {
-    "ingest": "1 SIGKILL ingest",
+    "ingest": "1 SIGKILL ingest ×3",
     "catalogue": "2 SIGKILL catalogue",
     "search": "3 SIGKILL search",
     "notify": "4 SIGKILL notify",

@@ -27,16 +27,18 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
     base = Path(tmp_path_factory.mktemp("chaos"))
     # Batches of 200: a fault lands with most of the push still to come.
     with running_chaos(
-        base, amqp_url=AMQP_URL, env=env, batch=200, clients=4, converge_timeout=240
+        base, amqp_url=AMQP_URL, env=env, batch=200, clients=4, converge_timeout=120
     ) as running:
         yield running
 
 
+@pytest.mark.timeout(420)  # a failing run waits out the convergence timeout
 @pytest.mark.parametrize("scenario", ["ingest", "catalogue", "store-kill"])
 def test_a_sigkill_loses_duplicates_and_dead_letters_nothing(chaos: Chaos, scenario: str) -> None:
     row = chaos.run(LABELS[scenario], SCENARIOS[scenario], RECORDS)
 
     table = format_row(row)
+    print(table)
     assert row.converged_s is not None, f"never converged: {table}"
     assert (row.pushed, row.stored, row.indexed) == (RECORDS, RECORDS, RECORDS), table
     assert row.duplicates == 0, table
