@@ -219,10 +219,17 @@ def error_statuses(operation: Mapping[str, Any]) -> set[int]:
     return statuses
 
 
+def _is_page(responses: Mapping[str, Any]) -> bool:
+    """A page for people (its success is HTML) answers its own errors as pages too."""
+    success = [r for k, r in responses.items() if k.startswith("2")]
+    return bool(success) and all(set(r.get("content", {})) == {"text/html"} for r in success)
+
+
 def _declare_errors(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    page = _is_page(responses)
     for status in error_statuses(operation):
-        responses.setdefault(str(status), {"description": _ERROR_DESCRIPTIONS[status]})
+        responses.setdefault(str(status), {"description": _ERROR_DESCRIPTIONS.get(status, "")})
     for key, response in responses.items():
         if not (key.isdigit() and int(key) >= 400):
             continue
@@ -230,19 +237,37 @@ def _declare_errors(operation: dict[str, Any]) -> None:
         # FastAPI's own 422 shape is never sent: our handler answers with the envelope.
         if not response.get("content") or "HTTPValidationError" in schema.get("$ref", ""):
             response["content"] = {"application/json": {"schema": {"$ref": _ERROR_REF}}}
+            if page:
+                response["content"]["text/html"] = {"schema": {"type": "string"}}
         if int(key) in _ERROR_HEADERS:
             response.setdefault("headers", _ERROR_HEADERS[int(key)])
+
+
+def _lift_body_definitions(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    # A body declared by hand (:func:`json_body`) carries its models' definitions inline.
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        schemas.update(media.get("schema", {}).pop("$defs", {}))
+
+
+def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its JSON body itself (to answer with its
+    own messages): the OpenAPI still says which body it takes."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {
+        "requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}
+    }
 
 
 def declare_error_responses(openapi: dict[str, Any]) -> dict[str, Any]:
     """Declare in ``openapi`` every error status each operation can answer (see
     :func:`error_statuses`), with :class:`ErrorEnvelope` as its schema; a route's own
     ``responses=`` adds what is special to it (409, 429 …) and keeps its descriptions."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     for operations in openapi.get("paths", {}).values():
         for method, operation in operations.items():
             if method in _METHODS:
                 _declare_errors(operation)
-    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+                _lift_body_definitions(operation, schemas)
     envelope = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(envelope.pop("$defs", {}))
     schemas["ErrorEnvelope"] = envelope
