@@ -43,6 +43,7 @@ from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_
 from shared.http import ApiError, error_response, wants_english
 from shared.records import LocalId, MemberCode, Source
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 FORMATS = ("csv", "xlsx", "marc", "marcxml", "json")
 
@@ -238,6 +239,59 @@ def file_rows(
     return parsers[fmt](stream, notes, default_kind=kind)
 
 
+# Routes acting for a member (``member_key``): the centre's ``?member=`` may name no member;
+# every caller's key has a rate limit.
+ACTS_FOR: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Không có thành viên này / no such member"},
+    429: {"description": "Quá nhiều yêu cầu / too many requests"},
+}
+RECORDS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["records"],
+                    "properties": {
+                        "records": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "minItems": 1,
+                            "maxItems": MAX_RECORDS_PER_REQUEST,
+                        }
+                    },
+                }
+            },
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "format": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "encoding": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def file_answer(media_type: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
 def build_router(ports: IngestPorts) -> APIRouter:
     """The public routes of ingest (DESIGN §3)."""
     router = APIRouter()
@@ -279,7 +333,13 @@ def build_router(ports: IngestPorts) -> APIRouter:
         )
         return JSONResponse(receipt.as_json(), status_code=202)
 
-    @router.post("/v1/records", status_code=202, tags=["records"])
+    @router.post(
+        "/v1/records",
+        status_code=202,
+        tags=["records"],
+        responses=ACTS_FOR,
+        openapi_extra=RECORDS_BODY,
+    )
     async def post_records(
         request: Request,
         member: Annotated[str, Depends(member_key)],
@@ -292,7 +352,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
             request, rows, member, idempotency_key, Source.API, MAX_RECORDS_PER_REQUEST
         )
 
-    @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"])
+    @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"], responses=ACTS_FOR)
     async def withdraw_record(
         request: Request,
         member: Annotated[str, Depends(member_key)],
@@ -303,7 +363,13 @@ def build_router(ports: IngestPorts) -> APIRouter:
         rows = iter([ParsedRow(0, withdraw_item(local_id))])
         return await accept(request, rows, member, idempotency_key, Source.API, 1)
 
-    @router.post("/v1/imports", status_code=202, tags=["imports"])
+    @router.post(
+        "/v1/imports",
+        status_code=202,
+        tags=["imports"],
+        responses={**ACTS_FOR, 411: {"description": "Cần Content-Length / length required"}},
+        openapi_extra=IMPORT_BODY,
+    )
     async def post_import(
         request: Request,
         member: Annotated[str, Depends(member_key)],
@@ -333,7 +399,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
         finally:
             await upload.close()
 
-    @router.get("/v1/imports/template.csv", tags=["imports"])
+    @router.get("/v1/imports/template.csv", tags=["imports"], responses=file_answer("text/csv"))
     async def template_csv(request: Request) -> Response:
         """A CSV template (UTF-8 with BOM, opens in Excel) with the recognised headers."""
         return Response(
@@ -342,12 +408,12 @@ def build_router(ports: IngestPorts) -> APIRouter:
             headers={"Content-Disposition": 'attachment; filename="stinet-mau.csv"'},
         )
 
-    @router.get("/v1/imports/template.xlsx", tags=["imports"])
+    @router.get("/v1/imports/template.xlsx", tags=["imports"], responses=file_answer(XLSX_TYPE))
     async def template_xlsx(request: Request) -> Response:
         """An Excel template with the recognised headers and a sheet of allowed values."""
         return Response(
             templates.xlsx_template(english=wants_english(request)),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX_TYPE,
             headers={"Content-Disposition": 'attachment; filename="stinet-mau.xlsx"'},
         )
 
@@ -425,7 +491,12 @@ def build_router(ports: IngestPorts) -> APIRouter:
         ports.authenticator.note_revoked(revoked.key_id)
         return Response(status_code=204)
 
-    @router.post("/v1/keys", status_code=201, tags=["keys"])
+    @router.post(
+        "/v1/keys",
+        status_code=201,
+        tags=["keys"],
+        responses={404: {"description": "Không có thành viên này / no such member"}},
+    )
     async def issue_person_key(_: CentreCaller, body: IssueKeyBody) -> dict[str, Any]:
         """Issue a key to a person, a member's staff or the centre's (centre only); the
         token is shown this once."""
@@ -464,7 +535,12 @@ def build_router(ports: IngestPorts) -> APIRouter:
         ports.authenticator.note_revoked(revoked.key_id)
         return Response(status_code=204)
 
-    @router.post("/v1/sessions", status_code=201, tags=["sessions"])
+    @router.post(
+        "/v1/sessions",
+        status_code=201,
+        tags=["sessions"],
+        responses={401: {"description": "Khoá không hợp lệ / invalid key"}},
+    )
     async def open_session(body: SessionBody) -> dict[str, Any]:
         """Exchange an access key for a session token (8 h by default) every service accepts."""
         opened = await handlers.open_session(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -18,7 +18,7 @@ from services.notify.ports import NotifyPorts, ReminderEntry, Status
 from services.notify.signing import InvalidToken, webhook_secret
 from shared.auth import centre_caller
 from shared.http import ApiError, wants_english
-from shared.records import MEMBER_CODE_PATTERN
+from shared.records import MemberCode
 
 AsOf = Annotated[
     datetime | None,
@@ -94,6 +94,13 @@ def resolve_as_of(as_of: datetime | None, config: NotifyConfig) -> datetime:
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=config.tz)
 
 
+# The attestation pages answer a bad or expired link with a page (see _invalid_page).
+ATTEST_PAGES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Liên kết không hợp lệ / invalid link"},
+    410: {"description": "Liên kết đã hết hạn / expired link"},
+}
+
+
 def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRouter:
     router = APIRouter(prefix="/v1")
     admin = Depends(centre_caller)
@@ -167,15 +174,8 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         )
 
     @router.get("/members/{code}/webhook-secret", dependencies=[admin], tags=["webhooks"])
-    async def get_webhook_secret(code: str) -> dict[str, str]:
+    async def get_webhook_secret(code: Annotated[MemberCode, Path()]) -> dict[str, str]:
         """The member's webhook signing secret, to hand to its web admin."""
-        if not _valid_code(code):
-            raise ApiError(
-                422,
-                "Mã thành viên không hợp lệ",
-                "Invalid member code",
-                details=[{"loc": ["path", "code"], "msg": "invalid member code"}],
-            )
         return {
             "member": code,
             "secret": webhook_secret(config.secret, code),
@@ -183,8 +183,10 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
             "algorithm": "sha256=<hex HMAC-SHA256 of the raw body>",
         }
 
-    @router.get("/attest", response_class=HTMLResponse, tags=["attest"])
-    async def open_attest(request: Request, token: Annotated[str, Query(max_length=2000)]) -> Any:
+    @router.get("/attest", response_class=HTMLResponse, tags=["attest"], responses=ATTEST_PAGES)
+    async def open_attest(
+        request: Request, token: Annotated[str, Query(min_length=1, max_length=2000)]
+    ) -> Any:
         """The page behind a reminder's link: one button confirms the information."""
         english = wants_english(request)
         try:
@@ -197,8 +199,10 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         name = member.name if member else claim.member
         return HTMLResponse(confirm_page(name, token, english))
 
-    @router.post("/attest", response_class=HTMLResponse, tags=["attest"])
-    async def post_attest(request: Request, token: Annotated[str, Form(max_length=2000)]) -> Any:
+    @router.post("/attest", response_class=HTMLResponse, tags=["attest"], responses=ATTEST_PAGES)
+    async def post_attest(
+        request: Request, token: Annotated[str, Form(min_length=1, max_length=2000)]
+    ) -> Any:
         """ "Our information is still accurate": counts as an update for the cycle."""
         english = wants_english(request)
         p = ports()
@@ -215,12 +219,6 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         return HTMLResponse(done_page(item, config, english))
 
     return router
-
-
-def _valid_code(code: str) -> bool:
-    import re
-
-    return re.fullmatch(MEMBER_CODE_PATTERN, code) is not None
 
 
 PAGE = """<!doctype html>
