@@ -124,7 +124,12 @@ def build_router(
         ]
         return {**record.model_dump(mode="json"), "holdings": holdings}
 
-    @router.post("/links", tags=["records"], dependencies=admin)
+    @router.post(
+        "/links",
+        tags=["records"],
+        dependencies=admin,
+        responses={404: {"description": "Không có bản ghi này / no such record"}},
+    )
     async def decide_link(body: LinkDecision) -> dict[str, Any]:
         """The centre confirms or rejects that two records describe the same work."""
         if body.a == body.b:

@@ -257,8 +257,7 @@ RECORDS_BODY = {
                         "records": {
                             "type": "array",
                             "items": {"type": "object"},
-                            "minItems": 1,
-                            "maxItems": MAX_RECORDS_PER_REQUEST,
+                            "minItems": 1,  # more than 5,000: 413, as for a body too large
                         }
                     },
                 }
