@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.config import Settings
@@ -110,18 +111,6 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: Any = None
-
-
-class ErrorEnvelope(BaseModel):
-    """Every error a route answers: ``{"error": {"code", "message", "details"}}``."""
-
-    error: ErrorDetail
-
-
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` declaring ``statuses`` with the error envelope as their schema."""
     return {
@@ -161,12 +150,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return body_too_large(exc.limit, english=wants_english(request))
         vi, en = _DEFAULT_MESSAGES.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         message = en if wants_english(request) else vi
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return error_response(
             exc.status_code,
             _STATUS_CODES.get(exc.status_code, "error"),
             message,
             None if isinstance(exc.detail, str) else exc.detail,
-            getattr(exc, "headers", None),
+            headers,
         )
 
     @app.exception_handler(Exception)
@@ -174,6 +166,141 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled_error", path=request.url.path)
         message = "Lỗi máy chủ" if not wants_english(request) else "Internal error"
         return error_response(500, "internal_error", message)
+
+
+def allowed_methods(app: ASGIApp, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` answers at the request's path.
+
+    Starlette's ``Allow`` names only the first route matching the path, though routes
+    sharing a path (``GET`` and ``DELETE /v1/records/{id}``) are separate routes.
+    """
+    methods: set[str] = set()
+    for route in getattr(app, "routes", ()):
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: a stable ``code``, a message in the caller's language, field details."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error answer (DESIGN §3): ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorBody
+
+
+_ERROR_REF = "#/components/schemas/ErrorEnvelope"
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+_ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Thân yêu cầu không đọc được / the body cannot be read",
+    401: "Thiếu hoặc sai khoá, phiên / missing or invalid key or session",
+    403: "Không có quyền / not allowed",
+    404: "Không tìm thấy / not found",
+    413: "Thân yêu cầu quá lớn / the body is too large",
+    415: "Kiểu nội dung không hỗ trợ / unsupported content type",
+    422: "Dữ liệu không hợp lệ (chi tiết theo trường) / invalid data (per field)",
+    503: "Tạm thời không sẵn sàng: thử lại sau Retry-After / unavailable: retry after Retry-After",
+}
+_ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+    429: {"Retry-After": {"schema": {"type": "string"}, "description": "seconds"}},
+    503: {"Retry-After": {"schema": {"type": "string"}, "description": "seconds"}},
+}
+
+
+def error_statuses(operation: Mapping[str, Any]) -> set[int]:
+    """The error statuses an operation can answer, from what it is: authenticated (401,
+    403), takes a body (400, 413, 415, 422), takes parameters (422), names something by its
+    path (404); and 503, since any route may find the store, the broker or the revocation
+    list unavailable."""
+    statuses = {503}
+    parameters = operation.get("parameters", [])
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if "requestBody" in operation:
+        statuses |= {400, 413, 415, 422}
+    if parameters:
+        statuses.add(422)
+    if any(p.get("in") == "path" for p in parameters):
+        statuses.add(404)
+    return statuses
+
+
+def _is_page(responses: Mapping[str, Any]) -> bool:
+    """A page for people (its success is HTML) answers its own errors as pages too."""
+    success = [r for k, r in responses.items() if k.startswith("2")]
+    return bool(success) and all(set(r.get("content", {})) == {"text/html"} for r in success)
+
+
+def _declare_errors(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    page = _is_page(responses)
+    for status in error_statuses(operation):
+        responses.setdefault(str(status), {"description": _ERROR_DESCRIPTIONS.get(status, "")})
+    for key, response in responses.items():
+        if not (key.isdigit() and int(key) >= 400):
+            continue
+        schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+        # FastAPI's own 422 shape is never sent: our handler answers with the envelope.
+        if not response.get("content") or "HTTPValidationError" in schema.get("$ref", ""):
+            response["content"] = {"application/json": {"schema": {"$ref": _ERROR_REF}}}
+            if page:
+                response["content"]["text/html"] = {"schema": {"type": "string"}}
+        if int(key) in _ERROR_HEADERS:
+            response.setdefault("headers", _ERROR_HEADERS[int(key)])
+
+
+def _lift_body_definitions(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    # A body declared by hand (:func:`json_body`) carries its models' definitions inline.
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        schemas.update(media.get("schema", {}).pop("$defs", {}))
+
+
+def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its JSON body itself (to answer with its
+    own messages): the OpenAPI still says which body it takes."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {
+        "requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}
+    }
+
+
+def declare_error_responses(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Declare in ``openapi`` every error status each operation can answer (see
+    :func:`error_statuses`), with :class:`ErrorEnvelope` as its schema; a route's own
+    ``responses=`` adds what is special to it (409, 429 …) and keeps its descriptions."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    for operations in openapi.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in _METHODS:
+                _declare_errors(operation)
+                _lift_body_definitions(operation, schemas)
+    envelope = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(envelope.pop("$defs", {}))
+    schemas["ErrorEnvelope"] = envelope
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return openapi
+
+
+def install_error_responses(app: FastAPI) -> None:
+    """Make ``app``'s OpenAPI declare its error answers (routes added later included: the
+    document is built on first request)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_error_responses(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class RequestContextMiddleware:

@@ -45,7 +45,7 @@ async def public_address(host: str, port: int) -> str:
     """The first address of ``host``, if every address it resolves to is public."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
         raise RefusedUrl(f"host {host} does not resolve ({exc})") from None
     addresses = [str(info[4][0]) for info in infos]
     if not addresses or any(refused_address(address) for address in addresses):

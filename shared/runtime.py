@@ -31,6 +31,7 @@ from shared.http import (
     ReadinessCheck,
     health_router,
     install_error_handlers,
+    install_error_responses,
     install_request_context,
 )
 from shared.logging import configure_logging, get_logger
@@ -217,6 +218,7 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan, version="0.1.0")
     install_error_handlers(app)
+    install_error_responses(app)
     install_request_context(app, service)
     app.include_router(
         health_router(

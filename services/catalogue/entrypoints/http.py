@@ -192,7 +192,11 @@ def build_router(
         return {**record.model_dump(mode="json"), "holdings": holdings}
 
     @router.post(
-        "/links", tags=["records"], dependencies=admin, openapi_extra=body_limit(MAX_LINK_BYTES)
+        "/links",
+        tags=["records"],
+        dependencies=admin,
+        openapi_extra=body_limit(MAX_LINK_BYTES),
+        responses={404: {"description": "Không có bản ghi này / no such record"}},
     )
     async def decide_link(
         caller: CentreCaller, audit: Audited, body: LinkDecision

@@ -46,6 +46,7 @@ from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_
 from shared.http import ApiError, body_limit, error_response, error_responses, wants_english
 from shared.records import LocalId, MemberCode, Source
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 FORMATS = ("csv", "xlsx", "xls", "ods", "marc", "marcxml", "json")
 SPREADSHEETS = ("xlsx", "xls", "ods")
@@ -234,6 +235,58 @@ def file_rows(
     return parsers[fmt](stream, notes, default_kind=kind)
 
 
+# Routes acting for a member (``member_key``): the centre's ``?member=`` may name no member;
+# every caller's key has a rate limit.
+ACTS_FOR: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Không có thành viên này / no such member"},
+    429: {"description": "Quá nhiều yêu cầu / too many requests"},
+}
+RECORDS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["records"],
+                    "properties": {
+                        "records": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "minItems": 1,  # more than 5,000: 413, as for a body too large
+                        }
+                    },
+                }
+            },
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "format": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "encoding": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def file_answer(media_type: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
 def build_router(ports: IngestPorts) -> APIRouter:
     """The public routes of ingest (DESIGN §3)."""
     router = APIRouter()
@@ -297,7 +350,8 @@ def build_router(ports: IngestPorts) -> APIRouter:
         "/v1/records",
         status_code=202,
         tags=["records"],
-        openapi_extra=body_limit(MAX_REQUEST_BYTES),
+        responses=ACTS_FOR,
+        openapi_extra={**RECORDS_BODY, **body_limit(MAX_REQUEST_BYTES)},
     )
     async def post_records(
         request: Request,
@@ -321,7 +375,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
             action="records.submitted",
         )
 
-    @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"])
+    @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"], responses=ACTS_FOR)
     async def withdraw_record(
         request: Request,
         caller: AnyCaller,
@@ -349,7 +403,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
         "/v1/records/{local_id}/restore",
         status_code=202,
         tags=["records"],
-        responses=error_responses(401, 403, 422, 429, 503),
+        responses={**ACTS_FOR, **error_responses(401, 403, 422, 429, 503)},
     )
     async def restore_record(
         request: Request,
@@ -380,7 +434,8 @@ def build_router(ports: IngestPorts) -> APIRouter:
         "/v1/imports",
         status_code=202,
         tags=["imports"],
-        openapi_extra=body_limit(MAX_IMPORT_BYTES),
+        responses={**ACTS_FOR, 411: {"description": "Cần Content-Length / length required"}},
+        openapi_extra={**IMPORT_BODY, **body_limit(MAX_IMPORT_BYTES)},
     )
     async def post_import(
         request: Request,
@@ -419,7 +474,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
         finally:
             await upload.close()
 
-    @router.get("/v1/imports/template.csv", tags=["imports"])
+    @router.get("/v1/imports/template.csv", tags=["imports"], responses=file_answer("text/csv"))
     async def template_csv(request: Request) -> Response:
         """A CSV template (UTF-8 with BOM, opens in Excel) with the recognised headers."""
         return Response(
@@ -428,12 +483,12 @@ def build_router(ports: IngestPorts) -> APIRouter:
             headers={"Content-Disposition": 'attachment; filename="stinet-mau.csv"'},
         )
 
-    @router.get("/v1/imports/template.xlsx", tags=["imports"])
+    @router.get("/v1/imports/template.xlsx", tags=["imports"], responses=file_answer(XLSX_TYPE))
     async def template_xlsx(request: Request) -> Response:
         """An Excel template with the recognised headers and a sheet of allowed values."""
         return Response(
             templates.xlsx_template(english=wants_english(request)),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX_TYPE,
             headers={"Content-Disposition": 'attachment; filename="stinet-mau.xlsx"'},
         )
 
@@ -517,7 +572,12 @@ def build_router(ports: IngestPorts) -> APIRouter:
         await _audit_key(audit, caller, "key.revoked", revoked.listing())
         return Response(status_code=204)
 
-    @router.post("/v1/keys", status_code=201, tags=["keys"])
+    @router.post(
+        "/v1/keys",
+        status_code=201,
+        tags=["keys"],
+        responses={404: {"description": "Không có thành viên này / no such member"}},
+    )
     async def issue_person_key(
         caller: CentreCaller, audit: Audited, body: IssueKeyBody
     ) -> dict[str, Any]:
@@ -560,7 +620,12 @@ def build_router(ports: IngestPorts) -> APIRouter:
         await _audit_key(audit, caller, "key.revoked", revoked.listing())
         return Response(status_code=204)
 
-    @router.post("/v1/sessions", status_code=201, tags=["sessions"])
+    @router.post(
+        "/v1/sessions",
+        status_code=201,
+        tags=["sessions"],
+        responses={401: {"description": "Khoá không hợp lệ / invalid key"}},
+    )
     async def open_session(body: SessionBody, audit: Audited) -> dict[str, Any]:
         """Exchange an access key for a session token (8 h by default) every service accepts."""
         opened = await handlers.open_session(

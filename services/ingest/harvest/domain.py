@@ -98,7 +98,12 @@ class HarvestSourcePatch(BaseModel):
     ``metadataPrefix`` or ``set`` is a new target: the incremental cursor starts over.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        populate_by_name=True,
+        json_schema_extra={"minProperties": 1},  # see _something: an empty patch is a 422
+    )
 
     # Non-optional types with a None default: left out is fine, an explicit null is a 422.
     base_url: BaseUrl = None  # type: ignore[assignment]

@@ -21,7 +21,7 @@ from services.ingest.harvest.runner import Harvester
 from services.ingest.harvest.store import SameTarget
 from shared.audit import Audited, AuditTrail
 from shared.auth import Caller, CentreCaller, centre_caller
-from shared.http import ApiError, field_errors, wants_english
+from shared.http import ApiError, field_errors, json_body, wants_english
 
 # Fields a PATCH may change while a run holds the lease (the run does not read them).
 RUN_SAFE_FIELDS = {"enabled", "name"}
@@ -151,7 +151,7 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
     )
     store = harvester.store
 
-    @router.post("", status_code=201)
+    @router.post("", status_code=201, openapi_extra=json_body(HarvestSourceIn))
     async def create_source(
         request: Request, caller: CentreCaller, audit: Audited, payload: dict[str, Any] = Body(...)
     ) -> dict[str, Any]:
@@ -208,7 +208,7 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
         runs = [run_view(r, english=english) for r in await store.recent_runs(id)]
         return {**source_view(doc, english=english), "runs": runs}
 
-    @router.patch("/{id}")
+    @router.patch("/{id}", openapi_extra=json_body(HarvestSourcePatch))
     async def update_source(
         request: Request,
         caller: CentreCaller,

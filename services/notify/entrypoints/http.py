@@ -19,7 +19,7 @@ from services.notify.signing import InvalidToken, webhook_secret
 from shared.audit import Audited
 from shared.auth import AnyCaller, Caller, CentreCaller, centre_caller, require_member_access
 from shared.http import ApiError, body_limit, error_responses, wants_english
-from shared.records import MEMBER_CODE_PATTERN, MemberCode
+from shared.records import MemberCode
 
 MAX_ATTEST_BYTES = 16 * 1024  # one form field: the signed token (at most 2,000 characters)
 
@@ -95,6 +95,13 @@ def resolve_as_of(as_of: datetime | None, config: NotifyConfig) -> datetime:
             details=[{"loc": ["query", "as_of"], "msg": "year out of range 2000-2199"}],
         )
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=config.tz)
+
+
+# The attestation pages answer a bad or expired link with a page (see _invalid_page).
+ATTEST_PAGES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Liên kết không hợp lệ / invalid link"},
+    410: {"description": "Liên kết đã hết hạn / expired link"},
+}
 
 
 def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRouter:
@@ -175,15 +182,8 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         )
 
     @router.get("/members/{code}/webhook-secret", dependencies=[admin], tags=["webhooks"])
-    async def get_webhook_secret(code: str) -> dict[str, str]:
+    async def get_webhook_secret(code: Annotated[MemberCode, Path()]) -> dict[str, str]:
         """The member's webhook signing secret, to hand to its web admin."""
-        if not _valid_code(code):
-            raise ApiError(
-                422,
-                "Mã thành viên không hợp lệ",
-                "Invalid member code",
-                details=[{"loc": ["path", "code"], "msg": "invalid member code"}],
-            )
         return {
             "member": code,
             "secret": webhook_secret(config.secret, code),
@@ -209,8 +209,10 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         await audit.record(caller, "attested", member=code, target=code)
         return item
 
-    @router.get("/attest", response_class=HTMLResponse, tags=["attest"])
-    async def open_attest(request: Request, token: Annotated[str, Query(max_length=2000)]) -> Any:
+    @router.get("/attest", response_class=HTMLResponse, tags=["attest"], responses=ATTEST_PAGES)
+    async def open_attest(
+        request: Request, token: Annotated[str, Query(min_length=1, max_length=2000)]
+    ) -> Any:
         """The page behind a reminder's link: one button confirms the information."""
         english = wants_english(request)
         try:
@@ -227,10 +229,11 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
         "/attest",
         response_class=HTMLResponse,
         tags=["attest"],
+        responses=ATTEST_PAGES,
         openapi_extra=body_limit(MAX_ATTEST_BYTES),
     )
     async def post_attest(
-        request: Request, audit: Audited, token: Annotated[str, Form(max_length=2000)]
+        request: Request, audit: Audited, token: Annotated[str, Form(min_length=1, max_length=2000)]
     ) -> Any:
         """ "Our information is still accurate": counts as an update for the cycle."""
         english = wants_english(request)
@@ -262,12 +265,6 @@ def attest_link_holder(member: str) -> Caller:
         member=member,
         via="key",
     )
-
-
-def _valid_code(code: str) -> bool:
-    import re
-
-    return re.fullmatch(MEMBER_CODE_PATTERN, code) is not None
 
 
 PAGE = """<!doctype html>

@@ -1,0 +1,5 @@
+"""The four services as real processes, for the contract check (the e2e suite's stack)."""
+
+from tests.e2e.conftest import stack
+
+__all__ = ["stack"]
