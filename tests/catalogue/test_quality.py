@@ -8,6 +8,7 @@ from services.catalogue.adapters.mongo import MongoRecordStore
 from services.catalogue.quality import PENALTIES
 from shared.events import SubmittedItem
 from tests.catalogue.conftest import Catalogue, code, upsert
+from tests.sessions import session_for
 
 COMPLETE = {"description": "Mô tả", "year": 2020, "subjects": ["biển"], "language": "vi"}
 
@@ -113,3 +114,19 @@ async def test_the_inbox_needs_the_centres_key_and_a_known_member(catalogue: Cat
     envelope = member_route["401"]["content"]["application/json"]["schema"]
     assert envelope["required"] == ["error"]
     assert set(spec["/v1/quality"]["get"]["responses"]) >= {"200", "401"}
+
+
+async def test_a_members_staff_read_their_own_inbox_and_no_one_elses(
+    catalogue: Catalogue,
+) -> None:
+    mine, theirs = code(), code()
+    for member in (mine, theirs):
+        await catalogue.add_member(member)
+    _, own = session_for(catalogue.settings, member=mine)
+    _, outsider = session_for(catalogue.settings, member=theirs)
+
+    assert (await catalogue.http.get(f"/v1/members/{mine}/quality", headers=own)).status_code == 200
+    refused = await catalogue.http.get(f"/v1/members/{mine}/quality", headers=outsider)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    overview = await catalogue.http.get("/v1/quality", headers=own)
+    assert overview.status_code == 403  # the network's overview is the centre's

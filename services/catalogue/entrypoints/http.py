@@ -116,12 +116,9 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-async def quality_reader(caller: CentreCaller) -> Caller:
-    """Who may read quality inboxes: for now the centre (its root key or staff sessions).
-
-    The one place to widen to "that member's staff or the centre" (the member route has the
-    code in its path as ``code``; ``shared.auth.require_member_access`` decides).
-    """
+async def quality_reader(caller: AnyCaller, code: str) -> Caller:
+    """Who may read a member's quality inbox: that member's staff or the centre (403 else)."""
+    require_member_access(caller, code)
     return caller
 
 
@@ -277,7 +274,7 @@ def build_router(
         except handlers.NotFound as exc:
             raise _not_found("member", code) from exc
 
-    @router.get("/quality", tags=["quality"], dependencies=readers, responses=errors(401, 403))
+    @router.get("/quality", tags=["quality"], dependencies=admin, responses=errors(401, 403))
     async def get_network_quality() -> dict[str, Any]:
         """Every member's quality score and problem counts, worst first (the centre's view)."""
         return await handlers.network_quality(records=records(), members=members())
