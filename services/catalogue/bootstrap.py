@@ -186,6 +186,7 @@ def create_app(
             records=ports.get_records,
             members=ports.get_members,
             publisher=ports.get_publisher,
+            links=ports.get_links,
         )
     )
     wire_service_auth(app, broker, settings, service="catalogue", get_db=ports.get_db)

@@ -23,6 +23,8 @@ from services.catalogue.domain import (
     relink,
 )
 from services.catalogue.domain import decide as decide_item
+from services.catalogue.linkcheck.domain import BrokenLink
+from services.catalogue.linkcheck.ports import LinkStore
 from services.catalogue.pipeline import BatchGate
 from services.catalogue.ports import (
     BrokerUnavailable,
@@ -32,7 +34,13 @@ from services.catalogue.ports import (
     RecordStore,
     batch_key,
 )
-from services.catalogue.quality import MemberQuality, page_of, problem_items, worst_first
+from services.catalogue.quality import (
+    MemberQuality,
+    page_of,
+    problem_items,
+    with_broken_links,
+    worst_first,
+)
 from shared.events import (
     ChangeKind,
     FieldError,
@@ -47,7 +55,16 @@ from shared.events import (
     RecordsSubmitted,
     SubmissionProcessed,
 )
-from shared.records import MAX_BATCH, Record, RecordStatus, member_of, record_id, utcnow
+from shared.records import (
+    MAX_BATCH,
+    Problem,
+    Record,
+    RecordStatus,
+    member_of,
+    record_id,
+    utcnow,
+)
+from shared.validation import ProblemCode
 
 log = structlog.get_logger("catalogue")
 
@@ -516,25 +533,47 @@ async def suspend_member(
 
 
 async def member_quality(
-    code: str, *, records: RecordStore, members: MemberStore, offset: int, limit: int
+    code: str,
+    *,
+    records: RecordStore,
+    members: MemberStore,
+    links: LinkStore,
+    offset: int,
+    limit: int,
 ) -> dict[str, Any]:
-    """A member's score, problem counts per code and one page of its problems."""
+    """A member's score, problem counts per code and one page of its problems; a broken
+    record ``url`` counts against its record, a broken ``website`` is listed first."""
     if await members.get(code) is None:
         raise NotFound(code)
-    rows = await records.quality_rows(code)
+    broken = await links.broken_links(code)
+    by_record = {b.record_id: _broken_problem(b) for b in broken if b.record_id}
+    website = [
+        {"record_id": None, **_broken_problem(b).model_dump()} for b in broken if not b.record_id
+    ]
+    rows = with_broken_links(await records.quality_rows(code), by_record)
     quality = MemberQuality(code)
     for _, codes in rows:
         quality.add(codes)
-    total, wanted = page_of(rows, offset, limit)
+    if website:
+        quality.counts[ProblemCode.BROKEN_LINK] = quality.counts.get(ProblemCode.BROKEN_LINK, 0) + 1
+    total, wanted = page_of(rows, max(offset - len(website), 0), limit)
     stored = await records.get_many([rid for rid, _ in wanted])
-    problems = {rid: state.record.problems for rid, state in stored.items()}
+    problems = {
+        rid: [*state.record.problems, *([by_record[rid]] if rid in by_record else [])]
+        for rid, state in stored.items()
+    }
+    listed = [*website[offset : offset + limit], *problem_items(wanted, problems)][:limit]
     return {
         **quality.as_json(),
-        "problems": problem_items(wanted, problems),
-        "total_problems": total,
+        "problems": listed,
+        "total_problems": total + len(website),
         "offset": offset,
         "limit": limit,
     }
+
+
+def _broken_problem(link: BrokenLink) -> Problem:
+    return Problem(code=ProblemCode.BROKEN_LINK, loc=[link.field], msg=link.message)
 
 
 async def network_quality(*, records: RecordStore, members: MemberStore) -> dict[str, Any]:

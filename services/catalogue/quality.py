@@ -75,6 +75,17 @@ class MemberQuality:
         }
 
 
+def with_broken_links(rows: list[Row], problems_of: dict[str, Problem]) -> list[Row]:
+    """``rows`` with ``broken_link`` added to each record whose ``url`` the link checker
+    found broken (``problems_of``: record id → that problem)."""
+    if not problems_of:
+        return rows
+    return [
+        (rid, (*codes, ProblemCode.BROKEN_LINK.value)) if rid in problems_of else (rid, codes)
+        for rid, codes in rows
+    ]
+
+
 def page_of(rows: Iterable[Row], offset: int, limit: int) -> tuple[int, list[tuple[str, slice]]]:
     """All problems counted, and which of each record's problems fall in the page."""
     total, wanted = 0, []

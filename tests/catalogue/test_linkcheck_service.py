@@ -64,18 +64,26 @@ async def test_the_catalogue_checks_a_new_website_and_record_url_and_reports_the
     ):
         member = {"code": "vmu", "name": "ĐH Hàng hải", "type": "university", "website": website}
         assert (await http.post("/v1/members", json=member, headers=admin)).status_code == 200
-        item = SubmittedItem(
-            index=0,
-            local_id="p1",
-            record=RecordIn(local_id="p1", kind="website", title="Cổng thông tin", url=page),
-        )
+        dead_page = server.url("127.0.0.2", "/gone")
+        items = [
+            SubmittedItem(
+                index=0,
+                local_id="p1",
+                record=RecordIn(local_id="p1", kind="website", title="Cổng thông tin", url=page),
+            ),
+            SubmittedItem(
+                index=1,
+                local_id="p2",
+                record=RecordIn(local_id="p2", kind="website", title="Trang cũ", url=dead_page),
+            ),
+        ]
         event = RecordsSubmitted(
             submission_id=uuid.uuid4().hex,
             member="vmu",
             batch_no=0,
             batch_count=1,
             submitted_at=datetime.now(UTC),
-            items=[item],
+            items=items,
         )
         await publish_event(broker, fast, event)
 
@@ -84,12 +92,22 @@ async def test_the_catalogue_checks_a_new_website_and_record_url_and_reports_the
 
         gone = await eventually(lambda: state_of(website, "broken"), "the website to be broken")
         ok = await eventually(lambda: state_of(page, "ok"), "the record's URL to be checked")
+        await eventually(lambda: state_of(dead_page, "broken"), "the dead record URL")
         metrics = (await http.get("/metrics")).text
+        inbox = (await http.get("/v1/members/vmu/quality", headers=admin)).json()
+    # The quality inbox tells the member: its website first, then the record whose url is dead.
+    broken = [p for p in inbox["problems"] if p["code"] == "broken_link"]
+    assert [(p["record_id"], p["loc"]) for p in broken] == [
+        (None, ["website"]),
+        ("vmu:p2", ["url"]),
+    ]
+    assert inbox["counts"]["broken_link"] == 2 and "Liên kết hỏng" in broken[0]["msg"]
     assert (gone["failures"], gone["last_error"], ok["last_status"]) == (2, "HTTP 410", 200)
     uses = service_database(mongo, fast)[USES]
     assert {doc["_id"]: doc["url"] async for doc in uses.find({})} == {
         "website:vmu": website,
         "record:vmu:p1": page,
+        "record:vmu:p2": dead_page,
     }
     assert 'stinet_linkcheck_checks_total{result="failed"}' in metrics
     assert "stinet_linkcheck_broken " in metrics

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.catalogue import handlers
 from services.catalogue.domain import LinkState, Viewer, link_id, member_view, shape_stats
+from services.catalogue.linkcheck.ports import LinkStore
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
 from shared.audit import Audited, AuditTrail
 from shared.auth import (
@@ -127,6 +128,7 @@ def build_router(
     records: Callable[[], RecordStore],
     members: Callable[[], MemberStore],
     publisher: Callable[[], EventPublisher],
+    links: Callable[[], LinkStore],
 ) -> APIRouter:
     """Every catalogue route; the ports are resolved per request (opened in the lifespan)."""
     router = APIRouter(prefix="/v1")
@@ -269,7 +271,12 @@ def build_router(
         """A member's quality inbox: score (0–100), counts per problem code, problems paged."""
         try:
             return await handlers.member_quality(
-                code, records=records(), members=members(), offset=offset, limit=limit
+                code,
+                records=records(),
+                members=members(),
+                links=links(),
+                offset=offset,
+                limit=limit,
             )
         except handlers.NotFound as exc:
             raise _not_found("member", code) from exc
