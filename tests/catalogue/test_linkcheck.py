@@ -272,7 +272,9 @@ async def test_urls_of_stored_records_and_members_are_due_and_follow_changes(
     catalogue: Catalogue,
 ) -> None:
     await catalogue.put(record("vmu:a", "http://a.vn/1"), record("vmu:b", "http://a.vn/1"))
-    await catalogue.members.save(Member(code="vmu", name="ĐH Hàng hải", website="vimaru.edu.vn"))
+    await catalogue.members.save(
+        Member(code="vmu", name="ĐH Hàng hải", website="vimaru.edu.vn"), announce="created"
+    )
     await catalogue.sync()
     assert await catalogue.due_urls() == {"http://a.vn/1", "http://vimaru.edu.vn"}
 
@@ -281,7 +283,9 @@ async def test_urls_of_stored_records_and_members_are_due_and_follow_changes(
         record("vmu:a", "http://b.vn/2"),
         record("vmu:b", "http://a.vn/1", status=RecordStatus.WITHDRAWN),
     )
-    await catalogue.members.save(Member(code="vmu", name="ĐH Hàng hải", website=None))
+    await catalogue.members.save(
+        Member(code="vmu", name="ĐH Hàng hải", website=None), announce="updated"
+    )
     await catalogue.sync()
     assert await catalogue.uses() == {"record:vmu:a": "http://b.vn/2"}
     # The URLs nobody uses any more are not checked: the next claim sets them aside.
@@ -332,9 +336,12 @@ async def test_a_link_is_broken_after_two_failed_rounds_and_a_fix_clears_it(
     await catalogue.put(
         record("vmu:a", dead), record("hpu:b", dead), record("vmu:c", good), record("vmu:d", None)
     )
-    await catalogue.members.save(Member(code="vmu", name="ĐH Hàng hải", website=dead))
     await catalogue.members.save(
-        Member(code="off", name="X", website=dead, status=MemberStatus.SUSPENDED)
+        Member(code="vmu", name="ĐH Hàng hải", website=dead), announce="created"
+    )
+    await catalogue.members.save(
+        Member(code="off", name="X", website=dead, status=MemberStatus.SUSPENDED),
+        announce="suspended",
     )
     await catalogue.sync()
     links = checker()
