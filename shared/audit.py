@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from shared.auth import Caller, CentreCaller, Role
-from shared.http import ApiError, error_responses
+from shared.http import ApiError, Moment, Offset, error_responses
 from shared.records import MemberCode, utcnow
 
 log = structlog.get_logger(__name__)
@@ -197,11 +197,11 @@ def audit_trail(request: Request) -> AuditTrail:
 Audited = Annotated[AuditTrail, Depends(audit_trail)]
 
 From = Annotated[
-    datetime | None,
+    Moment | None,
     Query(alias="from", description="Từ thời điểm (ISO 8601; không có múi giờ: UTC) / since"),
 ]
 To = Annotated[
-    datetime | None,
+    Moment | None,
     Query(alias="to", description="Đến trước thời điểm (ISO 8601; không có múi giờ: UTC) / until"),
 ]
 
@@ -226,7 +226,7 @@ def audit_router() -> APIRouter:
         since: From = None,
         until: To = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+        offset: Offset = 0,
     ) -> AuditPage:
         """Who did what, newest first (centre only); filter by member, person, action, time."""
         since, until = _as_utc(since), _as_utc(until)

@@ -12,15 +12,16 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -73,6 +74,24 @@ def wants_english(request: Request) -> bool:
         return False
     accept = request.headers.get("accept-language", "")
     return accept.lower().startswith("en")
+
+
+# Paging beyond this is refused (422) rather than reaching MongoDB's 64-bit skip (a 500).
+MAX_OFFSET = 10_000_000
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="bỏ qua / skip")]
+
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_moment(value: object) -> object:
+    """An ISO 8601 moment only: pydantic's lax mode would read "0.5" as a Unix timestamp."""
+    if isinstance(value, str) and not _ISO_MOMENT.match(value):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-12-02T08:00:00Z")
+    return value
+
+
+# A query parameter's moment, declared as format date-time and held to it.
+Moment = Annotated[datetime, BeforeValidator(_iso_moment)]
 
 
 class ApiError(Exception):

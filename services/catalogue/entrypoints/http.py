@@ -24,7 +24,7 @@ from shared.auth import (
     require_member_access,
 )
 from shared.events import Member, MemberFields, MemberStatus
-from shared.http import ApiError, bearer_token, body_limit, error_responses
+from shared.http import ApiError, Offset, bearer_token, body_limit, error_responses
 from shared.records import Kind, MemberCode, RecordStatus, member_of
 from shared.runtime import QueueDepth
 from shared.text import clean_text
@@ -265,7 +265,7 @@ def build_router(
     )
     async def get_member_quality(
         code: str,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         """A member's quality inbox: score (0–100), counts per problem code, problems paged."""
@@ -356,7 +356,7 @@ def build_duplicates_router(
         member: Annotated[MemberCode | None, Query()] = None,
         state: Annotated[Literal["candidate", "confirmed", "rejected"], Query()] = "candidate",
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """Pairs of records that may be the same work, newest first: the centre sees all (or
         one member's), a member's staff the pairs that hold one of their records."""

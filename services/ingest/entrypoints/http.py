@@ -43,7 +43,14 @@ from services.ingest.ports import (
 )
 from shared.audit import Audited, AuditTrail
 from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
-from shared.http import ApiError, body_limit, error_response, error_responses, wants_english
+from shared.http import (
+    ApiError,
+    Offset,
+    body_limit,
+    error_response,
+    error_responses,
+    wants_english,
+)
 from shared.records import LocalId, MemberCode, Source
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -496,7 +503,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
     async def list_submissions(
         caller: AnyCaller,
         member: Annotated[MemberCode | None, Query()] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
         """Submissions, newest first: a member's staff see their own, the centre anyone's."""
@@ -517,7 +524,7 @@ def build_router(ports: IngestPorts) -> APIRouter:
         submission_id: Annotated[str, Path(max_length=64)],
         outcome: Annotated[str | None, Query(pattern="^[a-z]+$")] = None,
         warned: Annotated[bool, Query(description="only records stored with warnings")] = False,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     ) -> dict[str, Any]:
         """State (queued → processing → done), counts and per-record outcomes."""
