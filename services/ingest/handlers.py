@@ -368,7 +368,14 @@ async def _replay(found: Submission, submissions: SubmissionStore) -> Receipt:
     rejected = await submissions.outcomes(
         found.id, outcome="rejected", offset=0, limit=RESPONSE_REJECTED_LIMIT
     )
-    return Receipt(found, rejected=[_public_rejection(r) for r in rejected], replayed=True)
+    warnings, warnings_count = await submissions.receipt_warnings(found.id)
+    return Receipt(
+        found,
+        rejected=[_public_rejection(r) for r in rejected],
+        replayed=True,
+        warnings=warnings,
+        warnings_count=warnings_count,
+    )
 
 
 def _public_rejection(outcome: dict[str, Any]) -> dict[str, Any]:
@@ -465,6 +472,7 @@ async def receive(
             "Không có bản ghi nào để nhận.",
             "There are no records to accept.",
         )
+    warnings = [w.as_json() for w in batcher.warned]
     sealed = await submissions.seal(
         submission.id,
         batch_count=batch_count,
@@ -472,6 +480,8 @@ async def receive(
         rejected=batcher.rejected_count,
         notes=notes.as_json() if notes else {},
         relay_after=utcnow() + RELAY_GRACE,
+        warnings=warnings if idempotency_key else [],
+        warnings_count=batcher.warned_count,
     )
     if sealed is None:  # a retry with the same idempotency key took this submission over
         await submissions.discard(submission.id)
@@ -493,7 +503,7 @@ async def receive(
         sealed,
         rejected=shown,
         pending_batches=pending,
-        warnings=[w.as_json() for w in batcher.warned],
+        warnings=warnings,
         warnings_count=batcher.warned_count,
     )
 

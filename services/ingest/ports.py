@@ -93,6 +93,10 @@ class SubmissionStore(Protocol):
         """The member's submission made with this idempotency key, if any."""
         ...
 
+    async def receipt_warnings(self, submission_id: str) -> tuple[list[dict[str, Any]], int]:
+        """The warnings its 202 listed and their count, as ``seal`` kept them."""
+        ...
+
     async def add_batch(
         self, submission_id: str, batch_no: int, items: list[SubmittedItem]
     ) -> None:
@@ -112,8 +116,12 @@ class SubmissionStore(Protocol):
         rejected: int,
         notes: dict[str, Any],
         relay_after: datetime,
+        warnings: list[dict[str, Any]] | None = None,
+        warnings_count: int = 0,
     ) -> Submission | None:
         """Receiving is over: the submission becomes ``queued`` with its final counts.
+
+        ``warnings`` (the 202's list) and ``warnings_count`` are kept for a replay's 202.
 
         The outbox relay may publish its unpublished batches from ``relay_after`` on.
         None if the submission is no longer receiving: a retry with the same idempotency

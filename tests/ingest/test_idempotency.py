@@ -190,3 +190,23 @@ async def test_a_request_still_receiving_when_its_retry_arrives_gives_way(
     assert [i.local_id for i in event.items] == ["a", "b"]
     assert await ingest.db["ingest_submissions"].count_documents({}) == 1
     assert await ingest.db["ingest_outbox"].count_documents({}) == 0
+
+
+async def test_a_replayed_202_carries_the_same_warnings_as_the_first(ingest: Ingest) -> None:
+    auth = await ingest.key_for("vmu")
+    payload = {
+        "records": [
+            record("bad-isbn", identifiers={"isbn": "978-0-306-40615-8"}),
+            {"local_id": "no-title"},
+            record("clean", description="Mô tả", year=2020, subjects=["Hàng hải"], language="vi"),
+        ]
+    }
+    headers = {**auth, "Idempotency-Key": KEY}
+    first = await ingest.client.post("/v1/records", json=payload, headers=headers)
+    again = await ingest.client.post("/v1/records", json=payload, headers=headers)
+    assert first.status_code == again.status_code == 202, again.text
+    assert again.json()["replayed"] is True
+    assert first.json()["warnings_count"] == 1
+    assert [w["local_id"] for w in first.json()["warnings"]] == ["bad-isbn"]
+    for field in ("warnings", "warnings_count", "rejected", "accepted"):
+        assert again.json()[field] == first.json()[field], field

@@ -36,6 +36,7 @@ IDEMPOTENCY = "ingest_idempotency"
 OUTBOX = "ingest_outbox"
 OUTCOMES = "ingest_outcomes"
 DUPLICATE_KEY = 11000
+RECEIPT = "receipt"  # what the 202 listed beyond the counts, for a replay's 202
 CLAIM_ATTEMPTS = 2
 
 GetDb = Callable[[], AsyncDatabase]
@@ -259,6 +260,11 @@ class MongoSubmissionStore:
             return None
         return await self.get(claim["submission_id"])
 
+    async def receipt_warnings(self, submission_id: str) -> tuple[list[dict[str, Any]], int]:
+        doc = await self.submissions.find_one({"_id": submission_id}, {RECEIPT: 1})
+        receipt = (doc or {}).get(RECEIPT) or {}
+        return list(receipt.get("warnings", [])), int(receipt.get("warnings_count", 0))
+
     async def add_batch(
         self, submission_id: str, batch_no: int, items: list[SubmittedItem]
     ) -> None:
@@ -296,6 +302,8 @@ class MongoSubmissionStore:
         rejected: int,
         notes: dict[str, Any],
         relay_after: datetime,
+        warnings: list[dict[str, Any]] | None = None,
+        warnings_count: int = 0,
     ) -> Submission | None:
         keep_until = expiry(utcnow())
         result = await self.submissions.update_one(
@@ -310,6 +318,7 @@ class MongoSubmissionStore:
                     "rejected": rejected,
                     "counts": {"rejected": rejected} if rejected else {},
                     "notes": notes,
+                    RECEIPT: {"warnings": warnings or [], "warnings_count": warnings_count},
                     "expires_at": keep_until,
                 }
             },
@@ -377,7 +386,7 @@ class MongoSubmissionStore:
             query["member"] = member
         total = await self.submissions.count_documents(query)
         cursor = (
-            self.submissions.find(query)
+            self.submissions.find(query, {RECEIPT: 0})
             .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
             .skip(offset)
             .limit(limit)
