@@ -112,6 +112,28 @@ class SubmissionProcessed(Event):
     outcomes: list[ItemOutcome] = Field(max_length=MAX_BATCH)
 
 
+class SubmissionCompleted(Event):
+    """Every batch of a submission has its outcome: the member's import or push is finished.
+
+    Published by ingest once per submission (at least once: a consumer keys on
+    ``submission_id``); notify mails the member its report. ``stored`` counts the records
+    the catalogue took (created, updated, unchanged, withdrawn, restored), ``warned`` those
+    of them stored with soft problems, ``rejected`` those refused (by ingest or the catalogue).
+    """
+
+    EVENT_NAME: ClassVar[str] = "submission.completed"
+
+    submission_id: str
+    member: MemberCode
+    source: Source
+    file_format: str | None = None
+    submitted_at: datetime
+    total: int = Field(ge=0)
+    stored: int = Field(ge=0)
+    warned: int = Field(ge=0)
+    rejected: int = Field(ge=0)
+
+
 class MemberStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -140,6 +162,8 @@ class MemberFields(BaseModel):
     joined_at: datetime | None = None
     update_cycle_months: int = Field(default=6, ge=1, le=60)
     webhook_url: str | None = Field(default=None, max_length=2000)
+    # Mail the member a report when an import or bulk submission finishes with problems.
+    import_reports: bool = True
 
 
 class Member(MemberFields):
@@ -194,6 +218,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     RecordsSubmitted,
     RecordsChanged,
     SubmissionProcessed,
+    SubmissionCompleted,
     MemberChanged,
     ReminderSent,
     KeyChanged,

@@ -52,6 +52,7 @@ from shared.events import (
     RecordsChanged,
     RecordsSubmitted,
     ReminderSent,
+    SubmissionCompleted,
     SubmissionProcessed,
 )
 
@@ -74,6 +75,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("search", MemberChanged),
     Subscription("notify", RecordsChanged),
     Subscription("notify", MemberChanged),
+    Subscription("notify", SubmissionCompleted),
     # Ingest owns the keys; the others keep their own list of revoked keys (shared.auth).
     Subscription("catalogue", KeyChanged),
     Subscription("search", KeyChanged),

@@ -249,6 +249,31 @@ class ProblemCode(StrEnum):
     DUPLICATE_CANDIDATE = "duplicate_candidate"
 
 
+# A short name of each problem for lists (mails, the console), Vietnamese then English.
+PROBLEM_LABELS: dict[str, tuple[str, str]] = {
+    ProblemCode.INVALID_ISBN: ("ISBN không hợp lệ", "invalid ISBN"),
+    ProblemCode.INVALID_ISSN: ("ISSN không hợp lệ", "invalid ISSN"),
+    ProblemCode.INVALID_DOI: ("DOI không đúng dạng", "malformed DOI"),
+    ProblemCode.INVALID_URL: ("đường dẫn không hợp lệ", "invalid URL"),
+    ProblemCode.INVALID_IDENTIFIER: ("mã chuẩn không hợp lệ", "invalid identifier"),
+    ProblemCode.INVALID_LANGUAGE: ("mã ngôn ngữ không hợp lệ", "invalid language code"),
+    ProblemCode.MISSING_DESCRIPTION: ("thiếu mô tả", "no description"),
+    ProblemCode.MISSING_YEAR: ("thiếu năm hoặc ngày", "no year or date"),
+    ProblemCode.MISSING_SUBJECTS: ("thiếu chủ đề", "no subjects"),
+    ProblemCode.MISSING_LANGUAGE: ("thiếu ngôn ngữ", "no language"),
+    ProblemCode.FUTURE_YEAR: ("năm ở tương lai", "year in the future"),
+    ProblemCode.YEAR_MISMATCH: ("năm khác năm của ngày", "year differs from the date"),
+    ProblemCode.TITLE_ALL_CAPS: ("nhan đề viết hoa toàn bộ", "title in capitals"),
+    ProblemCode.BROKEN_LINK: ("liên kết hỏng", "broken link"),
+    ProblemCode.DUPLICATE_CANDIDATE: ("có thể trùng biểu ghi khác", "possible duplicate"),
+}
+
+
+def problem_label(code: str) -> tuple[str, str]:
+    """The short Vietnamese and English names of a problem code (the code itself if new)."""
+    return PROBLEM_LABELS.get(code, (code, code))
+
+
 _CODE_OF_IDENTIFIER = {
     "isbn": ProblemCode.INVALID_ISBN,
     "issn": ProblemCode.INVALID_ISSN,

@@ -88,7 +88,9 @@ def create_app(
     members = members or MongoMemberDirectory(state.get_db)
     submissions = submissions or MongoSubmissionStore(state.get_db)
     publisher = publisher or RabbitBatchPublisher(broker, settings)
-    register_subscribers(broker, settings, members=members, submissions=submissions)
+    register_subscribers(
+        broker, settings, members=members, submissions=submissions, publisher=publisher
+    )
     audit_log = MongoAuditLog(state.get_db, "ingest")
 
     async def verify_key(token: str) -> Caller:

@@ -11,8 +11,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from shared.events import FieldError, ItemOutcome, Operation, Outcome, SubmittedItem
-from shared.records import MAX_BATCH, Problem, RecordIn
+from shared.events import (
+    FieldError,
+    ItemOutcome,
+    Operation,
+    Outcome,
+    SubmissionCompleted,
+    SubmittedItem,
+)
+from shared.records import MAX_BATCH, Problem, RecordIn, Source
 from shared.validation import assess, check_record
 
 MAX_RECORDS_PER_REQUEST = 5000
@@ -300,6 +307,7 @@ class Submission:
     idempotency_key: str | None = None
     correlation_id: str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    completion_announced: bool = False  # ``submission.completed`` is confirmed by the broker
 
     @property
     def sealed(self) -> bool:
@@ -325,6 +333,32 @@ class Submission:
             "warnings_count": self.counts.get(WARNED, 0),
             **({"file": self.notes} if self.notes else {}),
         }
+
+
+STORED = (
+    Outcome.CREATED,
+    Outcome.UPDATED,
+    Outcome.UNCHANGED,
+    Outcome.WITHDRAWN,
+    Outcome.RESTORED,
+)
+
+
+def completion_of(submission: Submission) -> SubmissionCompleted:
+    """The ``submission.completed`` of a done submission: what its report mail counts."""
+    counts = submission.counts
+    return SubmissionCompleted(
+        submission_id=submission.id,
+        member=submission.member,
+        source=Source(submission.source),
+        file_format=submission.notes.get("format"),
+        submitted_at=submission.created_at,
+        total=submission.accepted + submission.rejected,
+        stored=sum(counts.get(o.value, 0) for o in STORED),
+        warned=counts.get(WARNED, 0),
+        rejected=counts.get(Outcome.REJECTED.value, 0),
+        correlation_id=submission.correlation_id,
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from services.ingest.domain import (
     StoredKey,
     Submission,
     SubmissionState,
+    completion_of,
     hash_secret,
     new_key,
     secret_matches,
@@ -632,8 +633,11 @@ async def relay_once(*, submissions: SubmissionStore, publisher: BatchPublisher)
 # ---------------------------------------------------------------- outcomes
 
 
-async def submission_processed(event: SubmissionProcessed, *, submissions: SubmissionStore) -> None:
-    """Store the catalogue's per-record outcomes of one batch (idempotent)."""
+async def submission_processed(
+    event: SubmissionProcessed, *, submissions: SubmissionStore, publisher: BatchPublisher
+) -> None:
+    """Store the catalogue's per-record outcomes of one batch (idempotent); once the last
+    batch is in, announce ``submission.completed``."""
     stored = await submissions.record_outcomes(
         event.submission_id, event.batch_no, event.outcomes, utcnow()
     )
@@ -643,6 +647,27 @@ async def submission_processed(event: SubmissionProcessed, *, submissions: Submi
         batch_no=event.batch_no,
         stored=stored,
     )
+    await announce_completion(event.submission_id, submissions=submissions, publisher=publisher)
+
+
+async def announce_completion(
+    submission_id: str, *, submissions: SubmissionStore, publisher: BatchPublisher
+) -> bool:
+    """Publish a done submission's ``submission.completed`` unless already confirmed.
+
+    Checked on every delivery of a ``submission.processed``, not only the one that stored
+    the last batch: a publish that fails raises, the message is delivered again, and the
+    redelivery announces it (consumers key on the submission id, so twice is harmless).
+    """
+    found = await submissions.get(submission_id)
+    if found is None or found.completion_announced:
+        return False
+    if found.public_state is not SubmissionState.DONE:
+        return False
+    await publisher.publish(completion_of(found))
+    await submissions.completion_announced(submission_id)
+    log.info("submission_completed", submission_id=submission_id, member=found.member)
+    return True
 
 
 async def submission_status(

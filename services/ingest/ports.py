@@ -12,6 +12,7 @@ from shared.events import (
     KeyChanged,
     MemberChanged,
     RecordsSubmitted,
+    SubmissionCompleted,
     SubmittedItem,
 )
 
@@ -179,6 +180,10 @@ class SubmissionStore(Protocol):
         or the submission is unknown."""
         ...
 
+    async def completion_announced(self, submission_id: str) -> None:
+        """The broker confirmed the submission's ``submission.completed``."""
+        ...
+
     async def outcomes(
         self,
         submission_id: str,
@@ -195,9 +200,9 @@ class SubmissionStore(Protocol):
 
 
 class BatchPublisher(Protocol):
-    """Publishes ``records.submitted`` (and ``key.changed``) and returns only after the
-    broker's confirm."""
+    """Publishes ``records.submitted`` (and ``submission.completed``, ``key.changed``) and
+    returns only after the broker's confirm."""
 
-    async def publish(self, event: RecordsSubmitted | KeyChanged) -> None:
+    async def publish(self, event: RecordsSubmitted | KeyChanged | SubmissionCompleted) -> None:
         """Raise :class:`BrokerUnavailable` if the broker did not confirm."""
         ...

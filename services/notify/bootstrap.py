@@ -10,9 +10,11 @@ import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx2
 from fastapi import FastAPI
 
 from services.notify import handlers
+from services.notify.adapters.catalogue import CatalogueQuality
 from services.notify.adapters.events import BrokerPublisher
 from services.notify.adapters.mongo import MongoFreshnessStore, MongoReminderLog, MongoSchedule
 from services.notify.adapters.smtp import SmtpMailer
@@ -25,6 +27,7 @@ from services.notify.ports import (
     FreshnessStore,
     Mailer,
     NotifyPorts,
+    QualitySource,
     ReminderLog,
     Schedule,
     WebhookSender,
@@ -39,6 +42,7 @@ from shared.runtime import create_service_app, make_service_broker, mongo_ready
 
 log = get_logger("notify")
 SECRET_FILE = "notify-secret"
+QUALITY_TIMEOUT = 10.0  # seconds for one read of the catalogue's quality API
 
 
 def signing_secret(settings: Settings) -> bytes:
@@ -61,6 +65,7 @@ def notify_config(settings: Settings) -> NotifyConfig:
         tz=ZoneInfo(settings.notify_timezone),
         public_url=public,
         guide_url=f"{settings.stinet_public_url.rstrip('/')}/huong-dan/",
+        console_url=f"{settings.stinet_public_url.rstrip('/')}/console",
         secret=signing_secret(settings),
         mail_domain=settings.smtp_from.rpartition("@")[2] or "stinet.local",
         lease_seconds=settings.notify_lease_seconds,
@@ -89,6 +94,7 @@ class SweepLoop:
             webhooks=p.webhooks,
             publisher=p.publisher,
             config=self._config,
+            quality=p.quality,
         )
 
     async def _run(self) -> None:
@@ -121,9 +127,13 @@ def create_app(
     mailer: Mailer | None = None,
     webhooks: WebhookSender | None = None,
     publisher: EventPublisher | None = None,
+    quality: QualitySource | None = None,
     run_schedule: bool = True,
 ) -> FastAPI:
-    """Notify's app: consumes records/member changes, serves freshness, sends reminders."""
+    """Notify's app: consumes records/member changes, serves freshness, sends reminders.
+
+    ``quality`` defaults to the catalogue's quality API at ``CATALOGUE_URL`` read with the
+    centre's key (none without ``STINET_ADMIN_KEY``: the mails then carry no scores)."""
     broker = make_service_broker(settings)
     config = notify_config(settings)
     client = make_mongo_client(settings)
@@ -139,6 +149,11 @@ def create_app(
         if isinstance(log_store, MongoReminderLog):
             await log_store.ensure_indexes()
         await audit_log.ensure_indexes()
+        source = quality
+        if source is None and settings.admin_key:
+            http = httpx2.AsyncClient(timeout=QUALITY_TIMEOUT)
+            state["http"] = http
+            source = CatalogueQuality(settings.catalogue_base_url, http, settings.admin_key)
         state["ports"] = NotifyPorts(
             store=store or MongoFreshnessStore(db),
             reminders=log_store,
@@ -147,6 +162,7 @@ def create_app(
             webhooks=webhooks
             or HttpWebhookSender(allow_private=settings.webhook_allow_private_networks),
             publisher=publisher or BrokerPublisher(broker, settings),
+            quality=source,
         )
 
     async def on_started() -> None:
@@ -167,9 +183,12 @@ def create_app(
                 close = getattr(closable, "close", None)
                 if close is not None:
                     await close()
+        http = state.pop("http", None)
+        if isinstance(http, httpx2.AsyncClient):
+            await http.aclose()
         await client.close()
 
-    register_subscribers(broker, settings, lambda: ports().store)
+    register_subscribers(broker, settings, ports, config)
     app = create_service_app(
         service="notify",
         title="stinet notify",

@@ -44,6 +44,7 @@ class Stage(StrEnum):
     ESCALATED = "escalated"
     TRAINING = "training"
     DIGEST = "digest"
+    IMPORT_REPORT = "import_report"  # not a reminder: a finished import's report
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class MemberFacts:
     last_record_update_at: datetime | None = None
     last_attested_at: datetime | None = None
     last_training_at: datetime | None = None
+    import_reports: bool = True
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,53 @@ def reminders_of(
             for channel, to in channels
         ]
     return planned
+
+
+REPORTED_SOURCES = frozenset({"api", "csv", "xlsx", "marc", "json"})  # not harvests (oai)
+
+
+@dataclass(frozen=True)
+class FinishedImport:
+    """What ``submission.completed`` says of one finished submission."""
+
+    submission_id: str
+    member: str
+    source: str
+    total: int
+    stored: int
+    warned: int
+    rejected: int
+    submitted_at: datetime
+    file_format: str | None = None
+
+    @property
+    def is_file(self) -> bool:
+        return self.source != "api"
+
+
+def import_report(member: MemberFacts | None, done: FinishedImport) -> PlannedReminder | None:
+    """The report mail a finished submission earns, if any.
+
+    Only for what the member itself sent (file imports and pushes of more than one record,
+    not harvests), only if something needs its attention (warnings or rejections), only to
+    an active member with a contact e-mail that has not turned reports off.
+    """
+    if member is None or not member.active or not member.import_reports:
+        return None
+    if not member.contact_email or done.source not in REPORTED_SOURCES:
+        return None
+    if not done.is_file and done.total < 2:
+        return None
+    if done.warned == 0 and done.rejected == 0:
+        return None
+    return PlannedReminder(
+        member.code,
+        done.submission_id,
+        Stage.IMPORT_REPORT.value,
+        Channel.EMAIL,
+        member.contact_email,
+        Stage.IMPORT_REPORT,
+    )
 
 
 def digest_week(as_of: datetime, tz: ZoneInfo) -> str:

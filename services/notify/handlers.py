@@ -19,6 +19,7 @@ from services.notify.messages import (
     Message,
     digest_message,
     escalation_message,
+    import_report_message,
     training_message,
     update_message,
 )
@@ -28,11 +29,14 @@ from services.notify.ports import (
     Mailer,
     MemberUpdate,
     OutgoingMail,
+    QualitySource,
+    QualityUnavailable,
     ReminderEntry,
     ReminderLog,
     Schedule,
     WebhookSender,
 )
+from services.notify.quality import MemberQuality, NetworkQuality
 from services.notify.signing import (
     SIGNATURE_HEADER,
     AttestClaim,
@@ -41,13 +45,21 @@ from services.notify.signing import (
     webhook_secret,
     webhook_signature,
 )
-from shared.events import MemberChanged, MemberStatus, RecordsChanged, ReminderSent
+from shared.events import (
+    MemberChanged,
+    MemberStatus,
+    RecordsChanged,
+    ReminderSent,
+    SubmissionCompleted,
+)
 from shared.records import Kind, Record
 
 log = structlog.get_logger("notify")
 
 DISPATCH_WORKERS = 4
 CLAIM_BATCH = 50
+QUALITY_REQUESTS = 4  # the catalogue's quality inbox read for this many members at once
+UPDATE_STAGES = frozenset({Stage.DUE_SOON, Stage.DUE, Stage.OVERDUE})
 
 
 @dataclass(frozen=True)
@@ -62,10 +74,33 @@ class NotifyConfig:
     mail_domain: str = "stinet.local"
     lease_seconds: float = 300.0
     daily_at: str = "08:00"
+    console_url: str = ""  # the console's base URL (/console/ on the public port)
 
     @property
     def freshness_url(self) -> str:
         return f"{self.public_url}/v1/freshness"
+
+    def quality_url(self, member: str) -> str | None:
+        """The member's quality page in the console (its staff, or the centre acting)."""
+        if not self.console_url:
+            return None
+        return f"{self.console_url}/member/quality?member={quote(member)}"
+
+    def submission_url(self, member: str, submission_id: str) -> str:
+        """A submission's per-record report in the console."""
+        return (
+            f"{self.console_url}/member/submissions/{quote(submission_id)}?member={quote(member)}"
+        )
+
+
+@dataclass(frozen=True)
+class Told:
+    """The quality numbers a plan's mails tell: each reminded member's, the network's line
+    this week and the one the last digest told."""
+
+    members: dict[str, MemberQuality] = field(default_factory=dict)
+    network: NetworkQuality | None = None
+    previous: NetworkQuality | None = None
 
 
 @dataclass
@@ -145,23 +180,36 @@ def render(
     activity: dict[str, int],
     config: NotifyConfig,
     links: Links,
+    told: Told | None = None,
 ) -> Message:
+    told = told or Told()
     if reminder.kind is Stage.DIGEST:
         return digest_message(
-            plan.freshness, plan.counts(), activity, reminder.cycle, links, config.tz
+            plan.freshness,
+            plan.counts(),
+            activity,
+            reminder.cycle,
+            links,
+            config.tz,
+            quality=(told.network, told.previous),
         )
     assert item is not None
     if reminder.kind is Stage.ESCALATED:
         return escalation_message(item, links, config.tz)
     if reminder.kind is Stage.TRAINING:
         return training_message(item, links, config.tz)
-    return update_message(reminder, item, links, config.tz)
+    return update_message(reminder, item, links, config.tz, told.members.get(item.code))
 
 
 def entries_for(
-    plan: Plan, activity: dict[str, int], config: NotifyConfig, now: datetime
+    plan: Plan,
+    activity: dict[str, int],
+    config: NotifyConfig,
+    now: datetime,
+    told: Told | None = None,
 ) -> list[ReminderEntry]:
     """The log entries of a plan, each with its text and (for members) its attest link."""
+    told = told or Told()
     by_code = {item.code: item for item in plan.freshness}
     entries: list[ReminderEntry] = []
     for reminder in plan.reminders:
@@ -172,8 +220,10 @@ def entries_for(
             if to_member
             else None
         )
-        links = Links(config.guide_url, link, config.freshness_url)
-        message = render(reminder, item, plan, activity, config, links)
+        quality_url = config.quality_url(reminder.member) if to_member else None
+        links = Links(config.guide_url, link, config.freshness_url, quality_url)
+        message = render(reminder, item, plan, activity, config, links, told)
+        digest = reminder.kind is Stage.DIGEST and told.network is not None
         entries.append(
             ReminderEntry(
                 key=reminder.key,
@@ -193,9 +243,47 @@ def entries_for(
                 as_of=plan.as_of,
                 created_at=now,
                 next_attempt_at=now,
+                quality=told.network.as_json() if digest and told.network else None,
             )
         )
     return entries
+
+
+async def _member_quality(code: str, quality: QualitySource) -> MemberQuality | None:
+    try:
+        return await quality.member(code)
+    except QualityUnavailable as exc:  # the reminder goes out without its quality paragraph
+        log.warning("quality_unavailable", member=code, error=str(exc)[:300])
+        return None
+
+
+async def _network_quality(quality: QualitySource) -> NetworkQuality | None:
+    try:
+        return await quality.network()
+    except QualityUnavailable as exc:  # the digest says the numbers could not be read
+        log.warning("quality_unavailable", member="*", error=str(exc)[:300])
+        return None
+
+
+async def told_in(plan: Plan, *, quality: QualitySource | None, reminders: ReminderLog) -> Told:
+    """The quality numbers the plan's new mails tell: a six-month reminder carries its
+    member's score and top problems, the digest the network's line and last week's."""
+    if quality is None:
+        return Told()
+    codes = sorted({r.member for r in plan.reminders if r.kind in UPDATE_STAGES})
+    slots = asyncio.Semaphore(QUALITY_REQUESTS)
+
+    async def one(code: str) -> MemberQuality | None:
+        async with slots:
+            return await _member_quality(code, quality)
+
+    found = await asyncio.gather(*(one(code) for code in codes))
+    members = {code: q for code, q in zip(codes, found, strict=True) if q is not None}
+    if not any(r.kind is Stage.DIGEST for r in plan.reminders):
+        return Told(members=members)
+    last = await reminders.entries(member=CENTRE, status=None, stage=Stage.DIGEST, limit=1)
+    previous = NetworkQuality.from_json(last[0].quality) if last else None
+    return Told(members=members, network=await _network_quality(quality), previous=previous)
 
 
 async def evaluate(
@@ -214,6 +302,7 @@ async def plan_reminders(
     reminders: ReminderLog,
     config: NotifyConfig,
     dry_run: bool = False,
+    quality: QualitySource | None = None,
 ) -> RunReport:
     """Evaluate at ``as_of`` and record every due reminder not yet recorded."""
     plan, members = await evaluate(as_of, store=store, config=config)
@@ -232,7 +321,10 @@ async def plan_reminders(
     activity = (
         await reminders.activity() if any(r.kind is Stage.DIGEST for r in new.reminders) else {}
     )
-    report.recorded = await reminders.record(entries_for(new, activity, config, datetime.now(UTC)))
+    told = await told_in(new, quality=quality, reminders=reminders)
+    report.recorded = await reminders.record(
+        entries_for(new, activity, config, datetime.now(UTC), told)
+    )
     log.info("reminders_planned", as_of=plan.as_of.isoformat(), new=report.recorded)
     return report
 
@@ -291,6 +383,8 @@ async def still_applies(entry: ReminderEntry, *, store: FreshnessStore, tz: Zone
     if entry.member == CENTRE:
         return True
     member = await store.member(entry.member)
+    if member is not None and entry.kind == Stage.IMPORT_REPORT:
+        return member.active and member.import_reports  # a report is never out of date
     return member is not None and domain.is_current(member, entry.cycle, tz)
 
 
@@ -408,10 +502,16 @@ async def run_reminders(
     publisher: EventPublisher,
     config: NotifyConfig,
     dry_run: bool = False,
+    quality: QualitySource | None = None,
 ) -> RunReport:
     """Evaluate now (or as of an instant), record what is due, send it, announce it."""
     report = await plan_reminders(
-        as_of or datetime.now(UTC), store=store, reminders=reminders, config=config, dry_run=dry_run
+        as_of or datetime.now(UTC),
+        store=store,
+        reminders=reminders,
+        config=config,
+        dry_run=dry_run,
+        quality=quality,
     )
     if dry_run:
         return report
@@ -450,6 +550,7 @@ async def sweep(
     publisher: EventPublisher,
     config: NotifyConfig,
     now: datetime | None = None,
+    quality: QualitySource | None = None,
 ) -> bool:
     """One tick: the day's evaluation once (under a lease), then due sends and events."""
     now = now or datetime.now(UTC)
@@ -458,7 +559,7 @@ async def sweep(
     if day is not None and await schedule.claim_daily(
         day.isoformat(), owner=owner, now=now, lease_seconds=config.lease_seconds
     ):
-        await plan_reminders(now, store=store, reminders=reminders, config=config)
+        await plan_reminders(now, store=store, reminders=reminders, config=config, quality=quality)
         ran = True
     await dispatch(
         store=store, reminders=reminders, mailer=mailer, webhooks=webhooks, config=config
@@ -467,6 +568,79 @@ async def sweep(
     if ran and day is not None:
         await schedule.finish_daily(day.isoformat(), owner=owner)
     return ran
+
+
+# ---- import reports -----------------------------------------------------------------------
+
+
+def finished_import(event: SubmissionCompleted) -> domain.FinishedImport:
+    return domain.FinishedImport(
+        submission_id=event.submission_id,
+        member=event.member,
+        source=event.source.value,
+        total=event.total,
+        stored=event.stored,
+        warned=event.warned,
+        rejected=event.rejected,
+        submitted_at=event.submitted_at,
+        file_format=event.file_format,
+    )
+
+
+async def record_import_report(
+    event: SubmissionCompleted,
+    *,
+    store: FreshnessStore,
+    reminders: ReminderLog,
+    config: NotifyConfig,
+) -> bool:
+    """Put a finished import's report mail in the outbox, once per submission (a repeated
+    ``submission.completed`` records nothing); False if it earns none."""
+    member = await store.member(event.member)
+    done = finished_import(event)
+    planned = domain.import_report(member, done)
+    if member is None or planned is None:
+        return False
+    links = Links(config.guide_url, None, config.freshness_url, config.quality_url(member.code))
+    report_url = config.submission_url(member.code, done.submission_id)
+    message = import_report_message(done, member.name, links, report_url, config.tz)
+    now = datetime.now(UTC)
+    entry = ReminderEntry(
+        key=planned.key,
+        member=planned.member,
+        cycle=planned.cycle,
+        stage=planned.stage,
+        kind=planned.kind.value,
+        channel=planned.channel.value,
+        recipient=planned.recipient,
+        subject=message.subject,
+        text_vi=message.text_vi,
+        text_en=message.text_en,
+        guide_url=report_url,
+        as_of=now,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    recorded = await reminders.record([entry]) == 1
+    log.info("import_report_recorded", key=entry.key, new=recorded)
+    return recorded
+
+
+async def report_import(
+    event: SubmissionCompleted,
+    *,
+    store: FreshnessStore,
+    reminders: ReminderLog,
+    mailer: Mailer,
+    webhooks: WebhookSender,
+    config: NotifyConfig,
+) -> None:
+    """Record a finished import's report and send what is due now (the sweep retries a
+    send that fails: the entry stays in the outbox)."""
+    if await record_import_report(event, store=store, reminders=reminders, config=config):
+        await dispatch(
+            store=store, reminders=reminders, mailer=mailer, webhooks=webhooks, config=config
+        )
 
 
 # ---- attestation --------------------------------------------------------------------------

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from services.notify.domain import Freshness, PlannedReminder, Stage, State
+from services.notify.domain import FinishedImport, Freshness, PlannedReminder, Stage, State
+from services.notify.quality import LOW_SCORE, MemberQuality, NetworkQuality, signed
+from shared.validation import problem_label
 
 STATE_VI = {
     State.OK: "đúng hạn",
@@ -36,6 +38,12 @@ class Links:
     guide_url: str
     attest_url: str | None = None
     freshness_url: str | None = None
+    quality_url: str | None = None  # the member's quality page in the console
+
+
+def _block(text: str) -> str:
+    """``text`` as a paragraph of its own, or nothing."""
+    return f"{text}\n" if text else ""
 
 
 def _day(value: datetime | None, tz: ZoneInfo) -> str:
@@ -53,12 +61,46 @@ def _attest_lines(links: Links) -> tuple[str, str]:
     )
 
 
+def _problem_lines(quality: MemberQuality, english: bool) -> str:
+    lines = []
+    for code, count in quality.top():
+        vi, en = problem_label(code)
+        lines.append(f"- {en if english else vi}: {count} {'records' if english else 'biểu ghi'}")
+    return "\n".join(lines)
+
+
+def quality_lines(quality: MemberQuality | None, links: Links) -> tuple[str, str]:
+    """The reminder's paragraph on the member's quality score and its top problems."""
+    if quality is None or quality.score is None:
+        return "", ""
+    see_vi = f"Xem và sửa từng vấn đề: {links.quality_url}\n" if links.quality_url else ""
+    see_en = f"See and fix each problem: {links.quality_url}\n" if links.quality_url else ""
+    top_vi, top_en = _problem_lines(quality, False), _problem_lines(quality, True)
+    if not top_vi:
+        return (
+            f"Điểm chất lượng dữ liệu: {quality.score}/100, không có vấn đề nào.\n{see_vi}",
+            f"Data quality score: {quality.score}/100, no problems.\n{see_en}",
+        )
+    return (
+        f"Điểm chất lượng dữ liệu: {quality.score}/100 ({quality.records} biểu ghi). "
+        f"Các vấn đề thường gặp nhất:\n{top_vi}\n{see_vi}",
+        f"Data quality score: {quality.score}/100 ({quality.records} records). "
+        f"The most frequent problems:\n{top_en}\n{see_en}",
+    )
+
+
 def update_message(
-    reminder: PlannedReminder, item: Freshness, links: Links, tz: ZoneInfo
+    reminder: PlannedReminder,
+    item: Freshness,
+    links: Links,
+    tz: ZoneInfo,
+    quality: MemberQuality | None = None,
 ) -> Message:
-    """The member's reminder of the six-monthly update (due soon, due, overdue)."""
+    """The member's reminder of the six-monthly update (due soon, due, overdue), with its
+    quality score and top problems when the catalogue told them."""
     last, due = _day(item.last_update_at, tz), _day(item.due_at, tz)
     attest_vi, attest_en = _attest_lines(links)
+    quality_vi, quality_en = quality_lines(quality, links)
     if reminder.kind is Stage.DUE_SOON:
         head_vi = f"Thông tin của {item.name} trên mạng lưới sắp đến hạn cập nhật ({due})."
         head_en = f"The information of {item.name} on the network is due for update on {due}."
@@ -76,13 +118,15 @@ def update_message(
         f"Kính gửi {item.name},\n\n{head_vi}\n"
         f"Theo quy chế mạng lưới, mỗi thành viên cập nhật thông tin về nguồn tin KH&CN của mình "
         f"định kỳ {item.cycle_months} tháng một lần. Lần cập nhật gần nhất: {last}.\n\n"
+        f"{_block(quality_vi)}"
         f"Cách cập nhật: {links.guide_url}\n\n{attest_vi}\n"
         "Trân trọng,\nTrung tâm Thông tin KH&CN Hải Phòng\n"
     )
     text_en = (
         f"Dear {item.name},\n\n{head_en}\n"
         f"Every member updates the description of its S&T resources every {item.cycle_months} "
-        f"months. Last update: {last}.\n\nHow to update: {links.guide_url}\n\n{attest_en}\n"
+        f"months. Last update: {last}.\n\n{_block(quality_en)}"
+        f"How to update: {links.guide_url}\n\n{attest_en}\n"
         "The Hai Phong S&T Information Centre\n"
     )
     return Message(subject=subject, text_vi=text_vi, text_en=text_en)
@@ -144,6 +188,33 @@ def _digest_line(item: Freshness, tz: ZoneInfo, english: bool) -> str:
     )
 
 
+def _change(now: int | None, before: int | None, english: bool) -> str:
+    if now is None or before is None:
+        return ""
+    return f" ({signed(now - before)} {'since last week' if english else 'so với tuần trước'})"
+
+
+def network_quality_lines(
+    network: NetworkQuality | None, previous: NetworkQuality | None
+) -> tuple[str, str]:
+    """The digest's quality line: network score, members below 60, change since last week."""
+    if network is None:
+        return (
+            "Chất lượng dữ liệu: chưa lấy được số liệu từ kho dữ liệu chung.",
+            "Data quality: the catalogue did not answer.",
+        )
+    score = "—" if network.score is None else f"{network.score}/100"
+    before = previous or NetworkQuality(None, 0, 0)
+    low_change_vi = _change(network.below, previous.below if previous else None, False)
+    low_change_en = _change(network.below, previous.below if previous else None, True)
+    return (
+        f"Chất lượng dữ liệu toàn mạng lưới: {score}{_change(network.score, before.score, False)}; "
+        f"{network.below}/{network.scored} thành viên dưới {LOW_SCORE} điểm{low_change_vi}",
+        f"Network data quality: {score}{_change(network.score, before.score, True)}; "
+        f"{network.below} of {network.scored} members below {LOW_SCORE}{low_change_en}",
+    )
+
+
 def digest_message(
     items: list[Freshness],
     counts: dict[str, int],
@@ -151,8 +222,10 @@ def digest_message(
     week: str,
     links: Links,
     tz: ZoneInfo,
+    quality: tuple[NetworkQuality | None, NetworkQuality | None] | None = None,
 ) -> Message:
-    """To the centre, weekly: every member's state and what the reminders achieved."""
+    """To the centre, weekly: every member's state, what the reminders achieved and (with
+    ``quality``: this week's and last week's network line) the network's data quality."""
     order = {State.ESCALATED: 0, State.OVERDUE: 1, State.DUE_SOON: 2, State.OK: 3}
     active = sorted((i for i in items if i.active), key=lambda i: (order[i.state], i.code))
     summary_vi = ", ".join(f"{STATE_VI[State(k)]}: {v}" for k, v in counts.items())
@@ -168,13 +241,64 @@ def digest_message(
     )
     lines_vi = "\n".join(_digest_line(i, tz, False) for i in active) or "(chưa có thành viên)"
     lines_en = "\n".join(_digest_line(i, tz, True) for i in active) or "(no members yet)"
+    quality_vi, quality_en = network_quality_lines(*quality) if quality else ("", "")
     text_vi = (
         f"Báo cáo tuần {week} — tình trạng cập nhật của {len(active)} thành viên.\n"
-        f"{summary_vi}\n{acts_vi}\n\n{lines_vi}\n\nChi tiết: {links.freshness_url}\n"
+        f"{summary_vi}\n{acts_vi}\n{_block(quality_vi)}"
+        f"\n{lines_vi}\n\nChi tiết: {links.freshness_url}\n"
     )
     text_en = (
         f"Weekly digest {week} — update state of {len(active)} members.\n"
-        f"{summary_en}\n{acts_en}\n\n{lines_en}\n\nDetails: {links.freshness_url}\n"
+        f"{summary_en}\n{acts_en}\n{_block(quality_en)}"
+        f"\n{lines_en}\n\nDetails: {links.freshness_url}\n"
     )
     subject = f"[STINET] Báo cáo tuần {week}: tình trạng cập nhật thành viên — weekly digest"
+    return Message(subject=subject, text_vi=text_vi, text_en=text_en)
+
+
+def _what_vi(done: FinishedImport) -> str:
+    if done.is_file:
+        return f"Lần nhập tệp {(done.file_format or done.source).upper()} ({done.total} dòng)"
+    return f"Lần gửi {done.total} bản ghi qua API"
+
+
+def _what_en(done: FinishedImport) -> str:
+    if done.is_file:
+        return f"The {(done.file_format or done.source).upper()} file import ({done.total} rows)"
+    return f"The API submission of {done.total} records"
+
+
+def import_report_message(
+    done: FinishedImport, name: str, links: Links, report_url: str, tz: ZoneInfo
+) -> Message:
+    """To the member: its import finished; what was stored, warned, rejected, and where the
+    per-record report is."""
+    day = _day(done.submitted_at, tz)
+    inbox = links.quality_url
+    quality_vi = f"Hộp thư chất lượng của đơn vị: {inbox}\n" if inbox else ""
+    quality_en = f"Your quality inbox: {inbox}\n" if inbox else ""
+    text_vi = (
+        f"Kính gửi {name},\n\n{_what_vi(done)} ngày {day} đã xử lý xong:\n"
+        f"- đã lưu: {done.stored}, trong đó có cảnh báo: {done.warned} "
+        "(vẫn được lưu và tra cứu được, nên sửa rồi gửi lại)\n"
+        f"- bị từ chối: {done.rejected} (không được lưu: sửa rồi gửi lại)\n\n"
+        f"Báo cáo từng bản ghi: {report_url}\n{quality_vi}\n"
+        "Không muốn nhận thư này sau mỗi lần nhập? Đề nghị Trung tâm tắt mục "
+        "“Thư báo cáo sau mỗi lần nhập” trong hồ sơ đơn vị.\n\n"
+        "Trân trọng,\nTrung tâm Thông tin KH&CN Hải Phòng\n"
+    )
+    text_en = (
+        f"Dear {name},\n\n{_what_en(done)} of {day} is finished:\n"
+        f"- stored: {done.stored}, of which with warnings: {done.warned} "
+        "(stored and searchable; worth fixing and sending again)\n"
+        f"- rejected: {done.rejected} (not stored: fix and send again)\n\n"
+        f"Per-record report: {report_url}\n{quality_en}\n"
+        "No report after each import? Ask the centre to turn off "
+        "“Report mail after each import” in your member profile.\n\n"
+        "The Hai Phong S&T Information Centre\n"
+    )
+    subject = (
+        f"[STINET] Kết quả nhập dữ liệu: {done.stored} đã lưu, {done.warned} có cảnh báo, "
+        f"{done.rejected} bị từ chối — import report"
+    )
     return Message(subject=subject, text_vi=text_vi, text_en=text_en)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from services.notify.domain import MemberFacts
+from services.notify.quality import MemberQuality, NetworkQuality
 from shared.events import Member, ReminderSent
 
 
@@ -53,6 +54,7 @@ class ReminderEntry(BaseModel):
     open_count: int = 0
     attested_at: datetime | None = None
     event_published: bool = False
+    quality: dict[str, Any] | None = None  # the digest's network line, for next week's change
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,24 @@ class Schedule(Protocol):
     async def finish_daily(self, day: str, *, owner: str) -> None: ...
 
 
+class QualitySource(Protocol):
+    """The catalogue's quality scores (its public HTTP API); raises
+    :class:`QualityUnavailable` when it does not answer."""
+
+    async def member(self, code: str) -> MemberQuality | None:
+        """A member's score and problem counts, as its quality inbox shows them; None for a
+        member the catalogue does not know."""
+        ...
+
+    async def network(self) -> NetworkQuality:
+        """The network's score and how many members are below ``LOW_SCORE``."""
+        ...
+
+
+class QualityUnavailable(Exception):
+    """The catalogue did not answer, or answered something else than its contract."""
+
+
 class Mailer(Protocol):
     """Hands one message to the mail server; raises if it was not accepted."""
 
@@ -202,3 +222,4 @@ class NotifyPorts:
     mailer: Mailer
     webhooks: WebhookSender
     publisher: EventPublisher
+    quality: QualitySource | None = None

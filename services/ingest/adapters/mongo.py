@@ -341,6 +341,11 @@ class MongoSubmissionStore:
         with _answering():
             await self.outbox_rows.delete_one({"_id": f"{submission_id}:{batch_no}"})
 
+    async def completion_announced(self, submission_id: str) -> None:
+        await self.submissions.update_one(
+            {"_id": submission_id}, {"$set": {"completion_announced": True}}
+        )
+
     async def published_all(self, submission_id: str) -> None:
         with _answering():
             await self.submissions.update_one(
@@ -494,4 +499,5 @@ def _submission(doc: dict[str, Any]) -> Submission:
         idempotency_key=doc.get("idempotency_key"),
         correlation_id=doc.get("correlation_id"),
         notes=dict(doc.get("notes") or {}),
+        completion_announced=bool(doc.get("completion_announced", False)),
     )

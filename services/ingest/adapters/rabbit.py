@@ -1,4 +1,5 @@
-"""Publishing ``records.submitted`` and ``key.changed`` on RabbitMQ, confirmed (DESIGN §6)."""
+"""Publishing ``records.submitted``, ``submission.completed`` and ``key.changed`` on RabbitMQ,
+confirmed (DESIGN §6)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from faststream.rabbit import RabbitBroker
 
 from services.ingest.ports import BrokerUnavailable
 from shared.config import Settings
-from shared.events import KeyChanged, RecordsSubmitted
+from shared.events import KeyChanged, RecordsSubmitted, SubmissionCompleted
 from shared.topology import publish_event
 
 PUBLISH_TIMEOUT = 10.0
@@ -23,7 +24,7 @@ class RabbitBatchPublisher:
         self.broker = broker
         self.settings = settings
 
-    async def publish(self, event: RecordsSubmitted | KeyChanged) -> None:
+    async def publish(self, event: RecordsSubmitted | KeyChanged | SubmissionCompleted) -> None:
         try:
             await asyncio.wait_for(
                 publish_event(self.broker, self.settings, event), PUBLISH_TIMEOUT

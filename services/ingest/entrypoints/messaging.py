@@ -5,7 +5,7 @@ from __future__ import annotations
 from faststream.rabbit import RabbitBroker
 
 from services.ingest import handlers
-from services.ingest.ports import MemberDirectory, SubmissionStore
+from services.ingest.ports import BatchPublisher, MemberDirectory, SubmissionStore
 from shared.config import Settings
 from shared.events import MemberChanged, SubmissionProcessed
 from shared.topology import subscriber
@@ -17,6 +17,7 @@ def register_subscribers(
     *,
     members: MemberDirectory,
     submissions: SubmissionStore,
+    publisher: BatchPublisher,
 ) -> None:
     """Subscribe to ``member.changed`` and ``submission.processed`` (acked after storing)."""
 
@@ -27,5 +28,5 @@ def register_subscribers(
 
     @subscriber(broker, settings, "ingest", SubmissionProcessed)
     async def on_submission_processed(event: SubmissionProcessed) -> None:
-        """Store the per-record outcomes of one processed batch."""
-        await handlers.submission_processed(event, submissions=submissions)
+        """Store the per-record outcomes of one processed batch; announce a finished one."""
+        await handlers.submission_processed(event, submissions=submissions, publisher=publisher)

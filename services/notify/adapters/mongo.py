@@ -10,13 +10,13 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.notify.domain import MemberFacts
+from services.notify.domain import MemberFacts, Stage
 from services.notify.ports import MemberUpdate, ReminderEntry, Status
 from shared.events import Member, MemberStatus
 
 DUPLICATE_KEY = 11000
 RECENT = timedelta(days=400)
-PROFILE_FIELDS = ("name", "contact_email", "webhook_url", "joined_at")
+PROFILE_FIELDS = ("name", "contact_email", "webhook_url", "joined_at", "import_reports")
 
 
 def _facts(doc: dict[str, Any]) -> MemberFacts:
@@ -32,6 +32,7 @@ def _facts(doc: dict[str, Any]) -> MemberFacts:
         last_record_update_at=doc.get("last_record_update_at"),
         last_attested_at=doc.get("last_attested_at"),
         last_training_at=doc.get("last_training_at"),
+        import_reports=bool(doc.get("import_reports", True)),
     )
 
 
@@ -237,11 +238,15 @@ class MongoReminderLog:
         return [_entry(doc) async for doc in cursor.limit(limit)]
 
     async def activity(self) -> dict[str, int]:
+        # Reminders only: import reports go through the same outbox but remind of nothing.
+        reminders = {"kind": {"$ne": Stage.IMPORT_REPORT.value}}
         counts = {
-            status.value: await self._log.count_documents({"status": status.value})
+            status.value: await self._log.count_documents({**reminders, "status": status.value})
             for status in (Status.SENT, Status.PENDING, Status.RETRY, Status.FAILED)
         }
-        counts["superseded"] = await self._log.count_documents({"status": Status.SUPERSEDED.value})
+        counts["superseded"] = await self._log.count_documents(
+            {**reminders, "status": Status.SUPERSEDED.value}
+        )
         counts["opened"] = await self._log.count_documents({"opened_at": {"$ne": None}})
         counts["attested"] = await self._log.count_documents({"attested_at": {"$ne": None}})
         return counts

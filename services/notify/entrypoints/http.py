@@ -165,6 +165,7 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
             publisher=p.publisher,
             config=config,
             dry_run=dry_run,
+            quality=p.quality,
         )
         dispatch = DispatchView(**vars(report.dispatch)) if report.dispatch else None
         if not dry_run:  # a what-if changes nothing

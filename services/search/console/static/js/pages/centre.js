@@ -6,7 +6,7 @@ import { dateTime, memberTypeOptions, t } from "../i18n.js";
 import { go, href } from "../router.js";
 import { notice, stateTag, table } from "../widgets.js";
 
-const MEMBER_FIELDS = ["code", "name", "name_en", "type", "address", "website", "contact_email", "update_cycle_months", "webhook_url"];
+const MEMBER_FIELDS = ["code", "name", "name_en", "type", "address", "website", "contact_email", "update_cycle_months", "webhook_url", "import_reports"];
 
 export async function members() {
   const { members: list } = await call("catalogue", "/v1/members");
@@ -28,7 +28,7 @@ export async function members() {
 function memberFields(m, editing) {
   return html`
     ${editing
-      ? html`<input type="hidden" name="code" value="${m.code}">`
+      ? html`<input type="hidden" name="code" value="${m.code}"><input type="hidden" name="webhook_url" value="${m.webhook_url ?? ""}">`
       : field({ name: "code", label: t("member_code"), hint: t("hint_member_code"), required: true, value: m.code, width: "20", autocomplete: "off" })}
     ${field({ name: "name", label: t("member_name"), hint: t("hint_member_name"), required: true, value: m.name })}
     ${field({ name: "name_en", label: t("member_name_en"), value: m.name_en })}
@@ -36,14 +36,16 @@ function memberFields(m, editing) {
     ${field({ name: "address", label: t("member_address"), value: m.address })}
     ${field({ name: "website", label: t("website"), hint: t("hint_url"), type: "url", value: m.website })}
     ${field({ name: "contact_email", label: t("contact_email"), hint: t("hint_contact_email"), type: "email", value: m.contact_email, autocomplete: "off" })}
-    ${field({ name: "update_cycle_months", label: t("member_cycle"), hint: t("hint_cycle"), value: m.update_cycle_months ?? 6, inputmode: "numeric", width: "3" })}`;
+    ${field({ name: "update_cycle_months", label: t("member_cycle"), hint: t("hint_cycle"), value: m.update_cycle_months ?? 6, inputmode: "numeric", width: "3" })}
+    ${field({ name: "import_reports", label: t("member_import_reports"), hint: t("hint_import_reports"), required: true, value: m.import_reports === false ? "false" : "true", options: [["true", t("import_reports_on")], ["false", t("import_reports_off")]] })}`;
 }
 
 function memberBody(v) {
   const out = {};
   for (const name of MEMBER_FIELDS) {
-    const value = (v[name] ?? "").trim();
-    if (value) out[name] = name === "update_cycle_months" && /^\d+$/.test(value) ? Number(value) : value;
+    const value = String(v[name] ?? "").trim();
+    if (name === "import_reports") out[name] = value !== "false";
+    else if (value) out[name] = name === "update_cycle_months" && /^\d+$/.test(value) ? Number(value) : value;
   }
   return out;
 }
