@@ -44,9 +44,13 @@ def test_centre_registers_a_member_issues_a_key_once_and_revoking_it_ends_its_se
     assert summary_link.get_attribute("href").endswith("#f-contact_email")
     browser.shot("centre-member-error")
     browser.fill("contact_email", "thongtin@ytkienan.example.vn")
+    browser.choose("import_reports", "false")  # the member asked for no import report mails
     browser.press("Đăng ký thành viên")
     browser.until(lambda: "saved=1" in browser.driver.current_url, "the member's page")
     assert browser.heading() == NAME
+    profile = api.http.get(f"{api.s.url('catalogue')}/v1/members/{code}", headers=api.admin)
+    assert profile.json()["import_reports"] is False
+    assert browser.field("import_reports").get_attribute("value") == "false"
     browser.link("Xem như thành viên")
     assert browser.heading() == NAME
     assert f"đang làm việc thay thành viên {code}" in browser.driver.page_source

@@ -65,6 +65,16 @@ def test_member_imports_a_file_reads_the_row_report_and_edits_a_record(
     assert all(r[4] for r in rows), "every line carries its message"
     browser.shot("member-import-report")
 
+    # The quality inbox, where the six-month reminder and the import report link to.
+    browser.link("Chất lượng")
+    assert browser.heading() == "Hộp thư chất lượng"
+    assert browser.driver.current_url.endswith("/console/member/quality")
+    assert "85/100" in browser.driver.find_element("id", "quality-score").text  # 100 − 15
+    counts = browser.driver.find_element("id", "quality-counts").text
+    assert "ISBN không hợp lệ" in counts and "invalid_isbn" in counts
+    assert "TV-1" in browser.driver.find_element("id", "quality-problems").text
+    browser.shot("member-quality")
+
     browser.link("Bản ghi")
     browser.wait_text(GOOD_TITLE)
     assert "Một dòng thiếu nhan đề" not in browser.text()

@@ -36,6 +36,7 @@ function navLinks(caller) {
           ["/member/import", "nav_import"],
           ["/member/records", "nav_records"],
           ["/member/submissions", "nav_submissions"],
+          ["/member/quality", "nav_quality"],
           ["/member/harvest", "nav_member_harvest"],
         ];
   const path = window.location.pathname.replace(/\/$/, "");

@@ -3,7 +3,7 @@ import { route } from "../router.js";
 import { audit, duplicates, harvestSource, harvestSources, queues } from "./ops.js";
 import { board, reminders } from "./freshness.js";
 import { keys, memberForm, members } from "./centre.js";
-import { harvest, overview, submissions } from "./member.js";
+import { harvest, overview, quality, submissions } from "./member.js";
 import { importPage, submissionPage } from "./imports.js";
 import { recordForm, recordList, recordPage } from "./records.js";
 import { signIn } from "./signin.js";
@@ -21,6 +21,7 @@ route("/member/records/:id", recordPage, { role: "member", acting: true });
 route("/member/submissions", submissions, { role: "member", acting: true });
 route("/member/submissions/:id", submissionPage, { role: "member", acting: true });
 route("/member/harvest", harvest, { role: "member", acting: true });
+route("/member/quality", quality, { role: "member", acting: true });
 
 route("/centre", board, { role: "centre" });
 route("/centre/members", members, { role: "centre" });

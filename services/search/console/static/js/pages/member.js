@@ -2,7 +2,7 @@
 import { ApiError, call } from "../api.js";
 import { $, html, safeUrl } from "../dom.js";
 import { busy } from "../forms.js";
-import { date, dateTime, number, state, t } from "../i18n.js";
+import { date, dateTime, fieldName, number, state, t } from "../i18n.js";
 import { href } from "../router.js";
 import { actingMember, actingQuery } from "../session.js";
 import { dl, pager, stateTag, table } from "../widgets.js";
@@ -63,6 +63,7 @@ export async function overview({ query }) {
           <li><a href="${href("/member/records/new")}">${t("task_add")}</a></li>
           <li><a href="${href("/member/records")}">${t("task_records")}</a></li>
           <li><a href="${href("/member/submissions")}">${t("task_submissions")}</a></li>
+          <li><a href="${href("/member/quality")}">${t("task_quality")}</a></li>
         </ul>
       </section>`,
     mount(root) {
@@ -110,6 +111,56 @@ export async function submissions({ query }) {
         ? table([t("col_when"), t("col_source"), t("col_state"), t("col_total"), t("col_accepted"), t("col_rejected")], rows, { caption: t("submissions_title") })
         : html`<p class="empty">${t("submissions_none")}</p>`}
       ${pager("/member/submissions", query, offset, PAGE, body.total)}`,
+  };
+}
+
+const QUALITY_PAGE = 50;
+
+function problemCell(p) {
+  if (!p.record_id) return t("quality_website");
+  const localId = p.record_id.slice(p.record_id.indexOf(":") + 1);
+  return html`<a href="${href(`/member/records/${encodeURIComponent(localId)}`)}">${localId}</a>`;
+}
+
+function fieldOf(loc) {
+  const names = (loc || []).filter((part) => typeof part === "string");
+  return names.length ? fieldName(names[names.length - 1]) : "—";
+}
+
+export async function quality({ query }) {
+  const code = actingMember(query);
+  const offset = Number(query.get("offset") || 0);
+  const body = await call("catalogue", `/v1/members/${encodeURIComponent(code)}/quality`, {
+    query: { offset, limit: QUALITY_PAGE },
+  });
+  const counts = Object.entries(body.counts || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const countRows = counts.map(([c, n]) => [t(`problem_${c}`, {}, c), html`<code>${c}</code>`, number(n)]);
+  const problemRows = (body.problems || []).map((p) => [
+    problemCell(p),
+    t(`problem_${p.code}`, {}, p.code),
+    fieldOf(p.loc),
+    p.msg,
+  ]);
+  const score = body.score === null || body.score === undefined ? t("quality_no_score") : `${body.score}/100`;
+  return {
+    title: t("quality_title"),
+    body: html`<h1>${t("quality_title")}</h1>
+      <p>${t("quality_intro")}</p>
+      <section class="card" aria-labelledby="score-h" id="quality-score">
+        <h2 id="score-h">${t("quality_score")}</h2>
+        <p class="lead">${score}</p>
+        ${dl([
+          [t("quality_records"), number(body.records)],
+          [t("quality_flagged"), number(body.records_with_problems)],
+        ])}
+      </section>
+      ${countRows.length
+        ? html`<h2>${t("quality_counts")}</h2>
+            ${table([t("col_problem"), t("col_code"), t("col_count")], countRows, { caption: t("quality_counts"), id: "quality-counts" })}
+            <h2>${t("quality_problems")}</h2>
+            ${table([t("col_record"), t("col_problem"), t("col_field"), t("col_message")], problemRows, { caption: t("quality_problems"), id: "quality-problems" })}
+            ${pager("/member/quality", query, offset, QUALITY_PAGE, body.total_problems)}`
+        : html`<p class="empty">${t("quality_none")}</p>`}`,
   };
 }
 
