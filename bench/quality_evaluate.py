@@ -25,6 +25,7 @@ from devstack.processes import free_port, port_answers, secantus_process
 from services.catalogue import handlers
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
 from services.catalogue.domain import Context, decide
+from services.catalogue.linkcheck.mongo import MongoLinkStore
 from shared.config import Settings
 from shared.events import Member, SubmittedItem
 from shared.mongo import make_mongo_client
@@ -75,9 +76,9 @@ async def run(total: int, workdir: Path) -> None:
         )
         client = make_mongo_client(settings)
         db = client[settings.stinet_db]
-        store, members = MongoRecordStore(db), MongoMemberStore(db)
+        store, members, links = MongoRecordStore(db), MongoMemberStore(db), MongoLinkStore(db)
         for code in MEMBERS:
-            await members.save(Member(code=code, name=f"Thư viện {code}"))
+            await members.save(Member(code=code, name=f"Thư viện {code}"), announce="created")
         await store.load()
         await store_all(store, records)
         print(f"stored {total} records; peak RSS so far {peak_rss_mb():.0f} MB")
@@ -87,12 +88,12 @@ async def run(total: int, workdir: Path) -> None:
         print(f"indexes (keys, ids, quality) loaded from the store: {took:.2f} s")
         started = time.perf_counter()
         inbox = await handlers.member_quality(
-            MEMBERS[0], records=store, members=members, offset=0, limit=100
+            MEMBERS[0], records=store, members=members, links=links, offset=0, limit=100
         )
         took = time.perf_counter() - started
         print(f"member inbox ({inbox['records']} records, score {inbox['score']}): {took:.2f} s")
         started = time.perf_counter()
-        overview = await handlers.network_quality(records=store, members=members)
+        overview = await handlers.network_quality(records=store, members=members, links=links)
         took = time.perf_counter() - started
         network = overview["network"]
         print(

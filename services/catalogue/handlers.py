@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +36,11 @@ from services.catalogue.ports import (
 )
 from services.catalogue.quality import (
     MemberQuality,
+    candidates_by_record,
+    duplicate_problem,
     page_of,
     problem_items,
-    with_broken_links,
+    with_found,
     worst_first,
 )
 from shared.events import (
@@ -220,6 +222,7 @@ class _Batch:
 # Applying 500 items is ~50-80 ms of CPU; yielding now and then lets the batch in its write
 # turn go on as soon as the database answers instead of after the whole apply.
 YIELD_EVERY = 50
+LINKS_PAGE = 1000  # undecided duplicate pairs read per request for the quality inbox
 
 
 async def _apply_items(
@@ -542,25 +545,22 @@ async def member_quality(
     limit: int,
 ) -> dict[str, Any]:
     """A member's score, problem counts per code and one page of its problems; a broken
-    record ``url`` counts against its record, a broken ``website`` is listed first."""
+    record ``url`` and an undecided duplicate pair count against their record, a broken
+    ``website`` is listed first."""
     if await members.get(code) is None:
         raise NotFound(code)
-    broken = await links.broken_links(code)
-    by_record = {b.record_id: _broken_problem(b) for b in broken if b.record_id}
-    website = [
-        {"record_id": None, **_broken_problem(b).model_dump()} for b in broken if not b.record_id
-    ]
-    rows = with_broken_links(await records.quality_rows(code), by_record)
+    found = await found_problems(code, records=records, links=links)
+    by_record = found.by_record
+    website = [{"record_id": None, **p.model_dump()} for p in found.of_member]
+    rows = with_found(await records.quality_rows(code), by_record)
     quality = MemberQuality(code)
     for _, codes in rows:
         quality.add(codes)
-    if website:
-        quality.counts[ProblemCode.BROKEN_LINK] = quality.counts.get(ProblemCode.BROKEN_LINK, 0) + 1
+    found.count_member_problems(quality)
     total, wanted = page_of(rows, max(offset - len(website), 0), limit)
     stored = await records.get_many([rid for rid, _ in wanted])
     problems = {
-        rid: [*state.record.problems, *([by_record[rid]] if rid in by_record else [])]
-        for rid, state in stored.items()
+        rid: [*state.record.problems, *by_record.get(rid, [])] for rid, state in stored.items()
     }
     listed = [*website[offset : offset + limit], *problem_items(wanted, problems)][:limit]
     return {
@@ -572,16 +572,65 @@ async def member_quality(
     }
 
 
+@dataclass
+class FoundProblems:
+    """A member's problems found outside its records' own content: per record (a broken
+    ``url``, an undecided duplicate pair) and of the member itself (a broken ``website``)."""
+
+    by_record: dict[str, list[Problem]] = field(default_factory=dict)
+    of_member: list[Problem] = field(default_factory=list)
+
+    def count_member_problems(self, quality: MemberQuality) -> None:
+        """The member's own problems count in its counts (not in its records' score)."""
+        for problem in self.of_member:
+            quality.counts[problem.code] = quality.counts.get(problem.code, 0) + 1
+
+
+async def found_problems(code: str, *, records: RecordStore, links: LinkStore) -> FoundProblems:
+    """What the link checker and the duplicate finder hold against a member: the one place
+    the inbox and the network overview read it from."""
+    found = FoundProblems()
+    for broken in await links.broken_links(code):
+        if broken.record_id:
+            found.by_record.setdefault(broken.record_id, []).append(_broken_problem(broken))
+        else:
+            found.of_member.append(_broken_problem(broken))
+    for rid, pairs in candidates_by_record(code, await _undecided(code, records)).items():
+        found.by_record.setdefault(rid, []).append(duplicate_problem(rid, pairs))
+    return found
+
+
+async def _undecided(code: str, records: RecordStore) -> list[Link]:
+    """Every duplicate pair of the member's records the centre has not decided yet."""
+    found: list[Link] = []
+    while True:
+        page, total = await records.links_page(
+            state=LinkState.AUTO.value, member=code, limit=LINKS_PAGE, offset=len(found)
+        )
+        found += page
+        if not page or len(found) >= total:
+            return found
+
+
 def _broken_problem(link: BrokenLink) -> Problem:
     return Problem(code=ProblemCode.BROKEN_LINK, loc=[link.field], msg=link.message)
 
 
-async def network_quality(*, records: RecordStore, members: MemberStore) -> dict[str, Any]:
-    """Every member's score and counts, worst first, and the network's own score."""
+async def network_quality(
+    *, records: RecordStore, members: MemberStore, links: LinkStore
+) -> dict[str, Any]:
+    """Every member's score and counts, worst first, and the network's own score: the same
+    numbers as each member's inbox."""
     names = {m.code: m.name for m in await members.all()}
     everyone = {code: MemberQuality(code) for code in names}
     network = MemberQuality("*")
-    for rid, codes in await records.quality_rows():
+    by_record: dict[str, list[Problem]] = {}
+    for code in names:
+        found = await found_problems(code, records=records, links=links)
+        by_record.update(found.by_record)
+        found.count_member_problems(everyone[code])
+        found.count_member_problems(network)
+    for rid, codes in with_found(await records.quality_rows(), by_record):
         member = member_of(rid)
         everyone.setdefault(member, MemberQuality(member)).add(codes)
         network.add(codes)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.catalogue.domain import Link
 from shared.records import Problem
 from shared.validation import ProblemCode
 
@@ -75,15 +76,60 @@ class MemberQuality:
         }
 
 
-def with_broken_links(rows: list[Row], problems_of: dict[str, Problem]) -> list[Row]:
-    """``rows`` with ``broken_link`` added to each record whose ``url`` the link checker
-    found broken (``problems_of``: record id → that problem)."""
-    if not problems_of:
+def with_found(rows: list[Row], found: dict[str, list[Problem]]) -> list[Row]:
+    """``rows`` with the codes of problems found outside the record itself added (a broken
+    ``url`` from the link checker, an undecided duplicate pair): record id → its problems."""
+    if not found:
         return rows
     return [
-        (rid, (*codes, ProblemCode.BROKEN_LINK.value)) if rid in problems_of else (rid, codes)
+        (rid, (*codes, *(p.code for p in found[rid]))) if rid in found else (rid, codes)
         for rid, codes in rows
     ]
+
+
+def duplicate_problem(rid: str, links: list[Link]) -> Problem:
+    """One ``duplicate_candidate`` per record, however many undecided pairs it is in: the
+    other records and why they look alike (shared ISBN, DOI, URL, title+author+year)."""
+    others = sorted(link.other(rid) for link in links)
+    why = sorted({reason for link in links for reason in link.reasons})
+    vi = ", ".join(REASONS_VI.get(r, r) for r in why)
+    en = ", ".join(REASONS_EN.get(r, r) for r in why)
+    more_vi = f" và {len(others) - 1} biểu ghi khác" if len(others) > 1 else ""
+    more_en = f" and {len(others) - 1} more" if len(others) > 1 else ""
+    return Problem(
+        code=ProblemCode.DUPLICATE_CANDIDATE,
+        loc=["id"],
+        msg=(
+            f"Có thể trùng với {others[0]}{more_vi} (cùng {vi}); Trung tâm sẽ xem xét / "
+            f"possibly the same work as {others[0]}{more_en} (same {en}); the centre reviews it"
+        ),
+    )
+
+
+REASONS_VI = {
+    "isbn": "ISBN",
+    "issn": "ISSN",
+    "doi": "DOI",
+    "url": "đường dẫn",
+    "work": "nhan đề, tác giả và năm",
+}
+REASONS_EN = {
+    "isbn": "ISBN",
+    "issn": "ISSN",
+    "doi": "DOI",
+    "url": "URL",
+    "work": "title, author and year",
+}
+
+
+def candidates_by_record(member: str, links: Iterable[Link]) -> dict[str, list[Link]]:
+    """The member's records in undecided duplicate pairs, each with its pairs."""
+    mine: dict[str, list[Link]] = {}
+    for link in links:
+        for rid in (link.a, link.b):
+            if rid.startswith(f"{member}:"):
+                mine.setdefault(rid, []).append(link)
+    return mine
 
 
 def page_of(rows: Iterable[Row], offset: int, limit: int) -> tuple[int, list[tuple[str, slice]]]:

@@ -130,3 +130,42 @@ async def test_a_members_staff_read_their_own_inbox_and_no_one_elses(
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     overview = await catalogue.http.get("/v1/quality", headers=own)
     assert overview.status_code == 403  # the network's overview is the centre's
+
+
+async def test_an_undecided_duplicate_pair_is_in_both_inboxes_until_the_centre_decides(
+    catalogue: Catalogue,
+) -> None:
+    first, second = code(), code()
+    for member in (first, second):
+        await catalogue.add_member(member)
+    book = {"identifiers": {"doi": f"10.5555/{first}"}, **COMPLETE}  # no other test's DOI
+    await catalogue.outcome(await catalogue.submit(first, upsert("x", **book)))
+    await catalogue.outcome(await catalogue.submit(second, upsert("y", **book)))
+    x, y = f"{first}:x", f"{second}:y"
+
+    for member, mine, other in ((first, x, y), (second, y, x)):
+        inbox = await quality(catalogue, member)
+        assert inbox["counts"] == {"duplicate_candidate": 1}
+        assert inbox["score"] == 100 - PENALTIES["duplicate_candidate"]
+        [problem] = inbox["problems"]
+        assert problem["record_id"] == mine and problem["code"] == "duplicate_candidate"
+        vietnamese, _, english = problem["msg"].partition(" / ")
+        assert f"Có thể trùng với {other} (cùng DOI)" in vietnamese
+        assert f"possibly the same work as {other} (same DOI)" in english
+
+    # The network overview counts them alike: the same score as each inbox.
+    overview = (await catalogue.http.get("/v1/quality", headers=catalogue.admin)).json()
+    listed = {m["member"]: m for m in overview["members"]}
+    assert (
+        listed[first]["score"] == listed[second]["score"] == 100 - PENALTIES["duplicate_candidate"]
+    )
+    assert listed[first]["counts"] == {"duplicate_candidate": 1}
+
+    decision = {"a": x, "b": y, "decision": "reject"}
+    decided = await catalogue.http.post(
+        "/v1/duplicates/decision", json=decision, headers=catalogue.admin
+    )
+    assert decided.status_code == 200, decided.text
+    for member in (first, second):
+        after = await quality(catalogue, member)
+        assert after["counts"] == {} and after["problems"] == [] and after["score"] == 100

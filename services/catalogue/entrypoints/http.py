@@ -284,7 +284,7 @@ def build_router(
     @router.get("/quality", tags=["quality"], dependencies=admin, responses=errors(401, 403))
     async def get_network_quality() -> dict[str, Any]:
         """Every member's quality score and problem counts, worst first (the centre's view)."""
-        return await handlers.network_quality(records=records(), members=members())
+        return await handlers.network_quality(records=records(), members=members(), links=links())
 
     @router.get("/stats", tags=["stats"])
     async def stats() -> dict[str, Any]:
