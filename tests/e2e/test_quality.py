@@ -7,12 +7,15 @@ problems and clean records.
 
 from __future__ import annotations
 
+import email
+import mailbox
 import random
+from email.policy import default
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import E2E, RunningStack, member_code
+from tests.e2e.conftest import E2E, RunningStack, member_code, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -165,3 +168,43 @@ def test_the_202_says_exactly_what_the_catalogue_stores_and_refuses(
             continue
         stored = response.json()["problems"]
         assert stored == outcomes[index].get("warnings", []), record["local_id"]
+
+
+def mails_to(stack: RunningStack, address: str) -> list[Any]:
+    box = mailbox.Maildir(stack.stack.mail_dir, factory=None, create=False)
+    found = []
+    for key in box.iterkeys():
+        with box.get_file(key) as handle:
+            message = email.message_from_binary_file(handle, policy=default)
+        if message["To"] == address:
+            found.append(message)
+    return found
+
+
+def text_vi(message: Any) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain" and part["Content-Language"] == "vi":
+            return str(part.get_content())
+    raise AssertionError("no Vietnamese part")
+
+
+def test_a_file_import_with_problems_mails_the_member_one_report(
+    e2e: E2E, stack: RunningStack
+) -> None:
+    code = member_code("bc")
+    contact = f"{code}@member.example.vn"
+    e2e.create_member(code, "Thư viện Báo cáo", contact_email=contact)
+    key = e2e.issue_key(code)
+    csv = (
+        "local_id,kind,title,description,subjects,language,year,isbn\r\n"
+        f"A1,publication,Sách đủ,Mô tả,Biển,vi,2020,{isbn13()}\r\n"
+        f"A2,publication,Sách ISBN sai,Mô tả,Biển,vi,2020,{isbn13(valid=False)}\r\n"
+        "A3,publication,,Thiếu nhan đề,Biển,vi,2020,\r\n"
+    ).encode()
+    receipt = import_file(e2e, key, "sach.csv", csv)
+    e2e.wait_done(key, receipt["submission_id"], allow_rejected=True)
+
+    [mail] = poll(lambda: mails_to(stack, contact), timeout=30, what="the import report")
+    assert "2 đã lưu, 1 có cảnh báo, 1 bị từ chối" in mail["Subject"]
+    report = f"/console/member/submissions/{receipt['submission_id']}?member={code}"
+    assert report in text_vi(mail)
