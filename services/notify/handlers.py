@@ -101,6 +101,7 @@ class Told:
     members: dict[str, MemberQuality] = field(default_factory=dict)
     network: NetworkQuality | None = None
     previous: NetworkQuality | None = None
+    asked: bool = False  # a quality source is wired (else the mails say nothing of quality)
 
 
 @dataclass
@@ -191,7 +192,7 @@ def render(
             reminder.cycle,
             links,
             config.tz,
-            quality=(told.network, told.previous),
+            quality=(told.network, told.previous) if told.asked else None,
         )
     assert item is not None
     if reminder.kind is Stage.ESCALATED:
@@ -280,10 +281,11 @@ async def told_in(plan: Plan, *, quality: QualitySource | None, reminders: Remin
     found = await asyncio.gather(*(one(code) for code in codes))
     members = {code: q for code, q in zip(codes, found, strict=True) if q is not None}
     if not any(r.kind is Stage.DIGEST for r in plan.reminders):
-        return Told(members=members)
+        return Told(members=members, asked=True)
     last = await reminders.entries(member=CENTRE, status=None, stage=Stage.DIGEST, limit=1)
     previous = NetworkQuality.from_json(last[0].quality) if last else None
-    return Told(members=members, network=await _network_quality(quality), previous=previous)
+    network = await _network_quality(quality)
+    return Told(members=members, network=network, previous=previous, asked=True)
 
 
 async def evaluate(
@@ -616,7 +618,7 @@ async def record_import_report(
         subject=message.subject,
         text_vi=message.text_vi,
         text_en=message.text_en,
-        guide_url=report_url,
+        guide_url=config.guide_url,
         as_of=now,
         created_at=now,
         next_attempt_at=now,
