@@ -29,6 +29,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.config import Settings
+from shared.validation import field_message
 
 log = structlog.get_logger(__name__)
 
@@ -138,10 +139,17 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Pydantic errors as ``[{"loc", "msg", "type"}]`` without echoing the input back."""
+def field_errors(
+    errors: Sequence[Mapping[str, Any]], *, english: bool = False
+) -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{"loc", "msg", "type"}]`` without echoing the input back; the
+    message Vietnamese first (``Thiếu trường bắt buộc / Field required``) unless English."""
     return [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")) if english else field_message(e),
+            "type": e.get("type"),
+        }
         for e in errors
     ]
 
@@ -159,9 +167,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         english = wants_english(request)
         vi, en = _DEFAULT_MESSAGES[422]
-        return error_response(
-            422, "validation_error", en if english else vi, field_errors(exc.errors())
-        )
+        details = field_errors(exc.errors(), english=english)
+        return error_response(422, "validation_error", en if english else vi, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

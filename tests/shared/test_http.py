@@ -18,6 +18,10 @@ def plumbed_app() -> FastAPI:
     async def echo(word: str, request: Request) -> dict[str, str]:
         return {"word": word, "request_id": request.state.request_id}
 
+    @app.get("/page")
+    async def page(limit: int) -> dict[str, int]:
+        return {"limit": limit}
+
     @app.get("/refuse")
     async def refuse() -> None:
         raise ApiError(409, "Xung đột", "Conflict", details=[{"loc": ["x"], "msg": "taken"}])
@@ -77,3 +81,16 @@ async def test_errors_use_the_envelope_in_the_callers_language() -> None:
         }
     }
     assert english.json()["error"]["message"] == "Conflict"
+
+
+async def test_a_field_error_reads_vietnamese_first_and_english_on_request() -> None:
+    async with client() as http:
+        missing = await http.get("/page")
+        typed = await http.get("/page", params={"limit": "many"})
+        english = await http.get("/page", params={"lang": "en"})
+    assert missing.status_code == typed.status_code == english.status_code == 422
+    [detail] = missing.json()["error"]["details"]
+    assert detail["loc"] == ["query", "limit"]
+    assert detail["msg"] == "Thiếu trường bắt buộc / Field required"
+    assert typed.json()["error"]["details"][0]["msg"].startswith("Phải là số nguyên / ")
+    assert english.json()["error"]["details"][0]["msg"] == "Field required"

@@ -365,7 +365,23 @@ class MongoRecordStore:
                 },
             ],
         )
-        return {"holdings": holdings, "activity": activity}
+        monthly = await self._aggregate(
+            RECORDS,
+            [
+                {"$unwind": "$_history"},
+                {
+                    "$group": {
+                        "_id": {
+                            "member": "$member",
+                            "month": {"$dateToString": {"format": "%Y-%m", "date": "$_history.at"}},
+                            "change": "$_history.change",
+                        },
+                        "count": {"$sum": 1},
+                    }
+                },
+            ],
+        )
+        return {"holdings": holdings, "activity": activity, "monthly": monthly}
 
     async def quality_rows(self, member: str | None = None) -> list[Row]:
         await self._ensure_loaded()
