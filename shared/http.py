@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pydantic import BaseModel, BeforeValidator, Field
+from pymongo.errors import ConnectionFailure
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -154,8 +155,28 @@ def field_errors(
     ]
 
 
+STORE_RETRY_AFTER_SECONDS = 30
+
+
+def store_unavailable(request: Request) -> JSONResponse:
+    """503 + Retry-After: the database did not answer, nothing was changed, retry later."""
+    vi, en = (
+        "Kho dữ liệu tạm thời không sẵn sàng: chưa nhận dữ liệu nào. Vui lòng gửi lại sau.",
+        "The store is temporarily unavailable: nothing was accepted. Please retry later.",
+    )
+    message = en if wants_english(request) else vi
+    headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)}
+    return error_response(503, "unavailable", message, None, headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the JSON envelope; nothing a caller sends yields a 500 body leak."""
+
+    @app.exception_handler(ConnectionFailure)
+    async def _store_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError: an outage, not a bug.
+        log.warning("store_unavailable", error=type(exc).__name__, path=request.url.path)
+        return store_unavailable(request)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -14,7 +14,6 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
-from pymongo.errors import ConnectionFailure
 from starlette.datastructures import UploadFile
 
 from services.ingest import handlers, templates
@@ -49,6 +48,7 @@ from shared.http import (
     body_limit,
     error_response,
     error_responses,
+    store_unavailable,
     wants_english,
 )
 from shared.records import LocalId, MemberCode, Source
@@ -85,21 +85,9 @@ def install_refusal_handler(app: FastAPI) -> None:
             exc.headers,
         )
 
-    @app.exception_handler(ConnectionFailure)
     @app.exception_handler(StoreUnavailable)
-    async def _store_down(request: Request, exc: Exception) -> JSONResponse:
-        # The store is unreachable: nothing was accepted, and the caller may simply retry.
-        vi, en = (
-            "Kho dữ liệu tạm thời không sẵn sàng: chưa nhận dữ liệu nào. Vui lòng gửi lại sau.",
-            "The store is temporarily unavailable: nothing was accepted. Please retry later.",
-        )
-        return error_response(
-            503,
-            "unavailable",
-            en if wants_english(request) else vi,
-            None,
-            {"Retry-After": str(handlers.RETRY_AFTER_SECONDS)},
-        )
+    async def _store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return store_unavailable(request)
 
 
 class RateLimiter:
