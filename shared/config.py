@@ -89,6 +89,10 @@ class Settings(BaseSettings):
         return self.catalogue_url or f"http://127.0.0.1:{self.catalogue_port}"
 
 
+# The installation's pepper, when STINET_KEY_PEPPER is not set: one file every service reads.
+PEPPER_FILE = "key-pepper"
+
+
 def stored_secret(configured: SecretStr | None, data_dir: Path, name: str) -> bytes:
     """A server secret: as configured, else generated once into ``data_dir/name`` (0600).
 

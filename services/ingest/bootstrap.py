@@ -26,7 +26,7 @@ from services.ingest.harvest import build_harvest
 from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, SubmissionStore
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, Caller, install_authenticator, session_signer
-from shared.config import Settings, stored_secret
+from shared.config import PEPPER_FILE, Settings, stored_secret
 from shared.events import SubmittedItem
 from shared.http import install_cors
 from shared.logging import get_logger
@@ -40,7 +40,7 @@ RELAY_INTERVAL = 2.0
 
 def load_pepper(settings: Settings) -> bytes:
     """The server pepper: from settings, else generated once into ``STINET_DATA_DIR`` (0600)."""
-    return stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, "key-pepper")
+    return stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE)
 
 
 @dataclass

@@ -32,7 +32,7 @@ from services.search.entrypoints.guide import build_guide_router
 from services.search.ports import Facets, SearchIndex, SearchQuery, SearchResult
 from services.search.web import views
 from services.search.web.i18n import Translator, strings_for_widget
-from shared.config import Settings
+from shared.config import PEPPER_FILE, Settings, stored_secret
 from shared.http import error_responses, wants_english
 from shared.logging import get_logger
 from shared.records import RecordStatus
@@ -111,13 +111,10 @@ class MemberNames:
 
 
 def visit_counter(settings: Settings, get_db: Callable[[], AsyncDatabase]) -> MongoVisitCounter:
-    """The process's counter of page views and searches (its salt from the key pepper)."""
-    salt = (
-        settings.stinet_key_pepper.get_secret_value()
-        if settings.stinet_key_pepper
-        else settings.stinet_namespace
-    )
-    return MongoVisitCounter(get_db, salt="visits\x00" + salt)
+    """The process's counter of page views and searches, its salt from the installation's
+    pepper (configured, or kept in the data dir): never a guessable constant."""
+    pepper = stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE)
+    return MongoVisitCounter(get_db, salt="visits\x00" + pepper.hex())
 
 
 def build_web_router(
@@ -188,7 +185,7 @@ def build_web_router(
     async def opensearch(request: Request) -> Response:
         """OpenSearch 1.1 description: add the network's search to a browser."""
         body = env.get_template("opensearch.xml").render(
-            base=_public_base(settings, request),
+            base=_public_base(settings),
             short_name="Tra cứu KHCN HP",
             description="Tra cứu chỉ dẫn chung — Mạng lưới thông tin KH&CN Hải Phòng",
         )
@@ -240,10 +237,10 @@ class SearchesPerDay(BaseModel):
     days: list[DaySearches]
 
 
-def _public_base(settings: Settings, request: Request) -> str:
-    if "stinet_public_url" in settings.model_fields_set:
-        return settings.stinet_public_url.rstrip("/")
-    return str(request.base_url).rstrip("/")
+def _public_base(settings: Settings) -> str:
+    """The configured public URL, never the request's Host: a forged Host must not reach
+    cached pages, the OpenSearch description or the widget code."""
+    return settings.stinet_public_url.rstrip("/")
 
 
 class _Pages:

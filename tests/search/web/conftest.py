@@ -38,6 +38,7 @@ def portal_settings(mongo_url: str, data_dir: Path) -> Settings:
         stinet_db=namespace.replace("-", "_"),
         stinet_data_dir=data_dir,
         stinet_key_pepper="test-pepper",
+        stinet_public_url="http://portal.test",
         meili_url=None,
     )
 
