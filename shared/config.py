@@ -6,9 +6,12 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SHIPPED_BROKER_PASSWORD = "change-me"
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
     amqp_url: SecretStr = Field(default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"))
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _not_the_shipped_password(cls, url: SecretStr) -> SecretStr:
+        # deploy/rabbitmq/definitions.json ships the hash of "change-me" as a placeholder.
+        password = urlsplit(url.get_secret_value()).password
+        if password is not None and unquote(password) == SHIPPED_BROKER_PASSWORD:
+            raise ValueError(
+                "AMQP_URL uses the shipped RabbitMQ password 'change-me': set a new password "
+                "and its hash in deploy/rabbitmq/definitions.json (docs/operators/README.md §6)"
+            )
+        return url
+
     mongo_url: SecretStr | None = None
     meili_url: str | None = None
     meili_key: SecretStr | None = None

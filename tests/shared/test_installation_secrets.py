@@ -1,8 +1,11 @@
-"""Secrets that fall back to the installation's pepper file, never to a constant (issue 14.11)."""
+"""Installation secrets: fallbacks to the pepper file, never a constant; no shipped password."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
 
 from services.catalogue.oai import token_key
 from services.search.entrypoints.web import visit_counter
@@ -30,3 +33,13 @@ def test_the_visit_salt_is_the_installations_own(tmp_path: Path) -> None:
     assert salt(bare(tmp_path / "a")) == here
     assert salt(bare(tmp_path / "b")) != here
     assert bare(tmp_path / "a").stinet_namespace not in here
+
+
+def test_the_shipped_broker_password_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(amqp_url="amqp://stinet:change-me@rabbitmq-1:5672/")
+    assert "change-me" in str(refused.value) and "definitions.json" in str(refused.value)
+    with pytest.raises(ValidationError):
+        Settings(amqp_url="amqp://stinet:change%2Dme@rabbitmq-1:5672/")  # percent-encoded
+    chosen = Settings(amqp_url="amqp://stinet:9f2c-long-random@rabbitmq-1:5672/")
+    assert chosen.amqp_url.get_secret_value().startswith("amqp://stinet:")
