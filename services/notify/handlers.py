@@ -36,6 +36,7 @@ from services.notify.ports import (
 from services.notify.signing import (
     SIGNATURE_HEADER,
     AttestClaim,
+    InvalidToken,
     sign_attest_token,
     verify_attest_token,
     webhook_secret,
@@ -475,22 +476,35 @@ async def sweep(
 async def open_attest_link(
     token: str, *, reminders: ReminderLog, config: NotifyConfig
 ) -> AttestClaim:
-    """Check a link and count it as opened; raises ``InvalidToken``."""
-    now = datetime.now(UTC)
-    claim = verify_attest_token(config.secret, token, now=now)
-    await reminders.mark_opened(claim.key, now)
-    return claim
+    """Check a link (not counted: mail scanners follow links too); raises ``InvalidToken``,
+    also for a link already used."""
+    return await _unused_claim(token, reminders=reminders, config=config)
+
+
+async def attest_link_seen(token: str, *, reminders: ReminderLog, config: NotifyConfig) -> None:
+    """The confirmation page was shown in a browser (its script said so): count it opened."""
+    claim = verify_attest_token(config.secret, token, now=datetime.now(UTC))
+    await reminders.mark_opened(claim.key, datetime.now(UTC))
 
 
 async def attest(
     token: str, *, store: FreshnessStore, reminders: ReminderLog, config: NotifyConfig
 ) -> AttestClaim:
-    """ "Our information is still accurate": counts as an update; raises ``InvalidToken``."""
+    """ "Our information is still accurate": counts as an update, once per link; raises
+    ``InvalidToken``."""
     now = datetime.now(UTC)
-    claim = verify_attest_token(config.secret, token, now=now)
+    claim = await _unused_claim(token, reminders=reminders, config=config)
     await store.attest(claim.member, now)
     await reminders.mark_attested(claim.key, now)
     log.info("member_attested", member=claim.member, key=claim.key)
+    return claim
+
+
+async def _unused_claim(token: str, *, reminders: ReminderLog, config: NotifyConfig) -> AttestClaim:
+    claim = verify_attest_token(config.secret, token, now=datetime.now(UTC))
+    used_at = await reminders.attested_at(claim.key)
+    if used_at is not None:
+        raise InvalidToken("used", used_at=used_at)
     return claim
 
 

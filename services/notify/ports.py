@@ -133,6 +133,10 @@ class ReminderLog(Protocol):
 
     async def mark_opened(self, key: str, at: datetime) -> None: ...
 
+    async def attested_at(self, key: str) -> datetime | None:
+        """When the reminder's link was used to attest, if it was."""
+        ...
+
     async def mark_attested(self, key: str, at: datetime) -> None: ...
 
     async def unpublished(self, limit: int) -> list[ReminderEntry]:

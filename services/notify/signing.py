@@ -15,11 +15,12 @@ SIGNATURE_HEADER = "X-Stinet-Signature"
 
 
 class InvalidToken(ValueError):
-    """The link was altered, is not ours, or has expired."""
+    """The link was altered, is not ours, has expired, or was already used (``used_at``)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, used_at: datetime | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.used_at = used_at
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,11 @@ class MongoReminderLog:
             {"_id": key}, {"$min": {"opened_at": at}, "$inc": {"open_count": 1}}
         )
 
+    async def attested_at(self, key: str) -> datetime | None:
+        doc = await self._log.find_one({"_id": key}, {"attested_at": 1})
+        at = (doc or {}).get("attested_at")
+        return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
     async def mark_attested(self, key: str, at: datetime) -> None:
         await self._log.update_one({"_id": key}, {"$min": {"opened_at": at, "attested_at": at}})
 
