@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     stinet_namespace: str = Field(default="stinet", pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
     stinet_public_url: str = "http://127.0.0.1:8000"
     stinet_bind_host: str = "127.0.0.1"
+    # Addresses whose X-Forwarded-For / -Proto uvicorn believes (the proxy in front, Caddy):
+    # the client's address then counts for the wrong-credential limit, not the proxy's.
+    stinet_trusted_proxies: str = "127.0.0.1"
     notify_public_url: str | None = None
     ingest_public_url: str | None = None
     catalogue_public_url: str | None = None

@@ -264,13 +264,14 @@ _ERROR_HEADERS: dict[int, dict[str, Any]] = {
 
 def error_statuses(operation: Mapping[str, Any]) -> set[int]:
     """The error statuses an operation can answer, from what it is: authenticated (401,
-    403), takes a body (400, 413, 415, 422), takes parameters (422), names something by its
+    403, and 429 after too many wrong credentials from one address), takes a body (400, 413,
+    415, 422), takes parameters (422), names something by its
     path (404); and 503, since any route may find the store, the broker or the revocation
     list unavailable."""
     statuses = {503}
     parameters = operation.get("parameters", [])
     if operation.get("security"):
-        statuses |= {401, 403}
+        statuses |= {401, 403, 429}
     if "requestBody" in operation:
         statuses |= {400, 413, 415, 422}
     if parameters:

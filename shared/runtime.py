@@ -264,6 +264,8 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=30,
         lifespan="on",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.stinet_trusted_proxies,
     )
 
 
