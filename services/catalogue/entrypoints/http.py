@@ -288,7 +288,9 @@ def build_router(
 
     @router.get("/stats", tags=["stats"])
     async def stats() -> dict[str, Any]:
-        """Records per member, kind and year; changes per member, half-year and month."""
+        """Records per member, kind and year; changes per member, half-year and month (counted
+        again after this process stores a change, else at most once a minute: a public
+        request must not cost a scan each time)."""
         raw = await records().stats()
         return shape_stats(raw["holdings"], raw["activity"], raw.get("monthly"))
 
