@@ -38,11 +38,6 @@ log = get_logger("ingest")
 RELAY_INTERVAL = 2.0
 
 
-def load_pepper(settings: Settings) -> bytes:
-    """The server pepper: from settings, else generated once into ``STINET_DATA_DIR`` (0600)."""
-    return stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, "key-pepper")
-
-
 @dataclass
 class _Process:
     """What the lifespan opens and closes."""
@@ -130,7 +125,10 @@ def create_app(
     async def on_startup() -> None:
         state.client = make_mongo_client(settings)
         state.db = service_database(state.client, settings)
-        state.pepper = load_pepper(settings)
+        # The server pepper: from settings, else generated once into STINET_DATA_DIR (0600).
+        state.pepper = stored_secret(
+            settings.stinet_key_pepper, settings.stinet_data_dir, "key-pepper"
+        )
         await ensure_indexes(state.db)
         await audit_log.ensure_indexes()
 

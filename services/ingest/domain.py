@@ -270,13 +270,6 @@ def derived_state(stored: str, batch_count: int, processed: int) -> SubmissionSt
     return SubmissionState.QUEUED
 
 
-def outcome_counts(outcomes: Iterable[ItemOutcome]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in outcomes:
-        counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
-    return counts
-
-
 def expiry(now: datetime) -> datetime:
     """When a submission's outcomes may be dropped (at least 90 days after last activity)."""
     return now + OUTCOME_RETENTION

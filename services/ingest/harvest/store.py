@@ -235,9 +235,6 @@ class MongoHarvestStore:
             {"$set": update, **({"$inc": inc} if inc else {})},
         )
 
-    async def request_run(self, source_id: str, now: datetime) -> None:
-        await self.sources.update_one({"_id": source_id}, {"$set": {"next_run_at": now}})
-
     async def reap_stale(self, now: datetime) -> int:
         """Runs whose lease expired (their process died) become failed; never 'running' forever."""
         stale = await self.runs.find(

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from services.search.ports import MAX_PAGE, MAX_PER_PAGE, SearchQuery, SearchResult
+from services.search.ports import MAX_PAGE, SearchQuery, SearchResult
 from shared.http import field_errors
 from shared.records import MEMBER_CODE_PATTERN
 
@@ -217,7 +217,3 @@ def pagination(state: QueryState, result: SearchResult, query: SearchQuery) -> P
         previous=state.page_href(query.page - 1) if query.page > 1 else None,
         next=state.page_href(query.page + 1) if query.page < pages else None,
     )
-
-
-def clamp_per_page(value: int) -> int:
-    return max(1, min(value, MAX_PER_PAGE))
