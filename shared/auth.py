@@ -25,6 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.config import Settings, stored_secret
 from shared.events import KeyChanged
 from shared.http import ApiError, install_cors
+from shared.mongo import Document
 from shared.records import utcnow
 from shared.topology import subscriber
 
@@ -221,7 +222,7 @@ class RevokedKeys(Protocol):
 class MongoRevokedKeys:
     """``{service}_revoked_keys``: one document per revoked key, ``_id`` = key id."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase], service: str) -> None:
+    def __init__(self, get_db: Callable[[], AsyncDatabase[Document]], service: str) -> None:
         self._db = get_db
         self._name = f"{service}_revoked_keys"
 
@@ -349,7 +350,7 @@ def wire_service_auth(
     settings: Settings,
     *,
     service: str,
-    get_db: Callable[[], AsyncDatabase],
+    get_db: Callable[[], AsyncDatabase[Document]],
     public_get: bool = False,
 ) -> Authenticator:
     """Sessions and the root key for a service that does not own keys (all but ingest):

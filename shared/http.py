@@ -359,7 +359,7 @@ class RequestContextMiddleware:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if 0 < len(candidate) <= 128 and candidate.isprintable():
                 return candidate
             break
@@ -380,7 +380,8 @@ class BodyTooLarge(StarletteHTTPException):
     """The body passed its limit while it was being read (a body without Content-Length)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, detail={"max_bytes": limit})
+        # Starlette types ``detail`` as text; the error handler passes a mapping on as details.
+        super().__init__(413, detail={"max_bytes": limit})  # type: ignore[arg-type]
         self.limit = limit
 
 
@@ -505,17 +506,20 @@ def install_request_context(
 READINESS_TIMEOUT = 0.8
 
 
+CheckFailure = Literal["timeout", "error", "down"]
+
+
 class Readiness(BaseModel):
     """What ``/readyz`` answers, 200 or 503."""
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool]
-    failed: dict[str, Literal["timeout", "error", "down"]] | None = Field(
+    failed: dict[str, CheckFailure] | None = Field(
         default=None, description="the checks that failed, and how (only on a 503)"
     )
 
 
-async def _run_check(check: ReadinessCheck, within: float) -> str | None:
+async def _run_check(check: ReadinessCheck, within: float) -> CheckFailure | None:
     """``None`` when the check passes, else why not (``timeout``, ``error``, ``down``)."""
     try:
         async with asyncio.timeout(within):

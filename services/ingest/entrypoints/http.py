@@ -238,7 +238,10 @@ def file_rows(
         return parse_marc21(stream, notes, encoding=encoding, default_kind=kind)
     if fmt in SPREADSHEETS:
         return parse_xlsx(stream, notes, default_kind=kind, container=fmt)
-    parsers = {"marcxml": parse_marcxml, "json": parse_json}
+    parsers: dict[str, Callable[..., Iterator[ParsedRow]]] = {
+        "marcxml": parse_marcxml,
+        "json": parse_json,
+    }
     return parsers[fmt](stream, notes, default_kind=kind)
 
 

@@ -54,7 +54,7 @@ def items_of(page: Page, prefix: str) -> tuple[list[SubmittedItem], RunCounts, l
             counts.withdrawals += 1
             continue
         try:
-            fields = map_metadata(prefix, record.metadata)  # type: ignore[arg-type]
+            fields = map_metadata(prefix, record.metadata)
             parsed = RecordIn.model_validate({**fields, "local_id": local_id})
         except (ValidationError, ValueError) as exc:
             errors = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -165,7 +165,7 @@ def facet_links(
     name: str,
     counts: Mapping[str, int],
     *,
-    label: callable = str,  # type: ignore[valid-type]
+    label: Callable[[str], str] = str,
     limit: int = FACET_LIMIT,
 ) -> list[Link]:
     """Links that toggle one facet value (active values first, then by count)."""
