@@ -29,6 +29,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.config import Settings
+from shared.errors import STATUS_CODES, Refusal
 
 log = structlog.get_logger(__name__)
 
@@ -40,20 +41,6 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram(
     "stinet_http_request_seconds", "HTTP request latency", ["service", "route"]
 )
-
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    503: "unavailable",
-}
 
 _DEFAULT_MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Yêu cầu không hợp lệ", "Bad request"),
@@ -94,29 +81,8 @@ def _iso_moment(value: object) -> object:
 Moment = Annotated[datetime, BeforeValidator(_iso_moment)]
 
 
-class ApiError(Exception):
-    """An error the caller can act on, with a Vietnamese and an English message."""
-
-    def __init__(
-        self,
-        status: int,
-        message_vi: str,
-        message_en: str,
-        *,
-        code: str | None = None,
-        details: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message_en)
-        self.status = status
-        self.code = code or _STATUS_CODES.get(status, "error")
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.details = details
-        self.headers = dict(headers or {})
-
-    def message(self, english: bool) -> str:
-        return self.message_en if english else self.message_vi
+# The HTTP name of the shared error family: routes raise it, as use cases raise ``Refusal``.
+ApiError = Refusal
 
 
 def error_response(
@@ -149,8 +115,8 @@ def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the JSON envelope; nothing a caller sends yields a 500 body leak."""
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    @app.exception_handler(Refusal)
+    async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
         return error_response(
             exc.status, exc.code, exc.message(wants_english(request)), exc.details, exc.headers
         )
@@ -174,7 +140,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return error_response(
             exc.status_code,
-            _STATUS_CODES.get(exc.status_code, "error"),
+            STATUS_CODES.get(exc.status_code, "error"),
             message,
             None if isinstance(exc.detail, str) else exc.detail,
             headers,

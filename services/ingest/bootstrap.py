@@ -19,7 +19,7 @@ from services.ingest.adapters.mongo import (
     ensure_indexes,
 )
 from services.ingest.adapters.rabbit import RabbitBatchPublisher
-from services.ingest.entrypoints.http import IngestPorts, build_router, install_refusal_handler
+from services.ingest.entrypoints.http import IngestPorts, build_router, install_store_down_handler
 from services.ingest.entrypoints.messaging import register_subscribers
 from services.ingest.formats import ParsedRow
 from services.ingest.harvest import build_harvest
@@ -163,7 +163,7 @@ def create_app(
         on_stopping=on_stopping,
         on_shutdown=on_shutdown,
     )
-    install_refusal_handler(app)
+    install_store_down_handler(app)
     install_authenticator(app, authenticator)
     install_cors(app, settings)
     install_audit(app, audit_log, "ingest")

@@ -44,7 +44,6 @@ from services.ingest.ports import (
 from shared.audit import Audited, AuditTrail
 from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
 from shared.http import (
-    ApiError,
     Offset,
     body_limit,
     error_response,
@@ -72,18 +71,8 @@ class IngestPorts:
     rate_limit: str = "300/minute"
 
 
-def install_refusal_handler(app: FastAPI) -> None:
-    """Use-case refusals become the JSON error envelope in the caller's language."""
-
-    @app.exception_handler(Refusal)
-    async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
-        return error_response(
-            exc.status,
-            ApiError(exc.status, "", "").code,
-            exc.message_en if wants_english(request) else exc.message_vi,
-            exc.details,
-            exc.headers,
-        )
+def install_store_down_handler(app: FastAPI) -> None:
+    """An unreachable store is a 503 with Retry-After (refusals: ``shared/http.py``)."""
 
     @app.exception_handler(ConnectionFailure)
     @app.exception_handler(StoreUnavailable)
