@@ -30,6 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.config import Settings, stored_secret
 from shared.events import KeyChanged
 from shared.http import ApiError, install_cors
+from shared.mongo import Document
 from shared.records import utcnow
 from shared.topology import subscriber
 
@@ -226,7 +227,7 @@ class RevokedKeys(Protocol):
 class MongoRevokedKeys:
     """``{service}_revoked_keys``: one document per revoked key, ``_id`` = key id."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase], service: str) -> None:
+    def __init__(self, get_db: Callable[[], AsyncDatabase[Document]], service: str) -> None:
         self._db = get_db
         self._name = f"{service}_revoked_keys"
 
@@ -347,7 +348,6 @@ class FailedGuesses:
             429,
             f"Quá nhiều lần đăng nhập sai từ địa chỉ này. Thử lại sau {wait} giây.",
             f"Too many wrong credentials from this address. Retry in {wait} seconds.",
-            code="too_many_requests",
             headers={"Retry-After": str(wait)},
         )
 
@@ -388,7 +388,7 @@ def wire_service_auth(
     settings: Settings,
     *,
     service: str,
-    get_db: Callable[[], AsyncDatabase],
+    get_db: Callable[[], AsyncDatabase[Document]],
     public_get: bool = False,
 ) -> Authenticator:
     """Sessions and the root key for a service that does not own keys (all but ingest):

@@ -30,6 +30,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.config import Settings
+from shared.errors import STATUS_CODES, Refusal
 from shared.validation import field_message
 
 log = structlog.get_logger(__name__)
@@ -42,20 +43,6 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram(
     "stinet_http_request_seconds", "HTTP request latency", ["service", "route"]
 )
-
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    503: "unavailable",
-}
 
 _DEFAULT_MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Yêu cầu không hợp lệ", "Bad request"),
@@ -96,29 +83,8 @@ def _iso_moment(value: object) -> object:
 Moment = Annotated[datetime, BeforeValidator(_iso_moment)]
 
 
-class ApiError(Exception):
-    """An error the caller can act on, with a Vietnamese and an English message."""
-
-    def __init__(
-        self,
-        status: int,
-        message_vi: str,
-        message_en: str,
-        *,
-        code: str | None = None,
-        details: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message_en)
-        self.status = status
-        self.code = code or _STATUS_CODES.get(status, "error")
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.details = details
-        self.headers = dict(headers or {})
-
-    def message(self, english: bool) -> str:
-        return self.message_en if english else self.message_vi
+# The HTTP name of the shared error family: routes raise it, as use cases raise ``Refusal``.
+ApiError = Refusal
 
 
 def error_response(
@@ -178,8 +144,8 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("store_unavailable", error=type(exc).__name__, path=request.url.path)
         return store_unavailable(request)
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    @app.exception_handler(Refusal)
+    async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
         return error_response(
             exc.status, exc.code, exc.message(wants_english(request)), exc.details, exc.headers
         )
@@ -202,7 +168,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return error_response(
             exc.status_code,
-            _STATUS_CODES.get(exc.status_code, "error"),
+            STATUS_CODES.get(exc.status_code, "error"),
             message,
             None if isinstance(exc.detail, str) else exc.detail,
             headers,
@@ -388,7 +354,7 @@ class RequestContextMiddleware:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if 0 < len(candidate) <= 128 and candidate.isprintable():
                 return candidate
             break
@@ -409,7 +375,8 @@ class BodyTooLarge(StarletteHTTPException):
     """The body passed its limit while it was being read (a body without Content-Length)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, detail={"max_bytes": limit})
+        # Starlette types ``detail`` as text; the error handler passes a mapping on as details.
+        super().__init__(413, detail={"max_bytes": limit})  # type: ignore[arg-type]
         self.limit = limit
 
 
@@ -534,17 +501,20 @@ def install_request_context(
 READINESS_TIMEOUT = 0.8
 
 
+CheckFailure = Literal["timeout", "error", "down"]
+
+
 class Readiness(BaseModel):
     """What ``/readyz`` answers, 200 or 503."""
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool]
-    failed: dict[str, Literal["timeout", "error", "down"]] | None = Field(
+    failed: dict[str, CheckFailure] | None = Field(
         default=None, description="the checks that failed, and how (only on a 503)"
     )
 
 
-async def _run_check(check: ReadinessCheck, within: float) -> str | None:
+async def _run_check(check: ReadinessCheck, within: float) -> CheckFailure | None:
     """``None`` when the check passes, else why not (``timeout``, ``error``, ``down``)."""
     try:
         async with asyncio.timeout(within):

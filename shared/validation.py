@@ -429,5 +429,4 @@ def _in_capitals(title: str) -> bool:
 
 
 def _unique(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return [v for v in values if not (v in seen or seen.add(v))]
+    return list(dict.fromkeys(values))  # first occurrences, in order

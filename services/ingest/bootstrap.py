@@ -19,7 +19,7 @@ from services.ingest.adapters.mongo import (
     ensure_indexes,
 )
 from services.ingest.adapters.rabbit import RabbitBatchPublisher
-from services.ingest.entrypoints.http import IngestPorts, build_router, install_refusal_handler
+from services.ingest.entrypoints.http import IngestPorts, build_router, install_store_down_handler
 from services.ingest.entrypoints.messaging import register_subscribers
 from services.ingest.formats import ParsedRow
 from services.ingest.harvest import build_harvest
@@ -36,11 +36,6 @@ from shared.runtime import create_service_app, make_service_broker, mongo_ready
 
 log = get_logger("ingest")
 RELAY_INTERVAL = 2.0
-
-
-def load_pepper(settings: Settings) -> bytes:
-    """The server pepper: from settings, else generated once into ``STINET_DATA_DIR`` (0600)."""
-    return stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE)
 
 
 @dataclass
@@ -130,7 +125,10 @@ def create_app(
     async def on_startup() -> None:
         state.client = make_mongo_client(settings)
         state.db = service_database(state.client, settings)
-        state.pepper = load_pepper(settings)
+        # The server pepper: from settings, else generated once into STINET_DATA_DIR (0600).
+        state.pepper = stored_secret(
+            settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE
+        )
         await ensure_indexes(state.db)
         await audit_log.ensure_indexes()
 
@@ -165,7 +163,7 @@ def create_app(
         on_stopping=on_stopping,
         on_shutdown=on_shutdown,
     )
-    install_refusal_handler(app)
+    install_store_down_handler(app)
     install_authenticator(app, authenticator)
     install_cors(app, settings)
     install_audit(app, audit_log, "ingest")

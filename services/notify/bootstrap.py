@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 import uuid
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -32,7 +29,7 @@ from services.notify.ports import (
 from services.notify.signing import derive_key
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
-from shared.config import Settings
+from shared.config import Settings, stored_secret
 from shared.logging import get_logger
 from shared.mongo import make_mongo_client, service_database
 from shared.runtime import create_service_app, make_service_broker, mongo_ready
@@ -45,13 +42,8 @@ def signing_secret(settings: Settings) -> bytes:
     """Derived from the centre's key, else a random secret kept in ``STINET_DATA_DIR``."""
     if settings.admin_key:
         return derive_key(settings.admin_key.encode(), "stinet-notify-signing-v1")
-    path = Path(settings.stinet_data_dir) / SECRET_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    # The file holds 64 hex digits; its 32 bytes are the key (links already mailed stay valid).
+    return bytes.fromhex(stored_secret(None, settings.stinet_data_dir, SECRET_FILE).decode())
 
 
 def notify_config(settings: Settings) -> NotifyConfig:

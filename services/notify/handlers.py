@@ -43,7 +43,7 @@ from services.notify.signing import (
     webhook_signature,
 )
 from shared.events import MemberChanged, MemberStatus, RecordsChanged, ReminderSent
-from shared.records import Kind, Record
+from shared.records import Kind, Record, aware
 
 log = structlog.get_logger("notify")
 
@@ -102,10 +102,10 @@ async def record_member(event: MemberChanged, *, store: FreshnessStore) -> None:
 def training_instant(record: Record) -> datetime:
     """When a training event happens: starts_at, else its date, else its last update."""
     if record.starts_at is not None:
-        return domain.aware(record.starts_at)
+        return aware(record.starts_at)
     if record.date is not None:
         return datetime.combine(record.date, time(0, 0), tzinfo=UTC)
-    return domain.aware(record.updated_at)
+    return aware(record.updated_at)
 
 
 def updates_from_changes(event: RecordsChanged) -> list[MemberUpdate]:
@@ -118,7 +118,7 @@ def updates_from_changes(event: RecordsChanged) -> list[MemberUpdate]:
     training: dict[str, datetime] = {}
     for change in event.changes:
         record = change.record
-        updated = domain.aware(record.updated_at)
+        updated = aware(record.updated_at)
         latest[record.member] = max(latest.get(record.member, updated), updated)
         if record.kind is Kind.TRAINING and record.status == "active":
             when = training_instant(record)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from shared.records import Record, RecordStatus
+from shared.records import Record
 from shared.text import clean_text, fold
 
 # Abbreviations of the field (DESIGN §4, issue 5) and what they stand for, already folded.
@@ -35,6 +36,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "bv": ("benh vien",),
 }
 
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # Hai Phong's calendar: days of the visit counts
 _AMPERSAND_ABBREVIATION = re.compile(r"\b(\w{1,4})\s*&\s*(\w{1,4})\b")
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_TYPO_ONE = 5
@@ -143,10 +145,6 @@ def collation_key(title: str) -> str:
 def newest_key(record: Record) -> int:
     """Sort key for "newest": the year, then the last update."""
     return (record.year or 0) * 10_000_000_000 + int(record.updated_at.timestamp())
-
-
-def is_active(record: Record) -> bool:
-    return record.status is RecordStatus.ACTIVE
 
 
 def searchable_text(record: Record) -> str:

@@ -162,3 +162,44 @@ class MemberDirectory(Protocol):
 
     async def names(self) -> dict[str, dict[str, str]]:
         """``{code: {"name": ..., "name_en": ...}}`` for every known member."""
+
+
+SOURCES = ("portal", "record", "embed", "widget")  # where a page view comes from
+MAX_DAYS = 366  # the longest searches-per-day series
+
+
+class VisitStats(BaseModel):
+    online: int
+    today: int
+    total: int
+
+
+class DaySearches(BaseModel):
+    date: str
+    searches: int
+
+
+class VisitCounter(Protocol):
+    """Page views and searches of the public pages (``search_visits_*``).
+
+    ``record`` and ``record_search`` cost the request no I/O: counts are buffered and written
+    by a loop that runs between ``start`` and ``stop`` (which writes what is left).
+    """
+
+    def record(self, raw_identity: str, source: str) -> None:
+        """Count one page view from ``source`` (one of ``SOURCES``) by one visitor."""
+
+    def record_search(self) -> None:
+        """Count one search that had words."""
+
+    async def stats(self) -> VisitStats:
+        """Online now (seen in 5 minutes), today's and all views, buffered ones included."""
+
+    async def searches_per_day(self, days: int) -> list[DaySearches]:
+        """Searches on each of the last ``days`` local days, today last."""
+
+    async def start(self) -> None:
+        """Start writing buffered counts in the background."""
+
+    async def stop(self) -> None:
+        """Stop the background writes and write what is left."""

@@ -162,6 +162,6 @@ async def test_wrong_credentials_from_one_address_wait_after_the_limit(
         waiting = await guesser.get("/mine", headers={"Authorization": "Bearer root-key"})
         assert waiting.status_code == 429, waiting.text  # even the right key waits
         assert int(waiting.headers["Retry-After"]) >= 1
-        assert waiting.json()["error"]["code"] == "too_many_requests"
+        assert waiting.json()["error"]["code"] == "rate_limited"
         fine = await neighbour.get("/mine", headers={"Authorization": "Bearer root-key"})
         assert fine.status_code == 200 and fine.json()["key_id"] == ROOT_CALLER.key_id

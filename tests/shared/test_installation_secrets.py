@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.catalogue.oai import token_key
-from services.search.entrypoints.web import visit_counter
+from services.search.bootstrap import visit_counter
 from shared.config import Settings
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError
 from meilisearch_python_sdk.models.settings import (
+    FilterableAttributes,
     MeilisearchSettings,
     MinWordSizeForTypos,
     TypoTolerance,
@@ -48,7 +49,14 @@ from shared.records import Record, RecordStatus
 
 PRIMARY_KEY = "key"
 FACETS = ["kind", "member", "language", "year", "subject"]
-FILTERABLE = ["status", "kind", "member", "language", "year", "subject"]
+FILTERABLE: list[str | FilterableAttributes] = [
+    "status",
+    "kind",
+    "member",
+    "language",
+    "year",
+    "subject",
+]
 SORTABLE = ["newest", "sort_title"]
 SEARCHABLE = [
     "title",
@@ -330,7 +338,7 @@ class MeiliIndex:
         result = await self.client.index(self.uid).search(
             prefix,
             limit=limit * 2,
-            filter=build_filter(SearchQuery()),
+            filter=[*build_filter(SearchQuery())],
             attributes_to_retrieve=["title", "subjects"],
         )
         out: dict[str, None] = {}

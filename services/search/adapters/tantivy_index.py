@@ -17,7 +17,7 @@ import shutil
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,11 +169,24 @@ def _word_query(word: str, *, prefix: bool, known: bool = False) -> Query:
     return Query.boolean_query([(Occur.Should, q) for q in options])
 
 
+def _phrase(words: Sequence[str]) -> list[str | tuple[int, str]]:
+    """Words of a phrase query as tantivy takes them (a word, or an offset and a word)."""
+    return list(words)
+
+
+def _field(doc: tantivy.Document, name: str) -> Any:
+    """A stored field of an indexed document (each has them all: absent means corrupt)."""
+    value = doc.get_first(name)
+    if value is None:
+        raise KeyError(f"indexed document without {name!r}")
+    return value
+
+
 def _boosts(parsed: ParsedQuery) -> list[Query]:
     """Phrase/proximity and exact-marks boosts: they order results, never filter them."""
     boosts: list[Query] = []
     if len(parsed.words) >= 2:
-        words = list(parsed.words)
+        words = _phrase(parsed.words)
         boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 8.0))
         # A person's name is a phrase too ("Nguyễn Thị Thu Hằng"); creators are short, so
         # this is cheap, unlike proximity over whole descriptions.
@@ -222,13 +235,13 @@ def suggest_query(parsed: ParsedQuery) -> Query:
     words = list(parsed.words)
     if not parsed.last_is_prefix:
         return (
-            Query.phrase_query(SCHEMA, "title_f", words)
+            Query.phrase_query(SCHEMA, "title_f", _phrase(words))
             if len(words) > 1
             else Query.term_query(SCHEMA, "title_f", words[0])
         )
     if len(words) == 1:
         return Query.fuzzy_term_query(SCHEMA, "title_f", words[0], 0, True, True)
-    return Query.phrase_prefix_query(SCHEMA, "title_f", words)
+    return Query.phrase_prefix_query(SCHEMA, "title_f", _phrase(words))
 
 
 def filter_clauses(query: SearchQuery) -> Clauses:
@@ -446,7 +459,7 @@ class _Engine:
         out: dict[str, int] = {}
         for _, address in found.hits:
             doc = searcher.doc(address)
-            out[doc.get_first("id")] = int(doc.get_first("version"))
+            out[_field(doc, "id")] = int(_field(doc, "version"))
         return out
 
     def write(self, records: list[Record], *, commit: bool = True) -> None:
@@ -700,7 +713,7 @@ class TantivyIndex:
         parsed: ParsedQuery,
         typo_words: frozenset[str],
     ) -> Hit:
-        stored = orjson.loads(searcher.doc(address).get_first("doc"))
+        stored = orjson.loads(_field(searcher.doc(address), "doc"))
         fields = {name: stored[name] for name in HIT_FIELDS if name in stored}
         fields["highlight"] = highlights(
             parsed,
@@ -733,7 +746,7 @@ class TantivyIndex:
         out = dict.fromkeys(engine.subjects(searcher).complete(parsed, limit))
         query = _combine([(Occur.Must, suggest_query(parsed))], filter_clauses(SearchQuery()))
         for _, address in searcher.search(query, limit=limit, count=False).hits:
-            out.setdefault(orjson.loads(searcher.doc(address).get_first("doc"))["title"], None)
+            out.setdefault(orjson.loads(_field(searcher.doc(address), "doc"))["title"], None)
         return list(out)[:limit]
 
     async def get(self, record_id: str) -> Record | None:
@@ -745,7 +758,7 @@ class TantivyIndex:
         found = searcher.search(Query.term_query(SCHEMA, "id", record_id), limit=1, count=False)
         if not found.hits:
             return None
-        return Record.model_validate_json(searcher.doc(found.hits[0][1]).get_first("doc"))
+        return Record.model_validate_json(_field(searcher.doc(found.hits[0][1]), "doc"))
 
     async def count(self) -> int:
         """Number of indexed documents (withdrawn included)."""

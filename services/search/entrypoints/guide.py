@@ -10,19 +10,16 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from services.search.web.i18n import Translator
+from services.search.web.pages import WEB_DIR, environment, translator
 from shared.config import Settings
-from shared.http import wants_english
 from shared.logging import get_logger
 from shared.text import fold
 
 log = get_logger("search.guide")
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 GUIDE_DIR = Path(__file__).resolve().parents[3] / "docs" / "thanh-vien"
 IMAGE_PREFIX = "/huong-dan/img"
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}  # no SVG (scripts)
@@ -42,25 +39,11 @@ class Guide:
     html: str
 
 
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(WEB_DIR / "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _asset_version() -> str:
     """The same cache-busting version the portal puts on its CSS and JS."""
     names = ("portal.css", "portal.js", "icon.svg")
     digests = (hashlib.sha256((WEB_DIR / "static" / n).read_bytes()).hexdigest() for n in names)
     return "".join(d[:10] for d in digests)[:10]
-
-
-def _translator(request: Request) -> Translator:
-    chosen = request.query_params.get("lang")
-    return Translator(wants_english(request), chosen if chosen in ("vi", "en") else None)
 
 
 def _markdown() -> MarkdownIt:
@@ -144,12 +127,12 @@ def build_guide_router(*, settings: Settings, directory: Path | None = None) -> 
     """Routes ``/huong-dan/`` (the list of guides) and ``/huong-dan/{slug}`` (one guide)."""
     images = guide_images(directory or GUIDE_DIR)
     guides = load_guides(directory or GUIDE_DIR, images)
-    env = _environment()
+    env = environment()
     asset_version = _asset_version()
     router = APIRouter(tags=["guide"])
 
     def render(request: Request, guide: Guide | None, *, status: int = 200) -> HTMLResponse:
-        t = _translator(request)
+        t = translator(request)
         others = sorted((g for s, g in guides.items() if s), key=lambda g: fold(g.title))
         context = {
             "t": t,

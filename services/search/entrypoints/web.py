@@ -8,38 +8,39 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from pydantic import BaseModel
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.search.adapters.mongo import MongoMemberDirectory
-from services.search.adapters.visits import (
-    LOCAL_TZ,
+from services.search.domain import LOCAL_TZ
+from services.search.entrypoints.guide import build_guide_router
+from services.search.ports import (
     MAX_DAYS,
     SOURCES,
     DaySearches,
-    MongoVisitCounter,
+    Facets,
+    MemberDirectory,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    VisitCounter,
     VisitStats,
 )
-from services.search.entrypoints.guide import build_guide_router
-from services.search.ports import Facets, SearchIndex, SearchQuery, SearchResult
 from services.search.web import views
 from services.search.web.i18n import Translator, strings_for_widget
-from shared.config import PEPPER_FILE, Settings, stored_secret
-from shared.http import error_responses, wants_english
+from services.search.web.pages import WEB_DIR, environment, translator
+from shared.config import Settings
+from shared.http import error_responses
 from shared.logging import get_logger
 from shared.records import RecordStatus
 
 log = get_logger("search.web")
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STATIC_TYPES = {
     "portal.css": "text/css; charset=utf-8",
     "portal.js": "text/javascript; charset=utf-8",
@@ -48,15 +49,6 @@ STATIC_TYPES = {
 MEMBER_NAMES_TTL = 30.0
 EMBED_PER_PAGE = 5
 PUBLIC_CACHE = "public, max-age=300"
-
-
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(WEB_DIR / "templates"),
-        autoescape=select_autoescape(["html", "xml"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _load_static() -> dict[str, tuple[bytes, str, str]]:
@@ -95,42 +87,34 @@ def _local_time(moment: datetime) -> str:
 class MemberNames:
     """Member names from the search service's own directory, cached for a few seconds."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase]) -> None:
-        self._get_db = get_db
+    def __init__(self, get_members: Callable[[], MemberDirectory]) -> None:
+        self._get_members = get_members
         self._names: dict[str, dict[str, str]] = {}
         self._loaded_at = float("-inf")
 
     async def get(self) -> dict[str, dict[str, str]]:
         if time.monotonic() - self._loaded_at > MEMBER_NAMES_TTL:
             try:
-                self._names = await MongoMemberDirectory(self._get_db()).names()
+                self._names = await self._get_members().names()
             except PyMongoError as exc:  # labels fall back to member codes; search still works
                 log.warning("member_names_unavailable", error=type(exc).__name__)
             self._loaded_at = time.monotonic()
         return self._names
 
 
-def visit_counter(settings: Settings, get_db: Callable[[], AsyncDatabase]) -> MongoVisitCounter:
-    """The process's counter of page views and searches, its salt from the installation's
-    pepper (configured, or kept in the data dir): never a guessable constant."""
-    pepper = stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE)
-    return MongoVisitCounter(get_db, salt="visits\x00" + pepper.hex())
-
-
 def build_web_router(
     *,
     settings: Settings,
     get_index: Callable[[], SearchIndex],
-    get_db: Callable[[], AsyncDatabase],
-    visits: MongoVisitCounter | None = None,
+    get_members: Callable[[], MemberDirectory],
+    visits: VisitCounter,
 ) -> APIRouter:
     """Routes for people: the portal, record pages, the embed, the widget, OpenSearch, visits."""
-    env = _environment()
+    env = environment()
     static = _load_static()
     widget = _widget_source()
     widget_etag = '"' + hashlib.sha256(widget).hexdigest()[:16] + '"'
-    visits = visits or visit_counter(settings, get_db)
-    member_names = MemberNames(get_db)
+    member_names = MemberNames(get_members)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -251,7 +235,7 @@ class _Pages:
         env: Environment,
         static: dict[str, tuple[bytes, str, str]],
         member_names: MemberNames,
-        visits: MongoVisitCounter,
+        visits: VisitCounter,
         get_index: Callable[[], SearchIndex],
     ) -> None:
         self.env = env
@@ -295,7 +279,7 @@ class _Pages:
         }
 
     async def search_page(self, request: Request, *, template: str, path: str) -> HTMLResponse:
-        t = _translator(request)
+        t = translator(request)
         multi = {k: request.query_params.getlist(k) for k in request.query_params}
         embed = template == "embed.html"
         pinned = multi.get("member", [None])[-1] if embed else None
@@ -342,7 +326,7 @@ class _Pages:
         return HTMLResponse(body, status_code=status, headers=headers)
 
     async def record_page(self, request: Request, record_id: str) -> HTMLResponse:
-        t = _translator(request)
+        t = translator(request)
         state = views.QueryState({}, path=views.record_path(record_id), lang=t.chosen)
         context = await self._common(request, t, state)
         record = await self.get_index().get(record_id) if len(record_id) <= 300 else None
@@ -375,12 +359,6 @@ def _holding(other: str, member_label: Callable[[str], str], t: Translator) -> v
 
 def _lang(t: Translator) -> list[tuple[str, str]]:
     return [("lang", t.chosen)] if t.chosen else []
-
-
-def _translator(request: Request) -> Translator:
-    """Vietnamese unless ``?lang=en`` or an English browser; an explicit choice sticks."""
-    chosen = request.query_params.get("lang")
-    return Translator(wants_english(request), chosen if chosen in ("vi", "en") else None)
 
 
 def _pinned(member: str | None) -> list[tuple[str, str]]:

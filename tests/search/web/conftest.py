@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
+from services.search.bootstrap import visit_counter
 from services.search.entrypoints.web import build_web_router
 from shared.config import Settings
 from shared.http import install_error_handlers
@@ -62,7 +63,12 @@ async def portal(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(
-        build_web_router(settings=settings, get_index=lambda: index, get_db=lambda: db)
+        build_web_router(
+            settings=settings,
+            get_index=lambda: index,
+            get_members=lambda: MongoMemberDirectory(db),
+            visits=visit_counter(settings, lambda: db),
+        )
     )
     transport = httpx2.ASGITransport(app=app)
     async with (
