@@ -6,6 +6,9 @@ test suite (``tests/search/contract``) runs against every adapter that can run h
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -162,3 +165,29 @@ class MemberDirectory(Protocol):
 
     async def names(self) -> dict[str, dict[str, str]]:
         """``{code: {"name": ..., "name_en": ...}}`` for every known member."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEntry:
+    """A live (not withdrawn) record as the sitemap lists it: its id and its last change."""
+
+    id: str
+    updated_at: datetime
+
+
+class LiveRecords(Protocol):
+    """Every live record of the index, in pages, for ``/sitemap.xml``.
+
+    Contract (both adapters): withdrawn records are never listed; the order is by
+    ``newest_key`` ascending (year, then last change), so ``offset`` addresses the same
+    records while the index does not change; one call reads one snapshot, in batches,
+    so a page of 50,000 never sits in memory as records.
+    """
+
+    async def live_count(self) -> int:
+        """How many records are live (what the sitemap index divides into pages)."""
+
+    def live_entries(
+        self, *, offset: int, limit: int, batch: int = 1000
+    ) -> AsyncIterator[list[LiveEntry]]:
+        """At most ``limit`` live entries from position ``offset``, ``batch`` at a time."""

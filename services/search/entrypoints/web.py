@@ -28,14 +28,16 @@ from services.search.adapters.visits import (
     MongoVisitCounter,
     VisitStats,
 )
+from services.search.cite import CiteFormat
 from services.search.entrypoints.guide import build_guide_router
 from services.search.ports import Facets, SearchIndex, SearchQuery, SearchResult
-from services.search.web import views
+from services.search.web import seo, views
 from services.search.web.i18n import Translator, strings_for_widget
+from services.search.work import Citable
 from shared.config import Settings
 from shared.http import error_responses, wants_english
 from shared.logging import get_logger
-from shared.records import RecordStatus
+from shared.records import Record, RecordStatus
 
 log = get_logger("search.web")
 
@@ -162,7 +164,7 @@ def build_web_router(
     async def record_page(request: Request, record_id: str) -> HTMLResponse:
         """One record with its holdings ("also held by")."""
         visits.record(visitor_identity(request), "record")
-        return await pages.record_page(request, record_id)
+        return await pages.record_page(request, record_id, base=_public_base(settings, request))
 
     @router.get("/widget.js", include_in_schema=False)
     async def widget_js(request: Request) -> Response:
@@ -344,7 +346,7 @@ class _Pages:
         body = self.env.get_template(template).render(context)
         return HTMLResponse(body, status_code=status, headers=headers)
 
-    async def record_page(self, request: Request, record_id: str) -> HTMLResponse:
+    async def record_page(self, request: Request, record_id: str, *, base: str) -> HTMLResponse:
         t = _translator(request)
         state = views.QueryState({}, path=views.record_path(record_id), lang=t.chosen)
         context = await self._common(request, t, state)
@@ -353,6 +355,8 @@ class _Pages:
             record=record,
             safe_url=_safe_url(record.url) if record else None,
             back_href="/" + (f"?lang={t.chosen}" if t.chosen else ""),
+            seo=_record_meta(record, context["member_label"], base=base, t=t),
+            cite_links=_cite_links(record_id) if record else [],
         )
         body = self.env.get_template("record.html").render(context)
         status = 404 if record is None else 410 if record.status is RecordStatus.WITHDRAWN else 200
@@ -365,6 +369,33 @@ class _Pages:
                 "X-Frame-Options": "SAMEORIGIN",
             },
         )
+
+
+def _record_meta(
+    record: Record | None, member_label: Callable[[str], str], *, base: str, t: Translator
+) -> seo.PageMeta | None:
+    """The machine-readable head of an active record's page (none for withdrawn or missing)."""
+    if record is None or record.status is RecordStatus.WITHDRAWN:
+        return None
+    item = Citable(
+        record=record,
+        landing_url=seo.canonical_url(base, record.id),
+        member_name=member_label(record.member),
+    )
+    return seo.page_meta(item, base=base, site_name=t("site_title"), english=t.english)
+
+
+def _cite_links(record_id: str) -> list[views.Link]:
+    """ "Trích dẫn: BibTeX · RIS · CSL-JSON": downloads of the record's citation."""
+    path = "/v1" + views.record_path(record_id) + "/cite?format="
+    return [
+        views.Link(label=label, href=path + fmt.value, value=fmt.value)
+        for fmt, label in (
+            (CiteFormat.BIBTEX, "BibTeX"),
+            (CiteFormat.RIS, "RIS"),
+            (CiteFormat.CSL_JSON, "CSL-JSON"),
+        )
+    ]
 
 
 def _holding(other: str, member_label: Callable[[str], str], t: Translator) -> views.Link:
