@@ -38,9 +38,11 @@ def _xml(description: str) -> dict[int | str, dict[str, Any]]:
 
 def citation_responses() -> dict[int | str, dict[str, Any]]:
     """The 200 of a citation in each of its media types (for the OpenAPI)."""
-    content = {
+    content: dict[str, Any] = {
         media.split(";")[0]: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()
     }
+    csl = MEDIA_TYPES[CiteFormat.CSL_JSON].split(";")[0]
+    content[csl] = {"schema": {"type": "array", "items": {"type": "object"}}}
     return {200: {"description": "BibTeX, RIS or CSL-JSON (UTF-8)", "content": content}}
 
 
