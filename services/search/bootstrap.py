@@ -18,6 +18,11 @@ from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.adapters.visits import MongoVisitCounter
 from services.search.entrypoints.console import build_console_router
+from services.search.entrypoints.discovery import (
+    Citations,
+    build_cite_router,
+    build_sitemap_router,
+)
 from services.search.entrypoints.http import build_api_router
 from services.search.entrypoints.messaging import register_subscribers
 from services.search.entrypoints.web import build_web_router
@@ -162,6 +167,9 @@ def create_app(
     # Phones on slow links: pages and results compressed when the client accepts gzip. Level 4:
     # a 23 KB page of results becomes 4.1 KB in 0.1 ms (level 9: 3.8 KB in 0.24 ms).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=4)
+    citations = Citations(settings, services.get_members)
+    # Before the API router: its ``/v1/records/{id:path}`` would take ``…/cite`` too.
+    app.include_router(build_cite_router(get_index=lambda: services.index, citations=citations))
     app.include_router(
         build_api_router(
             get_index=lambda: services.index,
@@ -169,8 +177,10 @@ def create_app(
             start_rebuild=services.start_rebuild,
             rebuild_progress=lambda: services.progress,
             count_search=visits.record_search,
+            citations=citations,
         )
     )
+    app.include_router(build_sitemap_router(settings=settings, get_live=lambda: services.index))
     app.include_router(
         build_web_router(
             settings=settings,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,7 @@ MIN_TYPO_ONE = 5
 MIN_TYPO_TWO = 9
 MAX_QUERY_WORDS = 12
 MAX_SCANNED = 4000  # highlight looks for matches in the first characters only
+NEWEST_YEAR_FACTOR = 10_000_000_000  # newest_key: year above, epoch seconds below
 
 
 def normalise_abbreviations(folded: str) -> str:
@@ -144,7 +146,7 @@ def collation_key(title: str) -> str:
 
 def newest_key(record: Record) -> int:
     """Sort key for "newest": the year, then the last update."""
-    return (record.year or 0) * 10_000_000_000 + int(record.updated_at.timestamp())
+    return (record.year or 0) * NEWEST_YEAR_FACTOR + int(record.updated_at.timestamp())
 
 
 def searchable_text(record: Record) -> str:
@@ -358,3 +360,8 @@ def completes(candidate: str, words: tuple[str, ...], last_is_prefix: bool) -> b
         if not any(t == word or (prefix and t.startswith(word)) for t in tokens):
             return False
     return True
+
+
+def updated_from_newest(key: int) -> datetime:
+    """The last change (to the second, UTC) that ``newest_key`` holds below its year."""
+    return datetime.fromtimestamp(key % NEWEST_YEAR_FACTOR, tz=UTC)

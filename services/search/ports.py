@@ -6,6 +6,9 @@ test suite (``tests/search/contract``) runs against every adapter that can run h
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -119,7 +122,33 @@ class SearchIndex(Protocol):
         """True when the engine answers."""
 
 
-class RebuildableIndex(SearchIndex, Protocol):
+@dataclass(frozen=True, slots=True)
+class LiveEntry:
+    """A live (not withdrawn) record as the sitemap lists it: its id and its last change."""
+
+    id: str
+    updated_at: datetime
+
+
+class LiveRecords(Protocol):
+    """Every live record of the index, in pages, for ``/sitemap.xml``.
+
+    Contract (both adapters): withdrawn records are never listed; the order is by
+    ``newest_key`` ascending (year, then last change), so ``offset`` addresses the same
+    records while the index does not change; one call reads one snapshot, in batches,
+    so a page of 50,000 never sits in memory as records.
+    """
+
+    async def live_count(self) -> int:
+        """How many records are live (what the sitemap index divides into pages)."""
+
+    def live_entries(
+        self, *, offset: int, limit: int, batch: int = 1000
+    ) -> AsyncIterator[list[LiveEntry]]:
+        """At most ``limit`` live entries from position ``offset``, ``batch`` at a time."""
+
+
+class RebuildableIndex(SearchIndex, LiveRecords, Protocol):
     """An index that can be rebuilt from scratch while the live one keeps serving.
 
     Between ``begin_rebuild`` and ``finish_rebuild`` every ``upsert``/``delete`` goes to

@@ -12,6 +12,7 @@ marks ranks the exact forms first (``exactness``).
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 from typing import Any
 
 from meilisearch_python_sdk import AsyncClient
@@ -35,11 +36,13 @@ from services.search.domain import (
     parse_query,
     searchable_text,
     synonym_text,
+    updated_from_newest,
 )
 from services.search.ports import (
     HIT_FIELDS,
     Facets,
     Hit,
+    LiveEntry,
     SearchQuery,
     SearchResult,
     SortOrder,
@@ -367,3 +370,38 @@ class MeiliIndex:
     async def ping(self) -> bool:
         health = await self.client.health()
         return health.status == "available"
+
+    # -- the sitemap's listing (LiveRecords) -----------------------------------------------
+    async def live_count(self) -> int:
+        """How many records are live (not withdrawn)."""
+        live: list[str | list[str]] = [*build_filter(SearchQuery())]
+        found = await self.client.index(self.uid).get_documents(limit=1, fields=["id"], filter=live)
+        return int(found.total)
+
+    async def live_entries(
+        self, *, offset: int, limit: int, batch: int = 1000
+    ) -> AsyncIterator[list[LiveEntry]]:
+        """Live entries by ``newest`` ascending, ``batch`` documents per request."""
+        read = 0
+        while read < limit:
+            found = await self.client.index(self.uid).get_documents(
+                **live_page_params(offset=offset + read, limit=min(batch, limit - read))
+            )
+            if not found.results:
+                return
+            yield [
+                LiveEntry(doc["id"], updated_from_newest(int(doc["newest"])))
+                for doc in found.results
+            ]
+            read += len(found.results)
+
+
+def live_page_params(*, offset: int, limit: int) -> dict[str, Any]:
+    """Keyword arguments of ``AsyncIndex.get_documents`` for one batch of the sitemap."""
+    return {
+        "offset": offset,
+        "limit": limit,
+        "fields": ["id", "newest"],
+        "filter": build_filter(SearchQuery()),
+        "sort": "newest:asc",
+    }

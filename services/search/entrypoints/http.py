@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from services.search.cite import CiteFormat
+from services.search.entrypoints.discovery import Citations, citation_responses
 from services.search.handlers import RebuildProgress
 from services.search.ports import (
     MAX_PAGE,
@@ -124,6 +126,13 @@ def build_query(
     return query
 
 
+def search_responses() -> dict[int | str, dict[str, Any]]:
+    """The 200 of a search: JSON, or a citation of the page when ``format=`` is given."""
+    cited = citation_responses()[200]
+    content = {"application/json": {}, **cited["content"]}
+    return {200: {"description": "results, or their citations", "content": content}}
+
+
 def build_api_router(
     *,
     get_index: Callable[[], SearchIndex],
@@ -131,12 +140,15 @@ def build_api_router(
     start_rebuild: Callable[[], Awaitable[RebuildProgress]],
     rebuild_progress: Callable[[], RebuildProgress],
     count_search: Callable[[], None] = lambda: None,
+    citations: Citations | None = None,
 ) -> APIRouter:
-    """The ``/v1`` JSON routes of the search service (``count_search``: one more search)."""
+    """The ``/v1`` JSON routes of the search service (``count_search``: one more search;
+    ``citations``: ``?format=`` turns the page of results into a citation download)."""
     router = APIRouter(prefix="/v1", tags=["search"])
 
-    @router.get("/search")
+    @router.get("/search", responses=search_responses())
     async def search(
+        request: Request,
         q: Annotated[str, Query(max_length=500)] = "",
         kind: ListParam = None,
         member: ListParam = None,
@@ -147,8 +159,13 @@ def build_api_router(
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 20,
+        fmt: Annotated[
+            CiteFormat | None,
+            Query(alias="format", description="bibtex | ris | csl-json: cite this page"),
+        ] = None,
     ) -> Response:
-        """Search every member's records (tone-mark-insensitive), with filters and facets."""
+        """Search every member's records (tone-mark-insensitive), with filters and facets;
+        ``format=`` gives the page of results as BibTeX, RIS or CSL-JSON instead."""
         started = time.perf_counter()
         query = build_query(
             q=q,
@@ -165,6 +182,10 @@ def build_api_router(
         result = await get_index().search(query)
         if query.q.strip():
             count_search()
+        if fmt is not None and citations is not None:
+            records = [await get_index().get(hit.id) for hit in result.hits]
+            found = [r for r in records if r is not None]
+            return await citations.response(request, found, fmt, stem="tra-cuu")
         members = await get_members().names()
         body = {
             "query": query.q,

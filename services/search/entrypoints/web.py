@@ -17,6 +17,7 @@ from jinja2 import Environment
 from pydantic import BaseModel
 from pymongo.errors import PyMongoError
 
+from services.search.cite import CiteFormat
 from services.search.domain import LOCAL_TZ
 from services.search.entrypoints.guide import build_guide_router
 from services.search.ports import (
@@ -31,13 +32,14 @@ from services.search.ports import (
     VisitCounter,
     VisitStats,
 )
-from services.search.web import views
+from services.search.web import seo, views
 from services.search.web.i18n import Translator, strings_for_widget
 from services.search.web.pages import WEB_DIR, environment, translator
+from services.search.work import Citable
 from shared.config import Settings
 from shared.http import error_responses
 from shared.logging import get_logger
-from shared.records import RecordStatus
+from shared.records import Record, RecordStatus
 
 log = get_logger("search.web")
 
@@ -143,7 +145,7 @@ def build_web_router(
     async def record_page(request: Request, record_id: str) -> HTMLResponse:
         """One record with its holdings ("also held by")."""
         visits.record(visitor_identity(request), "record")
-        return await pages.record_page(request, record_id)
+        return await pages.record_page(request, record_id, base=public_base(settings))
 
     @router.get("/widget.js", include_in_schema=False)
     async def widget_js(request: Request) -> Response:
@@ -169,7 +171,7 @@ def build_web_router(
     async def opensearch(request: Request) -> Response:
         """OpenSearch 1.1 description: add the network's search to a browser."""
         body = env.get_template("opensearch.xml").render(
-            base=_public_base(settings),
+            base=public_base(settings),
             short_name="Tra cứu KHCN HP",
             description="Tra cứu chỉ dẫn chung — Mạng lưới thông tin KH&CN Hải Phòng",
         )
@@ -221,7 +223,7 @@ class SearchesPerDay(BaseModel):
     days: list[DaySearches]
 
 
-def _public_base(settings: Settings) -> str:
+def public_base(settings: Settings) -> str:
     """The configured public URL, never the request's Host: a forged Host must not reach
     cached pages, the OpenSearch description or the widget code."""
     return settings.stinet_public_url.rstrip("/")
@@ -325,7 +327,7 @@ class _Pages:
         body = self.env.get_template(template).render(context)
         return HTMLResponse(body, status_code=status, headers=headers)
 
-    async def record_page(self, request: Request, record_id: str) -> HTMLResponse:
+    async def record_page(self, request: Request, record_id: str, *, base: str) -> HTMLResponse:
         t = translator(request)
         state = views.QueryState({}, path=views.record_path(record_id), lang=t.chosen)
         context = await self._common(request, t, state)
@@ -334,6 +336,8 @@ class _Pages:
             record=record,
             safe_url=_safe_url(record.url) if record else None,
             back_href="/" + (f"?lang={t.chosen}" if t.chosen else ""),
+            seo=_record_meta(record, context["member_label"], base=base, t=t),
+            cite_links=_cite_links(record_id) if record else [],
         )
         body = self.env.get_template("record.html").render(context)
         status = 404 if record is None else 410 if record.status is RecordStatus.WITHDRAWN else 200
@@ -346,6 +350,33 @@ class _Pages:
                 "X-Frame-Options": "SAMEORIGIN",
             },
         )
+
+
+def _record_meta(
+    record: Record | None, member_label: Callable[[str], str], *, base: str, t: Translator
+) -> seo.PageMeta | None:
+    """The machine-readable head of an active record's page (none for withdrawn or missing)."""
+    if record is None or record.status is RecordStatus.WITHDRAWN:
+        return None
+    item = Citable(
+        record=record,
+        landing_url=seo.canonical_url(base, record.id),
+        member_name=member_label(record.member),
+    )
+    return seo.page_meta(item, base=base, site_name=t("site_title"), english=t.english)
+
+
+def _cite_links(record_id: str) -> list[views.Link]:
+    """ "Trích dẫn: BibTeX · RIS · CSL-JSON": downloads of the record's citation."""
+    path = "/v1" + views.record_path(record_id) + "/cite?format="
+    return [
+        views.Link(label=label, href=path + fmt.value, value=fmt.value)
+        for fmt, label in (
+            (CiteFormat.BIBTEX, "BibTeX"),
+            (CiteFormat.RIS, "RIS"),
+            (CiteFormat.CSL_JSON, "CSL-JSON"),
+        )
+    ]
 
 
 def _holding(other: str, member_label: Callable[[str], str], t: Translator) -> views.Link:

@@ -64,6 +64,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "holdings": ("Cũng có tại", "Also held by"),
     "no_holdings": ("Chỉ có tại đơn vị này.", "Held by this member only."),
     "withdrawn": ("Tài nguyên này đã được thu hồi.", "This resource has been withdrawn."),
+    "field_withdrawn_at": ("Ngày thu hồi", "Withdrawn on"),
+    "cite": ("Trích dẫn", "Cite"),
     "not_found": ("Không tìm thấy tài nguyên", "Resource not found"),
     "not_found_text": (
         "Tài nguyên này không có hoặc đã bị xoá khỏi chỉ mục.",
