@@ -16,6 +16,7 @@ from services.search.adapters.catalogue import CatalogueRecordSource
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.entrypoints.console import build_console_router
+from services.search.entrypoints.feeds import build_feed_router
 from services.search.entrypoints.http import build_api_router
 from services.search.entrypoints.messaging import register_subscribers
 from services.search.entrypoints.web import build_web_router, visit_counter
@@ -166,6 +167,9 @@ def create_app(
         build_web_router(
             settings=settings, get_index=lambda: services.index, get_db=services.db, visits=visits
         )
+    )
+    app.include_router(
+        build_feed_router(settings=settings, get_index=lambda: services.index, get_db=services.db)
     )
     install_audit(app, audit_log, "search")
     app.include_router(build_console_router(settings=settings))

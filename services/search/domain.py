@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from shared.records import Record, RecordStatus
@@ -143,6 +144,18 @@ def collation_key(title: str) -> str:
 def newest_key(record: Record) -> int:
     """Sort key for "newest": the year, then the last update."""
     return (record.year or 0) * 10_000_000_000 + int(record.updated_at.timestamp())
+
+
+def instant_key(moment: datetime) -> int:
+    """An instant as integer milliseconds since the epoch (a naive one is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def created_key(record: Record) -> int:
+    """Sort and filter key for "added to the network": ``created_at`` in milliseconds."""
+    return instant_key(record.created_at)
 
 
 def is_active(record: Record) -> bool:
