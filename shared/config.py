@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     notify_sweep_seconds: float = Field(default=30.0, gt=0)
     notify_lease_seconds: float = Field(default=300.0, gt=0)
     catalogue_url: str | None = None
+    # Where notify calls search's public API (saved searches' digests); unset: the local port.
+    search_url: str | None = None
+    # Saved searches (issue 17): a digest waits this long after its period ends, so records
+    # added just before the end are indexed; confirmation requests per e-mail address.
+    notify_digest_lag_seconds: float = Field(default=900.0, ge=0, le=86_400)
+    notify_subscribe_limit: str = "5/hour"
     harvest_allow_private_networks: bool = False
     webhook_allow_private_networks: bool = False
     ingest_rate_limit: str = "300/minute"
@@ -106,6 +112,15 @@ class Settings(BaseSettings):
     @property
     def catalogue_base_url(self) -> str:
         return self.catalogue_url or f"http://127.0.0.1:{self.catalogue_port}"
+
+    @property
+    def search_base_url(self) -> str:
+        return (self.search_url or f"http://127.0.0.1:{self.search_port}").rstrip("/")
+
+    @property
+    def notify_public_base(self) -> str:
+        """Notify's address in links people follow (mails, the portal's follow link)."""
+        return (self.notify_public_url or f"http://127.0.0.1:{self.notify_port}").rstrip("/")
 
 
 # The installation's pepper, when STINET_KEY_PEPPER is not set: one file every service reads.

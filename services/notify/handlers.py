@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
@@ -48,6 +49,7 @@ from shared.records import Kind, Record, aware
 log = structlog.get_logger("notify")
 
 DISPATCH_WORKERS = 4
+Applies = Callable[[ReminderEntry], Awaitable[bool]]
 CLAIM_BATCH = 50
 
 
@@ -284,6 +286,7 @@ async def deliver(
             text_en=entry.text_en,
             message_id=message_id,
             key=entry.key,
+            headers=tuple(entry.headers.items()),
         )
     )
 
@@ -305,13 +308,19 @@ async def _send_one(
     webhooks: WebhookSender,
     config: NotifyConfig,
     report: DispatchReport,
+    applies: Applies | None = None,
 ) -> None:
     # The lease counts from now, so a send waiting in this process's batch cannot outlive it.
     until = datetime.now(UTC) + timedelta(seconds=config.lease_seconds)
     if not await reminders.renew(entry.key, owner=owner, until=until):
         log.warning("reminder_lease_lost", key=entry.key)
         return
-    if not await still_applies(entry, store=store, tz=config.tz):
+    current = (
+        await applies(entry)
+        if applies is not None
+        else await still_applies(entry, store=store, tz=config.tz)
+    )
+    if not current:
         await reminders.mark_superseded(entry.key, owner=owner)
         report.superseded += 1
         return
@@ -347,8 +356,13 @@ async def dispatch(
     config: NotifyConfig,
     eager: bool = False,
     workers: int = DISPATCH_WORKERS,
+    applies: Applies | None = None,
 ) -> DispatchReport:
-    """Send every due entry once: claim (lease) → send → mark. ``eager`` retries now."""
+    """Send every due entry once: claim (lease) → send → mark. ``eager`` retries now.
+
+    ``applies`` says whether an entry is still wanted just before it goes (default: the
+    member's reminder is still current); one that is not is marked superseded.
+    """
     owner = f"{uuid.uuid4().hex[:12]}"
     started = datetime.now(UTC)
     report = DispatchReport()
@@ -366,6 +380,7 @@ async def dispatch(
                 webhooks=webhooks,
                 config=config,
                 report=report,
+                applies=applies,
             )
 
     while batch := await reminders.claim(

@@ -23,6 +23,7 @@ from services.search.entrypoints.discovery import (
     build_cite_router,
     build_sitemap_router,
 )
+from services.search.entrypoints.feeds import build_feed_router
 from services.search.entrypoints.http import build_api_router
 from services.search.entrypoints.messaging import register_subscribers
 from services.search.entrypoints.web import build_web_router
@@ -188,6 +189,9 @@ def create_app(
             get_members=services.get_members,
             visits=visits,
         )
+    )
+    app.include_router(
+        build_feed_router(settings=settings, get_index=lambda: services.index, get_db=services.db)
     )
     install_audit(app, audit_log, "search")
     app.include_router(build_console_router(settings=settings))

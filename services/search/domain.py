@@ -149,6 +149,18 @@ def newest_key(record: Record) -> int:
     return (record.year or 0) * NEWEST_YEAR_FACTOR + int(record.updated_at.timestamp())
 
 
+def instant_key(moment: datetime) -> int:
+    """An instant as integer milliseconds since the epoch (a naive one is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def created_key(record: Record) -> int:
+    """Sort and filter key for "added to the network": ``created_at`` in milliseconds."""
+    return instant_key(record.created_at)
+
+
 def searchable_text(record: Record) -> str:
     """Everything but the title that a query may match, as one string."""
     parts = [

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.records import Kind, Record
 
@@ -24,6 +24,7 @@ class SortOrder(StrEnum):
     RELEVANCE = "relevance"
     NEWEST = "newest"
     TITLE = "title"
+    CREATED = "created"  # most recently added to the network first (feeds, digests)
 
 
 class SearchQuery(BaseModel):
@@ -39,6 +40,10 @@ class SearchQuery(BaseModel):
     year_from: int | None = Field(default=None, ge=0, le=9999)
     year_to: int | None = Field(default=None, ge=0, le=9999)
     include_withdrawn: bool = False
+    # Added to the network (``created_at``) at or after ``created_since``, before
+    # ``created_before``: what a saved search's digest asks for (notify).
+    created_since: AwareDatetime | None = None
+    created_before: AwareDatetime | None = None
     sort: SortOrder = SortOrder.RELEVANCE
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE)
@@ -55,6 +60,8 @@ class Hit(BaseModel):
     creators: list[str] = Field(default_factory=list)
     subjects: list[str] = Field(default_factory=list)
     also_held_by: list[str] = Field(default_factory=list)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
     highlight: dict[str, str] = Field(default_factory=dict)
     score: float | None = None
 

@@ -92,10 +92,13 @@ def _entry(doc: dict[str, Any]) -> ReminderEntry:
 
 
 class MongoReminderLog:
-    """The reminder outbox (``_id`` = reminder key, so a key is recorded once)."""
+    """The reminder outbox (``_id`` = reminder key, so a key is recorded once).
 
-    def __init__(self, db: AsyncDatabase) -> None:
-        self._log = db["notify_reminders"]
+    ``collection`` names another outbox of the same shape (saved searches' mail).
+    """
+
+    def __init__(self, db: AsyncDatabase, collection: str = "notify_reminders") -> None:
+        self._log = db[collection]
 
     async def ensure_indexes(self) -> None:
         await self._log.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])

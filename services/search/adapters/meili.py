@@ -30,8 +30,10 @@ from services.search.domain import (
     SYNONYMS,
     collation_key,
     completes,
+    created_key,
     fold_words,
     highlights,
+    instant_key,
     newest_key,
     parse_query,
     searchable_text,
@@ -59,8 +61,9 @@ FILTERABLE: list[str | FilterableAttributes] = [
     "language",
     "year",
     "subject",
+    "created",
 ]
-SORTABLE = ["newest", "sort_title"]
+SORTABLE = ["newest", "sort_title", "created"]
 SEARCHABLE = [
     "title",
     "title_folded",
@@ -129,6 +132,7 @@ def to_document(record: Record) -> dict[str, Any]:
             f"{title_folded} {' '.join(fold_words(' '.join(record.subjects)))}"
         ),
         "newest": newest_key(record),
+        "created": created_key(record),
         "sort_title": collation_key(record.title),
         "record": body,
     }
@@ -159,6 +163,10 @@ def build_filter(query: SearchQuery) -> list[str]:
         clauses.append(f"year >= {int(query.year_from)}")
     if query.year_to is not None:
         clauses.append(f"year <= {int(query.year_to)}")
+    if query.created_since is not None:
+        clauses.append(f"created >= {instant_key(query.created_since)}")
+    if query.created_before is not None:
+        clauses.append(f"created < {instant_key(query.created_before)}")
     return clauses
 
 
@@ -169,6 +177,8 @@ def build_sort(query: SearchQuery) -> list[str] | None:
         return ["newest:desc"]
     if query.sort is SortOrder.TITLE:
         return ["sort_title:asc"]
+    if query.sort is SortOrder.CREATED:
+        return ["created:desc"]
     return None
 
 

@@ -29,9 +29,11 @@ from tantivy import Occur, Query
 from services.search.domain import (
     ParsedQuery,
     collation_key,
+    created_key,
     exact_words,
     fold_words,
     highlights,
+    instant_key,
     newest_key,
     parse_query,
     searchable_text,
@@ -78,6 +80,7 @@ def _schema() -> tantivy.Schema:
         builder.add_text_field(name, fast=True, tokenizer_name="raw")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("newest", fast=True)
+    builder.add_integer_field("created", fast=True)  # created_at in ms: feeds and digests
     return builder.build()
 
 
@@ -110,6 +113,7 @@ def to_document(record: Record) -> tantivy.Document:
     if record.year is not None:
         doc.add_integer("year", record.year)
     doc.add_integer("newest", newest_key(record))
+    doc.add_integer("created", created_key(record))
     return doc
 
 
@@ -269,6 +273,16 @@ def filter_clauses(query: SearchQuery) -> Clauses:
             SCHEMA, "year", tantivy.FieldType.Integer, query.year_from, query.year_to
         )
         clauses.append((Occur.Must, _unscored(year)))
+    if query.created_since is not None or query.created_before is not None:
+        created = Query.range_query(
+            SCHEMA,
+            "created",
+            tantivy.FieldType.Integer,
+            instant_key(query.created_since) if query.created_since else None,
+            instant_key(query.created_before) if query.created_before else None,
+            include_upper=query.created_before is None,
+        )
+        clauses.append((Occur.Must, _unscored(created)))
     return clauses
 
 
@@ -306,6 +320,8 @@ def _filter_key(query: SearchQuery) -> tuple[Any, ...]:
         query.year_from,
         query.year_to,
         query.include_withdrawn,
+        query.created_since,
+        query.created_before,
     )
 
 
@@ -315,6 +331,8 @@ def _ordering(query: SearchQuery, parsed: ParsedQuery) -> dict[str, Any]:
         return {"order_by_field": "newest", "order": tantivy.Order.Desc}
     if query.sort is SortOrder.TITLE:
         return {"order_by_field": "sort_title", "order": tantivy.Order.Asc}
+    if query.sort is SortOrder.CREATED:
+        return {"order_by_field": "created", "order": tantivy.Order.Desc}
     return {}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -23,7 +24,7 @@ from services.search.ports import (
 )
 from shared.audit import Audited
 from shared.auth import CentreCaller, centre_caller
-from shared.http import ApiError, field_errors
+from shared.http import ApiError, Moment, field_errors
 from shared.records import MEMBER_CODE_PATTERN
 
 _MEMBER = re.compile(MEMBER_CODE_PATTERN)
@@ -32,6 +33,16 @@ MAX_FILTER_VALUES = 20
 MAX_SUGGEST = 20
 
 ListParam = Annotated[list[str] | None, Query()]
+CreatedSince = Annotated[
+    Moment | None,
+    Query(
+        description="thêm vào từ thời điểm này / added at or after this instant (ISO, with zone)"
+    ),
+]
+CreatedBefore = Annotated[
+    Moment | None,
+    Query(description="thêm vào trước thời điểm này / added before this instant (ISO, with zone)"),
+]
 
 
 def _values(raw: list[str] | None) -> list[str]:
@@ -94,6 +105,8 @@ def build_query(
     sort: str,
     page: int,
     per_page: int,
+    created_since: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> SearchQuery:
     """Validate raw parameters into a ``SearchQuery``; 422 with field details otherwise."""
     _check_filters(member, language, subject)
@@ -106,6 +119,8 @@ def build_query(
             language=[v.lower() for v in language],
             year_from=year_from,
             year_to=year_to,
+            created_since=created_since,
+            created_before=created_before,
             sort=sort,  # type: ignore[arg-type]
             page=page,
             per_page=per_page,
@@ -156,6 +171,8 @@ def build_api_router(
         language: ListParam = None,
         year_from: int | None = None,
         year_to: int | None = None,
+        created_since: CreatedSince = None,
+        created_before: CreatedBefore = None,
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 20,
@@ -175,6 +192,8 @@ def build_api_router(
             language=_values(language),
             year_from=year_from,
             year_to=year_to,
+            created_since=created_since,
+            created_before=created_before,
             sort=sort,
             page=page,
             per_page=per_page,

@@ -20,6 +20,7 @@ from pymongo.errors import PyMongoError
 from services.search.cite import CiteFormat
 from services.search.domain import LOCAL_TZ
 from services.search.entrypoints.guide import build_guide_router
+from services.search.feeds import feed_path, follow_url
 from services.search.ports import (
     MAX_DAYS,
     SOURCES,
@@ -127,7 +128,7 @@ def build_web_router(
             await visits.stop()
 
     router = APIRouter(tags=["portal"], lifespan=lifespan)
-    pages = _Pages(env, static, member_names, visits, get_index)
+    pages = _Pages(env, static, member_names, visits, get_index, settings.notify_public_base)
 
     @router.get("/", response_class=HTMLResponse)
     async def portal(request: Request) -> HTMLResponse:
@@ -239,8 +240,10 @@ class _Pages:
         member_names: MemberNames,
         visits: VisitCounter,
         get_index: Callable[[], SearchIndex],
+        notify_url: str = "",
     ) -> None:
         self.env = env
+        self.notify_url = notify_url
         self.asset_version = "".join(v for _, _, v in static.values())[:10]
         self.member_names = member_names
         self.visits = visits
@@ -318,6 +321,8 @@ class _Pages:
             facet_groups=_facet_groups(state, result, t, context["member_label"]),
             link_target="_blank" if embed else None,
             portal_href="/?" + urlencode([(k, v) for k, v in state.items if k != "per_page"]),
+            feed_href=feed_path(query, t.chosen),
+            follow_href=follow_url(self.notify_url, query, t.chosen),
         )
         headers = {"Content-Language": t.lang, "Vary": "Accept-Language"}
         if embed:
