@@ -22,9 +22,13 @@ run: $(STAMP)
 test: $(STAMP)
 	@url="$$(scripts/ensure-rabbitmq)" && AMQP_URL="$$url" exec $(PY) -m pytest $(PYTEST_ARGS)
 
+# `make lint`: the house style, checked (docs/operators/contributing.md). Configured in
+# pyproject.toml: [tool.ruff], [tool.mypy] (strict on shared/ and the domains), [tool.importlinter].
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+	@$(VENV)/bin/lint-imports --no-cache
 
 # `make bench` runs every bench/*.py that has a __main__ block; `make bench BENCH=e2e_throughput` runs one.
 bench: $(STAMP)

@@ -26,6 +26,7 @@ from pymongo.errors import PyMongoError
 
 from shared.auth import Caller, CentreCaller, Role
 from shared.http import ApiError, Moment, Offset, error_responses
+from shared.mongo import Document
 from shared.records import MemberCode, utcnow
 
 log = structlog.get_logger(__name__)
@@ -81,7 +82,7 @@ class AuditLog(Protocol):
 class MongoAuditLog:
     """``{service}_audit`` on MongoDB, indexed for each filter of :class:`AuditQuery`."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase], service: str) -> None:
+    def __init__(self, get_db: Callable[[], AsyncDatabase[Document]], service: str) -> None:
         self._db = get_db
         self.name = f"{service}_audit"
 

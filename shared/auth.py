@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,12 +21,16 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.rabbit import RabbitBroker
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.config import Settings, stored_secret
 from shared.events import KeyChanged
 from shared.http import ApiError, install_cors
+from shared.mongo import Document
 from shared.records import utcnow
 from shared.topology import subscriber
 
@@ -221,7 +227,7 @@ class RevokedKeys(Protocol):
 class MongoRevokedKeys:
     """``{service}_revoked_keys``: one document per revoked key, ``_id`` = key id."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase], service: str) -> None:
+    def __init__(self, get_db: Callable[[], AsyncDatabase[Document]], service: str) -> None:
         self._db = get_db
         self._name = f"{service}_revoked_keys"
 
@@ -319,9 +325,42 @@ _centre_bearer = HTTPBearer(
 )
 
 
-def install_authenticator(app: FastAPI, authenticator: Authenticator) -> None:
+# A credential that is not ours (a wrong key, a forged session) counts as a guess; an expired
+# or revoked session does not (the console sends one until the person signs in again).
+GUESS_CODES = frozenset({"unauthenticated", "session_invalid"})
+DEFAULT_GUESSES_PER_MINUTE = 30
+
+
+class FailedGuesses:
+    """Wrong credentials per client address, in this process: beyond ``per_minute`` the
+    address gets 429 before any credential of its is checked, until the window moves on."""
+
+    def __init__(self, per_minute: int = DEFAULT_GUESSES_PER_MINUTE) -> None:
+        self.item = RateLimitItemPerMinute(per_minute)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, address: str) -> None:
+        if self.limiter.test(self.item, address):
+            return
+        stats = self.limiter.get_window_stats(self.item, address)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        raise ApiError(
+            429,
+            f"Quá nhiều lần đăng nhập sai từ địa chỉ này. Thử lại sau {wait} giây.",
+            f"Too many wrong credentials from this address. Retry in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+    def record(self, address: str) -> None:
+        self.limiter.hit(self.item, address)
+
+
+def install_authenticator(
+    app: FastAPI, authenticator: Authenticator, guesses: FailedGuesses | None = None
+) -> None:
     """Make ``authenticator`` the one the dependencies below use in ``app``."""
     app.state.authenticator = authenticator
+    app.state.failed_guesses = guesses or FailedGuesses()
 
 
 def follow_revocations(
@@ -349,7 +388,7 @@ def wire_service_auth(
     settings: Settings,
     *,
     service: str,
-    get_db: Callable[[], AsyncDatabase],
+    get_db: Callable[[], AsyncDatabase[Document]],
     public_get: bool = False,
 ) -> Authenticator:
     """Sessions and the root key for a service that does not own keys (all but ingest):
@@ -384,10 +423,16 @@ def forbidden(message_vi: str, message_en: str) -> ApiError:
 
 async def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
     authenticator: Authenticator = request.app.state.authenticator
+    guesses: FailedGuesses = request.app.state.failed_guesses
     token = credentials.credentials.strip() if credentials else None
+    address = request.client.host if request.client else "unknown"
+    if token:
+        guesses.check(address)
     try:
         return await authenticator.authenticate(token)
     except AuthError as exc:
+        if token and exc.code in GUESS_CODES:
+            guesses.record(address)
         raise _unauthorised(exc) from exc
 
 

@@ -6,9 +6,12 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SHIPPED_BROKER_PASSWORD = "change-me"
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
     amqp_url: SecretStr = Field(default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"))
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _not_the_shipped_password(cls, url: SecretStr) -> SecretStr:
+        # deploy/rabbitmq/definitions.json ships the hash of "change-me" as a placeholder.
+        password = urlsplit(url.get_secret_value()).password
+        if password is not None and unquote(password) == SHIPPED_BROKER_PASSWORD:
+            raise ValueError(
+                "AMQP_URL uses the shipped RabbitMQ password 'change-me': set a new password "
+                "and its hash in deploy/rabbitmq/definitions.json (docs/operators/README.md §6)"
+            )
+        return url
+
     mongo_url: SecretStr | None = None
     meili_url: str | None = None
     meili_key: SecretStr | None = None
@@ -43,6 +59,9 @@ class Settings(BaseSettings):
     stinet_namespace: str = Field(default="stinet", pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
     stinet_public_url: str = "http://127.0.0.1:8000"
     stinet_bind_host: str = "127.0.0.1"
+    # Addresses whose X-Forwarded-For / -Proto uvicorn believes (the proxy in front, Caddy):
+    # the client's address then counts for the wrong-credential limit, not the proxy's.
+    stinet_trusted_proxies: str = "127.0.0.1"
     notify_public_url: str | None = None
     ingest_public_url: str | None = None
     catalogue_public_url: str | None = None
@@ -58,6 +77,12 @@ class Settings(BaseSettings):
     notify_sweep_seconds: float = Field(default=30.0, gt=0)
     notify_lease_seconds: float = Field(default=300.0, gt=0)
     catalogue_url: str | None = None
+    # Where notify calls search's public API (saved searches' digests); unset: the local port.
+    search_url: str | None = None
+    # Saved searches (issue 17): a digest waits this long after its period ends, so records
+    # added just before the end are indexed; confirmation requests per e-mail address.
+    notify_digest_lag_seconds: float = Field(default=900.0, ge=0, le=86_400)
+    notify_subscribe_limit: str = "5/hour"
     harvest_allow_private_networks: bool = False
     webhook_allow_private_networks: bool = False
     ingest_rate_limit: str = "300/minute"
@@ -87,6 +112,19 @@ class Settings(BaseSettings):
     @property
     def catalogue_base_url(self) -> str:
         return self.catalogue_url or f"http://127.0.0.1:{self.catalogue_port}"
+
+    @property
+    def search_base_url(self) -> str:
+        return (self.search_url or f"http://127.0.0.1:{self.search_port}").rstrip("/")
+
+    @property
+    def notify_public_base(self) -> str:
+        """Notify's address in links people follow (mails, the portal's follow link)."""
+        return (self.notify_public_url or f"http://127.0.0.1:{self.notify_port}").rstrip("/")
+
+
+# The installation's pepper, when STINET_KEY_PEPPER is not set: one file every service reads.
+PEPPER_FILE = "key-pepper"
 
 
 def stored_secret(configured: SecretStr | None, data_dir: Path, name: str) -> bytes:

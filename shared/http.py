@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pydantic import BaseModel, BeforeValidator, Field
+from pymongo.errors import ConnectionFailure
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -29,6 +30,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.config import Settings
+from shared.errors import STATUS_CODES, Refusal
+from shared.validation import field_message
 
 log = structlog.get_logger(__name__)
 
@@ -40,20 +43,6 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram(
     "stinet_http_request_seconds", "HTTP request latency", ["service", "route"]
 )
-
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    503: "unavailable",
-}
 
 _DEFAULT_MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Yêu cầu không hợp lệ", "Bad request"),
@@ -94,29 +83,8 @@ def _iso_moment(value: object) -> object:
 Moment = Annotated[datetime, BeforeValidator(_iso_moment)]
 
 
-class ApiError(Exception):
-    """An error the caller can act on, with a Vietnamese and an English message."""
-
-    def __init__(
-        self,
-        status: int,
-        message_vi: str,
-        message_en: str,
-        *,
-        code: str | None = None,
-        details: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message_en)
-        self.status = status
-        self.code = code or _STATUS_CODES.get(status, "error")
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.details = details
-        self.headers = dict(headers or {})
-
-    def message(self, english: bool) -> str:
-        return self.message_en if english else self.message_vi
+# The HTTP name of the shared error family: routes raise it, as use cases raise ``Refusal``.
+ApiError = Refusal
 
 
 def error_response(
@@ -138,19 +106,46 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Pydantic errors as ``[{"loc", "msg", "type"}]`` without echoing the input back."""
+def field_errors(
+    errors: Sequence[Mapping[str, Any]], *, english: bool = False
+) -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{"loc", "msg", "type"}]`` without echoing the input back; the
+    message Vietnamese first (``Thiếu trường bắt buộc / Field required``) unless English."""
     return [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")) if english else field_message(e),
+            "type": e.get("type"),
+        }
         for e in errors
     ]
+
+
+STORE_RETRY_AFTER_SECONDS = 30
+
+
+def store_unavailable(request: Request) -> JSONResponse:
+    """503 + Retry-After: the database did not answer, nothing was changed, retry later."""
+    vi, en = (
+        "Kho dữ liệu tạm thời không sẵn sàng: chưa nhận dữ liệu nào. Vui lòng gửi lại sau.",
+        "The store is temporarily unavailable: nothing was accepted. Please retry later.",
+    )
+    message = en if wants_english(request) else vi
+    headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)}
+    return error_response(503, "unavailable", message, None, headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the JSON envelope; nothing a caller sends yields a 500 body leak."""
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    @app.exception_handler(ConnectionFailure)
+    async def _store_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError: an outage, not a bug.
+        log.warning("store_unavailable", error=type(exc).__name__, path=request.url.path)
+        return store_unavailable(request)
+
+    @app.exception_handler(Refusal)
+    async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
         return error_response(
             exc.status, exc.code, exc.message(wants_english(request)), exc.details, exc.headers
         )
@@ -159,9 +154,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         english = wants_english(request)
         vi, en = _DEFAULT_MESSAGES[422]
-        return error_response(
-            422, "validation_error", en if english else vi, field_errors(exc.errors())
-        )
+        details = field_errors(exc.errors(), english=english)
+        return error_response(422, "validation_error", en if english else vi, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -174,7 +168,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return error_response(
             exc.status_code,
-            _STATUS_CODES.get(exc.status_code, "error"),
+            STATUS_CODES.get(exc.status_code, "error"),
             message,
             None if isinstance(exc.detail, str) else exc.detail,
             headers,
@@ -236,13 +230,14 @@ _ERROR_HEADERS: dict[int, dict[str, Any]] = {
 
 def error_statuses(operation: Mapping[str, Any]) -> set[int]:
     """The error statuses an operation can answer, from what it is: authenticated (401,
-    403), takes a body (400, 413, 415, 422), takes parameters (422), names something by its
+    403, and 429 after too many wrong credentials from one address), takes a body (400, 413,
+    415, 422), takes parameters (422), names something by its
     path (404); and 503, since any route may find the store, the broker or the revocation
     list unavailable."""
     statuses = {503}
     parameters = operation.get("parameters", [])
     if operation.get("security"):
-        statuses |= {401, 403}
+        statuses |= {401, 403, 429}
     if "requestBody" in operation:
         statuses |= {400, 413, 415, 422}
     if parameters:
@@ -359,7 +354,7 @@ class RequestContextMiddleware:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if 0 < len(candidate) <= 128 and candidate.isprintable():
                 return candidate
             break
@@ -380,7 +375,8 @@ class BodyTooLarge(StarletteHTTPException):
     """The body passed its limit while it was being read (a body without Content-Length)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, detail={"max_bytes": limit})
+        # Starlette types ``detail`` as text; the error handler passes a mapping on as details.
+        super().__init__(413, detail={"max_bytes": limit})  # type: ignore[arg-type]
         self.limit = limit
 
 
@@ -505,17 +501,20 @@ def install_request_context(
 READINESS_TIMEOUT = 0.8
 
 
+CheckFailure = Literal["timeout", "error", "down"]
+
+
 class Readiness(BaseModel):
     """What ``/readyz`` answers, 200 or 503."""
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool]
-    failed: dict[str, Literal["timeout", "error", "down"]] | None = Field(
+    failed: dict[str, CheckFailure] | None = Field(
         default=None, description="the checks that failed, and how (only on a 503)"
     )
 
 
-async def _run_check(check: ReadinessCheck, within: float) -> str | None:
+async def _run_check(check: ReadinessCheck, within: float) -> CheckFailure | None:
     """``None`` when the check passes, else why not (``timeout``, ``error``, ``down``)."""
     try:
         async with asyncio.timeout(within):

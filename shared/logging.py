@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import orjson
@@ -54,9 +55,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _stdlib_json_renderer(_: Any, __: str, event: dict[str, Any]) -> str:
+def _stdlib_json_renderer(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
     return orjson.dumps(event, default=str).decode()
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
+    return logger

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.read_concern import ReadConcern
@@ -9,8 +11,10 @@ from pymongo.write_concern import WriteConcern
 
 from shared.config import Settings
 
+Document = dict[str, Any]  # what the services read and write: plain BSON documents
 
-def make_mongo_client(settings: Settings) -> AsyncMongoClient:
+
+def make_mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
     """A client with retryable writes and majority write concern; opens lazily."""
     return AsyncMongoClient(
         settings.mongo_uri,
@@ -22,7 +26,9 @@ def make_mongo_client(settings: Settings) -> AsyncMongoClient:
     )
 
 
-def service_database(client: AsyncMongoClient, settings: Settings) -> AsyncDatabase:
+def service_database(
+    client: AsyncMongoClient[Document], settings: Settings
+) -> AsyncDatabase[Document]:
     """The database; each service owns the collections prefixed with its own name."""
     return client.get_database(
         settings.stinet_db,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -178,8 +178,10 @@ class Record(RecordIn):
 
 
 def utcnow() -> datetime:
+    """Now, in UTC (the one clock the services default to)."""
     return datetime.now(UTC)
 
 
-def jsonable(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", exclude_none=True)
+def aware(value: datetime) -> datetime:
+    """``value`` with a time zone: naive instants (a client without ``tz_aware``) are UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -35,6 +35,7 @@ from shared.http import (
     install_request_context,
 )
 from shared.logging import configure_logging, get_logger
+from shared.mongo import Document
 from shared.topology import (
     SUBSCRIPTIONS,
     declare_topology,
@@ -165,7 +166,7 @@ async def connect_broker(broker: RabbitBroker, settings: Settings, service: str)
     raise BrokerUnavailableError(f"RabbitMQ at {address}: {failed}") from None
 
 
-def mongo_ready(client: AsyncMongoClient) -> ReadinessCheck:
+def mongo_ready(client: AsyncMongoClient[Document]) -> ReadinessCheck:
     async def check() -> bool:
         await client.admin.command("ping")
         return True
@@ -264,6 +265,8 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=30,
         lifespan="on",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.stinet_trusted_proxies,
     )
 
 

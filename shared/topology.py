@@ -27,7 +27,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aio_pika
 import aiormq.exceptions
@@ -43,6 +43,9 @@ from faststream.rabbit import (
     RabbitQueue,
 )
 from pymongo.errors import ConnectionFailure
+
+if TYPE_CHECKING:
+    from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 from shared.config import Settings
 from shared.events import (
@@ -136,7 +139,7 @@ def subscription(service: str, event: type[Event]) -> Subscription:
 def work_queue(settings: Settings, sub: Subscription) -> RabbitQueue:
     """The durable quorum queue of one subscription, with its dead-letter settings."""
     name = queue_name(settings, sub)
-    arguments: dict[str, Any]
+    arguments: QuorumQueueArgs
     if sub.service == "audit":
         arguments = {"x-max-length": AUDIT_MAX_LENGTH, "x-overflow": "drop-head"}
     else:
@@ -151,7 +154,7 @@ def work_queue(settings: Settings, sub: Subscription) -> RabbitQueue:
         name,
         queue_type=QueueType.QUORUM,
         durable=True,
-        arguments=arguments,  # type: ignore[arg-type]
+        arguments=arguments,
         routing_key=sub.event.EVENT_NAME,
     )
 
@@ -171,7 +174,7 @@ def process_queue(
         f"{settings.stinet_namespace}.{suffix}",
         queue_type=QueueType.CLASSIC,
         durable=True,
-        arguments={"x-expires": PROCESS_QUEUE_EXPIRES_MS},  # type: ignore[arg-type]
+        arguments={"x-expires": PROCESS_QUEUE_EXPIRES_MS},
         routing_key=event.EVENT_NAME,
     )
 

@@ -197,7 +197,8 @@ _FIELD_HINTS: dict[str, str] = {
 }
 
 
-def _message(err: Mapping[str, Any]) -> str:
+def field_message(err: Mapping[str, Any]) -> str:
+    """A pydantic error's message, Vietnamese first where we know the type, then English."""
     english = str(err.get("msg", ""))
     vietnamese = _VI_MESSAGES.get(str(err.get("type", "")))
     if vietnamese is None:
@@ -214,7 +215,7 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     out = []
     for err in exc.errors(include_input=False, include_url=False):
         loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
-        out.append(FieldError(loc=loc, msg=_message(err)))
+        out.append(FieldError(loc=loc, msg=field_message(err)))
     return out
 
 
@@ -453,5 +454,4 @@ def _in_capitals(title: str) -> bool:
 
 
 def _unique(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return [v for v in values if not (v in seen or seen.add(v))]
+    return list(dict.fromkeys(values))  # first occurrences, in order

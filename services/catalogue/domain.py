@@ -468,8 +468,13 @@ def holdings_after_decision(
 # --- statistics ----------------------------------------------------------------------------
 
 
-def shape_stats(holdings: list[dict[str, Any]], activity: list[dict[str, Any]]) -> dict[str, Any]:
-    """Totals per member, kind and year, and the half-yearly activity of every member."""
+def shape_stats(
+    holdings: list[dict[str, Any]],
+    activity: list[dict[str, Any]],
+    monthly: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Totals per member, kind and year, and every member's activity per half-year (the
+    six-month duty's unit) and per calendar month (UTC)."""
     by_member: dict[str, int] = {}
     by_kind: dict[str, int] = {}
     by_year: dict[str, int] = {}
@@ -478,16 +483,6 @@ def shape_stats(holdings: list[dict[str, Any]], activity: list[dict[str, Any]]) 
         by_member[row["member"]] = by_member.get(row["member"], 0) + row["count"]
         by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + row["count"]
         by_year[year] = by_year.get(year, 0) + row["count"]
-    periods: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in activity:
-        slot = periods.setdefault(
-            (row["member"], row["period"]),
-            {"member": row["member"], "period": row["period"], "added": 0, "updated": 0,
-             "withdrawn": 0, "restored": 0},
-        )  # fmt: skip
-        name = "added" if row["change"] == ChangeKind.CREATED else row["change"]
-        if name in slot:
-            slot[name] += row["count"]
     rows = sorted(
         ({**r, "year": r.get("year")} for r in holdings),
         key=lambda r: (r["member"], r["kind"], r["year"] or 0),
@@ -500,8 +495,24 @@ def shape_stats(holdings: list[dict[str, Any]], activity: list[dict[str, Any]]) 
             "by_year": dict(sorted(by_year.items())),
             "by_member_kind_year": rows,
         },
-        "half_years": sorted(periods.values(), key=lambda r: (r["member"], r["period"])),
+        "half_years": _activity(activity, "period"),
+        "months": _activity(monthly or [], "month"),
     }
+
+
+def _activity(rows: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
+    """Change counts (added, updated, withdrawn, restored) per member and ``unit``."""
+    slots: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        slot = slots.setdefault(
+            (row["member"], row[unit]),
+            {"member": row["member"], unit: row[unit], "added": 0, "updated": 0,
+             "withdrawn": 0, "restored": 0},
+        )  # fmt: skip
+        name = "added" if row["change"] == ChangeKind.CREATED else row["change"]
+        if name in slot:
+            slot[name] += row["count"]
+    return sorted(slots.values(), key=lambda r: (r["member"], r[unit]))
 
 
 # --- members: who sees which fields ------------------------------------------------------

@@ -43,6 +43,7 @@ from services.catalogue.quality import (
     with_found,
     worst_first,
 )
+from shared.errors import NotFound  # the record or member does not exist (str: its id)
 from shared.events import (
     ChangeKind,
     FieldError,
@@ -69,10 +70,6 @@ from shared.records import (
 from shared.validation import ProblemCode
 
 log = structlog.get_logger("catalogue")
-
-
-class NotFound(LookupError):
-    """The record or member does not exist."""
 
 
 async def store_submission(

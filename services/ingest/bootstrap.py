@@ -19,14 +19,14 @@ from services.ingest.adapters.mongo import (
     ensure_indexes,
 )
 from services.ingest.adapters.rabbit import RabbitBatchPublisher
-from services.ingest.entrypoints.http import IngestPorts, build_router, install_refusal_handler
+from services.ingest.entrypoints.http import IngestPorts, build_router, install_store_down_handler
 from services.ingest.entrypoints.messaging import register_subscribers
 from services.ingest.formats import ParsedRow
 from services.ingest.harvest import build_harvest
 from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, SubmissionStore
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, Caller, install_authenticator, session_signer
-from shared.config import Settings, stored_secret
+from shared.config import PEPPER_FILE, Settings, stored_secret
 from shared.events import SubmittedItem
 from shared.http import install_cors
 from shared.logging import get_logger
@@ -36,11 +36,6 @@ from shared.runtime import create_service_app, make_service_broker, mongo_ready
 
 log = get_logger("ingest")
 RELAY_INTERVAL = 2.0
-
-
-def load_pepper(settings: Settings) -> bytes:
-    """The server pepper: from settings, else generated once into ``STINET_DATA_DIR`` (0600)."""
-    return stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, "key-pepper")
 
 
 @dataclass
@@ -132,7 +127,10 @@ def create_app(
     async def on_startup() -> None:
         state.client = make_mongo_client(settings)
         state.db = service_database(state.client, settings)
-        state.pepper = load_pepper(settings)
+        # The server pepper: from settings, else generated once into STINET_DATA_DIR (0600).
+        state.pepper = stored_secret(
+            settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE
+        )
         await ensure_indexes(state.db)
         await audit_log.ensure_indexes()
 
@@ -167,7 +165,7 @@ def create_app(
         on_stopping=on_stopping,
         on_shutdown=on_shutdown,
     )
-    install_refusal_handler(app)
+    install_store_down_handler(app)
     install_authenticator(app, authenticator)
     install_cors(app, settings)
     install_audit(app, audit_log, "ingest")

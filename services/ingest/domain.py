@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
+from shared.errors import Refusal as Refusal  # a whole request refused (one error family)
 from shared.events import (
     FieldError,
     ItemOutcome,
@@ -38,26 +39,6 @@ class SubmissionState(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
     DONE = "done"
-
-
-class Refusal(Exception):
-    """A whole request refused, with a librarian-readable message in Vietnamese and English."""
-
-    def __init__(
-        self,
-        status: int,
-        message_vi: str,
-        message_en: str,
-        *,
-        details: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message_en)
-        self.status = status
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.details = details
-        self.headers = dict(headers or {})
 
 
 # ---------------------------------------------------------------- keys
@@ -275,13 +256,6 @@ def derived_state(stored: str, batch_count: int, processed: int) -> SubmissionSt
     if processed > 0:
         return SubmissionState.PROCESSING
     return SubmissionState.QUEUED
-
-
-def outcome_counts(outcomes: Iterable[ItemOutcome]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in outcomes:
-        counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
-    return counts
 
 
 def expiry(now: datetime) -> datetime:

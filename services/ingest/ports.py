@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -55,7 +56,7 @@ class KeyStore(Protocol):
         """Record that the key was used at ``at``."""
         ...
 
-    async def unannounced(self, limit: int) -> list[StoredKey]:
+    async def unannounced(self, limit: int) -> builtins.list[StoredKey]:
         """Revoked keys whose ``key.changed`` the broker has not confirmed yet (the outbox)."""
         ...
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 import uuid
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx2
@@ -17,10 +14,13 @@ from services.notify import handlers
 from services.notify.adapters.catalogue import CatalogueQuality
 from services.notify.adapters.events import BrokerPublisher
 from services.notify.adapters.mongo import MongoFreshnessStore, MongoReminderLog, MongoSchedule
+from services.notify.adapters.search_api import HttpSearchApi
 from services.notify.adapters.smtp import SmtpMailer
+from services.notify.adapters.subscriptions import MongoSubscriptionStore
 from services.notify.adapters.webhook import HttpWebhookSender
 from services.notify.entrypoints.http import make_router
 from services.notify.entrypoints.messaging import register_subscribers
+from services.notify.entrypoints.subscriptions import make_subscription_router
 from services.notify.handlers import NotifyConfig
 from services.notify.ports import (
     EventPublisher,
@@ -30,12 +30,20 @@ from services.notify.ports import (
     QualitySource,
     ReminderLog,
     Schedule,
+    SearchApi,
+    SubscriptionStore,
     WebhookSender,
 )
 from services.notify.signing import derive_key
+from services.notify.subscription_handlers import (
+    SubscriptionConfig,
+    SubscriptionPorts,
+    run_digests,
+    subscription_config,
+)
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
-from shared.config import Settings
+from shared.config import Settings, stored_secret
 from shared.logging import get_logger
 from shared.mongo import make_mongo_client, service_database
 from shared.runtime import create_service_app, make_service_broker, mongo_ready
@@ -43,19 +51,15 @@ from shared.runtime import create_service_app, make_service_broker, mongo_ready
 log = get_logger("notify")
 SECRET_FILE = "notify-secret"
 QUALITY_TIMEOUT = 10.0  # seconds for one read of the catalogue's quality API
+SUBSCRIPTION_MAIL = "notify_subscription_mail"  # the saved searches' send-once outbox
 
 
 def signing_secret(settings: Settings) -> bytes:
     """Derived from the centre's key, else a random secret kept in ``STINET_DATA_DIR``."""
     if settings.admin_key:
         return derive_key(settings.admin_key.encode(), "stinet-notify-signing-v1")
-    path = Path(settings.stinet_data_dir) / SECRET_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    # The file holds 64 hex digits; its 32 bytes are the key (links already mailed stay valid).
+    return bytes.fromhex(stored_secret(None, settings.stinet_data_dir, SECRET_FILE).decode())
 
 
 def notify_config(settings: Settings) -> NotifyConfig:
@@ -74,10 +78,18 @@ def notify_config(settings: Settings) -> NotifyConfig:
 
 
 class SweepLoop:
-    """The daily evaluation and the retries, every ``NOTIFY_SWEEP_SECONDS``; stopped cleanly."""
+    """The daily evaluation, saved searches' digests and the retries, every
+    ``NOTIFY_SWEEP_SECONDS``; stopped cleanly."""
 
-    def __init__(self, ports: NotifyPorts, config: NotifyConfig, interval: float) -> None:
+    def __init__(
+        self,
+        ports: NotifyPorts,
+        config: NotifyConfig,
+        interval: float,
+        subscriptions: tuple[SubscriptionPorts, SubscriptionConfig] | None = None,
+    ) -> None:
         self._ports = ports
+        self._subscriptions = subscriptions
         self._config = config
         self._interval = interval
         self._owner = f"notify-{uuid.uuid4().hex[:8]}"
@@ -97,15 +109,23 @@ class SweepLoop:
             quality=p.quality,
         )
 
+    async def _digests(self) -> None:
+        if self._subscriptions is not None:
+            ports, sub_config = self._subscriptions
+            await run_digests(
+                None, ports=ports, config=self._config, sub_config=sub_config, eager=False
+            )
+
     async def _run(self) -> None:
         # Wait one interval first: the service consumes the events queued while it was down
         # (and a fresh stack loads its members) before the day's evaluation.
         while True:
             await asyncio.sleep(self._interval)
-            try:
-                await self._tick()
-            except Exception:  # the loop outlives a bad tick; the next tick retries
-                log.exception("sweep_failed", owner=self._owner)
+            for step in (self._tick, self._digests):
+                try:
+                    await step()
+                except Exception:  # the loop outlives a bad tick; the next tick retries
+                    log.exception("sweep_failed", owner=self._owner, step=step.__name__)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notify-sweep")
@@ -128,6 +148,8 @@ def create_app(
     webhooks: WebhookSender | None = None,
     publisher: EventPublisher | None = None,
     quality: QualitySource | None = None,
+    subscriptions: SubscriptionStore | None = None,
+    search_api: SearchApi | None = None,
     run_schedule: bool = True,
 ) -> FastAPI:
     """Notify's app: consumes records/member changes, serves freshness, sends reminders.
@@ -136,12 +158,20 @@ def create_app(
     centre's key (none without ``STINET_ADMIN_KEY``: the mails then carry no scores)."""
     broker = make_service_broker(settings)
     config = notify_config(settings)
+    sub_config = subscription_config(
+        settings.stinet_public_url,
+        lag_seconds=settings.notify_digest_lag_seconds,
+        limit=settings.notify_subscribe_limit,
+    )
     client = make_mongo_client(settings)
     state: dict[str, object] = {}
     audit_log = MongoAuditLog(lambda: service_database(client, settings), "notify")
 
     def ports() -> NotifyPorts:
         return state["ports"]  # type: ignore[return-value]
+
+    def subscription_ports() -> SubscriptionPorts:
+        return state["subscriptions"]  # type: ignore[return-value]
 
     async def on_startup() -> None:
         db = service_database(client, settings)
@@ -164,10 +194,29 @@ def create_app(
             publisher=publisher or BrokerPublisher(broker, settings),
             quality=source,
         )
+        sub_store = subscriptions or MongoSubscriptionStore(db)
+        if isinstance(sub_store, MongoSubscriptionStore):
+            await sub_store.ensure_indexes()
+        outbox = MongoReminderLog(db, SUBSCRIPTION_MAIL)
+        await outbox.ensure_indexes()
+        p = state["ports"]
+        assert isinstance(p, NotifyPorts)
+        state["subscriptions"] = SubscriptionPorts(
+            store=sub_store,
+            outbox=outbox,
+            search=search_api or HttpSearchApi(settings.search_base_url),
+            mailer=p.mailer,
+            webhooks=p.webhooks,
+        )
 
     async def on_started() -> None:
         if run_schedule:
-            loop = SweepLoop(ports(), config, settings.notify_sweep_seconds)
+            loop = SweepLoop(
+                ports(),
+                config,
+                settings.notify_sweep_seconds,
+                (subscription_ports(), sub_config),
+            )
             loop.start()
             state["loop"] = loop
 
@@ -179,7 +228,9 @@ def create_app(
     async def on_shutdown() -> None:
         p = state.get("ports")
         if isinstance(p, NotifyPorts):
-            for closable in (p.mailer, p.webhooks):
+            subs = state.get("subscriptions")
+            search = subs.search if isinstance(subs, SubscriptionPorts) else None
+            for closable in (p.mailer, p.webhooks, search):
                 close = getattr(closable, "close", None)
                 if close is not None:
                     await close()
@@ -205,4 +256,5 @@ def create_app(
     )
     install_audit(app, audit_log, "notify")
     app.include_router(make_router(ports, config))
+    app.include_router(make_subscription_router(subscription_ports, config, sub_config))
     return app

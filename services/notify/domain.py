@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from shared.records import aware
 
 DUE_SOON_DAYS = 14
 ESCALATE_DAYS = 30
@@ -117,11 +119,6 @@ class Plan:
 def reminder_key(member: str, cycle: str, stage: str, channel: str) -> str:
     """The identity of one reminder: ``member/cycle/stage/channel``."""
     return f"{member}/{cycle}/{stage}/{channel}"
-
-
-def aware(value: datetime) -> datetime:
-    """``value`` with a time zone (naive instants are taken as UTC)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def last_update_at(member: MemberFacts) -> datetime | None:

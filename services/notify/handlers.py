@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
@@ -40,6 +41,7 @@ from services.notify.quality import MemberQuality, NetworkQuality
 from services.notify.signing import (
     SIGNATURE_HEADER,
     AttestClaim,
+    InvalidToken,
     sign_attest_token,
     verify_attest_token,
     webhook_secret,
@@ -52,11 +54,12 @@ from shared.events import (
     ReminderSent,
     SubmissionCompleted,
 )
-from shared.records import Kind, Record
+from shared.records import Kind, Record, aware
 
 log = structlog.get_logger("notify")
 
 DISPATCH_WORKERS = 4
+Applies = Callable[[ReminderEntry], Awaitable[bool]]
 CLAIM_BATCH = 50
 QUALITY_REQUESTS = 4  # the catalogue's quality inbox read for this many members at once
 UPDATE_STAGES = frozenset({Stage.DUE_SOON, Stage.DUE, Stage.OVERDUE})
@@ -137,10 +140,10 @@ async def record_member(event: MemberChanged, *, store: FreshnessStore) -> None:
 def training_instant(record: Record) -> datetime:
     """When a training event happens: starts_at, else its date, else its last update."""
     if record.starts_at is not None:
-        return domain.aware(record.starts_at)
+        return aware(record.starts_at)
     if record.date is not None:
         return datetime.combine(record.date, time(0, 0), tzinfo=UTC)
-    return domain.aware(record.updated_at)
+    return aware(record.updated_at)
 
 
 def updates_from_changes(event: RecordsChanged) -> list[MemberUpdate]:
@@ -153,7 +156,7 @@ def updates_from_changes(event: RecordsChanged) -> list[MemberUpdate]:
     training: dict[str, datetime] = {}
     for change in event.changes:
         record = change.record
-        updated = domain.aware(record.updated_at)
+        updated = aware(record.updated_at)
         latest[record.member] = max(latest.get(record.member, updated), updated)
         if record.kind is Kind.TRAINING and record.status == "active":
             when = training_instant(record)
@@ -377,6 +380,7 @@ async def deliver(
             text_en=entry.text_en,
             message_id=message_id,
             key=entry.key,
+            headers=tuple(entry.headers.items()),
         )
     )
 
@@ -400,13 +404,19 @@ async def _send_one(
     webhooks: WebhookSender,
     config: NotifyConfig,
     report: DispatchReport,
+    applies: Applies | None = None,
 ) -> None:
     # The lease counts from now, so a send waiting in this process's batch cannot outlive it.
     until = datetime.now(UTC) + timedelta(seconds=config.lease_seconds)
     if not await reminders.renew(entry.key, owner=owner, until=until):
         log.warning("reminder_lease_lost", key=entry.key)
         return
-    if not await still_applies(entry, store=store, tz=config.tz):
+    current = (
+        await applies(entry)
+        if applies is not None
+        else await still_applies(entry, store=store, tz=config.tz)
+    )
+    if not current:
         await reminders.mark_superseded(entry.key, owner=owner)
         report.superseded += 1
         return
@@ -442,8 +452,13 @@ async def dispatch(
     config: NotifyConfig,
     eager: bool = False,
     workers: int = DISPATCH_WORKERS,
+    applies: Applies | None = None,
 ) -> DispatchReport:
-    """Send every due entry once: claim (lease) → send → mark. ``eager`` retries now."""
+    """Send every due entry once: claim (lease) → send → mark. ``eager`` retries now.
+
+    ``applies`` says whether an entry is still wanted just before it goes (default: the
+    member's reminder is still current); one that is not is marked superseded.
+    """
     owner = f"{uuid.uuid4().hex[:12]}"
     started = datetime.now(UTC)
     report = DispatchReport()
@@ -461,6 +476,7 @@ async def dispatch(
                 webhooks=webhooks,
                 config=config,
                 report=report,
+                applies=applies,
             )
 
     while batch := await reminders.claim(
@@ -651,22 +667,35 @@ async def report_import(
 async def open_attest_link(
     token: str, *, reminders: ReminderLog, config: NotifyConfig
 ) -> AttestClaim:
-    """Check a link and count it as opened; raises ``InvalidToken``."""
-    now = datetime.now(UTC)
-    claim = verify_attest_token(config.secret, token, now=now)
-    await reminders.mark_opened(claim.key, now)
-    return claim
+    """Check a link (not counted: mail scanners follow links too); raises ``InvalidToken``,
+    also for a link already used."""
+    return await _unused_claim(token, reminders=reminders, config=config)
+
+
+async def attest_link_seen(token: str, *, reminders: ReminderLog, config: NotifyConfig) -> None:
+    """The confirmation page was shown in a browser (its script said so): count it opened."""
+    claim = verify_attest_token(config.secret, token, now=datetime.now(UTC))
+    await reminders.mark_opened(claim.key, datetime.now(UTC))
 
 
 async def attest(
     token: str, *, store: FreshnessStore, reminders: ReminderLog, config: NotifyConfig
 ) -> AttestClaim:
-    """ "Our information is still accurate": counts as an update; raises ``InvalidToken``."""
+    """ "Our information is still accurate": counts as an update, once per link; raises
+    ``InvalidToken``."""
     now = datetime.now(UTC)
-    claim = verify_attest_token(config.secret, token, now=now)
+    claim = await _unused_claim(token, reminders=reminders, config=config)
     await store.attest(claim.member, now)
     await reminders.mark_attested(claim.key, now)
     log.info("member_attested", member=claim.member, key=claim.key)
+    return claim
+
+
+async def _unused_claim(token: str, *, reminders: ReminderLog, config: NotifyConfig) -> AttestClaim:
+    claim = verify_attest_token(config.secret, token, now=datetime.now(UTC))
+    used_at = await reminders.attested_at(claim.key)
+    if used_at is not None:
+        raise InvalidToken("used", used_at=used_at)
     return claim
 
 

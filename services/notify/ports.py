@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.notify.domain import MemberFacts
 from services.notify.quality import MemberQuality, NetworkQuality
+from services.notify.subscriptions import Added, Frequency, SavedSearch, Subscription
 from shared.events import Member, ReminderSent
 
 
@@ -55,6 +56,8 @@ class ReminderEntry(BaseModel):
     attested_at: datetime | None = None
     event_published: bool = False
     quality: dict[str, Any] | None = None  # the digest's network line, for next week's change
+    # Extra mail headers (a saved search's digest: List-Unsubscribe, RFC 8058).
+    headers: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,10 @@ class ReminderLog(Protocol):
 
     async def mark_opened(self, key: str, at: datetime) -> None: ...
 
+    async def attested_at(self, key: str) -> datetime | None:
+        """When the reminder's link was used to attest, if it was."""
+        ...
+
     async def mark_attested(self, key: str, at: datetime) -> None: ...
 
     async def unpublished(self, limit: int) -> list[ReminderEntry]:
@@ -210,6 +217,7 @@ class OutgoingMail:
     text_en: str
     message_id: str
     key: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,3 +231,62 @@ class NotifyPorts:
     webhooks: WebhookSender
     publisher: EventPublisher
     quality: QualitySource | None = None
+
+
+# ---- saved searches (issue 17) ----------------------------------------------------------
+
+
+class SubscriptionStore(Protocol):
+    """Saved searches and their periods (``notify_subscriptions``), and the request counter.
+
+    Only the address and the search are kept about a person; an unsubscribed search is
+    deleted, and one never confirmed is purged once its link has expired.
+    """
+
+    async def request(self, sub: Subscription) -> Subscription:
+        """Record a request: a new subscription is pending; an existing one keeps its state."""
+        ...
+
+    async def get(self, sid: str) -> Subscription | None: ...
+
+    async def activate(
+        self, sid: str, *, frequency: Frequency, lang: str, now: datetime, due_at: datetime
+    ) -> Subscription | None:
+        """Confirm: pending becomes active with ``now`` as its watermark; an active one takes
+        the confirmed frequency and language (a new period if the frequency changed)."""
+        ...
+
+    async def due(self, upto: datetime, limit: int) -> list[Subscription]:
+        """Active subscriptions whose period ended at or before ``upto``."""
+        ...
+
+    async def advance(
+        self, sid: str, *, due_at: datetime, watermark: datetime, next_due: datetime
+    ) -> bool:
+        """Move a period on, only if it still ends at ``due_at`` (one process wins)."""
+        ...
+
+    async def delete(self, sid: str) -> bool: ...
+
+    async def purge_pending(self, before: datetime) -> int:
+        """Forget requests never confirmed since ``before``."""
+        ...
+
+    async def count_request(self, key: str, *, window: str, expires_at: datetime) -> int:
+        """Count one more request of ``key`` in ``window``; the count so far."""
+        ...
+
+
+class SearchUnavailable(Exception):
+    """The search service did not answer a saved search's query; the digest waits."""
+
+
+class SearchApi(Protocol):
+    """Search's public ``/v1/search``, as notify asks it for a period's new records."""
+
+    async def added(
+        self, search: SavedSearch, *, since: datetime, before: datetime, limit: int
+    ) -> Added:
+        """Records matching ``search`` added in ``[since, before)``, newest first; raises
+        ``SearchUnavailable``."""
+        ...

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 
@@ -15,11 +16,12 @@ SIGNATURE_HEADER = "X-Stinet-Signature"
 
 
 class InvalidToken(ValueError):
-    """The link was altered, is not ours, or has expired."""
+    """The link was altered, is not ours, has expired, or was already used (``used_at``)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, used_at: datetime | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.used_at = used_at
 
 
 @dataclass(frozen=True)
@@ -42,35 +44,52 @@ def derive_key(master: bytes, purpose: str) -> bytes:
     return hmac.new(master, purpose.encode(), hashlib.sha256).digest()
 
 
+def sign_claims(secret: bytes, purpose: str, claims: dict[str, object]) -> str:
+    """``payload.signature`` of ``claims`` (``e``: expiry, Unix seconds), one key per purpose."""
+    payload = _b64(orjson.dumps(claims))
+    mac = hmac.new(derive_key(secret, purpose), payload.encode(), hashlib.sha256).digest()
+    return f"{payload}.{_b64(mac)}"
+
+
+def verify_claims(secret: bytes, purpose: str, token: str, *, now: datetime) -> dict[str, Any]:
+    """The claims of a valid token; raises ``InvalidToken`` (``malformed``, ``expired``)."""
+    payload, _, signature = token.partition(".")
+    if not payload or not signature or len(token) > 2000:
+        raise InvalidToken("malformed")
+    expected = hmac.new(derive_key(secret, purpose), payload.encode(), hashlib.sha256).digest()
+    try:
+        given = _unb64(signature)
+        data = orjson.loads(_unb64(payload))
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise InvalidToken("malformed") from exc
+    if not hmac.compare_digest(given, expected) or not isinstance(data, dict):
+        raise InvalidToken("malformed")
+    expires = data.get("e")
+    if expires is not None:
+        if not isinstance(expires, int):
+            raise InvalidToken("malformed")
+        if now >= datetime.fromtimestamp(expires, UTC):
+            raise InvalidToken("expired")
+    return data
+
+
 def sign_attest_token(secret: bytes, *, key: str, member: str, issued_at: datetime) -> str:
     """``payload.signature``: the reminder key, the member and the expiry, signed."""
     expires = int((issued_at + ATTEST_TTL).timestamp())
-    payload = _b64(orjson.dumps({"k": key, "m": member, "e": expires}))
-    mac = hmac.new(derive_key(secret, "attest"), payload.encode(), hashlib.sha256).digest()
-    return f"{payload}.{_b64(mac)}"
+    return sign_claims(secret, "attest", {"k": key, "m": member, "e": expires})
 
 
 def verify_attest_token(secret: bytes, token: str, *, now: datetime) -> AttestClaim:
     """The claim of a valid token; raises ``InvalidToken`` (``malformed``, ``expired``)."""
-    payload, _, signature = token.partition(".")
-    if not payload or not signature or len(token) > 2000:
-        raise InvalidToken("malformed")
-    expected = hmac.new(derive_key(secret, "attest"), payload.encode(), hashlib.sha256).digest()
+    data = verify_claims(secret, "attest", token, now=now)
     try:
-        given = _unb64(signature)
-        data = orjson.loads(_unb64(payload))
-        claim = AttestClaim(
+        return AttestClaim(
             key=str(data["k"]),
             member=str(data["m"]),
             expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
         )
-    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken("malformed") from exc
-    if not hmac.compare_digest(given, expected):
-        raise InvalidToken("malformed")
-    if now >= claim.expires_at:
-        raise InvalidToken("expired")
-    return claim
 
 
 def webhook_secret(secret: bytes, member: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx2
@@ -15,15 +16,22 @@ from starlette.middleware.gzip import GZipMiddleware
 from services.search.adapters.catalogue import CatalogueRecordSource
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
+from services.search.adapters.visits import MongoVisitCounter
 from services.search.entrypoints.console import build_console_router
+from services.search.entrypoints.discovery import (
+    Citations,
+    build_cite_router,
+    build_sitemap_router,
+)
+from services.search.entrypoints.feeds import build_feed_router
 from services.search.entrypoints.http import build_api_router
 from services.search.entrypoints.messaging import register_subscribers
-from services.search.entrypoints.web import build_web_router, visit_counter
+from services.search.entrypoints.web import build_web_router
 from services.search.handlers import RebuildProgress, rebuild_index
 from services.search.ports import MemberDirectory, RebuildableIndex, RecordSource
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
-from shared.config import Settings
+from shared.config import PEPPER_FILE, Settings, stored_secret
 from shared.http import ApiError
 from shared.logging import get_logger
 from shared.mongo import make_mongo_client, service_database
@@ -40,6 +48,13 @@ def make_index(settings: Settings) -> RebuildableIndex:
 
         return MeiliIndex.from_settings(settings)
     return TantivyIndex(settings.stinet_data_dir)
+
+
+def visit_counter(settings: Settings, get_db: Callable[[], AsyncDatabase]) -> MongoVisitCounter:
+    """The process's counter of page views and searches, its salt from the installation's
+    pepper (configured, or kept in the data dir): never a guessable constant."""
+    pepper = stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE)
+    return MongoVisitCounter(get_db, salt="visits\x00" + pepper.hex())
 
 
 @dataclass
@@ -153,6 +168,9 @@ def create_app(
     # Phones on slow links: pages and results compressed when the client accepts gzip. Level 4:
     # a 23 KB page of results becomes 4.1 KB in 0.1 ms (level 9: 3.8 KB in 0.24 ms).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=4)
+    citations = Citations(settings, services.get_members)
+    # Before the API router: its ``/v1/records/{id:path}`` would take ``…/cite`` too.
+    app.include_router(build_cite_router(get_index=lambda: services.index, citations=citations))
     app.include_router(
         build_api_router(
             get_index=lambda: services.index,
@@ -160,12 +178,20 @@ def create_app(
             start_rebuild=services.start_rebuild,
             rebuild_progress=lambda: services.progress,
             count_search=visits.record_search,
+            citations=citations,
+        )
+    )
+    app.include_router(build_sitemap_router(settings=settings, get_live=lambda: services.index))
+    app.include_router(
+        build_web_router(
+            settings=settings,
+            get_index=lambda: services.index,
+            get_members=services.get_members,
+            visits=visits,
         )
     )
     app.include_router(
-        build_web_router(
-            settings=settings, get_index=lambda: services.index, get_db=services.db, visits=visits
-        )
+        build_feed_router(settings=settings, get_index=lambda: services.index, get_db=services.db)
     )
     install_audit(app, audit_log, "search")
     app.include_router(build_console_router(settings=settings))

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from shared.records import Record, RecordStatus
+from shared.records import Record
 from shared.text import clean_text, fold
 
 # Abbreviations of the field (DESIGN §4, issue 5) and what they stand for, already folded.
@@ -35,12 +37,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "bv": ("benh vien",),
 }
 
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # Hai Phong's calendar: days of the visit counts
 _AMPERSAND_ABBREVIATION = re.compile(r"\b(\w{1,4})\s*&\s*(\w{1,4})\b")
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_TYPO_ONE = 5
 MIN_TYPO_TWO = 9
 MAX_QUERY_WORDS = 12
 MAX_SCANNED = 4000  # highlight looks for matches in the first characters only
+NEWEST_YEAR_FACTOR = 10_000_000_000  # newest_key: year above, epoch seconds below
 
 
 def normalise_abbreviations(folded: str) -> str:
@@ -142,11 +146,19 @@ def collation_key(title: str) -> str:
 
 def newest_key(record: Record) -> int:
     """Sort key for "newest": the year, then the last update."""
-    return (record.year or 0) * 10_000_000_000 + int(record.updated_at.timestamp())
+    return (record.year or 0) * NEWEST_YEAR_FACTOR + int(record.updated_at.timestamp())
 
 
-def is_active(record: Record) -> bool:
-    return record.status is RecordStatus.ACTIVE
+def instant_key(moment: datetime) -> int:
+    """An instant as integer milliseconds since the epoch (a naive one is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def created_key(record: Record) -> int:
+    """Sort and filter key for "added to the network": ``created_at`` in milliseconds."""
+    return instant_key(record.created_at)
 
 
 def searchable_text(record: Record) -> str:
@@ -360,3 +372,8 @@ def completes(candidate: str, words: tuple[str, ...], last_is_prefix: bool) -> b
         if not any(t == word or (prefix and t.startswith(word)) for t in tokens):
             return False
     return True
+
+
+def updated_from_newest(key: int) -> datetime:
+    """The last change (to the second, UTC) that ``newest_key`` holds below its year."""
+    return datetime.fromtimestamp(key % NEWEST_YEAR_FACTOR, tz=UTC)

@@ -6,10 +6,13 @@ test suite (``tests/search/contract``) runs against every adapter that can run h
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.records import Kind, Record
 
@@ -21,6 +24,7 @@ class SortOrder(StrEnum):
     RELEVANCE = "relevance"
     NEWEST = "newest"
     TITLE = "title"
+    CREATED = "created"  # most recently added to the network first (feeds, digests)
 
 
 class SearchQuery(BaseModel):
@@ -36,6 +40,10 @@ class SearchQuery(BaseModel):
     year_from: int | None = Field(default=None, ge=0, le=9999)
     year_to: int | None = Field(default=None, ge=0, le=9999)
     include_withdrawn: bool = False
+    # Added to the network (``created_at``) at or after ``created_since``, before
+    # ``created_before``: what a saved search's digest asks for (notify).
+    created_since: AwareDatetime | None = None
+    created_before: AwareDatetime | None = None
     sort: SortOrder = SortOrder.RELEVANCE
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE)
@@ -52,6 +60,8 @@ class Hit(BaseModel):
     creators: list[str] = Field(default_factory=list)
     subjects: list[str] = Field(default_factory=list)
     also_held_by: list[str] = Field(default_factory=list)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
     highlight: dict[str, str] = Field(default_factory=dict)
     score: float | None = None
 
@@ -119,7 +129,33 @@ class SearchIndex(Protocol):
         """True when the engine answers."""
 
 
-class RebuildableIndex(SearchIndex, Protocol):
+@dataclass(frozen=True, slots=True)
+class LiveEntry:
+    """A live (not withdrawn) record as the sitemap lists it: its id and its last change."""
+
+    id: str
+    updated_at: datetime
+
+
+class LiveRecords(Protocol):
+    """Every live record of the index, in pages, for ``/sitemap.xml``.
+
+    Contract (both adapters): withdrawn records are never listed; the order is by
+    ``newest_key`` ascending (year, then last change), so ``offset`` addresses the same
+    records while the index does not change; one call reads one snapshot, in batches,
+    so a page of 50,000 never sits in memory as records.
+    """
+
+    async def live_count(self) -> int:
+        """How many records are live (what the sitemap index divides into pages)."""
+
+    def live_entries(
+        self, *, offset: int, limit: int, batch: int = 1000
+    ) -> AsyncIterator[list[LiveEntry]]:
+        """At most ``limit`` live entries from position ``offset``, ``batch`` at a time."""
+
+
+class RebuildableIndex(SearchIndex, LiveRecords, Protocol):
     """An index that can be rebuilt from scratch while the live one keeps serving.
 
     Between ``begin_rebuild`` and ``finish_rebuild`` every ``upsert``/``delete`` goes to
@@ -162,3 +198,44 @@ class MemberDirectory(Protocol):
 
     async def names(self) -> dict[str, dict[str, str]]:
         """``{code: {"name": ..., "name_en": ...}}`` for every known member."""
+
+
+SOURCES = ("portal", "record", "embed", "widget")  # where a page view comes from
+MAX_DAYS = 366  # the longest searches-per-day series
+
+
+class VisitStats(BaseModel):
+    online: int
+    today: int
+    total: int
+
+
+class DaySearches(BaseModel):
+    date: str
+    searches: int
+
+
+class VisitCounter(Protocol):
+    """Page views and searches of the public pages (``search_visits_*``).
+
+    ``record`` and ``record_search`` cost the request no I/O: counts are buffered and written
+    by a loop that runs between ``start`` and ``stop`` (which writes what is left).
+    """
+
+    def record(self, raw_identity: str, source: str) -> None:
+        """Count one page view from ``source`` (one of ``SOURCES``) by one visitor."""
+
+    def record_search(self) -> None:
+        """Count one search that had words."""
+
+    async def stats(self) -> VisitStats:
+        """Online now (seen in 5 minutes), today's and all views, buffered ones included."""
+
+    async def searches_per_day(self, days: int) -> list[DaySearches]:
+        """Searches on each of the last ``days`` local days, today last."""
+
+    async def start(self) -> None:
+        """Start writing buffered counts in the background."""
+
+    async def stop(self) -> None:
+        """Stop the background writes and write what is left."""

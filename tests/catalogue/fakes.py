@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from services.catalogue.domain import Link, StoredRecord
@@ -120,9 +121,12 @@ class FakeRecordStore:
                 key = (s.record.member, s.record.kind.value, s.record.year)
                 holdings[key] = holdings.get(key, 0) + 1
         activity: dict[tuple[str, str, str], int] = {}
+        monthly: dict[tuple[str, str, str], int] = {}
         for e in (e for s in self.records.values() for e in s.history):
             key = (e.member, e.period, e.change.value)
             activity[key] = activity.get(key, 0) + 1
+            month = (e.member, e.at.astimezone(UTC).strftime("%Y-%m"), e.change.value)
+            monthly[month] = monthly.get(month, 0) + 1
         return {
             "holdings": [
                 {"member": m, "kind": k, "year": y, "count": n} for (m, k, y), n in holdings.items()
@@ -130,6 +134,10 @@ class FakeRecordStore:
             "activity": [
                 {"member": m, "period": p, "change": c, "count": n}
                 for (m, p, c), n in activity.items()
+            ],
+            "monthly": [
+                {"member": m, "month": p, "change": c, "count": n}
+                for (m, p, c), n in monthly.items()
             ],
         }
 

@@ -276,13 +276,18 @@ async def test_stats_count_holdings_and_half_yearly_activity(world: World) -> No
     await world.submit("vmu", upsert("a", year=2019), sid="2")
     await world.submit("hpu", upsert("c", kind="website"), sid="3")
     raw = await world.records.stats()
-    stats = shape_stats(raw["holdings"], raw["activity"])
+    stats = shape_stats(raw["holdings"], raw["activity"], raw["monthly"])
     assert stats["records"]["by_member"] == {"hpu": 1, "vmu": 2}
     assert stats["records"]["by_kind"] == {"publication": 2, "website": 1}
     assert stats["records"]["by_year"] == {"2019": 1, "2021": 1, "unknown": 1}
     assert {(r["member"], r["period"], r["added"], r["updated"]) for r in stats["half_years"]} == {
         ("hpu", "2026-H1", 1, 0),
         ("vmu", "2026-H1", 2, 1),
+    }
+    month = T0.astimezone(UTC).strftime("%Y-%m")
+    assert {(r["member"], r["month"], r["added"], r["updated"]) for r in stats["months"]} == {
+        ("hpu", month, 1, 0),
+        ("vmu", month, 2, 1),
     }
 
 

@@ -16,7 +16,7 @@ from services.catalogue.ports import ConcurrentUpdate
 from shared.config import Settings
 from shared.events import Outcome
 from shared.mongo import service_database
-from shared.records import Record
+from shared.records import Kind, Record
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 LATER = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
@@ -180,3 +180,23 @@ async def test_a_members_pages_hold_its_records_only(store: MongoRecordStore) ->
         "ab-c:1"
     ]
     assert (await store.page(after="ab;", limit=9, member="ab")).records == []
+
+
+async def test_a_rare_filter_pages_on_without_walking_everything_at_once(
+    mongo: AsyncMongoClient, settings: Settings
+) -> None:
+    store = MongoRecordStore(service_database(mongo, settings), max_scanned=200)
+    docs = [stored(f"vmu:r{i:04d}") for i in range(450)]
+    for rare in (docs[10], docs[420]):
+        rare.record = rare.record.model_copy(update={"kind": Kind.WEBSITE})
+    await store.save([(d, None) for d in docs])
+    pages, seen, after = [], [], None
+    while True:
+        page = await store.page(after=after, limit=10, kind="website")
+        pages.append(len(page.records))
+        seen += [r.id for r in page.records]
+        if page.next is None:
+            break
+        after = page.next
+    assert seen == ["vmu:r0010", "vmu:r0420"]  # every match, once, in order
+    assert len(pages) == 3  # 450 ids at 200 a request: the walk went on in three requests

@@ -300,6 +300,8 @@ async def test_listing_stats_and_replay(catalogue: Catalogue) -> None:
     }  # fmt: skip
     [period] = [p for p in stats["half_years"] if p["member"] == member]
     assert (period["added"], period["updated"]) == (5, 0)
+    [month] = [p for p in stats["months"] if p["member"] == member]
+    assert month["month"] == datetime.now(UTC).strftime("%Y-%m") and month["added"] == 5
 
     refused = await catalogue.http.post("/v1/replay")
     assert refused.status_code == 401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -142,6 +143,11 @@ def test_centre_sorts_and_filters_the_board_previews_a_later_day_and_reads_the_c
     assert chart.get_attribute("role") == "img"
     table = browser.driver.find_element("id", "by-member-table").text
     assert "Thư viện Quận Thử nghiệm" in table
+    months = browser.driver.find_elements("css selector", "#changes-table tbody tr")
+    assert len(months) == 12  # the last twelve months, this one last
+    this_month = months[-1].find_elements("css selector", "th, td")
+    assert this_month[0].text == datetime.now(UTC).strftime("%Y-%m")
+    assert int(this_month[1].text.replace(".", "")) > 0  # this test's additions
     browser.shot("centre-stats")
 
 

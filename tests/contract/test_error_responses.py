@@ -55,7 +55,7 @@ def test_what_a_route_is_says_which_errors_it_declares() -> None:
     assert set(declared(app, "get", "/open")) == {"200", "503"}
     assert set(declared(app, "get", "/things/{name}")) == {"200", "404", "422", "503"}
     assert set(declared(app, "delete", "/things/{name}")) == {
-        "200", "401", "403", "404", "409", "422", "503"
+        "200", "401", "403", "404", "409", "422", "429", "503"
     }  # fmt: skip
     assert set(declared(app, "post", "/things")) == {"201", "400", "413", "415", "422", "503"}
 

@@ -228,15 +228,24 @@ async def test_attestation_link_counts_as_an_update_and_is_counted_for_the_centr
     assert page.status_code == 200
     assert "Trường Đại học Hải Phòng" in page.text and "<form" in page.text
     log = (await notify.get("/v1/reminders", headers=admin(settings))).json()
+    assert log["counts"]["opened"] == 0  # a mail scanner's fetch is not a person opening it
+    assert "/v1/attest/seen" in page.text  # the page's beacon, sent when a browser shows it
+    from urllib.parse import unquote
+
+    seen = await notify.post("/v1/attest/seen", data={"token": unquote(token)})
+    assert seen.status_code == 204
+    log = (await notify.get("/v1/reminders", headers=admin(settings))).json()
     assert log["counts"]["opened"] == 1 and log["counts"]["attested"] == 0
     assert (await notify.get("/v1/freshness/hpu")).json()["state"] == "overdue"
-
-    from urllib.parse import unquote
 
     done = await notify.post("/v1/attest", data={"token": unquote(token)})
     assert done.status_code == 200 and "Đã xác nhận" in done.text
     log = (await notify.get("/v1/reminders", headers=admin(settings))).json()
     assert log["counts"]["attested"] == 1
+    again = await notify.post("/v1/attest", data={"token": unquote(token)})
+    assert again.status_code == 410 and "đã được dùng" in again.text  # a link confirms once
+    reopened = await notify.get(path)
+    assert reopened.status_code == 410 and "<form" not in reopened.text
     audit = (await notify.get("/v1/audit", headers=admin(settings))).json()
     attested = [e for e in audit["entries"] if e["action"] == "attested"]
     assert [(e["actor_key_id"], e["member"]) for e in attested] == [("attest-link", "hpu")]
@@ -248,6 +257,8 @@ async def test_attestation_link_counts_as_an_update_and_is_counted_for_the_centr
     assert tampered.status_code == 400 and "không hợp lệ" in tampered.text
     english = await notify.get("/v1/attest", params={"token": "x.y", "lang": "en"})
     assert "Invalid link" in english.text
+    forged_seen = await notify.post("/v1/attest/seen", data={"token": "x.y"})
+    assert forged_seen.status_code == 400
 
 
 async def test_yearly_training_duty_is_tracked_and_reminded(

@@ -70,11 +70,13 @@ def catalogue_doc(
     return doc
 
 
-def centre_only(app: FastAPI, root_key: str | None, db: AsyncDatabase) -> None:
+def centre_only(
+    app: FastAPI, root_key: str | None, db: AsyncDatabase, signer: SessionSigner | None = None
+) -> None:
     """The authenticator ingest's bootstrap would install: the root key (and sessions)."""
     authenticator = Authenticator(
         root_key=root_key,
-        signer=SessionSigner(secrets.token_bytes(32)),
+        signer=signer or SessionSigner(secrets.token_bytes(32)),
         revoked=MongoRevokedKeys(lambda: db, "ingest"),
     )
     install_authenticator(app, authenticator)
@@ -123,8 +125,10 @@ class FakeSubmit:
         return [item for call in self.calls for item in call["items"]]
 
 
-def as_ingest(app: FastAPI, root_key: str | None, db: AsyncDatabase) -> None:
+def as_ingest(
+    app: FastAPI, root_key: str | None, db: AsyncDatabase, signer: SessionSigner | None = None
+) -> None:
     """What ingest's bootstrap installs for the harvest routes: who calls (the root key and
-    sessions) and the audit log they record into."""
-    centre_only(app, root_key, db)
+    sessions signed by ``signer``) and the audit log they record into."""
+    centre_only(app, root_key, db, signer)
     install_audit(app, MongoAuditLog(lambda: db, "ingest"), "ingest")

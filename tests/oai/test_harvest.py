@@ -22,6 +22,7 @@ from devstack.processes import free_port
 from services.ingest.harvest import HarvestComponent, build_harvest
 from services.ingest.harvest.client import harvest_transport, retry_after_seconds
 from services.ingest.harvest.config import HarvestSettings
+from shared.auth import session_signer
 from shared.config import Settings
 from shared.events import Operation
 from shared.http import install_error_handlers
@@ -75,7 +76,7 @@ async def _env(
     )
     app = FastAPI()
     install_error_handlers(app)
-    as_ingest(app, settings.admin_key, db)
+    as_ingest(app, settings.admin_key, db, session_signer(settings))
     app.include_router(component.router)
     api = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://ingest")
     return Env(api, submit, component, {"Authorization": f"Bearer {settings.admin_key}"}, db)

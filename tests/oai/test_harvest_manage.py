@@ -21,6 +21,7 @@ from tests.ingest.conftest import AppFactory, start_ingest  # noqa: F401
 from tests.ingest.proxy import CuttableProxy
 from tests.oai.dspace import DSpace, Faults
 from tests.oai.test_harvest import Env, _env, _register, _run, dspace, env  # noqa: F401
+from tests.sessions import session_for
 
 SOURCES = "/v1/harvest-sources"
 
@@ -275,3 +276,30 @@ async def test_the_store_refuses_two_sources_with_one_target_even_in_a_race(env:
     assert not await store.create({"_id": "c", **target, "set_spec": None})
     with pytest.raises(SameTarget):
         await store.update_idle("b", {"set_spec": None}, datetime.now(UTC))
+
+
+async def test_a_members_staff_read_their_own_sources_and_change_none(
+    settings: Settings, env: Env, dspace: tuple[DSpace, str]
+) -> None:
+    _, url = dspace
+    own = await _register(env, url)
+    other = await _register(env, url, member="vmu")
+    _, staff = session_for(settings, member="hpu")
+
+    listed = await env.api.get(SOURCES, headers=staff)
+    assert listed.status_code == 200, listed.text
+    assert [s["id"] for s in listed.json()["sources"]] == [own["id"]]
+    assert (await env.api.get(f"{SOURCES}/{own['id']}", headers=staff)).status_code == 200
+    assert (await env.api.get(f"{SOURCES}/{other['id']}", headers=staff)).status_code == 404
+    assert (await env.api.get(SOURCES, params={"member": "vmu"}, headers=staff)).status_code == 403
+    centre = await env.api.get(SOURCES, params={"member": "vmu"}, headers=env.admin)
+    assert [s["id"] for s in centre.json()["sources"]] == [other["id"]]
+
+    for method, path in (
+        ("POST", f"{SOURCES}/{own['id']}/run"),
+        ("PATCH", f"{SOURCES}/{own['id']}"),
+        ("DELETE", f"{SOURCES}/{own['id']}"),
+    ):
+        refused = await env.api.request(method, path, json={"enabled": False}, headers=staff)
+        assert refused.status_code == 403, (method, path, refused.text)
+    assert (await env.api.get(SOURCES)).status_code == 401

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx2
 import pytest
+from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
 from shared.auth import (
     ROOT_CALLER,
+    AnyCaller,
     Authenticator,
     AuthError,
     Caller,
+    FailedGuesses,
     MongoRevokedKeys,
     SessionSigner,
+    install_authenticator,
     session_signer,
 )
 from shared.config import Settings
-from shared.http import ApiError
+from shared.http import ApiError, install_error_handlers
 from shared.mongo import service_database
 from shared.records import utcnow
 
@@ -125,3 +130,38 @@ async def test_sessions_wait_with_a_503_while_the_revocations_were_never_read() 
         await unreachable.close()
     assert (raised.value.status, raised.value.code) == (503, "unavailable")
     assert raised.value.headers["Retry-After"]
+
+
+async def test_wrong_credentials_from_one_address_wait_after_the_limit(
+    settings: Settings, mongo: AsyncMongoClient
+) -> None:
+    signer = SessionSigner(b"s" * 64)
+    revoked = MongoRevokedKeys(lambda: service_database(mongo, settings), "search")
+    app = FastAPI()
+    install_error_handlers(app)
+    install_authenticator(
+        app, Authenticator(root_key="root-key", signer=signer, revoked=revoked), FailedGuesses(3)
+    )
+
+    @app.get("/mine")
+    async def mine(caller: AnyCaller) -> dict[str, str]:
+        return {"key_id": caller.key_id}
+
+    def client(address: str) -> httpx2.AsyncClient:
+        transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+        return httpx2.AsyncClient(transport=transport, base_url="http://test")
+
+    expired, _ = signer.issue(MEMBER, now=utcnow() - timedelta(days=30))
+    async with client("10.0.0.7") as guesser, client("10.0.0.8") as neighbour:
+        for _ in range(5):  # an expired session is not a guess: the console resends one
+            refused = await guesser.get("/mine", headers={"Authorization": f"Bearer {expired}"})
+            assert refused.status_code == 401
+        for token in ("wrong-1", "wrong-2", "forged.session.token"):
+            refused = await guesser.get("/mine", headers={"Authorization": f"Bearer {token}"})
+            assert refused.status_code == 401
+        waiting = await guesser.get("/mine", headers={"Authorization": "Bearer root-key"})
+        assert waiting.status_code == 429, waiting.text  # even the right key waits
+        assert int(waiting.headers["Retry-After"]) >= 1
+        assert waiting.json()["error"]["code"] == "rate_limited"
+        fine = await neighbour.get("/mine", headers={"Authorization": "Bearer root-key"})
+        assert fine.status_code == 200 and fine.json()["key_id"] == ROOT_CALLER.key_id

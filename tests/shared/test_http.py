@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx2
 from fastapi import FastAPI, Request
 from prometheus_client import REGISTRY
+from pymongo import AsyncMongoClient
 
+from devstack.processes import free_port
 from shared.http import ApiError, install_error_handlers, install_request_context
 
 
@@ -17,6 +19,22 @@ def plumbed_app() -> FastAPI:
     @app.get("/echo/{word}")
     async def echo(word: str, request: Request) -> dict[str, str]:
         return {"word": word, "request_id": request.state.request_id}
+
+    @app.get("/page")
+    async def page(limit: int) -> dict[str, int]:
+        return {"limit": limit}
+
+    @app.get("/from-store")
+    async def from_store() -> dict[str, int]:
+        # A real driver call to a port nothing listens on: the outage every service can meet.
+        mongo = AsyncMongoClient(
+            f"mongodb://127.0.0.1:{free_port()}/?directConnection=true",
+            serverSelectionTimeoutMS=200,
+        )
+        try:
+            return {"count": await mongo.stinet.records.count_documents({})}
+        finally:
+            await mongo.close()
 
     @app.get("/refuse")
     async def refuse() -> None:
@@ -77,3 +95,27 @@ async def test_errors_use_the_envelope_in_the_callers_language() -> None:
         }
     }
     assert english.json()["error"]["message"] == "Conflict"
+
+
+async def test_a_field_error_reads_vietnamese_first_and_english_on_request() -> None:
+    async with client() as http:
+        missing = await http.get("/page")
+        typed = await http.get("/page", params={"limit": "many"})
+        english = await http.get("/page", params={"lang": "en"})
+    assert missing.status_code == typed.status_code == english.status_code == 422
+    [detail] = missing.json()["error"]["details"]
+    assert detail["loc"] == ["query", "limit"]
+    assert detail["msg"] == "Thiếu trường bắt buộc / Field required"
+    assert typed.json()["error"]["details"][0]["msg"].startswith("Phải là số nguyên / ")
+    assert english.json()["error"]["details"][0]["msg"] == "Field required"
+
+
+async def test_a_store_that_does_not_answer_is_a_503_to_retry_not_a_500() -> None:
+    async with client() as http:
+        response = await http.get("/from-store")
+        english = await http.get("/from-store", params={"lang": "en"})
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "unavailable"
+    assert "Kho dữ liệu tạm thời không sẵn sàng" in response.json()["error"]["message"]
+    assert int(response.headers["Retry-After"]) >= 1
+    assert english.json()["error"]["message"].startswith("The store is temporarily unavailable")

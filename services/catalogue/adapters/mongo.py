@@ -32,6 +32,7 @@ from services.catalogue.keyindex import IdIndex, KeyIndex, QualityIndex
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
 from services.catalogue.quality import Row
 from shared.events import Member, MemberChange
+from shared.recent import Recent
 from shared.records import Record, RecordStatus, member_of
 
 LINKS = "catalogue_links"
@@ -39,6 +40,8 @@ BATCHES = "catalogue_batches"
 MEMBERS = "catalogue_members"
 ANNOUNCE = "_announce"  # a member's ``member.changed`` not yet confirmed (the outbox)
 CHUNK = 100
+MAX_SCANNED_PER_PAGE = 5_000  # ids one listing request looks at, whatever its filter
+STATS_SECONDS = 60.0  # another replica's writes show in the stats within this
 OLD_KEYS_INDEX = "_keys_1"  # the multikey index of earlier versions, dropped at start
 DUPLICATE_KEY = 11000
 log = structlog.get_logger("catalogue")
@@ -133,8 +136,11 @@ def _only_duplicates(exc: BulkWriteError) -> bool:
 class MongoRecordStore:
     """The ``RecordStore`` port on MongoDB."""
 
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, *, max_scanned: int = MAX_SCANNED_PER_PAGE) -> None:
         self.db = db
+        self.max_scanned = max_scanned
+        self._writes = 0  # this process's record writes: the stats' cache follows them
+        self._stats: Recent[dict[str, Any]] = Recent(STATS_SECONDS)
         self.records = db[RECORDS]
         self.links = db[LINKS]
         self.batches = db[BATCHES]
@@ -200,6 +206,7 @@ class MongoRecordStore:
             await self.load()
 
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
+        self._writes += 1
         for state, _ in writes:  # before the write: a write that fails halfway is covered too
             self.keys.add(state.record.id, state.keys)
             self.ids.add(state.record.id)
@@ -327,16 +334,25 @@ class MongoRecordStore:
         ids = self.ids.after(after, member=member)
         flt = {name: value for name, value in (("kind", kind), ("status", status)) if value}
         records: list[Record] = []
+        scanned = 0
         while len(records) < limit and (chunk := list(islice(ids, CHUNK))):
             found = {
                 doc["_id"]: doc async for doc in self.records.find({"_id": {"$in": chunk}, **flt})
             }
-            records += [record_of(found[rid]) for rid in chunk if rid in found]
-        records = records[:limit]
+            taken = [rid for rid in chunk if rid in found][: limit - len(records)]
+            records += [record_of(found[rid]) for rid in taken]
+            scanned += len(chunk)
+            if scanned >= self.max_scanned and len(records) < limit:
+                # A rare filter must not walk the whole catalogue in one request: a shorter
+                # page, and ``next`` where the walk stopped (the caller goes on from there).
+                return RecordPage(records=records, next=chunk[-1])
         next_id = records[-1].id if len(records) == limit else None
         return RecordPage(records=records, next=next_id)
 
     async def stats(self) -> dict[str, Any]:
+        return await self._stats.get(self._count_stats, version=self._writes)
+
+    async def _count_stats(self) -> dict[str, Any]:
         holdings = await self._aggregate(
             RECORDS,
             [
@@ -365,7 +381,23 @@ class MongoRecordStore:
                 },
             ],
         )
-        return {"holdings": holdings, "activity": activity}
+        monthly = await self._aggregate(
+            RECORDS,
+            [
+                {"$unwind": "$_history"},
+                {
+                    "$group": {
+                        "_id": {
+                            "member": "$member",
+                            "month": {"$dateToString": {"format": "%Y-%m", "date": "$_history.at"}},
+                            "change": "$_history.change",
+                        },
+                        "count": {"$sum": 1},
+                    }
+                },
+            ],
+        )
+        return {"holdings": holdings, "activity": activity, "monthly": monthly}
 
     async def quality_rows(self, member: str | None = None) -> list[Row]:
         await self._ensure_loaded()

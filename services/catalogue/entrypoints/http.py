@@ -288,9 +288,11 @@ def build_router(
 
     @router.get("/stats", tags=["stats"])
     async def stats() -> dict[str, Any]:
-        """Records per member, kind and year; additions and updates per half-year and member."""
+        """Records per member, kind and year; changes per member, half-year and month (counted
+        again after this process stores a change, else at most once a minute: a public
+        request must not cost a scan each time)."""
         raw = await records().stats()
-        return shape_stats(raw["holdings"], raw["activity"])
+        return shape_stats(raw["holdings"], raw["activity"], raw.get("monthly"))
 
     @router.post("/replay", tags=["ops"], dependencies=admin)
     async def replay(caller: CentreCaller, audit: Audited) -> dict[str, int]:

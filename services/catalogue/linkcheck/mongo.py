@@ -23,7 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.catalogue.adapters.feed import FEED, META
 from services.catalogue.linkcheck.domain import BrokenLink, LinkState, LinkStatus, host_of
-from shared.records import member_of
+from shared.records import aware, member_of
 
 LINKS = "catalogue_linkcheck"
 USES = "catalogue_linkcheck_uses"
@@ -41,14 +41,11 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
         yield values[start : start + CHUNK]
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _status(doc: dict[str, Any]) -> LinkStatus:
     fields = {k: doc.get(k) for k in _STATUS_FIELDS if doc.get(k) is not None}
     for name in ("last_checked_at", "failing_since", "next_due"):
-        fields[name] = _aware(fields.get(name))
+        value = fields.get(name)
+        fields[name] = aware(value) if value is not None else None
     return LinkStatus.model_validate(fields)
 
 
@@ -222,13 +219,14 @@ class FeedChangedRecords:
 
     async def changed(self, limit: int) -> list[str]:
         marker = await self.meta.find_one({"_id": FEED_CURSOR})
-        since = _aware(marker["at"]) - FEED_OVERLAP if marker else None
+        since = aware(marker["at"]) - FEED_OVERLAP if marker else None
         query = {"at": {"$gte": since}} if since is not None else {}
         self._pending = {}
         # Datestamps first (small documents), then the ids of the entries not handled yet.
         async for doc in self.feed.find(query, {"at": 1}).sort("at", ASCENDING):
             if doc["_id"] not in self._handled:
-                self._pending[doc["_id"]] = _aware(doc["at"]) or datetime.now(UTC)
+                at = doc["at"]
+                self._pending[doc["_id"]] = aware(at) if at is not None else datetime.now(UTC)
                 if len(self._pending) >= limit:
                     break
         ids: set[str] = set()

@@ -17,7 +17,7 @@ from services.catalogue.oai.config import OaiSettings, oai_base_url
 from services.catalogue.oai.protocol import OaiError, TokenCodec, parse_request
 from services.catalogue.oai.provider import OaiProvider
 from services.catalogue.oai.store import OaiRecordStore
-from shared.config import Settings
+from shared.config import PEPPER_FILE, Settings, stored_secret
 from shared.http import body_limit
 
 log = structlog.get_logger(__name__)
@@ -26,11 +26,11 @@ XML_MEDIA_TYPE = "text/xml; charset=utf-8"
 MAX_FORM_BYTES = 64 * 1024
 
 
-def _token_key(settings: Settings) -> bytes:
-    # Stable across restarts and replicas (same environment): tokens need no storage.
-    secret = settings.stinet_key_pepper or settings.stinet_admin_key
-    material = secret.get_secret_value() if secret else "stinet-oai"
-    return hashlib.sha256(b"oai-resumption-token|" + material.encode()).digest()
+def token_key(settings: Settings) -> bytes:
+    """Stable across restarts and replicas (the installation's pepper: configured, or kept in
+    the data dir), so tokens need no storage; never a constant anyone could forge with."""
+    pepper = stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE)
+    return hashlib.sha256(b"oai-resumption-token|" + pepper).digest()
 
 
 def build_oai_router(
@@ -50,7 +50,7 @@ def build_oai_router(
             domain=oai.repository_domain,
             admin_emails=(oai.admin_email or settings.centre_email,),
         ),
-        tokens=TokenCodec(_token_key(settings), timedelta(days=oai.token_ttl_days)),
+        tokens=TokenCodec(token_key(settings), timedelta(days=oai.token_ttl_days)),
         page_size=oai.page_size,
         sets_enabled=oai.sets_enabled,
     )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.catalogue.adapters.feed import FEED, RECORDS, at_key, ensure_feed
+from shared.records import aware
 
 MEMBERS = "catalogue_members"
 
@@ -35,11 +36,6 @@ _FORMER_INDEXES = (
     "member_1_updated_at_1__id_1",
     "kind_1_updated_at_1__id_1",
 )
-
-
-def aware(value: datetime) -> datetime:
-    """Datestamps are UTC; a client without ``tz_aware`` hands back naive datetimes."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class OaiRecordStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -93,7 +94,7 @@ class MongoKeyStore:
         )
         return _key(doc) if doc else None
 
-    async def unannounced(self, limit: int) -> list[StoredKey]:
+    async def unannounced(self, limit: int) -> builtins.list[StoredKey]:
         cursor = self.collection.find({"unannounced": True}).limit(limit)
         return [_key(doc) async for doc in cursor]
 

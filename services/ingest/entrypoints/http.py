@@ -14,7 +14,6 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
-from pymongo.errors import ConnectionFailure
 from starlette.datastructures import UploadFile
 
 from services.ingest import handlers, templates
@@ -44,11 +43,10 @@ from services.ingest.ports import (
 from shared.audit import Audited, AuditTrail
 from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
 from shared.http import (
-    ApiError,
     Offset,
     body_limit,
-    error_response,
     error_responses,
+    store_unavailable,
     wants_english,
 )
 from shared.records import LocalId, MemberCode, Source
@@ -72,34 +70,12 @@ class IngestPorts:
     rate_limit: str = "300/minute"
 
 
-def install_refusal_handler(app: FastAPI) -> None:
-    """Use-case refusals become the JSON error envelope in the caller's language."""
+def install_store_down_handler(app: FastAPI) -> None:
+    """An unreachable store is a 503 with Retry-After (refusals: ``shared/http.py``)."""
 
-    @app.exception_handler(Refusal)
-    async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
-        return error_response(
-            exc.status,
-            ApiError(exc.status, "", "").code,
-            exc.message_en if wants_english(request) else exc.message_vi,
-            exc.details,
-            exc.headers,
-        )
-
-    @app.exception_handler(ConnectionFailure)
     @app.exception_handler(StoreUnavailable)
-    async def _store_down(request: Request, exc: Exception) -> JSONResponse:
-        # The store is unreachable: nothing was accepted, and the caller may simply retry.
-        vi, en = (
-            "Kho dữ liệu tạm thời không sẵn sàng: chưa nhận dữ liệu nào. Vui lòng gửi lại sau.",
-            "The store is temporarily unavailable: nothing was accepted. Please retry later.",
-        )
-        return error_response(
-            503,
-            "unavailable",
-            en if wants_english(request) else vi,
-            None,
-            {"Retry-After": str(handlers.RETRY_AFTER_SECONDS)},
-        )
+    async def _store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return store_unavailable(request)
 
 
 class RateLimiter:
@@ -238,7 +214,10 @@ def file_rows(
         return parse_marc21(stream, notes, encoding=encoding, default_kind=kind)
     if fmt in SPREADSHEETS:
         return parse_xlsx(stream, notes, default_kind=kind, container=fmt)
-    parsers = {"marcxml": parse_marcxml, "json": parse_json}
+    parsers: dict[str, Callable[..., Iterator[ParsedRow]]] = {
+        "marcxml": parse_marcxml,
+        "json": parse_json,
+    }
     return parsers[fmt](stream, notes, default_kind=kind)
 
 

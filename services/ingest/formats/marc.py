@@ -36,7 +36,7 @@ class MarcView:
     data: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
     def values(self, tags: tuple[str, ...], code: str) -> list[str]:
-        out = []
+        out: list[str] = []
         for tag, subfields in self.data:
             if tag in tags:
                 out.extend(clean_text(v) for c, v in subfields if c == code and v.strip())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import ValidationError
 
 from services.ingest.harvest.client import RefusedUrl, check_url
@@ -20,8 +20,9 @@ from services.ingest.harvest.domain import (
 from services.ingest.harvest.runner import Harvester
 from services.ingest.harvest.store import SameTarget
 from shared.audit import Audited, AuditTrail
-from shared.auth import Caller, CentreCaller, centre_caller
-from shared.http import ApiError, field_errors, json_body, wants_english
+from shared.auth import AnyCaller, Caller, CentreCaller, require_member_access
+from shared.http import ApiError, error_responses, field_errors, json_body, wants_english
+from shared.records import MemberCode
 
 # Fields a PATCH may change while a run holds the lease (the run does not read them).
 RUN_SAFE_FIELDS = {"enabled", "name"}
@@ -146,9 +147,8 @@ async def _audit(
 
 
 def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
-    router = APIRouter(
-        prefix="/v1/harvest-sources", tags=["harvest"], dependencies=[Depends(centre_caller)]
-    )
+    # Changes are the centre's (CentreCaller on each); a member's staff read their own sources.
+    router = APIRouter(prefix="/v1/harvest-sources", tags=["harvest"])
     store = harvester.store
 
     @router.post("", status_code=201, openapi_extra=json_body(HarvestSourceIn))
@@ -190,19 +190,27 @@ def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
         await _audit(audit, caller, "harvest.source_added", doc, {"base_url": doc.get("base_url")})
         return source_view(doc, english=wants_english(request))
 
-    @router.get("")
-    async def list_sources(request: Request) -> dict[str, Any]:
-        """Every source: state, last run and its counts, last error (kept until a success)."""
+    @router.get("", responses=error_responses(401, 403, 422))
+    async def list_sources(
+        request: Request, caller: AnyCaller, member: Annotated[MemberCode | None, Query()] = None
+    ) -> dict[str, Any]:
+        """Sources with state, last run and its counts, last error (kept until a success):
+        the centre sees every member's (or ``?member=``'s), a member's staff their own."""
+        if member is not None:
+            require_member_access(caller, member)
+        wanted = member if caller.is_centre else caller.member
         await store.reap_stale(harvester.clock())
         english = wants_english(request)
-        return {"sources": [source_view(doc, english=english) for doc in await store.list()]}
+        docs = [doc for doc in await store.list() if wanted is None or doc["member"] == wanted]
+        return {"sources": [source_view(doc, english=english) for doc in docs]}
 
-    @router.get("/{id}")
-    async def get_source(request: Request, id: str) -> dict[str, Any]:
-        """One source with its recent runs (counts, skipped records and why)."""
+    @router.get("/{id}", responses=error_responses(401, 404))
+    async def get_source(request: Request, caller: AnyCaller, id: str) -> dict[str, Any]:
+        """One source with its recent runs (counts, skipped records and why); another
+        member's source is not found for a member's staff."""
         await store.reap_stale(harvester.clock())
         doc = await store.get(id)
-        if doc is None:
+        if doc is None or not caller.may_act_for(doc["member"]):
             raise _not_found(id)
         english = wants_english(request)
         runs = [run_view(r, english=english) for r in await store.recent_runs(id)]

@@ -27,7 +27,7 @@ from services.ingest.harvest.domain import (
 from services.ingest.harvest.mapping import map_metadata
 from services.ingest.harvest.store import MongoHarvestStore
 from shared.events import Operation, SubmittedItem
-from shared.records import MAX_BATCH, RecordIn, Source
+from shared.records import MAX_BATCH, RecordIn, Source, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -37,10 +37,6 @@ HARVEST_RECORDS = Counter(
 )
 
 Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def items_of(page: Page, prefix: str) -> tuple[list[SubmittedItem], RunCounts, list[RecordProblem]]:
@@ -58,7 +54,7 @@ def items_of(page: Page, prefix: str) -> tuple[list[SubmittedItem], RunCounts, l
             counts.withdrawals += 1
             continue
         try:
-            fields = map_metadata(prefix, record.metadata)  # type: ignore[arg-type]
+            fields = map_metadata(prefix, record.metadata)
             parsed = RecordIn.model_validate({**fields, "local_id": local_id})
         except (ValidationError, ValueError) as exc:
             errors = (

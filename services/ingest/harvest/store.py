@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,7 +107,7 @@ class MongoHarvestStore:
         await self.runs.delete_many({"source_id": source_id})
         return True
 
-    async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+    async def due(self, now: datetime, limit: int) -> builtins.list[dict[str, Any]]:
         query = {
             "enabled": {"$ne": False},
             "next_run_at": {"$ne": None, "$lte": now},
@@ -173,8 +174,8 @@ class MongoHarvestStore:
         run_id: str,
         *,
         counts: RunCounts,
-        problems: list[RecordProblem],
-        submission_ids: list[str],
+        problems: builtins.list[RecordProblem],
+        submission_ids: builtins.list[str],
     ) -> None:
         """Add one page's counts and (bounded) problems and submission ids to the run."""
         update: dict[str, Any] = {
@@ -235,9 +236,6 @@ class MongoHarvestStore:
             {"$set": update, **({"$inc": inc} if inc else {})},
         )
 
-    async def request_run(self, source_id: str, now: datetime) -> None:
-        await self.sources.update_one({"_id": source_id}, {"$set": {"next_run_at": now}})
-
     async def reap_stale(self, now: datetime) -> int:
         """Runs whose lease expired (their process died) become failed; never 'running' forever."""
         stale = await self.runs.find(
@@ -271,7 +269,7 @@ class MongoHarvestStore:
             )
         return len(stale)
 
-    async def recent_runs(self, source_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    async def recent_runs(self, source_id: str, limit: int = 20) -> builtins.list[dict[str, Any]]:
         return (
             await self.runs.find({"source_id": source_id})
             .sort("started_at", DESCENDING)

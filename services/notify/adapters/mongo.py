@@ -93,10 +93,13 @@ def _entry(doc: dict[str, Any]) -> ReminderEntry:
 
 
 class MongoReminderLog:
-    """The reminder outbox (``_id`` = reminder key, so a key is recorded once)."""
+    """The reminder outbox (``_id`` = reminder key, so a key is recorded once).
 
-    def __init__(self, db: AsyncDatabase) -> None:
-        self._log = db["notify_reminders"]
+    ``collection`` names another outbox of the same shape (saved searches' mail).
+    """
+
+    def __init__(self, db: AsyncDatabase, collection: str = "notify_reminders") -> None:
+        self._log = db[collection]
 
     async def ensure_indexes(self) -> None:
         await self._log.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
@@ -213,6 +216,11 @@ class MongoReminderLog:
         await self._log.update_one(
             {"_id": key}, {"$min": {"opened_at": at}, "$inc": {"open_count": 1}}
         )
+
+    async def attested_at(self, key: str) -> datetime | None:
+        doc = await self._log.find_one({"_id": key}, {"attested_at": 1})
+        at = (doc or {}).get("attested_at")
+        return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
     async def mark_attested(self, key: str, at: datetime) -> None:
         await self._log.update_one({"_id": key}, {"$min": {"opened_at": at, "attested_at": at}})

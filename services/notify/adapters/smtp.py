@@ -30,6 +30,8 @@ def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Content-Language"] = "vi"
     message["X-Stinet-Reminder"] = mail.key
+    for name, value in mail.headers:
+        message[name] = value
     message.set_content(mail.text_en, charset="utf-8")
     message.add_alternative(mail.text_vi, charset="utf-8")
     english, vietnamese = message.iter_parts()

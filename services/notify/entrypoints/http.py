@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from services.notify import domain, handlers
@@ -221,7 +221,7 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
                 token, reminders=ports().reminders, config=config
             )
         except InvalidToken as exc:
-            return _invalid_page(exc, english)
+            return _invalid_page(exc, english, config)
         member = await ports().store.member(claim.member)
         name = member.name if member else claim.member
         return HTMLResponse(confirm_page(name, token, english))
@@ -244,15 +244,35 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
                 token, store=p.store, reminders=p.reminders, config=config
             )
         except InvalidToken as exc:
-            return _invalid_page(exc, english)
+            return _invalid_page(exc, english, config)
         await audit.record(
             attest_link_holder(claim.member), "attested", member=claim.member, target=claim.key
         )
         member = await p.store.member(claim.member)
         if member is None:
-            return _invalid_page(InvalidToken("unknown"), english)
+            return _invalid_page(InvalidToken("unknown"), english, config)
         item = domain.freshness(member, datetime.now(UTC))
         return HTMLResponse(done_page(item, config, english))
+
+    @router.post(
+        "/attest/seen",
+        status_code=204,
+        tags=["attest"],
+        responses=error_responses(400, 410, 422),
+        openapi_extra=body_limit(MAX_ATTEST_BYTES),
+    )
+    async def attest_seen(token: Annotated[str, Form(min_length=1, max_length=2000)]) -> Response:
+        """The confirmation page's beacon: the link was opened in a browser."""
+        try:
+            await handlers.attest_link_seen(token, reminders=ports().reminders, config=config)
+        except InvalidToken as exc:
+            expired = exc.reason == "expired"
+            raise ApiError(
+                410 if expired else 400,
+                "Liên kết đã hết hạn" if expired else "Liên kết không hợp lệ",
+                "Link expired" if expired else "Invalid link",
+            ) from None
+        return Response(status_code=204)
 
     return router
 
@@ -313,7 +333,15 @@ def confirm_page(name: str, token: str, english: bool) -> str:
         f'<form method="post" action="{action}"><input type="hidden" name="token" '
         f'value="{html.escape(token)}"><button type="submit">{button}</button></form>'
     )
-    return _page(title, text + form, english, token)
+    return _page(title, text + form + SEEN_BEACON, english, token)
+
+
+# "Opened" is counted when a browser shows the page, not when a mail scanner fetches the link.
+SEEN_BEACON = (
+    "<script>(function(){var t=document.querySelector('input[name=token]');"
+    "if(t&&navigator.sendBeacon){navigator.sendBeacon('/v1/attest/seen',"
+    "new URLSearchParams({token:t.value}));}})();</script>"
+)
 
 
 def done_page(item: Freshness, config: NotifyConfig, english: bool) -> str:
@@ -334,7 +362,9 @@ def done_page(item: Freshness, config: NotifyConfig, english: bool) -> str:
     )
 
 
-def _invalid_page(exc: InvalidToken, english: bool) -> HTMLResponse:
+def _invalid_page(exc: InvalidToken, english: bool, config: NotifyConfig) -> HTMLResponse:
+    if exc.used_at is not None:
+        return _used_page(exc.used_at, english, config)
     expired = exc.reason == "expired"
     if english:
         title = "Link expired" if expired else "Invalid link"
@@ -349,3 +379,25 @@ def _invalid_page(exc: InvalidToken, english: bool) -> HTMLResponse:
             "thành viên, hoặc dùng liên kết trong thư nhắc mới nhất.</p>"
         )
     return HTMLResponse(_page(title, text, english), status_code=410 if expired else 400)
+
+
+def _used_page(used_at: datetime, english: bool, config: NotifyConfig) -> HTMLResponse:
+    """A link confirms once: a second use says when it did, and changes nothing."""
+    when = used_at.astimezone(config.tz).strftime("%d/%m/%Y %H:%M")
+    if english:
+        title, text = (
+            "Link already used",
+            (
+                f"<p>This link confirmed the information on <strong>{when}</strong>. "
+                "Nothing more is needed; the next reminder brings a new link.</p>"
+            ),
+        )
+    else:
+        title, text = (
+            "Liên kết đã được dùng",
+            (
+                f"<p>Liên kết này đã xác nhận thông tin lúc <strong>{when}</strong>. Không cần làm "
+                "gì thêm; thư nhắc sau sẽ có liên kết mới.</p>"
+            ),
+        )
+    return HTMLResponse(_page(title, text, english), status_code=410)

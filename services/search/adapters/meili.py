@@ -12,11 +12,13 @@ marks ranks the exact forms first (``exactness``).
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 from typing import Any
 
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError
 from meilisearch_python_sdk.models.settings import (
+    FilterableAttributes,
     MeilisearchSettings,
     MinWordSizeForTypos,
     TypoTolerance,
@@ -28,17 +30,21 @@ from services.search.domain import (
     SYNONYMS,
     collation_key,
     completes,
+    created_key,
     fold_words,
     highlights,
+    instant_key,
     newest_key,
     parse_query,
     searchable_text,
     synonym_text,
+    updated_from_newest,
 )
 from services.search.ports import (
     HIT_FIELDS,
     Facets,
     Hit,
+    LiveEntry,
     SearchQuery,
     SearchResult,
     SortOrder,
@@ -48,8 +54,16 @@ from shared.records import Record, RecordStatus
 
 PRIMARY_KEY = "key"
 FACETS = ["kind", "member", "language", "year", "subject"]
-FILTERABLE = ["status", "kind", "member", "language", "year", "subject"]
-SORTABLE = ["newest", "sort_title"]
+FILTERABLE: list[str | FilterableAttributes] = [
+    "status",
+    "kind",
+    "member",
+    "language",
+    "year",
+    "subject",
+    "created",
+]
+SORTABLE = ["newest", "sort_title", "created"]
 SEARCHABLE = [
     "title",
     "title_folded",
@@ -118,6 +132,7 @@ def to_document(record: Record) -> dict[str, Any]:
             f"{title_folded} {' '.join(fold_words(' '.join(record.subjects)))}"
         ),
         "newest": newest_key(record),
+        "created": created_key(record),
         "sort_title": collation_key(record.title),
         "record": body,
     }
@@ -148,6 +163,10 @@ def build_filter(query: SearchQuery) -> list[str]:
         clauses.append(f"year >= {int(query.year_from)}")
     if query.year_to is not None:
         clauses.append(f"year <= {int(query.year_to)}")
+    if query.created_since is not None:
+        clauses.append(f"created >= {instant_key(query.created_since)}")
+    if query.created_before is not None:
+        clauses.append(f"created < {instant_key(query.created_before)}")
     return clauses
 
 
@@ -158,6 +177,8 @@ def build_sort(query: SearchQuery) -> list[str] | None:
         return ["newest:desc"]
     if query.sort is SortOrder.TITLE:
         return ["sort_title:asc"]
+    if query.sort is SortOrder.CREATED:
+        return ["created:desc"]
     return None
 
 
@@ -330,7 +351,7 @@ class MeiliIndex:
         result = await self.client.index(self.uid).search(
             prefix,
             limit=limit * 2,
-            filter=build_filter(SearchQuery()),
+            filter=[*build_filter(SearchQuery())],
             attributes_to_retrieve=["title", "subjects"],
         )
         out: dict[str, None] = {}
@@ -359,3 +380,38 @@ class MeiliIndex:
     async def ping(self) -> bool:
         health = await self.client.health()
         return health.status == "available"
+
+    # -- the sitemap's listing (LiveRecords) -----------------------------------------------
+    async def live_count(self) -> int:
+        """How many records are live (not withdrawn)."""
+        live: list[str | list[str]] = [*build_filter(SearchQuery())]
+        found = await self.client.index(self.uid).get_documents(limit=1, fields=["id"], filter=live)
+        return int(found.total)
+
+    async def live_entries(
+        self, *, offset: int, limit: int, batch: int = 1000
+    ) -> AsyncIterator[list[LiveEntry]]:
+        """Live entries by ``newest`` ascending, ``batch`` documents per request."""
+        read = 0
+        while read < limit:
+            found = await self.client.index(self.uid).get_documents(
+                **live_page_params(offset=offset + read, limit=min(batch, limit - read))
+            )
+            if not found.results:
+                return
+            yield [
+                LiveEntry(doc["id"], updated_from_newest(int(doc["newest"])))
+                for doc in found.results
+            ]
+            read += len(found.results)
+
+
+def live_page_params(*, offset: int, limit: int) -> dict[str, Any]:
+    """Keyword arguments of ``AsyncIndex.get_documents`` for one batch of the sitemap."""
+    return {
+        "offset": offset,
+        "limit": limit,
+        "fields": ["id", "newest"],
+        "filter": build_filter(SearchQuery()),
+        "sort": "newest:asc",
+    }

@@ -17,7 +17,7 @@ import shutil
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,19 +29,23 @@ from tantivy import Occur, Query
 from services.search.domain import (
     ParsedQuery,
     collation_key,
+    created_key,
     exact_words,
     fold_words,
     highlights,
+    instant_key,
     newest_key,
     parse_query,
     searchable_text,
     synonym_text,
     typo_budget,
+    updated_from_newest,
 )
 from services.search.ports import (
     HIT_FIELDS,
     Facets,
     Hit,
+    LiveEntry,
     SearchQuery,
     SearchResult,
     SortOrder,
@@ -76,6 +80,7 @@ def _schema() -> tantivy.Schema:
         builder.add_text_field(name, fast=True, tokenizer_name="raw")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("newest", fast=True)
+    builder.add_integer_field("created", fast=True)  # created_at in ms: feeds and digests
     return builder.build()
 
 
@@ -108,6 +113,7 @@ def to_document(record: Record) -> tantivy.Document:
     if record.year is not None:
         doc.add_integer("year", record.year)
     doc.add_integer("newest", newest_key(record))
+    doc.add_integer("created", created_key(record))
     return doc
 
 
@@ -169,11 +175,24 @@ def _word_query(word: str, *, prefix: bool, known: bool = False) -> Query:
     return Query.boolean_query([(Occur.Should, q) for q in options])
 
 
+def _phrase(words: Sequence[str]) -> list[str | tuple[int, str]]:
+    """Words of a phrase query as tantivy takes them (a word, or an offset and a word)."""
+    return list(words)
+
+
+def _field(doc: tantivy.Document, name: str) -> Any:
+    """A stored field of an indexed document (each has them all: absent means corrupt)."""
+    value = doc.get_first(name)
+    if value is None:
+        raise KeyError(f"indexed document without {name!r}")
+    return value
+
+
 def _boosts(parsed: ParsedQuery) -> list[Query]:
     """Phrase/proximity and exact-marks boosts: they order results, never filter them."""
     boosts: list[Query] = []
     if len(parsed.words) >= 2:
-        words = list(parsed.words)
+        words = _phrase(parsed.words)
         boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 8.0))
         # A person's name is a phrase too ("Nguyễn Thị Thu Hằng"); creators are short, so
         # this is cheap, unlike proximity over whole descriptions.
@@ -222,13 +241,13 @@ def suggest_query(parsed: ParsedQuery) -> Query:
     words = list(parsed.words)
     if not parsed.last_is_prefix:
         return (
-            Query.phrase_query(SCHEMA, "title_f", words)
+            Query.phrase_query(SCHEMA, "title_f", _phrase(words))
             if len(words) > 1
             else Query.term_query(SCHEMA, "title_f", words[0])
         )
     if len(words) == 1:
         return Query.fuzzy_term_query(SCHEMA, "title_f", words[0], 0, True, True)
-    return Query.phrase_prefix_query(SCHEMA, "title_f", words)
+    return Query.phrase_prefix_query(SCHEMA, "title_f", _phrase(words))
 
 
 def filter_clauses(query: SearchQuery) -> Clauses:
@@ -254,6 +273,16 @@ def filter_clauses(query: SearchQuery) -> Clauses:
             SCHEMA, "year", tantivy.FieldType.Integer, query.year_from, query.year_to
         )
         clauses.append((Occur.Must, _unscored(year)))
+    if query.created_since is not None or query.created_before is not None:
+        created = Query.range_query(
+            SCHEMA,
+            "created",
+            tantivy.FieldType.Integer,
+            instant_key(query.created_since) if query.created_since else None,
+            instant_key(query.created_before) if query.created_before else None,
+            include_upper=query.created_before is None,
+        )
+        clauses.append((Occur.Must, _unscored(created)))
     return clauses
 
 
@@ -291,6 +320,8 @@ def _filter_key(query: SearchQuery) -> tuple[Any, ...]:
         query.year_from,
         query.year_to,
         query.include_withdrawn,
+        query.created_since,
+        query.created_before,
     )
 
 
@@ -300,6 +331,8 @@ def _ordering(query: SearchQuery, parsed: ParsedQuery) -> dict[str, Any]:
         return {"order_by_field": "newest", "order": tantivy.Order.Desc}
     if query.sort is SortOrder.TITLE:
         return {"order_by_field": "sort_title", "order": tantivy.Order.Asc}
+    if query.sort is SortOrder.CREATED:
+        return {"order_by_field": "created", "order": tantivy.Order.Desc}
     return {}
 
 
@@ -446,7 +479,7 @@ class _Engine:
         out: dict[str, int] = {}
         for _, address in found.hits:
             doc = searcher.doc(address)
-            out[doc.get_first("id")] = int(doc.get_first("version"))
+            out[_field(doc, "id")] = int(_field(doc, "version"))
         return out
 
     def write(self, records: list[Record], *, commit: bool = True) -> None:
@@ -700,7 +733,7 @@ class TantivyIndex:
         parsed: ParsedQuery,
         typo_words: frozenset[str],
     ) -> Hit:
-        stored = orjson.loads(searcher.doc(address).get_first("doc"))
+        stored = orjson.loads(_field(searcher.doc(address), "doc"))
         fields = {name: stored[name] for name in HIT_FIELDS if name in stored}
         fields["highlight"] = highlights(
             parsed,
@@ -733,7 +766,7 @@ class TantivyIndex:
         out = dict.fromkeys(engine.subjects(searcher).complete(parsed, limit))
         query = _combine([(Occur.Must, suggest_query(parsed))], filter_clauses(SearchQuery()))
         for _, address in searcher.search(query, limit=limit, count=False).hits:
-            out.setdefault(orjson.loads(searcher.doc(address).get_first("doc"))["title"], None)
+            out.setdefault(orjson.loads(_field(searcher.doc(address), "doc"))["title"], None)
         return list(out)[:limit]
 
     async def get(self, record_id: str) -> Record | None:
@@ -745,7 +778,7 @@ class TantivyIndex:
         found = searcher.search(Query.term_query(SCHEMA, "id", record_id), limit=1, count=False)
         if not found.hits:
             return None
-        return Record.model_validate_json(searcher.doc(found.hits[0][1]).get_first("doc"))
+        return Record.model_validate_json(_field(searcher.doc(found.hits[0][1]), "doc"))
 
     async def count(self) -> int:
         """Number of indexed documents (withdrawn included)."""
@@ -758,3 +791,47 @@ class TantivyIndex:
     @property
     def rebuilding(self) -> bool:
         return self._building is not None
+
+    # -- the sitemap's listing (LiveRecords) -----------------------------------------------
+    async def live_count(self) -> int:
+        """How many records are live (not withdrawn)."""
+        return await asyncio.to_thread(self._live_count)
+
+    def _live_count(self) -> int:
+        searcher = self.engine.index.searcher()
+        found = searcher.search(_live_query(), limit=1, count=True)
+        return int(found.count or 0)  # type: ignore[attr-defined]  # not in tantivy's stub
+
+    async def live_entries(
+        self, *, offset: int, limit: int, batch: int = 1000
+    ) -> AsyncIterator[list[LiveEntry]]:
+        """Live entries by ``newest`` ascending, from one snapshot (the searcher held)."""
+        if limit <= 0 or offset < 0:
+            return
+        searcher = self.engine.index.searcher()
+        # Ordering by an integer column with an offset is cheap (50 ms for the last 50,000
+        # of a million); by the text id it would take seconds, so ``newest`` it is.
+        found = await asyncio.to_thread(
+            searcher.search,
+            _live_query(),
+            limit=limit,
+            offset=offset,
+            count=False,
+            order_by_field="newest",
+            order=tantivy.Order.Asc,
+        )
+        hits = found.hits
+        for start in range(0, len(hits), batch):
+            yield await asyncio.to_thread(_live_batch, searcher, hits[start : start + batch])
+
+
+def _live_query() -> Query:
+    return _combine([], filter_clauses(SearchQuery()))
+
+
+def _live_batch(searcher: tantivy.Searcher, hits: list[tuple[Any, Any]]) -> list[LiveEntry]:
+    """Ids read from the stored documents; the last change decoded from the sort key."""
+    return [
+        LiveEntry(str(searcher.doc(address).get_first("id")), updated_from_newest(int(newest)))
+        for newest, address in hits
+    ]

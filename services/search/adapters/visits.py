@@ -20,36 +20,21 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
-from pydantic import BaseModel
 from pymongo import DeleteMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from services.search.domain import LOCAL_TZ
+from services.search.ports import SOURCES, DaySearches, VisitStats
+
 log = structlog.get_logger(__name__)
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ONLINE_WINDOW = timedelta(minutes=5)
-SOURCES = ("portal", "record", "embed", "widget")
 ONLINE = "search_visits_online"
 DAILY = "search_visits_daily"
 TOTALS = "search_visits_totals"
-
-
-class VisitStats(BaseModel):
-    online: int
-    today: int
-    total: int
-
-
-class DaySearches(BaseModel):
-    date: str
-    searches: int
-
-
-MAX_DAYS = 366
 
 
 def local_day(moment: datetime) -> str:
@@ -64,7 +49,7 @@ def visitor_hash(raw_identity: str, *, salt: str, day: str) -> str:
 
 
 class MongoVisitCounter:
-    """Buffers page views in memory and writes them to MongoDB in bulk."""
+    """``VisitCounter``: buffers page views in memory and writes them to MongoDB in bulk."""
 
     def __init__(
         self,

@@ -9,21 +9,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import HTMLResponse, Response
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from services.search.web.i18n import Translator
+from services.search.web.pages import WEB_DIR, environment, translator
 from shared.config import Settings
-from shared.http import wants_english
 from shared.logging import get_logger
 from shared.text import fold
 
 log = get_logger("search.guide")
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 GUIDE_DIR = Path(__file__).resolve().parents[3] / "docs" / "thanh-vien"
+IMAGE_PREFIX = "/huong-dan/img"
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}  # no SVG (scripts)
 PREFIX = "/huong-dan"
 INDEX_FILE = "README.md"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
@@ -40,25 +39,11 @@ class Guide:
     html: str
 
 
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(WEB_DIR / "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _asset_version() -> str:
     """The same cache-busting version the portal puts on its CSS and JS."""
     names = ("portal.css", "portal.js", "icon.svg")
     digests = (hashlib.sha256((WEB_DIR / "static" / n).read_bytes()).hexdigest() for n in names)
     return "".join(d[:10] for d in digests)[:10]
-
-
-def _translator(request: Request) -> Translator:
-    chosen = request.query_params.get("lang")
-    return Translator(wants_english(request), chosen if chosen in ("vi", "en") else None)
 
 
 def _markdown() -> MarkdownIt:
@@ -78,14 +63,37 @@ def _guide_href(href: str, slugs: set[str]) -> str:
     return f"{PREFIX}/{slug}{anchor}" if slug in slugs else href
 
 
-def _rewrite_links(tokens: list[Token], slugs: set[str]) -> None:
+def _image_src(src: str, images: dict[str, Path]) -> str:
+    """``../img/console/x.png`` (as the Markdown reads on GitHub) becomes the portal's URL."""
+    name = src.removeprefix("../img/")
+    return f"{IMAGE_PREFIX}/{name}" if src.startswith("../img/") and name in images else src
+
+
+def _rewrite_links(tokens: list[Token], slugs: set[str], images: dict[str, Path]) -> None:
     for token in tokens:
         if token.children:
-            _rewrite_links(token.children, slugs)
+            _rewrite_links(token.children, slugs, images)
         if token.type == "link_open":
             href = token.attrGet("href")
             if isinstance(href, str):
                 token.attrSet("href", _guide_href(href, slugs))
+        if token.type == "image":
+            src = token.attrGet("src")
+            if isinstance(src, str):
+                token.attrSet("src", _image_src(src, images))
+
+
+def guide_images(directory: Path) -> dict[str, Path]:
+    """The pictures the guides may show: every image under ``docs/img`` by its relative name
+    (a fixed list read at start, so no request path ever reaches the file system)."""
+    root = directory.parent / "img"
+    if not root.is_dir():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): path
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.suffix.lower() in IMAGE_TYPES
+    }
 
 
 def _title(tokens: list[Token], fallback: str) -> str:
@@ -95,7 +103,7 @@ def _title(tokens: list[Token], fallback: str) -> str:
     return fallback
 
 
-def load_guides(directory: Path) -> dict[str, Guide]:
+def load_guides(directory: Path, images: dict[str, Path] | None = None) -> dict[str, Guide]:
     """Every ``*.md`` of ``directory`` rendered once; the index page is under the key ``""``."""
     if not directory.is_dir():
         log.warning("guide_directory_missing", directory=str(directory))
@@ -109,7 +117,7 @@ def load_guides(directory: Path) -> dict[str, Guide]:
         if slug and slug not in slugs:
             continue
         tokens = md.parse(path.read_text(encoding="utf-8"))
-        _rewrite_links(tokens, slugs)
+        _rewrite_links(tokens, slugs, images or {})
         html = md.renderer.render(tokens, md.options, {})
         guides[slug] = Guide(slug=slug, title=_title(tokens, path.stem), html=html)
     return guides
@@ -117,13 +125,14 @@ def load_guides(directory: Path) -> dict[str, Guide]:
 
 def build_guide_router(*, settings: Settings, directory: Path | None = None) -> APIRouter:
     """Routes ``/huong-dan/`` (the list of guides) and ``/huong-dan/{slug}`` (one guide)."""
-    guides = load_guides(directory or GUIDE_DIR)
-    env = _environment()
+    images = guide_images(directory or GUIDE_DIR)
+    guides = load_guides(directory or GUIDE_DIR, images)
+    env = environment()
     asset_version = _asset_version()
     router = APIRouter(tags=["guide"])
 
     def render(request: Request, guide: Guide | None, *, status: int = 200) -> HTMLResponse:
-        t = _translator(request)
+        t = translator(request)
         others = sorted((g for s, g in guides.items() if s), key=lambda g: fold(g.title))
         context = {
             "t": t,
@@ -150,6 +159,15 @@ def build_guide_router(*, settings: Settings, directory: Path | None = None) -> 
         """The member guide: the list of guides by their first heading (Vietnamese)."""
         index = guides.get("") or Guide(slug="", title=INDEX_TITLE, html=f"<h1>{INDEX_TITLE}</h1>")
         return render(request, index)
+
+    @router.get(f"{IMAGE_PREFIX}/{{name:path}}", include_in_schema=False)
+    async def guide_image(name: str) -> Response:
+        """A picture shown in a guide (the console's screenshots); 404 for any other name."""
+        path = images.get(name)
+        if path is None:
+            return Response(status_code=404)
+        media_type = IMAGE_TYPES[path.suffix.lower()]
+        return Response(path.read_bytes(), media_type=media_type, headers={"Cache-Control": CACHE})
 
     @router.get(f"{PREFIX}/{{slug}}", response_class=HTMLResponse)
     async def guide_page(request: Request, slug: str) -> HTMLResponse:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from services.search.cite import CiteFormat
+from services.search.entrypoints.discovery import Citations, citation_responses
 from services.search.handlers import RebuildProgress
 from services.search.ports import (
     MAX_PAGE,
@@ -21,7 +24,7 @@ from services.search.ports import (
 )
 from shared.audit import Audited
 from shared.auth import CentreCaller, centre_caller
-from shared.http import ApiError, field_errors
+from shared.http import ApiError, Moment, field_errors
 from shared.records import MEMBER_CODE_PATTERN
 
 _MEMBER = re.compile(MEMBER_CODE_PATTERN)
@@ -30,6 +33,16 @@ MAX_FILTER_VALUES = 20
 MAX_SUGGEST = 20
 
 ListParam = Annotated[list[str] | None, Query()]
+CreatedSince = Annotated[
+    Moment | None,
+    Query(
+        description="thêm vào từ thời điểm này / added at or after this instant (ISO, with zone)"
+    ),
+]
+CreatedBefore = Annotated[
+    Moment | None,
+    Query(description="thêm vào trước thời điểm này / added before this instant (ISO, with zone)"),
+]
 
 
 def _values(raw: list[str] | None) -> list[str]:
@@ -92,6 +105,8 @@ def build_query(
     sort: str,
     page: int,
     per_page: int,
+    created_since: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> SearchQuery:
     """Validate raw parameters into a ``SearchQuery``; 422 with field details otherwise."""
     _check_filters(member, language, subject)
@@ -104,6 +119,8 @@ def build_query(
             language=[v.lower() for v in language],
             year_from=year_from,
             year_to=year_to,
+            created_since=created_since,
+            created_before=created_before,
             sort=sort,  # type: ignore[arg-type]
             page=page,
             per_page=per_page,
@@ -124,6 +141,13 @@ def build_query(
     return query
 
 
+def search_responses() -> dict[int | str, dict[str, Any]]:
+    """The 200 of a search: JSON, or a citation of the page when ``format=`` is given."""
+    cited = citation_responses()[200]
+    content = {"application/json": {}, **cited["content"]}
+    return {200: {"description": "results, or their citations", "content": content}}
+
+
 def build_api_router(
     *,
     get_index: Callable[[], SearchIndex],
@@ -131,12 +155,15 @@ def build_api_router(
     start_rebuild: Callable[[], Awaitable[RebuildProgress]],
     rebuild_progress: Callable[[], RebuildProgress],
     count_search: Callable[[], None] = lambda: None,
+    citations: Citations | None = None,
 ) -> APIRouter:
-    """The ``/v1`` JSON routes of the search service (``count_search``: one more search)."""
+    """The ``/v1`` JSON routes of the search service (``count_search``: one more search;
+    ``citations``: ``?format=`` turns the page of results into a citation download)."""
     router = APIRouter(prefix="/v1", tags=["search"])
 
-    @router.get("/search")
+    @router.get("/search", responses=search_responses())
     async def search(
+        request: Request,
         q: Annotated[str, Query(max_length=500)] = "",
         kind: ListParam = None,
         member: ListParam = None,
@@ -144,11 +171,18 @@ def build_api_router(
         language: ListParam = None,
         year_from: int | None = None,
         year_to: int | None = None,
+        created_since: CreatedSince = None,
+        created_before: CreatedBefore = None,
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 20,
+        fmt: Annotated[
+            CiteFormat | None,
+            Query(alias="format", description="bibtex | ris | csl-json: cite this page"),
+        ] = None,
     ) -> Response:
-        """Search every member's records (tone-mark-insensitive), with filters and facets."""
+        """Search every member's records (tone-mark-insensitive), with filters and facets;
+        ``format=`` gives the page of results as BibTeX, RIS or CSL-JSON instead."""
         started = time.perf_counter()
         query = build_query(
             q=q,
@@ -158,6 +192,8 @@ def build_api_router(
             language=_values(language),
             year_from=year_from,
             year_to=year_to,
+            created_since=created_since,
+            created_before=created_before,
             sort=sort,
             page=page,
             per_page=per_page,
@@ -165,6 +201,10 @@ def build_api_router(
         result = await get_index().search(query)
         if query.q.strip():
             count_search()
+        if fmt is not None and citations is not None:
+            records = [await get_index().get(hit.id) for hit in result.hits]
+            found = [r for r in records if r is not None]
+            return await citations.response(request, found, fmt, stem="tra-cuu")
         members = await get_members().names()
         body = {
             "query": query.q,

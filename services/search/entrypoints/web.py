@@ -8,38 +8,42 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from pydantic import BaseModel
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.search.adapters.mongo import MongoMemberDirectory
-from services.search.adapters.visits import (
-    LOCAL_TZ,
+from services.search.cite import CiteFormat
+from services.search.domain import LOCAL_TZ
+from services.search.entrypoints.guide import build_guide_router
+from services.search.feeds import feed_path, follow_url
+from services.search.ports import (
     MAX_DAYS,
     SOURCES,
     DaySearches,
-    MongoVisitCounter,
+    Facets,
+    MemberDirectory,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    VisitCounter,
     VisitStats,
 )
-from services.search.entrypoints.guide import build_guide_router
-from services.search.ports import Facets, SearchIndex, SearchQuery, SearchResult
-from services.search.web import views
+from services.search.web import seo, views
 from services.search.web.i18n import Translator, strings_for_widget
+from services.search.web.pages import WEB_DIR, environment, translator
+from services.search.work import Citable
 from shared.config import Settings
-from shared.http import error_responses, wants_english
+from shared.http import error_responses
 from shared.logging import get_logger
-from shared.records import RecordStatus
+from shared.records import Record, RecordStatus
 
 log = get_logger("search.web")
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STATIC_TYPES = {
     "portal.css": "text/css; charset=utf-8",
     "portal.js": "text/javascript; charset=utf-8",
@@ -48,15 +52,6 @@ STATIC_TYPES = {
 MEMBER_NAMES_TTL = 30.0
 EMBED_PER_PAGE = 5
 PUBLIC_CACHE = "public, max-age=300"
-
-
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(WEB_DIR / "templates"),
-        autoescape=select_autoescape(["html", "xml"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _load_static() -> dict[str, tuple[bytes, str, str]]:
@@ -95,45 +90,34 @@ def _local_time(moment: datetime) -> str:
 class MemberNames:
     """Member names from the search service's own directory, cached for a few seconds."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase]) -> None:
-        self._get_db = get_db
+    def __init__(self, get_members: Callable[[], MemberDirectory]) -> None:
+        self._get_members = get_members
         self._names: dict[str, dict[str, str]] = {}
         self._loaded_at = float("-inf")
 
     async def get(self) -> dict[str, dict[str, str]]:
         if time.monotonic() - self._loaded_at > MEMBER_NAMES_TTL:
             try:
-                self._names = await MongoMemberDirectory(self._get_db()).names()
+                self._names = await self._get_members().names()
             except PyMongoError as exc:  # labels fall back to member codes; search still works
                 log.warning("member_names_unavailable", error=type(exc).__name__)
             self._loaded_at = time.monotonic()
         return self._names
 
 
-def visit_counter(settings: Settings, get_db: Callable[[], AsyncDatabase]) -> MongoVisitCounter:
-    """The process's counter of page views and searches (its salt from the key pepper)."""
-    salt = (
-        settings.stinet_key_pepper.get_secret_value()
-        if settings.stinet_key_pepper
-        else settings.stinet_namespace
-    )
-    return MongoVisitCounter(get_db, salt="visits\x00" + salt)
-
-
 def build_web_router(
     *,
     settings: Settings,
     get_index: Callable[[], SearchIndex],
-    get_db: Callable[[], AsyncDatabase],
-    visits: MongoVisitCounter | None = None,
+    get_members: Callable[[], MemberDirectory],
+    visits: VisitCounter,
 ) -> APIRouter:
     """Routes for people: the portal, record pages, the embed, the widget, OpenSearch, visits."""
-    env = _environment()
+    env = environment()
     static = _load_static()
     widget = _widget_source()
     widget_etag = '"' + hashlib.sha256(widget).hexdigest()[:16] + '"'
-    visits = visits or visit_counter(settings, get_db)
-    member_names = MemberNames(get_db)
+    member_names = MemberNames(get_members)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -144,7 +128,7 @@ def build_web_router(
             await visits.stop()
 
     router = APIRouter(tags=["portal"], lifespan=lifespan)
-    pages = _Pages(env, static, member_names, visits, get_index)
+    pages = _Pages(env, static, member_names, visits, get_index, settings.notify_public_base)
 
     @router.get("/", response_class=HTMLResponse)
     async def portal(request: Request) -> HTMLResponse:
@@ -162,7 +146,7 @@ def build_web_router(
     async def record_page(request: Request, record_id: str) -> HTMLResponse:
         """One record with its holdings ("also held by")."""
         visits.record(visitor_identity(request), "record")
-        return await pages.record_page(request, record_id)
+        return await pages.record_page(request, record_id, base=public_base(settings))
 
     @router.get("/widget.js", include_in_schema=False)
     async def widget_js(request: Request) -> Response:
@@ -188,7 +172,7 @@ def build_web_router(
     async def opensearch(request: Request) -> Response:
         """OpenSearch 1.1 description: add the network's search to a browser."""
         body = env.get_template("opensearch.xml").render(
-            base=_public_base(settings, request),
+            base=public_base(settings),
             short_name="Tra cứu KHCN HP",
             description="Tra cứu chỉ dẫn chung — Mạng lưới thông tin KH&CN Hải Phòng",
         )
@@ -240,10 +224,10 @@ class SearchesPerDay(BaseModel):
     days: list[DaySearches]
 
 
-def _public_base(settings: Settings, request: Request) -> str:
-    if "stinet_public_url" in settings.model_fields_set:
-        return settings.stinet_public_url.rstrip("/")
-    return str(request.base_url).rstrip("/")
+def public_base(settings: Settings) -> str:
+    """The configured public URL, never the request's Host: a forged Host must not reach
+    cached pages, the OpenSearch description or the widget code."""
+    return settings.stinet_public_url.rstrip("/")
 
 
 class _Pages:
@@ -254,10 +238,12 @@ class _Pages:
         env: Environment,
         static: dict[str, tuple[bytes, str, str]],
         member_names: MemberNames,
-        visits: MongoVisitCounter,
+        visits: VisitCounter,
         get_index: Callable[[], SearchIndex],
+        notify_url: str = "",
     ) -> None:
         self.env = env
+        self.notify_url = notify_url
         self.asset_version = "".join(v for _, _, v in static.values())[:10]
         self.member_names = member_names
         self.visits = visits
@@ -298,7 +284,7 @@ class _Pages:
         }
 
     async def search_page(self, request: Request, *, template: str, path: str) -> HTMLResponse:
-        t = _translator(request)
+        t = translator(request)
         multi = {k: request.query_params.getlist(k) for k in request.query_params}
         embed = template == "embed.html"
         pinned = multi.get("member", [None])[-1] if embed else None
@@ -335,6 +321,8 @@ class _Pages:
             facet_groups=_facet_groups(state, result, t, context["member_label"]),
             link_target="_blank" if embed else None,
             portal_href="/?" + urlencode([(k, v) for k, v in state.items if k != "per_page"]),
+            feed_href=feed_path(query, t.chosen),
+            follow_href=follow_url(self.notify_url, query, t.chosen),
         )
         headers = {"Content-Language": t.lang, "Vary": "Accept-Language"}
         if embed:
@@ -344,8 +332,8 @@ class _Pages:
         body = self.env.get_template(template).render(context)
         return HTMLResponse(body, status_code=status, headers=headers)
 
-    async def record_page(self, request: Request, record_id: str) -> HTMLResponse:
-        t = _translator(request)
+    async def record_page(self, request: Request, record_id: str, *, base: str) -> HTMLResponse:
+        t = translator(request)
         state = views.QueryState({}, path=views.record_path(record_id), lang=t.chosen)
         context = await self._common(request, t, state)
         record = await self.get_index().get(record_id) if len(record_id) <= 300 else None
@@ -353,6 +341,8 @@ class _Pages:
             record=record,
             safe_url=_safe_url(record.url) if record else None,
             back_href="/" + (f"?lang={t.chosen}" if t.chosen else ""),
+            seo=_record_meta(record, context["member_label"], base=base, t=t),
+            cite_links=_cite_links(record_id) if record else [],
         )
         body = self.env.get_template("record.html").render(context)
         status = 404 if record is None else 410 if record.status is RecordStatus.WITHDRAWN else 200
@@ -367,6 +357,33 @@ class _Pages:
         )
 
 
+def _record_meta(
+    record: Record | None, member_label: Callable[[str], str], *, base: str, t: Translator
+) -> seo.PageMeta | None:
+    """The machine-readable head of an active record's page (none for withdrawn or missing)."""
+    if record is None or record.status is RecordStatus.WITHDRAWN:
+        return None
+    item = Citable(
+        record=record,
+        landing_url=seo.canonical_url(base, record.id),
+        member_name=member_label(record.member),
+    )
+    return seo.page_meta(item, base=base, site_name=t("site_title"), english=t.english)
+
+
+def _cite_links(record_id: str) -> list[views.Link]:
+    """ "Trích dẫn: BibTeX · RIS · CSL-JSON": downloads of the record's citation."""
+    path = "/v1" + views.record_path(record_id) + "/cite?format="
+    return [
+        views.Link(label=label, href=path + fmt.value, value=fmt.value)
+        for fmt, label in (
+            (CiteFormat.BIBTEX, "BibTeX"),
+            (CiteFormat.RIS, "RIS"),
+            (CiteFormat.CSL_JSON, "CSL-JSON"),
+        )
+    ]
+
+
 def _holding(other: str, member_label: Callable[[str], str], t: Translator) -> views.Link:
     """Another holding of the same work: a record id links its page, a member code its search."""
     if ":" in other:
@@ -378,12 +395,6 @@ def _holding(other: str, member_label: Callable[[str], str], t: Translator) -> v
 
 def _lang(t: Translator) -> list[tuple[str, str]]:
     return [("lang", t.chosen)] if t.chosen else []
-
-
-def _translator(request: Request) -> Translator:
-    """Vietnamese unless ``?lang=en`` or an English browser; an explicit choice sticks."""
-    chosen = request.query_params.get("lang")
-    return Translator(wants_english(request), chosen if chosen in ("vi", "en") else None)
 
 
 def _pinned(member: str | None) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "sort_relevance": ("Phù hợp nhất", "Relevance"),
     "sort_newest": ("Mới nhất", "Newest"),
     "sort_title": ("Theo tên (A–Z)", "Title (A–Z)"),
+    "sort_created": ("Mới thêm vào", "Recently added"),
     "filters": ("Lọc kết quả", "Filter results"),
     "clear_filters": ("Bỏ mọi bộ lọc", "Clear all filters"),
     "facet_kind": ("Loại tài nguyên", "Resource type"),
@@ -64,6 +65,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "holdings": ("Cũng có tại", "Also held by"),
     "no_holdings": ("Chỉ có tại đơn vị này.", "Held by this member only."),
     "withdrawn": ("Tài nguyên này đã được thu hồi.", "This resource has been withdrawn."),
+    "field_withdrawn_at": ("Ngày thu hồi", "Withdrawn on"),
+    "cite": ("Trích dẫn", "Cite"),
     "not_found": ("Không tìm thấy tài nguyên", "Resource not found"),
     "not_found_text": (
         "Tài nguyên này không có hoặc đã bị xoá khỏi chỉ mục.",
@@ -91,6 +94,19 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "lang_ja": ("Tiếng Nhật", "Japanese"),
     "lang_ko": ("Tiếng Hàn", "Korean"),
     "lang_de": ("Tiếng Đức", "German"),
+    # Following a search (issue 17): the Atom feed and the e-mail subscription.
+    "follow_search": ("Theo dõi tìm kiếm này", "Follow this search"),
+    "follow_search_hint": (
+        "nhận thư khi có tài nguyên mới phù hợp, không cần tài khoản",
+        "get an e-mail when new matching resources arrive, no account needed",
+    ),
+    "feed_link": ("Nguồn tin Atom", "Atom feed"),
+    "feed_title": ("Theo dõi tìm kiếm {q}", "Following the search {q}"),
+    "feed_everything": ("mọi tài nguyên", "all resources"),
+    "feed_subtitle": (
+        "Các tài nguyên mới nhất phù hợp với tìm kiếm này",
+        "The newest resources matching this search",
+    ),
 }
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from services.search.ports import MAX_PAGE, MAX_PER_PAGE, SearchQuery, SearchResult
+from services.search.ports import MAX_PAGE, SearchQuery, SearchResult
 from shared.http import field_errors
 from shared.records import MEMBER_CODE_PATTERN
 
@@ -165,7 +165,7 @@ def facet_links(
     name: str,
     counts: Mapping[str, int],
     *,
-    label: callable = str,  # type: ignore[valid-type]
+    label: Callable[[str], str] = str,
     limit: int = FACET_LIMIT,
 ) -> list[Link]:
     """Links that toggle one facet value (active values first, then by count)."""
@@ -217,7 +217,3 @@ def pagination(state: QueryState, result: SearchResult, query: SearchQuery) -> P
         previous=state.page_href(query.page - 1) if query.page > 1 else None,
         next=state.page_href(query.page + 1) if query.page < pages else None,
     )
-
-
-def clamp_per_page(value: int) -> int:
-    return max(1, min(value, MAX_PER_PAGE))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from services.search.ports import RebuildableIndex, SearchQuery
 from tests.search.contract.conftest import IndexFactory
 from tests.search.corpus import CORPUS, make_record
@@ -132,6 +134,29 @@ async def test_sort_by_newest_and_by_vietnamese_title_order(
     assert titles.index("Đại học Hàng hải Việt Nam — giới thiệu") < titles.index(
         "Marine engineering handbook"
     )
+
+
+async def test_added_between_two_instants_newest_addition_first(
+    make_index: IndexFactory,
+) -> None:
+    """What a saved search's digest asks for: records added in ``[since, before)``."""
+    index = await make_index()
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    records = [
+        make_record("aa", str(day), f"Nuôi tôm ngày {day}", year=2000 + day).model_copy(
+            update={"created_at": start + timedelta(days=day)}
+        )
+        for day in range(5)
+    ]
+    await index.upsert(records)
+    since, before = start + timedelta(days=1), start + timedelta(days=3)
+    assert await ids(
+        index, "nuoi tom", created_since=since, created_before=before, sort="created"
+    ) == ["aa:2", "aa:1"]  # the bound ``before`` is left out, ``since`` kept
+    assert await ids(index, created_since=start + timedelta(days=4)) == ["aa:4"]
+    assert await ids(index, sort="created") == ["aa:4", "aa:3", "aa:2", "aa:1", "aa:0"]
+    result = await index.search(SearchQuery(created_before=since))
+    assert result.total == 1 and result.hits[0].created_at == start
 
 
 async def test_pages_split_the_results_without_overlap(corpus_index: RebuildableIndex) -> None:

@@ -163,8 +163,9 @@ async def test_open_creates_the_index_and_applies_its_settings(
         "language",
         "year",
         "subject",
+        "created",
     }
-    assert set(settings["sortableAttributes"]) == {"newest", "sort_title"}
+    assert set(settings["sortableAttributes"]) == {"newest", "sort_title", "created"}
     assert settings["rankingRules"] == [
         "words",
         "typo",

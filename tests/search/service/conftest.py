@@ -103,6 +103,7 @@ async def service(
         stinet_delivery_limit=3,
         catalogue_url=f"http://127.0.0.1:{catalogue.port}",
         meili_url=None,
+        stinet_public_url="http://search.test",  # what the pages link to, as the client sees it
     )
     app = create_app(settings)
     publisher = make_broker(settings)

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
+from services.search.bootstrap import visit_counter
 from services.search.entrypoints.web import build_web_router
 from shared.config import Settings
 from shared.http import install_error_handlers
@@ -38,6 +39,7 @@ def portal_settings(mongo_url: str, data_dir: Path) -> Settings:
         stinet_db=namespace.replace("-", "_"),
         stinet_data_dir=data_dir,
         stinet_key_pepper="test-pepper",
+        stinet_public_url="http://portal.test",
         meili_url=None,
     )
 
@@ -61,7 +63,12 @@ async def portal(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(
-        build_web_router(settings=settings, get_index=lambda: index, get_db=lambda: db)
+        build_web_router(
+            settings=settings,
+            get_index=lambda: index,
+            get_members=lambda: MongoMemberDirectory(db),
+            visits=visit_counter(settings, lambda: db),
+        )
     )
     transport = httpx2.ASGITransport(app=app)
     async with (

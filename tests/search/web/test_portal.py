@@ -256,3 +256,12 @@ async def test_pages_have_landmarks_one_h1_and_labelled_controls(portal: Portal)
     assert first_link["class"] == "skip" and first_link["href"] == "#results"
     assert portal_page.all("header") and portal_page.all("footer") and portal_page.all("nav")
     assert portal_page.all("form")[0].get("role") == "search"
+
+
+async def test_a_forged_host_header_never_reaches_the_opensearch_description(
+    portal: Portal,
+) -> None:
+    forged = await portal.client.get("/opensearch.xml", headers={"Host": "evil.example"})
+    assert forged.status_code == 200
+    assert b"evil.example" not in forged.content
+    assert b"http://portal.test/?q={searchTerms}" in forged.content

@@ -24,15 +24,29 @@ async function searchesPerDay() {
   }
 }
 
-function perHalfYear(halfYears) {
+// The network's changes per period (a member's rows summed), oldest first.
+function perPeriod(rows, unit) {
   const totals = {};
-  for (const row of halfYears) {
-    const slot = (totals[row.period] ||= { added: 0, updated: 0, withdrawn: 0 });
+  for (const row of rows) {
+    const slot = (totals[row[unit]] ||= { added: 0, updated: 0, withdrawn: 0 });
     slot.added += row.added;
     slot.updated += row.updated;
     slot.withdrawn += row.withdrawn;
   }
   return Object.entries(totals).sort(([a], [b]) => a.localeCompare(b));
+}
+
+// The last twelve calendar months (UTC, like the API), a month without changes shown as 0.
+function lastTwelveMonths(rows) {
+  const totals = Object.fromEntries(perPeriod(rows, "month"));
+  const now = new Date();
+  const months = [];
+  for (let back = 11; back >= 0; back -= 1) {
+    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1));
+    const key = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}`;
+    months.push([key, totals[key] || { added: 0, updated: 0, withdrawn: 0 }]);
+  }
+  return months;
 }
 
 function memberKindTable(rows, names, kinds) {
@@ -60,8 +74,9 @@ export async function stats() {
     .sort((a, b) => b.value - a.value);
   const kinds = Object.keys(s.records.by_kind);
   const byKind = kinds.map((k) => ({ label: kind(k), value: s.records.by_kind[k] }));
-  const periods = perHalfYear(s.half_years);
-  const changes = periods.map(([period, c]) => ({ label: period, value: c.added + c.updated }));
+  const months = lastTwelveMonths(s.months || []);
+  const changes = months.map(([month, c]) => ({ label: month, value: c.added + c.updated }));
+  const halfYears = perPeriod(s.half_years, "period");
   return {
     title: t("stats_title"),
     body: html`<h1>${t("stats_title")}</h1>
@@ -72,9 +87,13 @@ export async function stats() {
         [t("field_kind"), t("stats_records")], byKind.map((i) => [i.label, number(i.value)]))}
       <section aria-labelledby="mk-h"><h2 id="mk-h">${t("stats_member_kind")}</h2>${memberKindTable(s.records.by_member_kind_year, names, kinds)}</section>
       ${pair("changes", t("stats_changes"), columns(changes, { title: t("stats_changes"), id: "chart-changes" }),
-        [t("stats_period"), t("stats_added"), t("stats_updated"), t("stats_withdrawn")],
-        periods.map(([p, c]) => [p, number(c.added), number(c.updated), number(c.withdrawn)]))}
-      <p class="hint">${t("stats_changes_hint")}</p>
+        [t("stats_month"), t("stats_added"), t("stats_updated"), t("stats_withdrawn")],
+        months.map(([p, c]) => [p, number(c.added), number(c.updated), number(c.withdrawn)]))}
+      <section aria-labelledby="half-h"><h2 id="half-h">${t("stats_half_years")}</h2>
+        ${table([t("stats_period"), t("stats_added"), t("stats_updated"), t("stats_withdrawn")],
+          halfYears.map(([p, c]) => [p, number(c.added), number(c.updated), number(c.withdrawn)]),
+          { caption: t("stats_half_years"), id: "half-years-table" })}
+        <p class="hint">${t("stats_changes_hint")}</p></section>
       ${days
         ? pair("searches", t("stats_searches"), columns(days.map((d) => ({ label: date(d.date).slice(0, 5), value: d.searches })), { title: t("stats_searches"), id: "chart-searches" }),
             [t("stats_day"), t("stats_searches_n")], days.map((d) => [date(d.date), number(d.searches)]))
