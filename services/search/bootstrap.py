@@ -191,7 +191,9 @@ def create_app(
         )
     )
     app.include_router(
-        build_feed_router(settings=settings, get_index=lambda: services.index, get_db=services.db)
+        build_feed_router(
+            settings=settings, get_index=lambda: services.index, get_members=services.get_members
+        )
     )
     install_audit(app, audit_log, "search")
     app.include_router(build_console_router(settings=settings))

@@ -9,12 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pymongo.asynchronous.database import AsyncDatabase
 
 from services.search.entrypoints.http import ListParam, _values, build_query
 from services.search.entrypoints.web import MemberNames, public_base
 from services.search.feeds import ATOM_TYPE, FEED_ENTRIES, FeedLinks, render_feed
-from services.search.ports import SearchIndex
+from services.search.ports import MemberDirectory, SearchIndex
 from services.search.web.pages import translator
 from shared.config import Settings
 from shared.http import error_responses
@@ -34,11 +33,11 @@ def build_feed_router(
     *,
     settings: Settings,
     get_index: Callable[[], SearchIndex],
-    get_db: Callable[[], AsyncDatabase],
+    get_members: Callable[[], MemberDirectory],
 ) -> APIRouter:
     """The Atom feed of a search: the same parameters as ``/v1/search``, newest first."""
     router = APIRouter(tags=["feeds"])
-    member_names = MemberNames(get_db)
+    member_names = MemberNames(get_members)
 
     @router.get(
         "/feeds/search.atom",

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
+from services.search.bootstrap import visit_counter
 from services.search.entrypoints.feeds import build_feed_router
 from services.search.entrypoints.web import build_web_router
 from shared.http import install_error_handlers
@@ -50,7 +51,10 @@ async def feeds(
     mongo_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx2.AsyncClient]:
     settings = portal_settings(mongo_url, tmp_path_factory.mktemp("feeds")).model_copy(
-        update={"notify_public_url": "https://notify.example.vn"}
+        update={
+            "notify_public_url": "https://notify.example.vn",
+            "stinet_public_url": "http://tracuu.test",
+        }
     )
     mongo = make_mongo_client(settings)
     db = service_database(mongo, settings)
@@ -63,10 +67,15 @@ async def feeds(
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(
-        build_web_router(settings=settings, get_index=lambda: index, get_db=lambda: db)
+        build_web_router(
+            settings=settings,
+            get_index=lambda: index,
+            get_members=lambda: directory,
+            visits=visit_counter(settings, lambda: db),
+        )
     )
     app.include_router(
-        build_feed_router(settings=settings, get_index=lambda: index, get_db=lambda: db)
+        build_feed_router(settings=settings, get_index=lambda: index, get_members=lambda: directory)
     )
     transport = httpx2.ASGITransport(app=app)
     async with (
