@@ -83,13 +83,21 @@ def test_member_imports_a_file_reads_the_row_report_and_edits_a_record(
     assert browser.heading() == GOOD_TITLE
     assert "Phiên bản 1" in browser.text()
 
+    kept = browser.driver.find_element("id", "invalid-identifiers").text
+    assert "978-604-0-00000-0" in kept  # the wrong ISBN is shown as kept, not hidden
+
     browser.link("Sửa")
+    assert browser.field("isbn").get_attribute("value") == "978-604-0-00000-0"
+    assert "không hợp lệ" in browser.driver.find_element("id", "h-isbn").text
     browser.fill("title", NEW_TITLE)
     browser.shot("member-record-edit")
     browser.press("Lưu")
     browser.until(lambda: "saved=1" in browser.driver.current_url, "the saved record page")
     assert browser.heading() == NEW_TITLE
     assert "Phiên bản 2" in browser.text()
+    # Editing the title lost nothing the member sent: the wrong ISBN is still kept as sent.
+    kept = browser.driver.find_element("id", "invalid-identifiers").text
+    assert "978-604-0-00000-0" in kept
     history = browser.driver.find_element("id", "history").text
     assert "Cập nhật" in history and "Nhan đề" in history
     browser.shot("member-record-saved")

@@ -240,6 +240,8 @@ const MESSAGES = {
   field_language: ["Ngôn ngữ", "Language"],
   field_url: ["Địa chỉ truy cập (URL)", "Link (URL)"],
   field_identifiers: ["Mã định danh", "Identifiers"],
+  field_invalid_identifiers: ["Mã định danh không hợp lệ (giữ nguyên, không dùng để tìm trùng)", "Invalid identifiers (kept as sent, not used to find duplicates)"],
+  hint_invalid_identifier: ["Mã này không hợp lệ (sai số kiểm tra): hãy sửa, hoặc để nguyên — bản ghi vẫn được lưu kèm cảnh báo.", "This identifier is invalid (its check digit fails): correct it, or leave it — the record is still stored, with a warning."],
   field_access: ["Hình thức truy cập", "Access"],
   field_contact: ["Liên hệ", "Contact"],
   field_starts_at: ["Bắt đầu", "Starts"],

@@ -91,6 +91,9 @@ function historyTable(versions) {
 function recordFields(r) {
   const link = safeUrl(r.url);
   const ids = Object.entries(r.identifiers || {}).map(([k, v]) => `${k.toUpperCase()}: ${v}`).join(" · ");
+  const invalid = Object.entries(r.invalid_identifiers || {})
+    .flatMap(([k, values]) => values.map((v) => `${k.toUpperCase()}: ${v}`))
+    .join(" · ");
   return dl([
     [t("field_local_id"), r.local_id],
     [t("field_kind"), kind(r.kind)],
@@ -102,6 +105,7 @@ function recordFields(r) {
     [t("field_language"), r.language],
     [t("field_url"), link ? html`<a href="${link}" rel="noopener">${r.url}</a>` : r.url],
     [t("field_identifiers"), ids || "—"],
+    ...(invalid ? [[t("field_invalid_identifiers"), html`<span id="invalid-identifiers">${invalid}</span>`]] : []),
     [t("field_access"), r.access ? t(`access_${r.access}`) : "—"],
     [t("field_contact"), r.contact],
     ...(r.kind === "training"
@@ -177,8 +181,27 @@ function localInput(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+// A key without a valid value shows the first value kept as invalid, with a hint: the person
+// corrects it, or saves it as it is (it stays a warning); it is never dropped unseen.
+function shownIdentifiers(r) {
+  const shown = { ...(r.identifiers || {}) };
+  const flagged = new Set();
+  for (const name of IDS) {
+    const invalid = r.invalid_identifiers?.[name];
+    if (!shown[name] && invalid?.length) {
+      shown[name] = invalid[0];
+      flagged.add(name);
+    }
+  }
+  return { shown, flagged };
+}
+
+function idHint(name, flagged, hint) {
+  return flagged.has(name) ? t("hint_invalid_identifier") : hint;
+}
+
 function formFields(r, editing) {
-  const ids = r.identifiers || {};
+  const { shown: ids, flagged } = shownIdentifiers(r);
   return html`
     ${editing
       ? html`<input type="hidden" name="local_id" value="${r.local_id}">`
@@ -193,9 +216,9 @@ function formFields(r, editing) {
     ${field({ name: "language", label: t("field_language"), hint: t("hint_language"), value: r.language || "vi", width: "5" })}
     ${field({ name: "url", label: t("field_url"), hint: t("hint_url"), type: "url", value: r.url, inputmode: "url" })}
     <fieldset class="group"><legend>${t("field_identifiers")}</legend>
-      ${field({ name: "isbn", label: "ISBN", value: ids.isbn, width: "20" })}
-      ${field({ name: "issn", label: "ISSN", value: ids.issn, width: "10" })}
-      ${field({ name: "doi", label: "DOI", hint: t("hint_doi"), value: ids.doi })}
+      ${field({ name: "isbn", label: "ISBN", hint: idHint("isbn", flagged), value: ids.isbn, width: "20" })}
+      ${field({ name: "issn", label: "ISSN", hint: idHint("issn", flagged), value: ids.issn, width: "10" })}
+      ${field({ name: "doi", label: "DOI", hint: idHint("doi", flagged, t("hint_doi")), value: ids.doi })}
     </fieldset>
     ${field({ name: "access", label: t("field_access"), value: r.access || "", options: accessOptions() })}
     ${field({ name: "contact", label: t("field_contact"), value: r.contact })}
@@ -223,6 +246,15 @@ export function recordBody(v, original) {
     else delete ids[name];
   }
   if (Object.keys(ids).length) out.identifiers = ids;
+  // Values kept as invalid stay unless the form showed them (then what the person left in
+  // the field is sent, and checked again): an edit never loses what the member sent.
+  const { flagged } = shownIdentifiers(original || {});
+  const kept = {};
+  for (const [name, values] of Object.entries(original?.invalid_identifiers || {})) {
+    const rest = flagged.has(name) ? values.slice(1) : values;
+    if (rest.length) kept[name] = rest;
+  }
+  if (Object.keys(kept).length) out.invalid_identifiers = kept;
   // Time and place belong to training events only (the API refuses them on other kinds).
   if (v.kind === "training") {
     for (const name of WHEN) if (v[name]) out[name] = new Date(v[name]).toISOString();
