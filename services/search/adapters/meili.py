@@ -338,7 +338,7 @@ class MeiliIndex:
         self.version_check = version_check
         self.lease_ms = lease_seconds * 1000
         self.poll_ms = poll_ms
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._client: AsyncClient | None = None
         self._compare_and_set = version_check == "function"
         self._locks = KeyedLocks()
