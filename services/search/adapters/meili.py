@@ -11,12 +11,20 @@ marks ranks the exact forms first (``exactness``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import AsyncIterator
-from typing import Any
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError
+from meilisearch_python_sdk.index import AsyncIndex
 from meilisearch_python_sdk.models.settings import (
     FilterableAttributes,
     MeilisearchSettings,
@@ -50,11 +58,15 @@ from services.search.ports import (
     SortOrder,
 )
 from shared.config import Settings
+from shared.logging import get_logger
 from shared.records import Record, RecordStatus
+
+log = get_logger("search.meili")
 
 PRIMARY_KEY = "key"
 FACETS = ["kind", "member", "language", "year", "subject"]
 FILTERABLE: list[str | FilterableAttributes] = [
+    PRIMARY_KEY,  # the version check edits documents by key
     "status",
     "kind",
     "member",
@@ -76,6 +88,20 @@ SEARCHABLE = [
 ]
 RANKING_RULES = ["words", "typo", "proximity", "attribute", "sort", "exactness"]
 TASK_TIMEOUT_MS = 120_000
+MAX_INDEXES = 1000
+REBUILD_LEASE_SECONDS = 900
+# A document key no record can have: base64 without padding is never 4n+1 characters long.
+REBUILD_LEASE_KEY = "rebuild-lease"
+# Task errors meaning "the index is gone": a rebuild index deleted between listing and writing.
+VANISHED_CODES = frozenset({"index_not_found", "index_primary_key_no_candidate_found"})
+# Run by ``POST /indexes/{uid}/documents/edit`` (Rhai): replace a document by the one sent in
+# ``context.docs`` unless the stored one is newer. A document that only has its key (just
+# created by the "ensure" step) takes the new one.
+VERSION_CAS_FUNCTION = (
+    "let new = context.docs[doc.key]; "
+    'if type_of(new) == "map" && (!("version" in doc) || doc.version <= new.version) '
+    "{ doc = new; }"
+)
 
 
 def index_settings() -> MeilisearchSettings:
@@ -196,18 +222,128 @@ def search_params(query: SearchQuery) -> dict[str, Any]:
     }
 
 
+class MeiliTaskFailed(RuntimeError):
+    """A Meilisearch task ended ``failed``; ``code`` is Meilisearch's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"Meilisearch task failed ({code}): {message}")
+        self.code = code
+
+
+class RebuildRunning(RuntimeError):
+    """Another replica holds the rebuild lease of this index."""
+
+
+class RebuildLost(RuntimeError):
+    """This rebuild's index or lease is gone (taken over as stale): it must not swap."""
+
+
+class KeyedLocks:
+    """One asyncio lock per key, kept only while someone holds or waits for it.
+
+    A batch takes all its keys in sorted order, so two batches sharing keys never deadlock.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        ordered = sorted(set(keys))
+        for key in ordered:
+            self._users[key] = self._users.get(key, 0) + 1
+        held: list[asyncio.Lock] = []
+        try:
+            for key in ordered:
+                lock = self._locks.setdefault(key, asyncio.Lock())
+                await lock.acquire()
+                held.append(lock)
+            yield
+        finally:
+            for lock in held:
+                lock.release()
+            for key in ordered:
+                self._users[key] -= 1
+                if not self._users[key]:
+                    del self._users[key], self._locks[key]
+
+
+def newest_per_id(records: list[Record]) -> dict[str, Record]:
+    """The newest version of each id in a batch (the last one on a tie)."""
+    latest: dict[str, Record] = {}
+    for record in records:
+        if record.id not in latest or record.version >= latest[record.id].version:
+            latest[record.id] = record
+    return latest
+
+
+def key_filter(keys: Iterable[str]) -> str:
+    return f"{PRIMARY_KEY} IN [{', '.join(quote(k) for k in keys)}]"
+
+
+def _ms(instant: datetime) -> int:
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return int(instant.timestamp() * 1000)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _vanished(exc: MeiliTaskFailed | MeilisearchApiError) -> bool:
+    """Did a write fail only because its index is gone (deleted, and not re-created)?"""
+    if isinstance(exc, MeilisearchApiError):
+        return exc.status_code == 404
+    return exc.code in VANISHED_CODES
+
+
 class MeiliIndex:
-    """``SearchIndex`` on a Meilisearch server (``MEILI_URL``, scoped ``MEILI_KEY``)."""
+    """``SearchIndex`` on a Meilisearch server (``MEILI_URL``, scoped ``MEILI_KEY``).
+
+    Safe with any number of search replicas on one index:
+
+    * **Versions**: writes of one id are serialised in this process (``KeyedLocks``), and
+      Meilisearch itself keeps the newer version: each batch is two tasks, "make sure the
+      document exists" (a partial update with only its key: a no-op for an existing one) and
+      ``VERSION_CAS_FUNCTION`` (``POST /documents/edit``), which replaces a document only when
+      the stored version is not newer. Tasks run one at a time, so replicas cannot interleave
+      inside that check. Without the ``editDocumentsByFunction`` feature (Meilisearch ≥ 1.10,
+      experimental) the adapter falls back to read-then-write under the per-id lock, which
+      is safe within one replica only, and logs a warning at start.
+    * **Rebuilds**: a rebuild is an index ``{uid}_rebuild_{token}`` in Meilisearch's index
+      list, which every replica reads before each write and writes to (first, then the live
+      index). Its owner keeps a lease document in it (``REBUILD_LEASE_KEY``: owner and
+      expiry, renewed as batches go in); of two rebuilds the older index wins and the younger
+      deletes only itself; an index whose lease expired is deleted by the next rebuild. Only
+      the owner swaps.
+    """
 
     def __init__(
-        self, *, url: str, api_key: str | None, uid: str = "records", timeout: int = 30
+        self,
+        *,
+        url: str,
+        api_key: str | None,
+        uid: str = "records",
+        timeout: int = 30,
+        version_check: Literal["auto", "function", "read"] = "auto",
+        lease_seconds: int = REBUILD_LEASE_SECONDS,
+        poll_ms: int = 50,
     ) -> None:
         self.url = url
         self.api_key = api_key
         self.uid = uid
         self.timeout = timeout
+        self.version_check = version_check
+        self.lease_ms = lease_seconds * 1000
+        self.poll_ms = poll_ms
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._client: AsyncClient | None = None
-        self._building = False
+        self._compare_and_set = version_check == "function"
+        self._locks = KeyedLocks()
+        self._rebuild: str | None = None  # the uid of the rebuild this instance owns
+        self._lease_renewed_ms = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MeiliIndex:
@@ -217,8 +353,8 @@ class MeiliIndex:
         )
 
     @property
-    def next_uid(self) -> str:
-        return f"{self.uid}-next"
+    def rebuild_prefix(self) -> str:
+        return f"{self.uid}_rebuild_"
 
     @property
     def client(self) -> AsyncClient:
@@ -228,10 +364,26 @@ class MeiliIndex:
 
     # -- lifecycle -------------------------------------------------------------------------
     async def open(self) -> None:
-        """Create the index if missing and apply its settings (idempotent)."""
+        """Create the index if missing, apply its settings, pick the version check."""
         if self._client is None:
             self._client = AsyncClient(self.url, self.api_key, timeout=self.timeout)
         await self._ensure_index(self.uid)
+        if self.version_check == "auto":
+            self._compare_and_set = await self._edit_function_enabled()
+        if not self._compare_and_set:
+            log.warning(
+                "meili_version_check_in_process_only",
+                index=self.uid,
+                hint="enable the experimental feature editDocumentsByFunction (Meilisearch "
+                ">= 1.10) so an older version can never overwrite a newer one across replicas",
+            )
+
+    async def _edit_function_enabled(self) -> bool:
+        try:
+            features = await self.client.get_experimental_features()
+        except MeilisearchApiError:
+            return False
+        return bool(features.get("editDocumentsByFunction"))
 
     async def _ensure_index(self, uid: str) -> None:
         try:
@@ -244,9 +396,12 @@ class MeiliIndex:
         await self._wait(task_info.task_uid)
 
     async def _wait(self, task_uid: int) -> None:
-        await self.client.wait_for_task(
-            task_uid, timeout_in_ms=TASK_TIMEOUT_MS, raise_for_status=True
+        task = await self.client.wait_for_task(
+            task_uid, timeout_in_ms=TASK_TIMEOUT_MS, interval_in_ms=self.poll_ms
         )
+        if task.status != "succeeded":
+            error = task.error or {}
+            raise MeiliTaskFailed(str(error.get("code", task.status)), str(error.get("message")))
 
     async def close(self) -> None:
         if self._client is not None:
@@ -254,75 +409,178 @@ class MeiliIndex:
             self._client = None
 
     async def drop(self) -> None:
-        """Delete the index and its rebuild twin (tests and decommissioning)."""
-        for uid in (self.uid, self.next_uid):
-            await self._delete_if_exists(uid)
+        """Delete the index and every rebuild of it (tests and decommissioning)."""
+        for index in await self._rebuilds():
+            await self._delete_if_exists(index.uid)
+        await self._delete_if_exists(self.uid)
 
     # -- writes ----------------------------------------------------------------------------
     async def upsert(self, records: list[Record]) -> None:
         """Add or replace records; an older version never replaces a newer one."""
-        for uid in self._targets():
-            await self._write(uid, records)
-
-    def _targets(self) -> list[str]:
-        return [self.uid, self.next_uid] if self._building else [self.uid]
-
-    async def _write(self, uid: str, records: list[Record]) -> None:
-        latest: dict[str, Record] = {}
-        for record in records:
-            if record.id not in latest or record.version >= latest[record.id].version:
-                latest[record.id] = record
+        latest = newest_per_id(records)
         if not latest:
             return
-        indexed = await self._versions(uid, list(latest))
-        documents = [to_document(r) for r in latest.values() if r.version >= indexed.get(r.id, 0)]
+        async with self._locks.hold(latest):
+            for uid in await self._targets():
+                await self._write(uid, list(latest.values()))
+
+    async def _targets(self) -> list[str]:
+        """Every running rebuild, then the live index: a swap between the writes loses nothing."""
+        rebuilds = [i.uid for i in await self._rebuilds() if i.primary_key == PRIMARY_KEY]
+        return [*rebuilds, self.uid]
+
+    async def _rebuilds(self) -> list[AsyncIndex]:
+        found = await self.client.get_indexes(limit=MAX_INDEXES) or []
+        return [index for index in found if index.uid.startswith(self.rebuild_prefix)]
+
+    async def _write(self, uid: str, records: list[Record]) -> None:
+        """Write to one index; a rebuild index that vanished meanwhile is skipped."""
+        try:
+            if self._compare_and_set:
+                await self._write_compare_and_set(uid, records)
+            else:
+                await self._write_after_read(uid, records)
+        except (MeiliTaskFailed, MeilisearchApiError) as exc:
+            if uid == self.uid or not _vanished(exc):
+                raise
+            log.info("meili_rebuild_index_gone", index=uid)
+
+    async def _write_compare_and_set(self, uid: str, records: list[Record]) -> None:
+        documents = {document_key(r.id): to_document(r) for r in records}
+        index = self.client.index(uid)
+        # Without a primaryKey parameter: written to an index that was just deleted, these
+        # documents (no attribute named like "id") cannot re-create it.
+        ensure = await index.update_documents([{PRIMARY_KEY: k} for k in documents])
+        edit = await index.edit_documents(
+            VERSION_CAS_FUNCTION, context={"docs": documents}, filter=key_filter(documents)
+        )
+        await self._wait(ensure.task_uid)
+        await self._wait(edit.task_uid)
+
+    async def _write_after_read(self, uid: str, records: list[Record]) -> None:
+        indexed = await self._versions(uid, [r.id for r in records])
+        documents = [to_document(r) for r in records if r.version >= indexed.get(r.id, 0)]
         if documents:
-            task = await self.client.index(uid).add_documents(documents, PRIMARY_KEY)
+            task = await self.client.index(uid).add_documents(documents)
             await self._wait(task.task_uid)
 
     async def _versions(self, uid: str, ids: list[str]) -> dict[str, int]:
         found = await self.client.index(uid).get_documents(
             ids=[document_key(i) for i in ids], fields=["id", "version"], limit=len(ids)
         )
-        return {doc["id"]: int(doc["version"]) for doc in found.results}
+        return {doc["id"]: int(doc["version"]) for doc in found.results if "version" in doc}
 
     async def delete(self, ids: list[str]) -> None:
         """Remove records by id; unknown ids are ignored."""
         if not ids:
             return
-        for uid in self._targets():
-            task = await self.client.index(uid).delete_documents([document_key(i) for i in ids])
-            await self._wait(task.task_uid)
+        keys = [document_key(i) for i in ids]
+        async with self._locks.hold(ids):
+            for uid in await self._targets():
+                try:
+                    task = await self.client.index(uid).delete_documents(keys)
+                    await self._wait(task.task_uid)
+                except (MeiliTaskFailed, MeilisearchApiError) as exc:
+                    if uid == self.uid or not _vanished(exc):
+                        raise
 
     # -- rebuild (zero downtime: build beside, then swap) --------------------------------
     async def begin_rebuild(self) -> None:
-        """Create an empty twin index with the same settings; live writes go to both."""
-        if self._building:
-            raise RuntimeError("a rebuild is already running")
-        await self._delete_if_exists(self.next_uid)
-        await self._ensure_index(self.next_uid)
-        self._building = True
+        """Create a rebuild index with a lease; every replica's writes now go to it too."""
+        if self._rebuild is not None:
+            raise RebuildRunning("a rebuild is already running in this process")
+        mine = f"{self.rebuild_prefix}{uuid.uuid4().hex[:16]}"
+        await self._ensure_index(mine)
+        try:
+            await self._renew_lease(mine)
+            await self._claim(mine)
+        except BaseException:
+            await self._delete_if_exists(mine)
+            raise
+        self._rebuild = mine
+        log.info("meili_rebuild_started", index=mine, owner=self.owner)
+
+    async def _claim(self, mine: str) -> None:
+        """Keep ``mine`` only if it is the oldest rebuild whose lease holds; drop stale ones."""
+        rebuilds = await self._rebuilds()
+        me = next((i for i in rebuilds if i.uid == mine), None)
+        if me is None or me.created_at is None:
+            raise RebuildLost(mine)
+        for other in rebuilds:
+            if other.uid == mine:
+                continue
+            if other.primary_key != PRIMARY_KEY or await self._lease_expired(other):
+                log.warning("meili_stale_rebuild_deleted", index=other.uid)
+                await self._delete_if_exists(other.uid)
+            elif (other.created_at or me.created_at, other.uid) < (me.created_at, mine):
+                raise RebuildRunning(f"a rebuild is already running ({other.uid})")
+
+    async def _lease_expired(self, index: AsyncIndex) -> bool:
+        lease = await self._lease(index.uid)
+        if lease is not None:
+            return int(lease["expires_at"]) < _now_ms()
+        created = _ms(index.created_at) if index.created_at else 0
+        return created + self.lease_ms < _now_ms()  # created, lease never written: a crash
+
+    async def _lease(self, uid: str) -> dict[str, Any] | None:
+        try:
+            return dict(await self.client.index(uid).get_document(REBUILD_LEASE_KEY))
+        except MeilisearchApiError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    async def _renew_lease(self, uid: str) -> None:
+        now = _now_ms()
+        lease = {
+            PRIMARY_KEY: REBUILD_LEASE_KEY,
+            "owner": self.owner,
+            "expires_at": now + self.lease_ms,
+        }
+        task = await self.client.index(uid).add_documents([lease])
+        await self._wait(task.task_uid)
+        self._lease_renewed_ms = now
+
+    def _owned(self) -> str:
+        if self._rebuild is None:
+            raise RuntimeError("no rebuild is running")
+        return self._rebuild
 
     async def add_to_rebuild(self, records: list[Record]) -> None:
-        await self._write(self.next_uid, records)
+        """Write a snapshot batch into this rebuild (same version rule); renew the lease."""
+        mine = self._owned()
+        latest = newest_per_id(records)
+        async with self._locks.hold(latest):
+            await self._write(mine, list(latest.values()))
+        if _now_ms() - self._lease_renewed_ms > self.lease_ms // 3:
+            await self._renew_lease(mine)
 
     async def finish_rebuild(self) -> None:
-        """Swap the twin in atomically (``POST /swap-indexes``) and delete the old contents."""
-        task = await self.client.swap_indexes([(self.uid, self.next_uid)])
+        """Swap the rebuild in (``POST /swap-indexes``) if its lease is still ours; drop the old."""
+        mine = self._owned()
+        lease = await self._lease(mine)
+        if lease is None or lease.get("owner") != self.owner:
+            raise RebuildLost(f"the rebuild index {mine} or its lease is gone")
+        removal = await self.client.index(mine).delete_documents([REBUILD_LEASE_KEY])
+        await self._wait(removal.task_uid)
+        task = await self.client.swap_indexes([(self.uid, mine)])
         await self._wait(task.task_uid)
-        self._building = False
-        await self._delete_if_exists(self.next_uid)
+        self._rebuild = None
+        await self._delete_if_exists(mine)
+        log.info("meili_rebuild_swapped", index=self.uid, owner=self.owner)
 
     async def abort_rebuild(self) -> None:
-        self._building = False
-        await self._delete_if_exists(self.next_uid)
+        """Drop this process's rebuild index (never another replica's)."""
+        mine, self._rebuild = self._rebuild, None
+        if mine is not None:
+            await self._delete_if_exists(mine)
 
     async def _delete_if_exists(self, uid: str) -> None:
         try:
             task = await self.client.index(uid).delete()
             await self._wait(task.task_uid)
-        except MeilisearchApiError as exc:
-            if exc.status_code != 404:
+        except (MeiliTaskFailed, MeilisearchApiError) as exc:
+            if not _vanished(exc):
                 raise
 
     # -- reads -----------------------------------------------------------------------------
@@ -330,7 +588,8 @@ class MeiliIndex:
         """Run a query with its filters, facets, sort and page."""
         result = await self.client.index(self.uid).search(**search_params(query))
         parsed = parse_query(query.q)
-        hits = [self._hit(h["record"], parsed) for h in result.hits]
+        # A document with only its key exists for a moment between a write's two tasks.
+        hits = [self._hit(h["record"], parsed) for h in result.hits if "record" in h]
         distribution = result.facet_distribution or {}
         facets = Facets(**{name: dict(distribution.get(name, {})) for name in FACETS})
         return SearchResult(total=result.total_hits or 0, hits=hits, facets=facets)
@@ -371,6 +630,8 @@ class MeiliIndex:
             if exc.status_code == 404:
                 return None
             raise
+        if "record" not in doc:  # only its key so far: the write is under way
+            return None
         return Record.model_validate(doc["record"])
 
     async def count(self) -> int:

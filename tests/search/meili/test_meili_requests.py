@@ -70,6 +70,14 @@ class FakeMeili:
         if path == "/indexes" and request.method == "POST":
             self.indexes[body["uid"]] = {}
             return self.task("indexCreation", body["uid"])
+        if path == "/indexes":
+            listed = [
+                {"uid": u, "primaryKey": "key", "createdAt": ENQUEUED, "updatedAt": ENQUEUED}
+                for u in self.indexes
+            ]
+            return httpx.Response(
+                200, json={"results": listed, "offset": 0, "limit": 1000, "total": len(listed)}
+            )
         uid = parts[1]
         if uid not in self.indexes:
             return httpx.Response(
@@ -126,7 +134,7 @@ class FakeMeili:
                         "link": "x",
                     },
                 )
-            return httpx.Response(200, json={"record": docs[rest[1]]["record"]})
+            return httpx.Response(200, json=docs[rest[1]])
         if rest == ["search"]:
             return httpx.Response(200, json=self.search_response)
         raise AssertionError(f"unexpected request {request.method} {path}")
@@ -144,7 +152,9 @@ async def meili(httpx2_mock: Any) -> FakeMeili:
 
 @pytest.fixture
 async def index(meili: FakeMeili) -> Any:
-    adapter = MeiliIndex(url=URL, api_key=KEY, uid="t-records")
+    # The read-then-write version check: the edit-function one is exercised over real HTTP
+    # by test_meili_replicas.py.
+    adapter = MeiliIndex(url=URL, api_key=KEY, uid="t-records", version_check="read")
     await adapter.open()
     yield adapter
     await adapter.close()
@@ -157,6 +167,7 @@ async def test_open_creates_the_index_and_applies_its_settings(
     (settings,) = meili.sent("PATCH", "/indexes/t-records/settings")
     assert settings["searchableAttributes"][:2] == ["title", "title_folded"]
     assert set(settings["filterableAttributes"]) == {
+        "key",
         "status",
         "kind",
         "member",
@@ -264,13 +275,13 @@ def test_filter_values_are_quoted_and_escaped() -> None:
 async def test_rebuild_builds_a_twin_and_swaps_it_in(meili: FakeMeili, index: MeiliIndex) -> None:
     await index.upsert([make_record("vmu", "stale", "Cũ")])
     await index.begin_rebuild()
-    assert "t-records-next" in meili.indexes
+    (rebuild,) = [uid for uid in meili.indexes if uid.startswith("t-records_rebuild_")]
     await index.add_to_rebuild([make_record("vmu", "1", "Mới", version=1)])
     await index.upsert([make_record("vmu", "1", "Mới hơn", version=2)])  # live: both indexes
     await index.finish_rebuild()
     (swap,) = meili.sent("POST", "/swap-indexes")
-    assert [pair["indexes"] for pair in swap] == [["t-records", "t-records-next"]]
-    assert "t-records-next" not in meili.indexes
+    assert [pair["indexes"] for pair in swap] == [["t-records", rebuild]]
+    assert rebuild not in meili.indexes
     assert set(meili.indexes["t-records"]) == {document_key("vmu:1")}
     record = await index.get("vmu:1")
     assert record is not None and record.version == 2
