@@ -125,7 +125,7 @@ async def harvest(base_url: str, mongo_url: str) -> tuple[int, float, dict[str, 
     submit = CountingSubmit()
     component = build_harvest(
         settings=settings,
-        get_db=lambda: db,
+        db=db,
         submit=submit,
         harvest_settings=HarvestSettings(run_timeout_seconds=3600),
     )
@@ -136,10 +136,10 @@ async def harvest(base_url: str, mongo_url: str) -> tuple[int, float, dict[str, 
     authenticator = Authenticator(
         root_key="bench",
         signer=SessionSigner(secrets.token_bytes(32)),
-        revoked=MongoRevokedKeys(lambda: db, "ingest"),
+        revoked=MongoRevokedKeys(db, "ingest"),
     )
     install_authenticator(app, authenticator)
-    install_audit(app, MongoAuditLog(lambda: db, "ingest"), "ingest")  # as ingest's bootstrap
+    install_audit(app, MongoAuditLog(db, "ingest"), "ingest")  # as ingest's bootstrap
     app.include_router(component.router)
     admin = {"Authorization": "Bearer bench"}
     transport = httpx2.ASGITransport(app=app)

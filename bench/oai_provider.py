@@ -77,15 +77,10 @@ def serve(port: int, mongo_url: str, db_name: str) -> None:
     from shared.mongo import make_mongo_client, service_database
 
     settings = Settings(mongo_url=mongo_url, stinet_db=db_name)
-    state: dict[str, object] = {}
-
-    def get_db():  # type: ignore[no-untyped-def]
-        if "db" not in state:
-            state["db"] = service_database(make_mongo_client(settings), settings)
-        return state["db"]
+    db = service_database(make_mongo_client(settings), settings)  # connects on first use
 
     app = FastAPI()
-    app.include_router(build_oai_router(settings=settings, get_db=get_db))
+    app.include_router(build_oai_router(settings=settings, db=db))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

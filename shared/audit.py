@@ -82,12 +82,11 @@ class AuditLog(Protocol):
 class MongoAuditLog:
     """``{service}_audit`` on MongoDB, indexed for each filter of :class:`AuditQuery`."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase[Document]], service: str) -> None:
-        self._db = get_db
-        self.name = f"{service}_audit"
+    def __init__(self, db: AsyncDatabase[Document], service: str) -> None:
+        self._collection = db[f"{service}_audit"]
 
     async def ensure_indexes(self) -> None:
-        collection = self._db()[self.name]
+        collection = self._collection
         await collection.create_index([("at", DESCENDING)])
         for name in ("member", "actor_key_id", "action"):
             await collection.create_index([(name, ASCENDING), ("at", DESCENDING)])
@@ -96,10 +95,10 @@ class MongoAuditLog:
         if entries:
             # Ids made here, so a retried insert after a lost reply cannot store a twin.
             docs = [{"_id": uuid.uuid4().hex, **e.model_dump()} for e in entries]
-            await self._db()[self.name].insert_many(docs, ordered=False)
+            await self._collection.insert_many(docs, ordered=False)
 
     async def query(self, query: AuditQuery) -> AuditPage:
-        collection = self._db()[self.name]
+        collection = self._collection
         where = _filter(query)
         total = await collection.count_documents(where)
         cursor = (

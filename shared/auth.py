@@ -227,17 +227,16 @@ class RevokedKeys(Protocol):
 class MongoRevokedKeys:
     """``{service}_revoked_keys``: one document per revoked key, ``_id`` = key id."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase[Document]], service: str) -> None:
-        self._db = get_db
-        self._name = f"{service}_revoked_keys"
+    def __init__(self, db: AsyncDatabase[Document], service: str) -> None:
+        self._revoked = db[f"{service}_revoked_keys"]
 
     async def add(self, key_id: str, at: datetime) -> None:
-        await self._db()[self._name].update_one(
+        await self._revoked.update_one(
             {"_id": key_id}, {"$setOnInsert": {"revoked_at": at}}, upsert=True
         )
 
     async def all(self) -> set[str]:
-        return {doc["_id"] async for doc in self._db()[self._name].find({}, {"_id": 1})}
+        return {doc["_id"] async for doc in self._revoked.find({}, {"_id": 1})}
 
 
 # ---------------------------------------------------------------- the authenticator
@@ -388,13 +387,13 @@ def wire_service_auth(
     settings: Settings,
     *,
     service: str,
-    get_db: Callable[[], AsyncDatabase[Document]],
+    db: AsyncDatabase[Document],
     public_get: bool = False,
 ) -> Authenticator:
     """Sessions and the root key for a service that does not own keys (all but ingest):
     its revocation list in ``{service}_revoked_keys``, fed by ``key.changed``; CORS
     (``public_get``: see :class:`shared.http.ConsoleCors`)."""
-    revoked = MongoRevokedKeys(get_db, service)
+    revoked = MongoRevokedKeys(db, service)
     authenticator = Authenticator(
         root_key=settings.admin_key, signer=session_signer(settings), revoked=revoked
     )

@@ -9,12 +9,13 @@ runs the lifespan's exit: the broker stops consuming and waits for in-flight han
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -174,6 +175,74 @@ def mongo_ready(client: AsyncMongoClient[Document]) -> ReadinessCheck:
     return check
 
 
+@runtime_checkable
+class Indexed(Protocol):
+    """A store that declares its MongoDB indexes (the Mongo adapters; fakes declare none)."""
+
+    async def ensure_indexes(self) -> None: ...
+
+
+async def ensure_indexes(*stores: object) -> None:
+    """Create the indexes of every store given that declares some, in the app's lifespan."""
+    for store in stores:
+        if isinstance(store, Indexed):
+            await store.ensure_indexes()
+
+
+class Periodic:
+    """The ``steps``, in turn, every ``interval`` seconds from ``start`` until ``stop``: a
+    background loop of a service (an outbox relay, a sweep). A failing step is logged, the
+    others still run, and it is tried again next round: the loop outlives a broker or store
+    outage. ``stop`` waits for the step under way, or
+    (``cancel_on_stop``: a long step whose work is leased, like notify's sweep) cancels it."""
+
+    def __init__(
+        self,
+        name: str,
+        *steps: Hook,
+        interval: float,
+        service: str,
+        wait_first: bool = False,
+        cancel_on_stop: bool = False,
+    ) -> None:
+        self.name = name
+        self._cancel_on_stop = cancel_on_stop
+        self._steps = steps
+        self._interval = interval
+        self._wait_first = wait_first
+        self._log = get_logger(service)
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        if self._wait_first:
+            await self._pause()
+        while not self._stopping.is_set():
+            for step in self._steps:
+                try:
+                    await step()
+                except Exception:  # the loop outlives a bad step; the next round retries
+                    self._log.exception(f"{self.name}_failed", step=step.__name__)
+            await self._pause()
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            if self._cancel_on_stop:
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
 def create_service_app(
     *,
     service: str,
@@ -271,8 +340,10 @@ def serve(
 
 
 __all__: list[Any] = [
+    "Periodic",
     "broker_ready",
     "create_service_app",
+    "ensure_indexes",
     "make_service_broker",
     "mongo_ready",
     "serve",

@@ -1,11 +1,16 @@
-"""The catalogue's wiring: the only place where adapters meet use cases."""
+"""The catalogue's wiring: the only place where adapters meet use cases.
+
+``bootstrap`` builds the process's ports (real adapters unless a test passes its own);
+``create_app`` hands them to routes and subscribers and opens and closes them in the
+lifespan. The same shape in every service: docs/operators/contributing.md.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 from fastapi import FastAPI
@@ -22,51 +27,21 @@ from services.catalogue.entrypoints.http import (
     build_router,
 )
 from services.catalogue.entrypoints.messaging import register_subscribers
-from services.catalogue.linkcheck import LinkChecking, LinkStore, build_link_checking
+from services.catalogue.linkcheck import LinkChecking, build_link_checking
 from services.catalogue.oai import build_oai_router
 from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings
-from shared.mongo import make_mongo_client, service_database
-from shared.runtime import create_service_app, make_service_broker, mongo_ready, queue_depths
-
-
-@dataclass
-class _Ports:
-    """The process's clients and ports, filled in the lifespan (never at import)."""
-
-    client: AsyncMongoClient | None = None
-    db: AsyncDatabase | None = None
-    records: RecordStore | None = None
-    members: MemberStore | None = None
-    publisher: EventPublisher | None = None
-    key_loading: asyncio.Task[None] | None = None
-    relay: asyncio.Task[None] | None = None
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    linkcheck: LinkChecking | None = None
-
-    def get_records(self) -> RecordStore:
-        assert self.records is not None, "the catalogue has not started"
-        return self.records
-
-    def get_members(self) -> MemberStore:
-        assert self.members is not None, "the catalogue has not started"
-        return self.members
-
-    def get_publisher(self) -> EventPublisher:
-        assert self.publisher is not None, "the catalogue has not started"
-        return self.publisher
-
-    def get_links(self) -> LinkStore:
-        """The link checker's results (the quality inbox reads broken links there)."""
-        assert self.linkcheck is not None, "the link checker has not started"
-        return self.linkcheck.store
-
-    def get_db(self) -> AsyncDatabase:
-        assert self.db is not None, "the catalogue has not started"
-        return self.db
-
+from shared.mongo import Document, make_mongo_client, service_database
+from shared.runtime import (
+    Periodic,
+    create_service_app,
+    ensure_indexes,
+    make_service_broker,
+    mongo_ready,
+    queue_depths,
+)
 
 # A records.submitted message carries up to 500 records; a few batches overlap (reading and
 # applying one while the previous one is written and the one before is announced, see
@@ -77,6 +52,59 @@ RELAY_INTERVAL = 2.0  # seconds between looks at the members' outbox
 log = structlog.get_logger("catalogue")
 
 
+@dataclass(frozen=True)
+class Ports:
+    """One catalogue process's clients and ports, built by :func:`bootstrap`."""
+
+    settings: Settings
+    broker: RabbitBroker
+    mongo: AsyncMongoClient[Document]  # connects on first use, in the lifespan
+    db: AsyncDatabase[Document]
+    process_id: str  # names this process's own records.changed, so it can skip them
+    records: RecordStore
+    members: MemberStore
+    publisher: EventPublisher
+    links: LinkChecking
+    audit: MongoAuditLog
+
+    async def open(self) -> None:
+        """Create the stores' indexes (the client connects here)."""
+        await ensure_indexes(self.records, self.audit, self.links.store)
+
+    async def close(self) -> None:
+        await self.links.close()
+        await self.mongo.close()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    records: RecordStore | None = None,
+    members: MemberStore | None = None,
+    publisher: EventPublisher | None = None,
+) -> Ports:
+    """The catalogue's ports: MongoDB stores and the RabbitMQ publisher unless given."""
+    prefetch = min(settings.stinet_prefetch, BATCH_PREFETCH)
+    broker = make_service_broker(settings.model_copy(update={"stinet_prefetch": prefetch}))
+    mongo = make_mongo_client(settings)
+    db = service_database(mongo, settings)
+    process_id = uuid.uuid4().hex[:12]
+    records = records or MongoRecordStore(db)
+    members = members or MongoMemberStore(db)
+    return Ports(
+        settings=settings,
+        broker=broker,
+        mongo=mongo,
+        db=db,
+        process_id=process_id,
+        records=records,
+        members=members,
+        publisher=publisher or RabbitEventPublisher(broker, settings, process_id=process_id),
+        links=build_link_checking(settings, db, records=records, members=members),
+        audit=MongoAuditLog(db, "catalogue"),
+    )
+
+
 async def _load(store: MongoRecordStore) -> None:
     try:
         await store.load()
@@ -84,116 +112,88 @@ async def _load(store: MongoRecordStore) -> None:
         log.exception("key_index_load_failed")
 
 
-async def _relay_loop(ports: _Ports) -> None:
-    """Publish the member changes a failed publish left behind, until the process stops."""
-    while not ports.stopping.is_set():
-        try:
-            await handlers.relay_member_changes(
-                members=ports.get_members(), publisher=ports.get_publisher()
-            )
-        except Exception:  # the relay must outlive a broker or store outage; the outbox keeps it
-            log.warning("member_outbox_relay_failed", exc_info=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ports.stopping.wait(), RELAY_INTERVAL)
+class _KeyLoading:
+    """Fills the record store's key and id indexes in the background (see
+    ``MongoRecordStore.load``), cancelled if the process stops first."""
+
+    def __init__(self, records: RecordStore) -> None:
+        self._records = records
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if isinstance(self._records, MongoRecordStore):
+            self._task = asyncio.create_task(_load(self._records))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
-def create_app(
-    settings: Settings,
-    *,
-    records: RecordStore | None = None,
-    members: MemberStore | None = None,
-    publisher: EventPublisher | None = None,
-    broker: RabbitBroker | None = None,
-) -> FastAPI:
-    """The catalogue app: HTTP routes, the ``records.submitted`` subscriber, OAI-PMH."""
-    prefetch = min(settings.stinet_prefetch, BATCH_PREFETCH)
-    broker = broker or make_service_broker(
-        settings.model_copy(update={"stinet_prefetch": prefetch})
+def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
+    """The catalogue app: HTTP routes, the ``records.submitted`` subscriber, OAI-PMH, on
+    ``ports`` (``bootstrap(settings)`` unless a test built its own)."""
+    ports = ports or bootstrap(settings)
+    broker = ports.broker
+    key_loading = _KeyLoading(ports.records)
+
+    async def relay() -> None:
+        """Publish the member changes a failed publish left behind."""
+        await handlers.relay_member_changes(members=ports.members, publisher=ports.publisher)
+
+    relay_loop = Periodic(
+        "member_outbox_relay", relay, interval=RELAY_INTERVAL, service="catalogue"
     )
-    ports = _Ports(records=records, members=members, publisher=publisher)
-    process_id = uuid.uuid4().hex[:12]
-    audit_log = MongoAuditLog(ports.get_db, "catalogue")
-
-    async def on_startup() -> None:
-        ports.client = make_mongo_client(settings)
-        ports.db = service_database(ports.client, settings)
-        if ports.records is None:
-            store = MongoRecordStore(ports.db)
-            await store.ensure_indexes()
-            ports.records = store
-        if ports.members is None:
-            ports.members = MongoMemberStore(ports.db)
-        await audit_log.ensure_indexes()
-        if ports.publisher is None:
-            ports.publisher = RabbitEventPublisher(broker, settings, process_id=process_id)
-        ports.linkcheck = await build_link_checking(
-            settings, ports.db, records=ports.get_records(), members=ports.get_members()
-        )
 
     async def on_started() -> None:
-        # Fill the key and id indexes now rather than in the first batch (see
-        # ``MongoRecordStore.load``): after the broker started, so the indexes'
-        # records.changed queue is bound before the store is read.
-        if isinstance(ports.records, MongoRecordStore):
-            ports.key_loading = asyncio.create_task(_load(ports.records))
-        ports.stopping.clear()
-        ports.relay = asyncio.create_task(_relay_loop(ports))
-        if settings.linkcheck_enabled and ports.linkcheck is not None:
-            ports.linkcheck.sweep.start()
+        # Fill the key and id indexes now rather than in the first batch: after the broker
+        # started, so the indexes' records.changed queue is bound before the store is read.
+        key_loading.start()
+        relay_loop.start()
+        if settings.linkcheck_enabled:
+            ports.links.sweep.start()
 
     async def on_stopping() -> None:
-        ports.stopping.set()
-        if ports.linkcheck is not None:
-            await ports.linkcheck.sweep.stop()
-        if ports.relay is not None:
-            await ports.relay
+        await ports.links.sweep.stop()
+        await relay_loop.stop()
 
     async def on_shutdown() -> None:
-        if ports.key_loading is not None:
-            ports.key_loading.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ports.key_loading
-        if ports.linkcheck is not None:
-            await ports.linkcheck.close()
-        if ports.client is not None:
-            await ports.client.close()
-
-    async def mongo_check() -> bool:
-        assert ports.client is not None
-        return await mongo_ready(ports.client)()
+        await key_loading.stop()
+        await ports.close()
 
     register_subscribers(
         broker,
         settings,
-        process_id=process_id,
-        records=ports.get_records,
-        members=ports.get_members,
-        publisher=ports.get_publisher,
+        process_id=ports.process_id,
+        records=lambda: ports.records,
+        members=lambda: ports.members,
+        publisher=lambda: ports.publisher,
     )
     app = create_service_app(
         service="catalogue",
         title="stinet catalogue",
         settings=settings,
         broker=broker,
-        checks={"mongo": mongo_check},
-        on_startup=on_startup,
+        checks={"mongo": mongo_ready(ports.mongo)},
+        on_startup=ports.open,
         on_started=on_started,
         on_stopping=on_stopping,
         on_shutdown=on_shutdown,
     )
     app.include_router(
         build_router(
-            records=ports.get_records,
-            members=ports.get_members,
-            publisher=ports.get_publisher,
-            links=ports.get_links,
+            records=lambda: ports.records,
+            members=lambda: ports.members,
+            publisher=lambda: ports.publisher,
+            links=lambda: ports.links.store,
         )
     )
-    wire_service_auth(app, broker, settings, service="catalogue", get_db=ports.get_db)
-    install_audit(app, audit_log, "catalogue")
+    wire_service_auth(app, broker, settings, service="catalogue", db=ports.db)
+    install_audit(app, ports.audit, "catalogue")
     app.include_router(
-        build_duplicates_router(records=ports.get_records, publisher=ports.get_publisher)
+        build_duplicates_router(records=lambda: ports.records, publisher=lambda: ports.publisher)
     )
     app.include_router(build_ops_router(queue_depths=lambda: queue_depths(broker, settings)))
-    app.include_router(build_oai_router(settings=settings, get_db=ports.get_db))
+    app.include_router(build_oai_router(settings=settings, db=ports.db))
     return app

@@ -1,14 +1,21 @@
-"""The only wiring of notify: real adapters by default, any port replaceable."""
+"""The only wiring of notify: real adapters by default, any port replaceable.
+
+``bootstrap`` builds the process's ports (real adapters unless a test passes its own);
+``create_app`` hands them to routes and subscribers and opens and closes them in the
+lifespan. The same shape in every service: docs/operators/contributing.md.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import httpx2
 from fastapi import FastAPI
+from faststream.rabbit import RabbitBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify import handlers
 from services.notify.adapters.catalogue import CatalogueQuality
@@ -45,8 +52,14 @@ from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings, stored_secret
 from shared.logging import get_logger
-from shared.mongo import make_mongo_client, service_database
-from shared.runtime import create_service_app, make_service_broker, mongo_ready
+from shared.mongo import Document, make_mongo_client, service_database
+from shared.runtime import (
+    Periodic,
+    create_service_app,
+    ensure_indexes,
+    make_service_broker,
+    mongo_ready,
+)
 
 log = get_logger("notify")
 SECRET_FILE = "notify-secret"
@@ -77,68 +90,35 @@ def notify_config(settings: Settings) -> NotifyConfig:
     )
 
 
-class SweepLoop:
-    """The daily evaluation, saved searches' digests and the retries, every
-    ``NOTIFY_SWEEP_SECONDS``; stopped cleanly."""
+@dataclass(frozen=True)
+class Ports:
+    """One notify process's clients and ports, built by :func:`bootstrap`."""
 
-    def __init__(
-        self,
-        ports: NotifyPorts,
-        config: NotifyConfig,
-        interval: float,
-        subscriptions: tuple[SubscriptionPorts, SubscriptionConfig] | None = None,
-    ) -> None:
-        self._ports = ports
-        self._subscriptions = subscriptions
-        self._config = config
-        self._interval = interval
-        self._owner = f"notify-{uuid.uuid4().hex[:8]}"
-        self._task: asyncio.Task[None] | None = None
+    settings: Settings
+    broker: RabbitBroker
+    mongo: AsyncMongoClient[Document]  # connects on first use, in the lifespan
+    db: AsyncDatabase[Document]
+    notify: NotifyPorts  # freshness, reminders and their mail, webhooks and events
+    subscriptions: SubscriptionPorts  # saved searches and their digests
+    audit: MongoAuditLog
+    http: httpx2.AsyncClient | None  # the catalogue's quality API, when notify reads it
 
-    async def _tick(self) -> None:
-        p = self._ports
-        await handlers.sweep(
-            owner=self._owner,
-            store=p.store,
-            reminders=p.reminders,
-            schedule=p.schedule,
-            mailer=p.mailer,
-            webhooks=p.webhooks,
-            publisher=p.publisher,
-            config=self._config,
-            quality=p.quality,
-        )
+    async def open(self) -> None:
+        """Create the stores' indexes (the client connects here)."""
+        subs = self.subscriptions
+        await ensure_indexes(self.notify.reminders, self.audit, subs.store, subs.outbox)
 
-    async def _digests(self) -> None:
-        if self._subscriptions is not None:
-            ports, sub_config = self._subscriptions
-            await run_digests(
-                None, ports=ports, config=self._config, sub_config=sub_config, eager=False
-            )
-
-    async def _run(self) -> None:
-        # Wait one interval first: the service consumes the events queued while it was down
-        # (and a fresh stack loads its members) before the day's evaluation.
-        while True:
-            await asyncio.sleep(self._interval)
-            for step in (self._tick, self._digests):
-                try:
-                    await step()
-                except Exception:  # the loop outlives a bad tick; the next tick retries
-                    log.exception("sweep_failed", owner=self._owner, step=step.__name__)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="notify-sweep")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def close(self) -> None:
+        for closable in (self.notify.mailer, self.notify.webhooks, self.subscriptions.search):
+            close = getattr(closable, "close", None)
+            if close is not None:
+                await close()
+        if self.http is not None:
+            await self.http.aclose()
+        await self.mongo.close()
 
 
-def create_app(
+def bootstrap(
     settings: Settings,
     *,
     store: FreshnessStore | None = None,
@@ -150,111 +130,113 @@ def create_app(
     quality: QualitySource | None = None,
     subscriptions: SubscriptionStore | None = None,
     search_api: SearchApi | None = None,
-    run_schedule: bool = True,
-) -> FastAPI:
-    """Notify's app: consumes records/member changes, serves freshness, sends reminders.
-
-    ``quality`` defaults to the catalogue's quality API at ``CATALOGUE_URL`` read with the
-    centre's key (none without ``STINET_ADMIN_KEY``: the mails then carry no scores)."""
+) -> Ports:
+    """Notify's ports: MongoDB, SMTP, webhooks over HTTP, RabbitMQ and the search API unless
+    given. ``quality`` defaults to the catalogue's quality API at ``CATALOGUE_URL`` read with
+    the centre's key (none without ``STINET_ADMIN_KEY``: the mails then carry no scores)."""
     broker = make_service_broker(settings)
+    mongo = make_mongo_client(settings)
+    db = service_database(mongo, settings)
+    http = None
+    if quality is None and settings.admin_key:
+        http = httpx2.AsyncClient(timeout=QUALITY_TIMEOUT)
+        quality = CatalogueQuality(settings.catalogue_base_url, http, settings.admin_key)
+    mailer = mailer or SmtpMailer(settings)
+    webhooks = webhooks or HttpWebhookSender(allow_private=settings.webhook_allow_private_networks)
+    return Ports(
+        settings=settings,
+        broker=broker,
+        mongo=mongo,
+        db=db,
+        notify=NotifyPorts(
+            store=store or MongoFreshnessStore(db),
+            reminders=reminders or MongoReminderLog(db),
+            schedule=schedule or MongoSchedule(db),
+            mailer=mailer,
+            webhooks=webhooks,
+            publisher=publisher or BrokerPublisher(broker, settings),
+            quality=quality,
+        ),
+        subscriptions=SubscriptionPorts(
+            store=subscriptions or MongoSubscriptionStore(db),
+            outbox=MongoReminderLog(db, SUBSCRIPTION_MAIL),
+            search=search_api or HttpSearchApi(settings.search_base_url),
+            mailer=mailer,
+            webhooks=webhooks,
+        ),
+        audit=MongoAuditLog(db, "notify"),
+        http=http,
+    )
+
+
+def sweep_loop(ports: Ports, config: NotifyConfig, sub_config: SubscriptionConfig) -> Periodic:
+    """The daily evaluation, saved searches' digests and the retries, every
+    ``NOTIFY_SWEEP_SECONDS``. It waits one interval first: the service consumes the events
+    queued while it was down (and a fresh stack loads its members) before the evaluation."""
+    owner = f"notify-{uuid.uuid4().hex[:8]}"
+    p = ports.notify
+
+    async def evaluate() -> None:
+        await handlers.sweep(
+            owner=owner,
+            store=p.store,
+            reminders=p.reminders,
+            schedule=p.schedule,
+            mailer=p.mailer,
+            webhooks=p.webhooks,
+            publisher=p.publisher,
+            config=config,
+            quality=p.quality,
+        )
+
+    async def digests() -> None:
+        await run_digests(
+            None, ports=ports.subscriptions, config=config, sub_config=sub_config, eager=False
+        )
+
+    return Periodic(
+        "sweep",
+        evaluate,
+        digests,
+        interval=ports.settings.notify_sweep_seconds,
+        service="notify",
+        wait_first=True,
+        cancel_on_stop=True,
+    )
+
+
+def create_app(
+    settings: Settings, ports: Ports | None = None, *, run_schedule: bool = True
+) -> FastAPI:
+    """Notify's app: consumes records/member changes, serves freshness, sends reminders, on
+    ``ports`` (``bootstrap(settings)`` unless a test built its own)."""
+    ports = ports or bootstrap(settings)
     config = notify_config(settings)
     sub_config = subscription_config(
         settings.stinet_public_url,
         lag_seconds=settings.notify_digest_lag_seconds,
         limit=settings.notify_subscribe_limit,
     )
-    client = make_mongo_client(settings)
-    state: dict[str, object] = {}
-    audit_log = MongoAuditLog(lambda: service_database(client, settings), "notify")
-
-    def ports() -> NotifyPorts:
-        return state["ports"]  # type: ignore[return-value]
-
-    def subscription_ports() -> SubscriptionPorts:
-        return state["subscriptions"]  # type: ignore[return-value]
-
-    async def on_startup() -> None:
-        db = service_database(client, settings)
-        log_store = reminders or MongoReminderLog(db)
-        if isinstance(log_store, MongoReminderLog):
-            await log_store.ensure_indexes()
-        await audit_log.ensure_indexes()
-        source = quality
-        if source is None and settings.admin_key:
-            http = httpx2.AsyncClient(timeout=QUALITY_TIMEOUT)
-            state["http"] = http
-            source = CatalogueQuality(settings.catalogue_base_url, http, settings.admin_key)
-        state["ports"] = NotifyPorts(
-            store=store or MongoFreshnessStore(db),
-            reminders=log_store,
-            schedule=schedule or MongoSchedule(db),
-            mailer=mailer or SmtpMailer(settings),
-            webhooks=webhooks
-            or HttpWebhookSender(allow_private=settings.webhook_allow_private_networks),
-            publisher=publisher or BrokerPublisher(broker, settings),
-            quality=source,
-        )
-        sub_store = subscriptions or MongoSubscriptionStore(db)
-        if isinstance(sub_store, MongoSubscriptionStore):
-            await sub_store.ensure_indexes()
-        outbox = MongoReminderLog(db, SUBSCRIPTION_MAIL)
-        await outbox.ensure_indexes()
-        p = state["ports"]
-        assert isinstance(p, NotifyPorts)
-        state["subscriptions"] = SubscriptionPorts(
-            store=sub_store,
-            outbox=outbox,
-            search=search_api or HttpSearchApi(settings.search_base_url),
-            mailer=p.mailer,
-            webhooks=p.webhooks,
-        )
+    loop = sweep_loop(ports, config, sub_config)
 
     async def on_started() -> None:
         if run_schedule:
-            loop = SweepLoop(
-                ports(),
-                config,
-                settings.notify_sweep_seconds,
-                (subscription_ports(), sub_config),
-            )
             loop.start()
-            state["loop"] = loop
 
-    async def on_stopping() -> None:
-        loop = state.pop("loop", None)
-        if isinstance(loop, SweepLoop):
-            await loop.stop()
-
-    async def on_shutdown() -> None:
-        p = state.get("ports")
-        if isinstance(p, NotifyPorts):
-            subs = state.get("subscriptions")
-            search = subs.search if isinstance(subs, SubscriptionPorts) else None
-            for closable in (p.mailer, p.webhooks, search):
-                close = getattr(closable, "close", None)
-                if close is not None:
-                    await close()
-        http = state.pop("http", None)
-        if isinstance(http, httpx2.AsyncClient):
-            await http.aclose()
-        await client.close()
-
-    register_subscribers(broker, settings, ports, config)
+    register_subscribers(ports.broker, settings, lambda: ports.notify, config)
     app = create_service_app(
         service="notify",
         title="stinet notify",
         settings=settings,
-        broker=broker,
-        checks={"mongo": mongo_ready(client)},
-        on_startup=on_startup,
+        broker=ports.broker,
+        checks={"mongo": mongo_ready(ports.mongo)},
+        on_startup=ports.open,
         on_started=on_started,
-        on_stopping=on_stopping,
-        on_shutdown=on_shutdown,
+        on_stopping=loop.stop,
+        on_shutdown=ports.close,
     )
-    wire_service_auth(
-        app, broker, settings, service="notify", get_db=lambda: service_database(client, settings)
-    )
-    install_audit(app, audit_log, "notify")
-    app.include_router(make_router(ports, config))
-    app.include_router(make_subscription_router(subscription_ports, config, sub_config))
+    wire_service_auth(app, ports.broker, settings, service="notify", db=ports.db)
+    install_audit(app, ports.audit, "notify")
+    app.include_router(make_router(lambda: ports.notify, config))
+    app.include_router(make_subscription_router(lambda: ports.subscriptions, config, sub_config))
     return app

@@ -1,14 +1,17 @@
-"""The only wiring of the search service: engine, member names, broker, HTTP routes."""
+"""The only wiring of the search service: engine, member names, broker, HTTP routes.
+
+``bootstrap`` builds the process's ports (real adapters unless a test passes its own);
+``create_app`` hands them to routes and subscribers and opens and closes them in the
+lifespan. The same shape in every service: docs/operators/contributing.md.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx2
 from fastapi import FastAPI
+from faststream.rabbit import RabbitBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.middleware.gzip import GZipMiddleware
@@ -27,18 +30,18 @@ from services.search.entrypoints.feeds import build_feed_router
 from services.search.entrypoints.http import build_api_router
 from services.search.entrypoints.messaging import register_subscribers
 from services.search.entrypoints.web import build_web_router
-from services.search.handlers import RebuildProgress, rebuild_index
+from services.search.handlers import Rebuilds
 from services.search.ports import MemberDirectory, RebuildableIndex, RecordSource
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import PEPPER_FILE, Settings, stored_secret
-from shared.http import ApiError
 from shared.logging import get_logger
-from shared.mongo import make_mongo_client, service_database
-from shared.runtime import create_service_app, make_service_broker, mongo_ready
+from shared.mongo import Document, make_mongo_client, service_database
+from shared.runtime import create_service_app, ensure_indexes, make_service_broker, mongo_ready
 
 log = get_logger("search")
 GZIP_MINIMUM_BYTES = 1024
+CATALOGUE_TIMEOUT = 30.0  # seconds for one page of the catalogue's records (a rebuild)
 
 
 def make_index(settings: Settings) -> RebuildableIndex:
@@ -50,121 +53,100 @@ def make_index(settings: Settings) -> RebuildableIndex:
     return TantivyIndex(settings.stinet_data_dir)
 
 
-def visit_counter(settings: Settings, get_db: Callable[[], AsyncDatabase]) -> MongoVisitCounter:
+def visit_counter(settings: Settings, db: AsyncDatabase[Document]) -> MongoVisitCounter:
     """The process's counter of page views and searches, its salt from the installation's
     pepper (configured, or kept in the data dir): never a guessable constant."""
     pepper = stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE)
-    return MongoVisitCounter(get_db, salt="visits\x00" + pepper.hex())
+    return MongoVisitCounter(db, salt="visits\x00" + pepper.hex())
 
 
-@dataclass
-class SearchServices:
-    """The clients of one search process, opened in the lifespan."""
+@dataclass(frozen=True)
+class Ports:
+    """One search process's clients and ports, built by :func:`bootstrap`."""
 
     settings: Settings
+    broker: RabbitBroker
+    mongo: AsyncMongoClient[Document]  # connects on first use, in the lifespan
+    db: AsyncDatabase[Document]
+    http: httpx2.AsyncClient  # the catalogue's API, read by rebuilds
     index: RebuildableIndex
-    members: MemberDirectory | None = None
-    source: RecordSource | None = None
-    mongo: AsyncMongoClient | None = None
-    http: httpx2.AsyncClient | None = None
-    progress: RebuildProgress = field(default_factory=RebuildProgress)
-    rebuild_task: asyncio.Task[int] | None = None
+    members: MemberDirectory
+    source: RecordSource
+    visits: MongoVisitCounter
+    audit: MongoAuditLog
+    rebuilds: Rebuilds
 
-    def db(self) -> AsyncDatabase:
-        if self.mongo is None:
-            raise RuntimeError("the search service is not started")
-        return service_database(self.mongo, self.settings)
+    async def open(self) -> None:
+        """Open the index and create the stores' indexes (the client connects here)."""
+        await self.index.open()
+        await ensure_indexes(self.audit)
+        log.info("search_index_opened", engine=type(self.index).__name__)
+
+    async def close(self) -> None:
+        await self.index.close()
+        await self.http.aclose()
+        await self.mongo.close()
 
     def get_members(self) -> MemberDirectory:
-        if self.members is None:
-            raise RuntimeError("the search service is not started")
+        """The member names (the routers and subscribers take getters of their ports)."""
         return self.members
 
-    async def start_rebuild(self) -> RebuildProgress:
-        """Start a rebuild in the background unless one runs; 409 if it does."""
-        if self.rebuild_task is not None and not self.rebuild_task.done():
-            raise ApiError(409, "Đang tái lập chỉ mục", "A rebuild is already running")
-        if self.source is None:
-            raise RuntimeError("the search service is not started")
-        self.progress = RebuildProgress(state="running")
-        self.rebuild_task = asyncio.create_task(
-            rebuild_index(index=self.index, source=self.source, progress=self.progress)
-        )
-        self.rebuild_task.add_done_callback(_retrieve_exception)
-        return self.progress
 
-    async def stop_rebuild(self) -> None:
-        if self.rebuild_task is not None and not self.rebuild_task.done():
-            self.rebuild_task.cancel()
-            with contextlib.suppress(BaseException):
-                await self.rebuild_task
-
-
-def _retrieve_exception(task: asyncio.Task[int]) -> None:
-    # The failure is already logged and shown in the progress; this only marks it as seen.
-    if not task.cancelled():
-        task.exception()
-
-
-def create_app(
+def bootstrap(
     settings: Settings,
     *,
     index: RebuildableIndex | None = None,
     members: MemberDirectory | None = None,
     source: RecordSource | None = None,
-) -> FastAPI:
-    """The search service: consumes record and member changes, serves search and the portal."""
-    services = SearchServices(settings=settings, index=index or make_index(settings))
-    broker = make_service_broker(settings)
-    audit_log = MongoAuditLog(services.db, "search")
-    visits = visit_counter(settings, services.db)
+) -> Ports:
+    """Search's ports: the engine of ``make_index``, MongoDB member names and the
+    catalogue's API as the rebuilds' source unless given."""
+    mongo = make_mongo_client(settings)
+    db = service_database(mongo, settings)
+    http = httpx2.AsyncClient(timeout=CATALOGUE_TIMEOUT)
+    index = index or make_index(settings)
+    source = source or CatalogueRecordSource(settings.catalogue_base_url, http)
+    return Ports(
+        settings=settings,
+        broker=make_service_broker(settings),
+        mongo=mongo,
+        db=db,
+        http=http,
+        index=index,
+        members=members or MongoMemberDirectory(db),
+        source=source,
+        visits=visit_counter(settings, db),
+        audit=MongoAuditLog(db, "search"),
+        rebuilds=Rebuilds(index=index, source=source),
+    )
+
+
+def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
+    """The search service: consumes record and member changes, serves search and the
+    portal, on ``ports`` (``bootstrap(settings)`` unless a test built its own)."""
+    services = ports or bootstrap(settings)
+    broker = services.broker
+    visits = services.visits
     register_subscribers(
         broker, settings, get_index=lambda: services.index, get_members=services.get_members
     )
 
-    async def on_startup() -> None:
-        services.mongo = make_mongo_client(settings)
-        services.members = members or MongoMemberDirectory(services.db())
-        services.http = httpx2.AsyncClient(timeout=30.0)
-        services.source = source or CatalogueRecordSource(
-            settings.catalogue_base_url, services.http
-        )
-        await services.index.open()
-        await audit_log.ensure_indexes()
-        log.info("search_index_opened", engine=type(services.index).__name__)
-
-    async def on_stopping() -> None:
-        await services.stop_rebuild()
-
-    async def on_shutdown() -> None:
-        await services.index.close()
-        if services.http is not None:
-            await services.http.aclose()
-        if services.mongo is not None:
-            await services.mongo.close()
-
     async def index_ready() -> bool:
         return await services.index.ping()
-
-    async def store_ready() -> bool:
-        if services.mongo is None:
-            return False
-        return await mongo_ready(services.mongo)()
 
     app = create_service_app(
         service="search",
         title="stinet search",
         settings=settings,
         broker=broker,
-        checks={"mongo": store_ready, "index": index_ready},
-        on_startup=on_startup,
-        on_stopping=on_stopping,
-        on_shutdown=on_shutdown,
+        checks={"mongo": mongo_ready(services.mongo), "index": index_ready},
+        on_startup=services.open,
+        on_stopping=services.rebuilds.stop,
+        on_shutdown=services.close,
     )
-    app.state.search = services
     # Member websites call the API from their own pages (widget): read-only, no credentials;
     # the console (its own origin) also signs in and acts.
-    wire_service_auth(app, broker, settings, service="search", get_db=services.db, public_get=True)
+    wire_service_auth(app, broker, settings, service="search", db=services.db, public_get=True)
     # Phones on slow links: pages and results compressed when the client accepts gzip. Level 4:
     # a 23 KB page of results becomes 4.1 KB in 0.1 ms (level 9: 3.8 KB in 0.24 ms).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=4)
@@ -175,8 +157,8 @@ def create_app(
         build_api_router(
             get_index=lambda: services.index,
             get_members=services.get_members,
-            start_rebuild=services.start_rebuild,
-            rebuild_progress=lambda: services.progress,
+            start_rebuild=services.rebuilds.start,
+            rebuild_progress=lambda: services.rebuilds.progress,
             count_search=visits.record_search,
             citations=citations,
         )
@@ -195,6 +177,6 @@ def create_app(
             settings=settings, get_index=lambda: services.index, get_members=services.get_members
         )
     )
-    install_audit(app, audit_log, "search")
+    install_audit(app, services.audit, "search")
     app.include_router(build_console_router(settings=settings))
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +16,7 @@ from services.search.ports import (
     RecordSource,
     SearchIndex,
 )
+from shared.errors import Refusal
 from shared.events import ChangeKind, MemberChanged, RecordsChanged
 from shared.records import Record, RecordStatus, utcnow
 
@@ -107,3 +110,38 @@ async def rebuild_index(
     progress.state, progress.finished_at = "done", utcnow()
     log.info("rebuild_done", indexed=progress.indexed)
     return progress.indexed
+
+
+class Rebuilds:
+    """At most one rebuild of ``index`` at a time, run in the background; where the last
+    one stands (``progress``)."""
+
+    def __init__(self, *, index: RebuildableIndex, source: RecordSource) -> None:
+        self._index = index
+        self._source = source
+        self.progress = RebuildProgress()
+        self._task: asyncio.Task[int] | None = None
+
+    async def start(self) -> RebuildProgress:
+        """Start a rebuild unless one runs (409 if it does)."""
+        if self._task is not None and not self._task.done():
+            raise Refusal(409, "Đang tái lập chỉ mục", "A rebuild is already running")
+        self.progress = RebuildProgress(state="running")
+        self._task = asyncio.create_task(
+            rebuild_index(index=self._index, source=self._source, progress=self.progress)
+        )
+        self._task.add_done_callback(_retrieve_exception)
+        return self.progress
+
+    async def stop(self) -> None:
+        """Cancel a running rebuild (the live index keeps serving)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+
+
+def _retrieve_exception(task: asyncio.Task[int]) -> None:
+    # The failure is already logged and shown in the progress; this only marks it as seen.
+    if not task.cancelled():
+        task.exception()

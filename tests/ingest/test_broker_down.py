@@ -111,7 +111,7 @@ async def test_the_relay_publishes_what_a_crashed_process_left_in_the_outbox(
 ) -> None:
     """Stored and sealed, then the process died before publishing: the relay sends it."""
     db = service_database(mongo, settings)
-    store = MongoSubmissionStore(lambda: db)
+    store = MongoSubmissionStore(db)
     now = utcnow()
     draft = Submission(
         id="crashed-submission",

@@ -24,7 +24,7 @@ KEY = "upload-2026-12-02-01"
 
 
 def _store(ingest: Ingest) -> MongoSubmissionStore:
-    return MongoSubmissionStore(lambda: ingest.db)
+    return MongoSubmissionStore(ingest.db)
 
 
 def _draft(submission_id: str, key: str = KEY) -> Submission:

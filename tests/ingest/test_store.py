@@ -22,7 +22,7 @@ async def test_a_newer_first_event_that_loses_the_insert_race_is_still_applied(
 ) -> None:
     """Two first events of a member: the older one's upsert inserts the document between the
     newer one's match and its insert, so the newer one's upsert fails with a duplicate key."""
-    directory = MongoMemberDirectory(lambda: failpoint_db)
+    directory = MongoMemberDirectory(failpoint_db)
     await directory.apply(_changed(1, "Tên cũ"))
     await fail_next(failpoint_db, "update", DUPLICATE_KEY)  # the server's answer in that race
     await directory.apply(_changed(2, "Tên mới"))
@@ -31,7 +31,7 @@ async def test_a_newer_first_event_that_loses_the_insert_race_is_still_applied(
 
 
 async def test_a_stale_event_still_changes_nothing(failpoint_db: AsyncDatabase) -> None:
-    directory = MongoMemberDirectory(lambda: failpoint_db)
+    directory = MongoMemberDirectory(failpoint_db)
     await directory.apply(_changed(2, "Tên mới"))
     await directory.apply(_changed(1, "Tên cũ"))
     member = await directory.get("vmu")

@@ -47,7 +47,7 @@ async def test_a_store_outage_after_the_confirm_is_not_told_as_nothing_accepted(
     # sends them again (the catalogue takes a batch twice without change) and clears them.
     outbox = ingest.db["ingest_outbox"]
     assert sorted([d["batch_no"] async for d in outbox.find({})]) == [0, 1]
-    await MongoSubmissionStore(lambda: ingest.db).defer(body["submission_id"], utcnow())
+    await MongoSubmissionStore(ingest.db).defer(body["submission_id"], utcnow())
     again = await ingest.submitted(expect=2, within=15)
     assert sorted(e.batch_no for e in again) == [0, 1]
     assert {e.submission_id for e in again} == {body["submission_id"]}

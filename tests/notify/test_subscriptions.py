@@ -14,6 +14,7 @@ import httpx2
 import pytest
 
 from services.notify.adapters.search_api import HttpSearchApi
+from services.notify.bootstrap import bootstrap as notify_ports
 from services.notify.bootstrap import create_app as create_notify
 from services.search.bootstrap import create_app as create_search
 from shared.config import Settings
@@ -102,10 +103,9 @@ async def stack(settings: Settings, **overrides: object) -> AsyncIterator[Stack]
         )
         search_app = create_search(configured)
         transport = httpx2.ASGITransport(app=search_app)
+        search_api = HttpSearchApi("http://search.test", transport=transport)
         notify_app = create_notify(
-            configured,
-            search_api=HttpSearchApi("http://search.test", transport=transport),
-            run_schedule=False,
+            configured, notify_ports(configured, search_api=search_api), run_schedule=False
         )
         async with (
             search_app.router.lifespan_context(search_app),

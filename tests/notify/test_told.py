@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from devstack.processes import free_port
 from services.catalogue.bootstrap import create_app as create_catalogue
 from services.notify.adapters.catalogue import CatalogueQuality
+from services.notify.bootstrap import bootstrap as notify_ports
 from services.notify.bootstrap import create_app as create_notify
 from shared.config import Settings
 from shared.events import (
@@ -121,7 +122,9 @@ async def stack(settings: Settings) -> AsyncIterator[Stack]:
             transport = httpx2.ASGITransport(app=catalogue_app)
             async with httpx2.AsyncClient(transport=transport) as to_catalogue:
                 quality = CatalogueQuality(CATALOGUE, to_catalogue, configured.admin_key or "")
-                notify_app = create_notify(configured, quality=quality, run_schedule=False)
+                notify_app = create_notify(
+                    configured, notify_ports(configured, quality=quality), run_schedule=False
+                )
                 async with running_app(notify_app) as notify:
                     yield Stack(configured, catalogue, notify, mailbox)
 
@@ -213,7 +216,9 @@ async def test_a_reminder_goes_out_without_scores_when_the_catalogue_does_not_an
         configured = settings.model_copy(update={"smtp_port": smtp.port, "centre_email": CENTRE})
         async with httpx2.AsyncClient(timeout=2.0) as http:
             nobody = CatalogueQuality(f"http://127.0.0.1:{free_port()}", http, "k")
-            app = create_notify(configured, quality=nobody, run_schedule=False)
+            app = create_notify(
+                configured, notify_ports(configured, quality=nobody), run_schedule=False
+            )
             async with running_app(app) as notify:
                 joined = datetime.now(UTC) - timedelta(days=200)
                 member = Member(

@@ -77,7 +77,7 @@ def centre_only(
     authenticator = Authenticator(
         root_key=root_key,
         signer=signer or SessionSigner(secrets.token_bytes(32)),
-        revoked=MongoRevokedKeys(lambda: db, "ingest"),
+        revoked=MongoRevokedKeys(db, "ingest"),
     )
     install_authenticator(app, authenticator)
 
@@ -131,4 +131,4 @@ def as_ingest(
     """What ingest's bootstrap installs for the harvest routes: who calls (the root key and
     sessions signed by ``signer``) and the audit log they record into."""
     centre_only(app, root_key, db, signer)
-    install_audit(app, MongoAuditLog(lambda: db, "ingest"), "ingest")
+    install_audit(app, MongoAuditLog(db, "ingest"), "ingest")

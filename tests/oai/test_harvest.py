@@ -70,7 +70,7 @@ async def _env(
     submit = FakeSubmit()
     component = build_harvest(
         settings=settings,
-        get_db=lambda: db,
+        db=db,
         submit=submit,
         harvest_settings=config,
     )

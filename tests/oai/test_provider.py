@@ -89,7 +89,7 @@ async def oai_env(mongo_url: str) -> AsyncIterator[dict[str, Any]]:
 
 def _client(env: dict[str, Any], **overrides: Any) -> httpx2.AsyncClient:
     oai = OaiSettings(repository_domain=DOMAIN, base_url=BASE, page_size=PAGE, **overrides)
-    router = build_oai_router(settings=env["settings"], get_db=lambda: env["db"], oai_settings=oai)
+    router = build_oai_router(settings=env["settings"], db=env["db"], oai_settings=oai)
     transport = httpx2.ASGITransport(app=plain_app(router))
     return httpx2.AsyncClient(transport=transport, base_url="http://catalogue.test")
 
@@ -454,7 +454,7 @@ async def test_an_unreachable_store_is_a_503_with_retry_after(oai_env: dict[str,
     client = AsyncMongoClient(settings.mongo_uri, serverSelectionTimeoutMS=200)
     router = build_oai_router(
         settings=settings,
-        get_db=lambda: client[settings.stinet_db],
+        db=client[settings.stinet_db],
         oai_settings=OaiSettings(repository_domain=DOMAIN, base_url=BASE),
     )
     transport = httpx2.ASGITransport(app=plain_app(router))
@@ -475,7 +475,7 @@ async def test_the_datestamp_indexes_of_earlier_versions_are_dropped(
     await records.create_index([("updated_at", 1), ("_id", 1)])
     for field in ("member", "kind"):
         await records.create_index([(field, 1), ("updated_at", 1), ("_id", 1)])
-    await OaiRecordStore(lambda: oai_env["db"]).prepare()
+    await OaiRecordStore(oai_env["db"]).prepare()
     assert set(await records.index_information()) == {"_id_"}
 
 
@@ -490,7 +490,7 @@ async def test_a_record_written_again_is_listed_once_at_its_new_datestamp(
     await feed.append(db, [(doc["_id"], earlier), (doc["_id"], later), (doc["_id"], later)])
     await db["catalogue_records"].insert_one(doc)
     try:
-        store = OaiRecordStore(lambda: db)
+        store = OaiRecordStore(db)
         listed, _ = await store.page(
             base={}, start=earlier, end=None, after=None, limit=10, headers_only=True,
             window=timedelta(hours=1), now=later,

@@ -94,11 +94,11 @@ async def test_harvesting_our_own_provider_yields_the_same_records(
         ]
     )
     oai = OaiSettings(repository_domain=DOMAIN, page_size=5)
-    provider = build_oai_router(settings=settings, get_db=lambda: db, oai_settings=oai)
+    provider = build_oai_router(settings=settings, db=db, oai_settings=oai)
     submit = FakeSubmit()
     harvest = build_harvest(
         settings=settings,
-        get_db=lambda: db,
+        db=db,
         submit=submit,
         harvest_settings=FAST,
     )

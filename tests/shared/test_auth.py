@@ -84,7 +84,7 @@ async def test_a_revocation_ends_a_session_at_the_next_re_read(
     settings: Settings, mongo: AsyncMongoClient
 ) -> None:
     clock = [utcnow()]
-    revoked = MongoRevokedKeys(lambda: service_database(mongo, settings), "catalogue")
+    revoked = MongoRevokedKeys(service_database(mongo, settings), "catalogue")
     signer = SessionSigner(b"s" * 64)
     authenticator = Authenticator(
         root_key="root-key", signer=signer, revoked=revoked, clock=lambda: clock[0]
@@ -104,7 +104,7 @@ async def test_a_revocation_ends_a_session_at_the_next_re_read(
 async def test_only_the_root_key_and_sessions_pass_outside_ingest(
     settings: Settings, mongo: AsyncMongoClient
 ) -> None:
-    revoked = MongoRevokedKeys(lambda: service_database(mongo, settings), "notify")
+    revoked = MongoRevokedKeys(service_database(mongo, settings), "notify")
     authenticator = Authenticator(
         root_key="root-key", signer=SessionSigner(b"s" * 64), revoked=revoked
     )
@@ -121,7 +121,7 @@ async def test_sessions_wait_with_a_503_while_the_revocations_were_never_read() 
     )
     signer = SessionSigner(b"s" * 64)
     authenticator = Authenticator(
-        root_key=None, signer=signer, revoked=MongoRevokedKeys(lambda: unreachable["x"], "notify")
+        root_key=None, signer=signer, revoked=MongoRevokedKeys(unreachable["x"], "notify")
     )
     try:
         with pytest.raises(ApiError) as raised:
@@ -136,7 +136,7 @@ async def test_wrong_credentials_from_one_address_wait_after_the_limit(
     settings: Settings, mongo: AsyncMongoClient
 ) -> None:
     signer = SessionSigner(b"s" * 64)
-    revoked = MongoRevokedKeys(lambda: service_database(mongo, settings), "search")
+    revoked = MongoRevokedKeys(service_database(mongo, settings), "search")
     app = FastAPI()
     install_error_handlers(app)
     install_authenticator(

@@ -27,7 +27,7 @@ def test_the_oai_token_key_is_the_installations_own_and_shared_by_its_processes(
 
 def test_the_visit_salt_is_the_installations_own(tmp_path: Path) -> None:
     def salt(settings: Settings) -> str:
-        return visit_counter(settings, lambda: None)._salt  # type: ignore[arg-type,return-value]
+        return visit_counter(settings, None)._salt  # type: ignore[arg-type,return-value]
 
     here = salt(bare(tmp_path / "a"))
     assert salt(bare(tmp_path / "a")) == here

@@ -46,12 +46,12 @@ class LinkChecking:
         await self.checker.close()
 
 
-async def build_link_checking(
+def build_link_checking(
     settings: Settings, db: AsyncDatabase, *, records: RecordStore, members: MemberStore
 ) -> LinkChecking:
-    """The store (indexes ensured), the HTTP checker and the sweep (not started)."""
+    """The store (its indexes ensured in the lifespan), the HTTP checker and the sweep (not
+    started)."""
     store = MongoLinkStore(db)
-    await store.ensure_indexes()
     schedule = HostSchedule(
         interval=settings.linkcheck_per_host_seconds,
         concurrency=settings.linkcheck_concurrency,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
@@ -36,12 +35,12 @@ def token_key(settings: Settings) -> bytes:
 def build_oai_router(
     *,
     settings: Settings,
-    get_db: Callable[[], AsyncDatabase],
+    db: AsyncDatabase,
     oai_settings: OaiSettings | None = None,
 ) -> APIRouter:
     """The ``GET /oai`` (and form ``POST /oai``) OAI-PMH 2.0 endpoint."""
     oai = oai_settings or OaiSettings()
-    store = OaiRecordStore(get_db)
+    store = OaiRecordStore(db)
     provider = OaiProvider(
         store=store,
         info=render.RepositoryInfo(

@@ -8,7 +8,6 @@ needed, and none is paid by the catalogue's inserts.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,8 +40,8 @@ _FORMER_INDEXES = (
 class OaiRecordStore:
     """Pages of records in ``(updated_at, _id)`` order, the provider's only cursor."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase]) -> None:
-        self._get_db = get_db
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._db = db
         self._ready = False
         self._earliest: tuple[float, datetime | None] | None = None
 
@@ -50,7 +49,7 @@ class OaiRecordStore:
         """Drop the record indexes of earlier versions; make sure the feed holds every record."""
         if self._ready:
             return
-        db = self._get_db()
+        db = self._db
         existing = await db[RECORDS].index_information()
         for name in _FORMER_INDEXES:
             if name in existing:
@@ -108,7 +107,7 @@ class OaiRecordStore:
     ) -> list[tuple[str, str]]:
         """``(datestamp key, record id)`` of the feed's entries in ``at``, in list order."""
         groups: dict[str, set[str]] = {}
-        async for entry in self._get_db()[FEED].find({"at": at}):  # grouped and sorted below
+        async for entry in self._db[FEED].find({"at": at}):  # grouped and sorted below
             groups.setdefault(at_key(entry["at"]), set()).update(entry["ids"])
         pending: list[tuple[str, str]] = []
         for key in sorted(groups):
@@ -127,7 +126,7 @@ class OaiRecordStore:
     ) -> list[dict[str, Any]]:
         """Up to ``need`` records of ``pending``, in order, in ``base`` and whose datestamp is
         still their entry's."""
-        records = self._get_db()[RECORDS]
+        records = self._db[RECORDS]
         kept: list[dict[str, Any]] = []
         for start in range(0, len(pending), _CHUNK):
             chunk = pending[start : start + _CHUNK]
@@ -143,19 +142,19 @@ class OaiRecordStore:
         return kept[:need]
 
     async def get(self, record_id: str) -> dict[str, Any] | None:
-        return await self._get_db()[RECORDS].find_one({"_id": record_id}, dict.fromkeys(_FIELDS, 1))
+        return await self._db[RECORDS].find_one({"_id": record_id}, dict.fromkeys(_FIELDS, 1))
 
     async def earliest(self) -> datetime | None:
         """The oldest datestamp, cached a minute (a stale value is still a lower bound)."""
         now = time.monotonic()
         if self._earliest is None or now - self._earliest[0] > EARLIEST_TTL:
-            doc = await self._get_db()[FEED].find_one({}, {"at": 1}, sort=[("at", ASCENDING)])
+            doc = await self._db[FEED].find_one({}, {"at": 1}, sort=[("at", ASCENDING)])
             self._earliest = (now, aware(doc["at"]) if doc else None)
         return self._earliest[1]
 
     async def members(self) -> list[tuple[str, str]]:
         """``(code, name)`` of every registered member and every member that has records."""
-        db = self._get_db()
+        db = self._db
         names: dict[str, str] = {}
         async for doc in db[MEMBERS].find({}, {"name": 1}):
             names[str(doc["_id"])] = str(doc.get("name") or doc["_id"])

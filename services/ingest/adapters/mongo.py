@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
@@ -40,33 +40,18 @@ DUPLICATE_KEY = 11000
 RECEIPT = "receipt"  # what the 202 listed beyond the counts, for a replay's 202
 CLAIM_ATTEMPTS = 2
 
-GetDb = Callable[[], AsyncDatabase]
 _ITEMS: TypeAdapter[list[SubmittedItem]] = TypeAdapter(list[SubmittedItem])
-
-
-async def ensure_indexes(db: AsyncDatabase) -> None:
-    """Indexes every query below relies on, and the TTLs that keep outcomes ≥ 90 days."""
-    await db[KEYS].create_index([("member", ASCENDING), ("created_at", ASCENDING)])
-    await db[KEYS].create_index("unannounced", sparse=True)
-    await db[SUBMISSIONS].create_index([("member", ASCENDING), ("created_at", DESCENDING)])
-    await db[OUTBOX].create_index([("submission_id", ASCENDING), ("batch_no", ASCENDING)])
-    await db[SUBMISSIONS].create_index([("unpublished", ASCENDING), ("relay_after", ASCENDING)])
-    await db[OUTCOMES].create_index([("submission_id", ASCENDING), ("index", ASCENDING)])
-    # No (submission_id, outcome) index: every index costs on each of the many outcome
-    # inserts, and a filtered page is read along (submission_id, index) anyway.
-    for name in (SUBMISSIONS, OUTCOMES, IDEMPOTENCY):
-        await db[name].create_index("expires_at", expireAfterSeconds=0)
 
 
 class MongoKeyStore:
     """``ingest_keys``: one document per key, ``_id`` = key id, only the HMAC of the secret."""
 
-    def __init__(self, get_db: GetDb) -> None:
-        self._db = get_db
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection: AsyncCollection = db[KEYS]
 
-    @property
-    def collection(self) -> AsyncCollection:
-        return self._db()[KEYS]
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("member", ASCENDING), ("created_at", ASCENDING)])
+        await self.collection.create_index("unannounced", sparse=True)
 
     async def add(self, key: StoredKey) -> None:
         doc = asdict(key)
@@ -109,14 +94,14 @@ class MongoKeyRevocations:
     """Ingest's revocation list (``shared.auth.RevokedKeys``) is its own key store: a key is
     revoked there before ``key.changed`` tells the other services."""
 
-    def __init__(self, get_db: GetDb) -> None:
-        self._db = get_db
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._keys = db[KEYS]
 
     async def add(self, key_id: str, at: datetime) -> None:
         """Already stored by the revocation itself."""
 
     async def all(self) -> set[str]:
-        cursor = self._db()[KEYS].find({"revoked_at": {"$ne": None}}, {"_id": 1})
+        cursor = self._keys.find({"revoked_at": {"$ne": None}}, {"_id": 1})
         return {doc["_id"] async for doc in cursor}
 
 
@@ -137,12 +122,8 @@ def _key(doc: dict[str, Any]) -> StoredKey:
 class MongoMemberDirectory:
     """``ingest_members``: code, status and version of each member, from ``member.changed``."""
 
-    def __init__(self, get_db: GetDb) -> None:
-        self._db = get_db
-
-    @property
-    def collection(self) -> AsyncCollection:
-        return self._db()[MEMBERS]
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection: AsyncCollection = db[MEMBERS]
 
     async def get(self, code: str) -> MemberInfo | None:
         doc = await self.collection.find_one({"_id": code})
@@ -176,24 +157,25 @@ class MongoMemberDirectory:
 class MongoSubmissionStore:
     """Submissions, the outbox of unpublished batches and per-record outcomes."""
 
-    def __init__(self, get_db: GetDb) -> None:
-        self._db = get_db
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._db = db
+        self.submissions: AsyncCollection = db[SUBMISSIONS]
+        self.idempotency: AsyncCollection = db[IDEMPOTENCY]
+        self.outbox_rows: AsyncCollection = db[OUTBOX]
+        self.outcome_rows: AsyncCollection = db[OUTCOMES]
 
-    @property
-    def submissions(self) -> AsyncCollection:
-        return self._db()[SUBMISSIONS]
-
-    @property
-    def idempotency(self) -> AsyncCollection:
-        return self._db()[IDEMPOTENCY]
-
-    @property
-    def outbox_rows(self) -> AsyncCollection:
-        return self._db()[OUTBOX]
-
-    @property
-    def outcome_rows(self) -> AsyncCollection:
-        return self._db()[OUTCOMES]
+    async def ensure_indexes(self) -> None:
+        """Indexes every submission query relies on, and the TTLs that keep outcomes ≥ 90 days."""
+        await self.submissions.create_index([("member", ASCENDING), ("created_at", DESCENDING)])
+        await self.outbox_rows.create_index([("submission_id", ASCENDING), ("batch_no", ASCENDING)])
+        await self.submissions.create_index(
+            [("unpublished", ASCENDING), ("relay_after", ASCENDING)]
+        )
+        await self.outcome_rows.create_index([("submission_id", ASCENDING), ("index", ASCENDING)])
+        # No (submission_id, outcome) index: every index costs on each of the many outcome
+        # inserts, and a filtered page is read along (submission_id, index) anyway.
+        for name in (SUBMISSIONS, OUTCOMES, IDEMPOTENCY):
+            await self._db[name].create_index("expires_at", expireAfterSeconds=0)
 
     async def create(self, submission: Submission) -> Submission:
         # The submission before its claim on the key: a claim then always points at a stored

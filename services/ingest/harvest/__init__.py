@@ -47,7 +47,7 @@ class HarvestComponent:
 def build_harvest(
     *,
     settings: Settings,
-    get_db: Callable[[], AsyncDatabase],
+    db: AsyncDatabase,
     submit: Submit,
     harvest_settings: HarvestSettings | None = None,
 ) -> HarvestComponent:
@@ -60,7 +60,7 @@ def build_harvest(
     config = harvest_settings or HarvestSettings()
     allow_private = settings.harvest_allow_private_networks
     harvester = Harvester(
-        store=MongoHarvestStore(get_db), submit=submit, config=config, allow_private=allow_private
+        store=MongoHarvestStore(db), submit=submit, config=config, allow_private=allow_private
     )
     router = build_routes(harvester=harvester, allow_private=allow_private)
     return HarvestComponent(router=router, start=harvester.start, stop=harvester.stop)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,16 +36,9 @@ def _lease_free(now: datetime) -> dict[str, Any]:
 class MongoHarvestStore:
     """Sources with a lease (one harvester per source across replicas) and their runs."""
 
-    def __init__(self, get_db: Callable[[], AsyncDatabase]) -> None:
-        self._get_db = get_db
-
-    @property
-    def sources(self) -> Any:
-        return self._get_db()[SOURCES]
-
-    @property
-    def runs(self) -> Any:
-        return self._get_db()[RUNS]
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.sources = db[SOURCES]
+        self.runs = db[RUNS]
 
     async def ensure_indexes(self) -> None:
         await self.sources.create_index([("next_run_at", ASCENDING)])

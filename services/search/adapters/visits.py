@@ -53,14 +53,14 @@ class MongoVisitCounter:
 
     def __init__(
         self,
-        get_db: Callable[[], AsyncDatabase],
+        db: AsyncDatabase,
         *,
         salt: str,
         flush_interval: float = 2.0,
         stored_ttl: float = 2.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._get_db = get_db
+        self._db = db
         self._salt = salt
         self._flush_interval = flush_interval
         self._clock = clock
@@ -112,7 +112,7 @@ class MongoVisitCounter:
         seen: dict[str, datetime],
         searches: Counter[str],
     ) -> None:
-        db = self._get_db()
+        db = self._db
         if seen:
             await db[ONLINE].bulk_write(
                 [
@@ -168,7 +168,7 @@ class MongoVisitCounter:
         """Searches on each of the last ``days`` local days (today last), buffered included."""
         today = self._clock().astimezone(LOCAL_TZ).date()
         dates = [(today - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
-        cursor = self._get_db()[DAILY].find(
+        cursor = self._db[DAILY].find(
             {"_id": {"$gte": dates[0], "$lte": dates[-1]}}, {"searches": 1}
         )
         stored = {doc["_id"]: int(doc.get("searches", 0)) async for doc in cursor}
@@ -181,7 +181,7 @@ class MongoVisitCounter:
         cached = self._stored
         if cached is not None and now - cached[0] < self._stored_ttl and cached[1] == today:
             return cached[2], cached[3], cached[4]
-        db = self._get_db()
+        db = self._db
         online = await db[ONLINE].count_documents({"last_seen": {"$gte": now - ONLINE_WINDOW}})
         day_doc = await db[DAILY].find_one({"_id": today}) or {}
         total_doc = await db[TOTALS].find_one({"_id": "all"}) or {}
@@ -193,7 +193,7 @@ class MongoVisitCounter:
         """Start the background flush loop (owned: stopped by ``stop``)."""
         if self._task is None:
             try:
-                await self._get_db()[ONLINE].create_index("last_seen")
+                await self._db[ONLINE].create_index("last_seen")
             except PyMongoError as exc:  # counting works without it; only the count is slower
                 log.warning("visits_index_not_created", error=type(exc).__name__)
             self._task = asyncio.create_task(self._loop(), name="visits-flush")

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 
 from devstack.processes import free_port
-from services.search.bootstrap import create_app
+from services.search.bootstrap import Ports, bootstrap, create_app
 from shared.config import Settings
 from shared.mongo import make_mongo_client
 from shared.records import Record
@@ -85,6 +85,7 @@ class Service:
     settings: Settings
     broker: RabbitBroker
     app: FastAPI
+    ports: Ports
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,8 @@ async def service(
         meili_url=None,
         stinet_public_url="http://search.test",  # what the pages link to, as the client sees it
     )
-    app = create_app(settings)
+    ports = bootstrap(settings)
+    app = create_app(settings, ports)
     publisher = make_broker(settings)
     transport = httpx2.ASGITransport(app=app)
     async with (
@@ -113,7 +115,7 @@ async def service(
         publisher,
         httpx2.AsyncClient(transport=transport, base_url="http://search.test") as client,
     ):
-        yield Service(client=client, settings=settings, broker=publisher, app=app)
+        yield Service(client=client, settings=settings, broker=publisher, app=app, ports=ports)
     await delete_namespace(settings)
     mongo = make_mongo_client(settings)
     await mongo.drop_database(settings.stinet_db)

@@ -15,7 +15,7 @@ async def indexed(service: Service) -> None:
     event = RecordsChanged(
         changes=[RecordChange(change=ChangeKind.CREATED, record=r) for r in CORPUS]
     )
-    await apply_record_changes(event, index=service.app.state.search.index)
+    await apply_record_changes(event, index=service.ports.index)
 
 
 async def test_search_answers_in_the_documented_shape(service: Service) -> None:

@@ -101,10 +101,10 @@ EXPECTED_TYPES = {
 
 @pytest.fixture(scope="module", autouse=True)
 async def indexed(service: Service) -> None:
-    index = service.app.state.search.index
+    index = service.ports.index
     changes = [RecordChange(change=ChangeKind.CREATED, record=r) for r in RECORDS]
     await apply_record_changes(RecordsChanged(changes=changes), index=index)
-    members = service.app.state.search.get_members()
+    members = service.ports.members
     for code, (name, name_en) in MEMBERS.items():
         await members.save(code, name, name_en, 1)
     # How search learns of a withdrawal: records.changed with change "withdrawn".

@@ -13,7 +13,7 @@ from tests.search.service.conftest import FakeCatalogue, Service
 async def test_reindex_reads_the_whole_catalogue_and_swaps(
     service: Service, catalogue: FakeCatalogue
 ) -> None:
-    index = service.app.state.search.index
+    index = service.ports.index
     stale = make_record("zz", "stale", "Bản ghi không còn trong danh mục")
     await apply_record_changes(
         RecordsChanged(changes=[RecordChange(change=ChangeKind.CREATED, record=stale)]),

@@ -67,7 +67,7 @@ async def portal(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
             settings=settings,
             get_index=lambda: index,
             get_members=lambda: MongoMemberDirectory(db),
-            visits=visit_counter(settings, lambda: db),
+            visits=visit_counter(settings, db),
         )
     )
     transport = httpx2.ASGITransport(app=app)

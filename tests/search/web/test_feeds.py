@@ -71,7 +71,7 @@ async def feeds(
             settings=settings,
             get_index=lambda: index,
             get_members=lambda: directory,
-            visits=visit_counter(settings, lambda: db),
+            visits=visit_counter(settings, db),
         )
     )
     app.include_router(

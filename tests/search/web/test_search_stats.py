@@ -14,7 +14,7 @@ async def test_searches_are_stored_per_local_day_and_read_back_with_zero_days(
     db: AsyncDatabase,  # noqa: F811
 ) -> None:
     clock = Clock(datetime(2026, 11, 26, 16, 58, tzinfo=UTC))  # 23:58 in Hai Phong
-    counter = MongoVisitCounter(lambda: db, salt="s", clock=clock)
+    counter = MongoVisitCounter(db, salt="s", clock=clock)
     counter.record_search()
     clock.now += timedelta(minutes=5)  # 00:03 the next local day
     counter.record_search()
@@ -23,7 +23,7 @@ async def test_searches_are_stored_per_local_day_and_read_back_with_zero_days(
     assert await db[TOTALS].find_one({"_id": "all"}) is None  # searches are not page views
     counter.record_search()  # buffered, not yet written
 
-    again = MongoVisitCounter(lambda: db, salt="s", clock=clock)  # another process
+    again = MongoVisitCounter(db, salt="s", clock=clock)  # another process
     assert [(d.date, d.searches) for d in await again.searches_per_day(3)] == [
         ("2026-11-25", 0),
         ("2026-11-26", 1),

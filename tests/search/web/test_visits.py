@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
@@ -38,7 +39,7 @@ def test_today_is_the_day_in_hai_phong() -> None:
 
 async def test_online_counts_distinct_visitors_of_the_last_five_minutes(db: AsyncDatabase) -> None:
     clock = Clock(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
-    counter = MongoVisitCounter(lambda: db, salt="s", clock=clock)
+    counter = MongoVisitCounter(db, salt="s", clock=clock)
     counter.record("1.2.3.4|Firefox", "portal")
     counter.record("1.2.3.4|Firefox", "record")
     counter.record("5.6.7.8|Chrome", "widget")
@@ -56,7 +57,7 @@ async def test_views_are_stored_per_local_day_and_source_with_hashed_visitors(
     db: AsyncDatabase,
 ) -> None:
     clock = Clock(datetime(2026, 11, 26, 16, 58, tzinfo=UTC))
-    counter = MongoVisitCounter(lambda: db, salt="s", clock=clock)
+    counter = MongoVisitCounter(db, salt="s", clock=clock)
     counter.record("203.0.113.7|Mozilla/5.0", "portal")
     clock.now += timedelta(minutes=5)  # 17:03 UTC = 00:03 the next day in Hai Phong
     counter.record("203.0.113.7|Mozilla/5.0", "widget")
@@ -75,12 +76,15 @@ async def test_views_are_stored_per_local_day_and_source_with_hashed_visitors(
 async def test_a_failed_flush_keeps_the_views_for_the_next_one(db: AsyncDatabase) -> None:
     broken = True
 
-    def get_db() -> AsyncDatabase:
-        if broken:
-            raise ConnectionError("store down")
-        return db
+    class FlakyDatabase:
+        """The database's collections, unreachable while ``broken``."""
 
-    counter = MongoVisitCounter(get_db, salt="s")
+        def __getitem__(self, name: str) -> Any:
+            if broken:
+                raise ConnectionError("store down")
+            return db[name]
+
+    counter = MongoVisitCounter(FlakyDatabase(), salt="s")  # type: ignore[arg-type]
     counter.record("a", "portal")
     counter.record("b", "portal")
     with pytest.raises(ConnectionError):
@@ -91,7 +95,7 @@ async def test_a_failed_flush_keeps_the_views_for_the_next_one(db: AsyncDatabase
 
 
 async def test_stopping_writes_what_is_buffered(db: AsyncDatabase) -> None:
-    counter = MongoVisitCounter(lambda: db, salt="s", flush_interval=60)
+    counter = MongoVisitCounter(db, salt="s", flush_interval=60)
     await counter.start()
     counter.record("a", "embed")
     await counter.stop()
