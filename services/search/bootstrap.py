@@ -13,10 +13,12 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.middleware.gzip import GZipMiddleware
 
+from services.search.adapters.analytics import MongoSearchAnalytics
 from services.search.adapters.catalogue import CatalogueRecordSource
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.adapters.visits import MongoVisitCounter
+from services.search.entrypoints.analytics import build_analytics_router
 from services.search.entrypoints.console import build_console_router
 from services.search.entrypoints.discovery import (
     Citations,
@@ -118,6 +120,9 @@ def create_app(
     broker = make_service_broker(settings)
     audit_log = MongoAuditLog(services.db, "search")
     visits = visit_counter(settings, services.db)
+    analytics = MongoSearchAnalytics(
+        services.db, retention_days=settings.search_analytics_retention_days
+    )
     register_subscribers(
         broker, settings, get_index=lambda: services.index, get_members=services.get_members
     )
@@ -179,8 +184,10 @@ def create_app(
             rebuild_progress=lambda: services.progress,
             count_search=visits.record_search,
             citations=citations,
+            analytics=analytics,
         )
     )
+    app.include_router(build_analytics_router(get_analytics=lambda: analytics))
     app.include_router(build_sitemap_router(settings=settings, get_live=lambda: services.index))
     app.include_router(
         build_web_router(
@@ -188,6 +195,7 @@ def create_app(
             get_index=lambda: services.index,
             get_members=services.get_members,
             visits=visits,
+            analytics=analytics,
         )
     )
     app.include_router(
