@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 
 from services.search.analytics import MAX_REPORT_DAYS, AnalyticsReport
 from services.search.domain import LOCAL_TZ
@@ -17,24 +19,29 @@ from shared.http import ApiError, error_responses
 
 DEFAULT_DAYS = 30
 MAX_LIMIT = 100
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2999, 12, 31)
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """A day as YYYY-MM-DD only: pydantic's lax mode would read "0" as a Unix timestamp."""
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("expected a day such as 2026-12-02")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 First = Annotated[
-    date | None,
+    Day | None,
     Query(
         alias="from",
-        ge=EARLIEST,
-        le=LATEST,
         description="ngày đầu (theo giờ Hải Phòng) / first local day, YYYY-MM-DD",
     ),
 ]
 Last = Annotated[
-    date | None,
+    Day | None,
     Query(
         alias="to",
-        ge=EARLIEST,
-        le=LATEST,
         description="ngày cuối, tính cả ngày đó / last local day, included",
     ),
 ]
