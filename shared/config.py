@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # added just before the end are indexed; confirmation requests per e-mail address.
     notify_digest_lag_seconds: float = Field(default=900.0, ge=0, le=86_400)
     notify_subscribe_limit: str = "5/hour"
+    # What people look for (issue 17): how long search's per-day query counts are kept
+    # (13 months by default, a year plus its month for year-on-year comparison).
+    search_analytics_retention_days: int = Field(default=396, ge=1, le=3660)
     harvest_allow_private_networks: bool = False
     webhook_allow_private_networks: bool = False
     ingest_rate_limit: str = "300/minute"

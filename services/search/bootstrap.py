@@ -16,10 +16,12 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.middleware.gzip import GZipMiddleware
 
+from services.search.adapters.analytics import MongoSearchAnalytics
 from services.search.adapters.catalogue import CatalogueRecordSource
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.adapters.visits import MongoVisitCounter
+from services.search.entrypoints.analytics import build_analytics_router
 from services.search.entrypoints.console import build_console_router
 from services.search.entrypoints.discovery import (
     Citations,
@@ -75,6 +77,7 @@ class Ports:
     visits: MongoVisitCounter
     audit: MongoAuditLog
     rebuilds: Rebuilds
+    analytics: MongoSearchAnalytics
 
     async def open(self) -> None:
         """Open the index and create the stores' indexes (the client connects here)."""
@@ -118,6 +121,7 @@ def bootstrap(
         visits=visit_counter(settings, db),
         audit=MongoAuditLog(db, "search"),
         rebuilds=Rebuilds(index=index, source=source),
+        analytics=MongoSearchAnalytics(db, retention_days=settings.search_analytics_retention_days),
     )
 
 
@@ -127,6 +131,7 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
     services = ports or bootstrap(settings)
     broker = services.broker
     visits = services.visits
+    analytics = services.analytics
     register_subscribers(
         broker, settings, get_index=lambda: services.index, get_members=services.get_members
     )
@@ -161,8 +166,10 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
             rebuild_progress=lambda: services.rebuilds.progress,
             count_search=visits.record_search,
             citations=citations,
+            analytics=analytics,
         )
     )
+    app.include_router(build_analytics_router(get_analytics=lambda: analytics))
     app.include_router(build_sitemap_router(settings=settings, get_live=lambda: services.index))
     app.include_router(
         build_web_router(
@@ -170,6 +177,7 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
             get_index=lambda: services.index,
             get_members=services.get_members,
             visits=visits,
+            analytics=analytics,
         )
     )
     app.include_router(

@@ -10,11 +10,17 @@ from datetime import datetime
 
 import structlog
 
+from services.search import spelling
+from services.search.analytics import normalised_query, search_id
+from services.search.domain import fold_words
 from services.search.ports import (
     MemberDirectory,
     RebuildableIndex,
     RecordSource,
+    SearchAnalytics,
     SearchIndex,
+    SearchQuery,
+    SearchResult,
 )
 from shared.errors import Refusal
 from shared.events import ChangeKind, MemberChanged, RecordsChanged
@@ -145,3 +151,38 @@ def _retrieve_exception(task: asyncio.Task[int]) -> None:
     # The failure is already logged and shown in the progress; this only marks it as seen.
     if not task.cancelled():
         task.exception()
+
+
+# ---- what people look for, did you mean (issue 17) ---------------------------------------
+
+
+def count_results_page(
+    query: SearchQuery, result: SearchResult, *, analytics: SearchAnalytics
+) -> str | None:
+    """Count a page of results someone looked at: the search itself on its first page, the
+    records shown on every page. Returns the search id result links carry (``?from=``)."""
+    text = normalised_query(query.q)
+    if not text:
+        return None
+    if query.page == 1:
+        analytics.record_search(query.q, result.total)
+    analytics.record_shown([hit.member for hit in result.hits])
+    return search_id(text)
+
+
+async def did_you_mean(q: str, total: int, *, index: SearchIndex) -> str | None:
+    """The reading of ``q`` to offer, if any: its tone marks put back when it found few
+    records, its typos corrected — from the index's own words."""
+    words = fold_words(q)
+    if not words or len(words) > spelling.MAX_WORDS:
+        return None
+    lexicon = await index.lexicon()
+    if not len(lexicon):
+        return None
+    missing = [w for w in words if w not in lexicon.forms]
+    known = await index.known(missing) if missing else set()
+    found = spelling.choices(q, lexicon, known)
+    candidates = spelling.readings(found, q, total) if found is not None else []
+    if not candidates:
+        return None
+    return spelling.best(candidates, await index.support(candidates))

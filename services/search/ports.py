@@ -6,14 +6,16 @@ test suite (``tests/search/contract``) runs against every adapter that can run h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from services.search.analytics import AnalyticsReport
+from services.search.spelling import Lexicon
 from shared.records import Kind, Record
 
 MAX_PER_PAGE = 100
@@ -128,6 +130,19 @@ class SearchIndex(Protocol):
     async def ping(self) -> bool:
         """True when the engine answers."""
 
+    # Did you mean (issue 17): what ``services.search.spelling`` reads from the index.
+    async def lexicon(self) -> Lexicon:
+        """The words of live titles and subjects as written (lower-cased, marks kept) with
+        how many records hold each; may lag the latest writes by a minute; empty when the
+        engine cannot list its words."""
+
+    async def known(self, words: Sequence[str]) -> set[str]:
+        """Which of the folded ``words`` some text field of the index holds."""
+
+    async def support(self, readings: Sequence[Sequence[str]]) -> list[int]:
+        """For each reading (words as written), how many live records hold its words in
+        that order in a title or subject."""
+
 
 @dataclass(frozen=True, slots=True)
 class LiveEntry:
@@ -233,6 +248,35 @@ class VisitCounter(Protocol):
 
     async def searches_per_day(self, days: int) -> list[DaySearches]:
         """Searches on each of the last ``days`` local days, today last."""
+
+    async def start(self) -> None:
+        """Start writing buffered counts in the background."""
+
+    async def stop(self) -> None:
+        """Stop the background writes and write what is left."""
+
+
+class SearchAnalytics(Protocol):
+    """What people look for (``search_analytics_*``): normalised queries and counts per day.
+
+    Contract: ``record_search`` and ``record_open`` cost the request no I/O (counts are
+    buffered and written in bulk between ``start`` and ``stop``); nothing about the person
+    who searched is ever stored (no address, no cookie); ``report`` includes what is still
+    buffered; counts older than the retention are deleted.
+    """
+
+    def record_search(self, q: str, total: int) -> str | None:
+        """Count one new search of ``q`` (its first page) that found ``total`` records; its
+        search id, or None when ``q`` has no words (not counted)."""
+
+    def record_shown(self, members: Sequence[str]) -> None:
+        """Count records shown in a page of results: one entry (a member code) per hit."""
+
+    def record_open(self, search: str, member: str) -> None:
+        """Count one record of ``member`` opened from a page of results of search ``search``."""
+
+    async def report(self, first: date, last: date, *, limit: int) -> AnalyticsReport:
+        """The counts of the local days ``first`` to ``last`` (both included)."""
 
     async def start(self) -> None:
         """Start writing buffered counts in the background."""

@@ -18,7 +18,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -57,6 +57,7 @@ from services.search.ports import (
     SearchResult,
     SortOrder,
 )
+from services.search.spelling import Lexicon
 from shared.config import Settings
 from shared.logging import get_logger
 from shared.records import Record, RecordStatus
@@ -641,6 +642,30 @@ class MeiliIndex:
     async def ping(self) -> bool:
         health = await self.client.health()
         return health.status == "available"
+
+    # -- did you mean (Vocabulary) ---------------------------------------------------------
+    # Meilisearch lists no terms of its index, so it offers no readings of its own (its
+    # typo tolerance still finds what a typo'd query meant): an empty lexicon says so.
+    async def lexicon(self) -> Lexicon:
+        """Empty: Meilisearch has no term dictionary to read."""
+        return Lexicon()
+
+    async def known(self, words: Sequence[str]) -> set[str]:
+        """Every word (nothing is ever corrected without a lexicon)."""
+        return set(words)
+
+    async def support(self, readings: Sequence[Sequence[str]]) -> list[int]:
+        """Records whose title or subjects hold each reading as a phrase."""
+        counts = []
+        for words in readings:
+            result = await self.client.index(self.uid).search(
+                '"' + " ".join(words).replace('"', "") + '"',
+                limit=0,
+                filter=[*build_filter(SearchQuery())],
+                attributes_to_search_on=["title", "subjects"],
+            )
+            counts.append(int(result.estimated_total_hits or result.total_hits or 0))
+        return counts
 
     # -- the sitemap's listing (LiveRecords) -----------------------------------------------
     async def live_count(self) -> int:

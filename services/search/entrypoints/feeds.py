@@ -89,7 +89,7 @@ def build_feed_router(
             "Cache-Control": FEED_CACHE,
             "ETag": etag,
             "Access-Control-Allow-Origin": "*",
-            "Vary": "Accept-Language",
+            "Vary": "Cookie",
         }
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=headers)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from services.search.web.pages import WEB_DIR, environment, translator
+from services.search.web.pages import WEB_DIR, environment, remember_language, translator
 from shared.config import Settings
 from shared.logging import get_logger
 from shared.text import fold
@@ -147,11 +147,13 @@ def build_guide_router(*, settings: Settings, directory: Path | None = None) -> 
             "prefix": PREFIX,
         }
         body = env.get_template("guide.html").render(context)
-        headers = {"Content-Language": t.lang, "Vary": "Accept-Language"}
+        headers = {"Content-Language": t.lang, "Vary": "Cookie"}
         if status == 200:
             headers["Cache-Control"] = CACHE
         headers["X-Frame-Options"] = "SAMEORIGIN"
-        return HTMLResponse(body, status_code=status, headers=headers)
+        response = HTMLResponse(body, status_code=status, headers=headers)
+        remember_language(request, response)
+        return response
 
     @router.get(f"{PREFIX}", include_in_schema=False)
     @router.get(f"{PREFIX}/", response_class=HTMLResponse)

@@ -15,10 +15,11 @@ from pydantic import ValidationError
 
 from services.search.cite import CiteFormat
 from services.search.entrypoints.discovery import Citations, citation_responses
-from services.search.handlers import RebuildProgress
+from services.search.handlers import RebuildProgress, count_results_page, did_you_mean
 from services.search.ports import (
     MAX_PAGE,
     MemberDirectory,
+    SearchAnalytics,
     SearchIndex,
     SearchQuery,
 )
@@ -156,9 +157,11 @@ def build_api_router(
     rebuild_progress: Callable[[], RebuildProgress],
     count_search: Callable[[], None] = lambda: None,
     citations: Citations | None = None,
+    analytics: SearchAnalytics | None = None,
 ) -> APIRouter:
     """The ``/v1`` JSON routes of the search service (``count_search``: one more search;
-    ``citations``: ``?format=`` turns the page of results into a citation download)."""
+    ``citations``: ``?format=`` turns the page of results into a citation download;
+    ``analytics``: what people look for, counted for the centre)."""
     router = APIRouter(prefix="/v1", tags=["search"])
 
     @router.get("/search", responses=search_responses())
@@ -206,8 +209,15 @@ def build_api_router(
             found = [r for r in records if r is not None]
             return await citations.response(request, found, fmt, stem="tra-cuu")
         members = await get_members().names()
+        # A saved search's digest (notify) asks for a period: a machine, not a person looking.
+        by_person = query.created_since is None and query.created_before is None
+        sid = None
+        if analytics is not None and by_person:
+            sid = count_results_page(query, result, analytics=analytics)
         body = {
             "query": query.q,
+            "search_id": sid,
+            "suggestion": await did_you_mean(query.q, result.total, index=get_index()),
             "total": result.total,
             "page": query.page,
             "per_page": query.per_page,

@@ -21,12 +21,14 @@ from services.search.cite import CiteFormat
 from services.search.domain import LOCAL_TZ
 from services.search.entrypoints.guide import build_guide_router
 from services.search.feeds import feed_path, follow_url
+from services.search.handlers import count_results_page, did_you_mean
 from services.search.ports import (
     MAX_DAYS,
     SOURCES,
     DaySearches,
     Facets,
     MemberDirectory,
+    SearchAnalytics,
     SearchIndex,
     SearchQuery,
     SearchResult,
@@ -35,7 +37,7 @@ from services.search.ports import (
 )
 from services.search.web import seo, views
 from services.search.web.i18n import Translator, strings_for_widget
-from services.search.web.pages import WEB_DIR, environment, translator
+from services.search.web.pages import WEB_DIR, environment, remember_language, translator
 from services.search.work import Citable
 from shared.config import Settings
 from shared.http import error_responses
@@ -111,8 +113,10 @@ def build_web_router(
     get_index: Callable[[], SearchIndex],
     get_members: Callable[[], MemberDirectory],
     visits: VisitCounter,
+    analytics: SearchAnalytics | None = None,
 ) -> APIRouter:
-    """Routes for people: the portal, record pages, the embed, the widget, OpenSearch, visits."""
+    """Routes for people: the portal, record pages, the embed, the widget, OpenSearch, visits
+    (``analytics``: what people look for; its flush loop runs with this router)."""
     env = environment()
     static = _load_static()
     widget = _widget_source()
@@ -122,13 +126,19 @@ def build_web_router(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await visits.start()
+        if analytics is not None:
+            await analytics.start()
         try:
             yield
         finally:
+            if analytics is not None:
+                await analytics.stop()
             await visits.stop()
 
     router = APIRouter(tags=["portal"], lifespan=lifespan)
-    pages = _Pages(env, static, member_names, visits, get_index, settings.notify_public_base)
+    pages = _Pages(
+        env, static, member_names, visits, get_index, settings.notify_public_base, analytics
+    )
 
     @router.get("/", response_class=HTMLResponse)
     async def portal(request: Request) -> HTMLResponse:
@@ -241,8 +251,10 @@ class _Pages:
         visits: VisitCounter,
         get_index: Callable[[], SearchIndex],
         notify_url: str = "",
+        analytics: SearchAnalytics | None = None,
     ) -> None:
         self.env = env
+        self.analytics = analytics
         self.notify_url = notify_url
         self.asset_version = "".join(v for _, _, v in static.values())[:10]
         self.member_names = member_names
@@ -302,10 +314,19 @@ class _Pages:
             error, status = exc.details, 400
             query = SearchQuery(q=str(multi.get("q", [""])[-1])[:500])
         result = SearchResult(total=0, hits=[], facets=Facets())
-        if error is None and (not embed or query.q or _has_filters(state, pinned)):
+        searched = error is None and (not embed or query.q or _has_filters(state, pinned))
+        if searched:
             result = await self.get_index().search(query)
             if query.q.strip():
                 self.visits.record_search()
+        sid = (
+            count_results_page(query, result, analytics=self.analytics)
+            if searched and self.analytics is not None
+            else None
+        )
+        suggestion = (
+            await did_you_mean(query.q, result.total, index=self.get_index()) if searched else None
+        )
         context.update(
             query=query,
             result=result,
@@ -323,20 +344,28 @@ class _Pages:
             portal_href="/?" + urlencode([(k, v) for k, v in state.items if k != "per_page"]),
             feed_href=feed_path(query, t.chosen),
             follow_href=follow_url(self.notify_url, query, t.chosen),
+            record_href=lambda rid: _record_link(rid, t, sid),
+            suggestion=suggestion,
+            suggestion_href=_suggestion_href(state, suggestion),
         )
-        headers = {"Content-Language": t.lang, "Vary": "Accept-Language"}
+        headers = {"Content-Language": t.lang, "Vary": "Cookie"}
         if embed:
             headers["Content-Security-Policy"] = "frame-ancestors *"
         else:
             headers["X-Frame-Options"] = "SAMEORIGIN"
         body = self.env.get_template(template).render(context)
-        return HTMLResponse(body, status_code=status, headers=headers)
+        response = HTMLResponse(body, status_code=status, headers=headers)
+        remember_language(request, response)
+        return response
 
     async def record_page(self, request: Request, record_id: str, *, base: str) -> HTMLResponse:
         t = translator(request)
         state = views.QueryState({}, path=views.record_path(record_id), lang=t.chosen)
         context = await self._common(request, t, state)
         record = await self.get_index().get(record_id) if len(record_id) <= 300 else None
+        opened_from = request.query_params.get("from")
+        if self.analytics is not None and record is not None and opened_from:
+            self.analytics.record_open(opened_from, record.member)
         context.update(
             record=record,
             safe_url=_safe_url(record.url) if record else None,
@@ -346,15 +375,13 @@ class _Pages:
         )
         body = self.env.get_template("record.html").render(context)
         status = 404 if record is None else 410 if record.status is RecordStatus.WITHDRAWN else 200
-        return HTMLResponse(
+        response = HTMLResponse(
             body,
             status_code=status,
-            headers={
-                "Content-Language": t.lang,
-                "Vary": "Accept-Language",
-                "X-Frame-Options": "SAMEORIGIN",
-            },
+            headers={"Content-Language": t.lang, "Vary": "Cookie", "X-Frame-Options": "SAMEORIGIN"},
         )
+        remember_language(request, response)
+        return response
 
 
 def _record_meta(
@@ -391,6 +418,17 @@ def _holding(other: str, member_label: Callable[[str], str], t: Translator) -> v
         return views.Link(label=member_label(views.member_of(other)), href=href, value=other)
     href = "/?" + urlencode([("member", other), *_lang(t)])
     return views.Link(label=member_label(other), href=href, value="")
+
+
+def _suggestion_href(state: views.QueryState, suggestion: str | None) -> str | None:
+    """The same search (filters, language) with the suggested words instead."""
+    return state.href(drop=("q",), add=[("q", suggestion)]) if suggestion else None
+
+
+def _record_link(record_id: str, t: Translator, sid: str | None) -> str:
+    """A result's link: the record page, the language, and the search it was found by."""
+    params = [*_lang(t), *([("from", sid)] if sid else [])]
+    return views.record_path(record_id) + ("?" + urlencode(params) if params else "")
 
 
 def _lang(t: Translator) -> list[tuple[str, str]]:

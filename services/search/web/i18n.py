@@ -36,6 +36,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Không tìm thấy kết quả. Hãy thử từ khác hoặc bỏ bớt bộ lọc.",
         "No results. Try other words or fewer filters.",
     ),
+    "did_you_mean": ("Có phải bạn muốn tìm:", "Did you mean:"),
     "pagination": ("Phân trang", "Pagination"),
     "previous": ("Trang trước", "Previous page"),
     "next": ("Trang sau", "Next page"),

@@ -120,3 +120,10 @@ async def service(
     mongo = make_mongo_client(settings)
     await mongo.drop_database(settings.stinet_db)
     await mongo.close()
+
+
+@pytest.fixture(autouse=True)
+def new_visitor(request: pytest.FixtureRequest) -> None:
+    """Each test is a new visitor: no language picked by an earlier test (the lang cookie)."""
+    if "service" in request.fixturenames:
+        request.getfixturevalue("service").client.cookies.clear()

@@ -79,3 +79,10 @@ async def portal(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
     await index.close()
     await mongo.drop_database(settings.stinet_db)
     await mongo.close()
+
+
+@pytest.fixture(autouse=True)
+def new_visitor(request: pytest.FixtureRequest) -> None:
+    """Each test is a new visitor: no language picked by an earlier test (the lang cookie)."""
+    if "portal" in request.fixturenames:
+        request.getfixturevalue("portal").client.cookies.clear()

@@ -99,13 +99,20 @@
     }
   }
 
+  function recordQuery(searchId) {
+    var parts = [];
+    if (lang === "en") parts.push("lang=en");
+    if (searchId) parts.push("from=" + encodeURIComponent(searchId));
+    return parts.length ? "?" + parts.join("&") : "";
+  }
+
   function render(q, data) {
     while (hits.firstChild) hits.removeChild(hits.firstChild);
     var total = data.total || 0;
     status.textContent = total ? s.results_count.replace("{total}", total.toLocaleString(lang === "en" ? "en" : "vi")) : s.no_results;
     (data.hits || []).forEach(function (hit) {
       var li = el("li", { "class": "stinet-w-hit" });
-      var a = el("a", { "class": "stinet-w-title", href: base + "/records/" + encodeURIComponent(hit.id).replace(/%3A/g, ":") + (lang === "en" ? "?lang=en" : ""), target: "_blank", rel: "noopener" });
+      var a = el("a", { "class": "stinet-w-title", href: base + "/records/" + encodeURIComponent(hit.id).replace(/%3A/g, ":") + recordQuery(data.search_id), target: "_blank", rel: "noopener" });
       marked(a, hit.highlight && hit.highlight.title, hit.title);
       var names = (data.member_names || {})[hit.member] || {};
       var memberName = (lang === "en" ? names.name_en : names.name) || names.name || hit.member;
