@@ -21,6 +21,7 @@ from services.notify import handlers
 from services.notify.adapters.catalogue import CatalogueQuality
 from services.notify.adapters.events import BrokerPublisher
 from services.notify.adapters.mongo import MongoFreshnessStore, MongoReminderLog, MongoSchedule
+from services.notify.adapters.search_analytics import SearchAnalyticsApi
 from services.notify.adapters.search_api import HttpSearchApi
 from services.notify.adapters.smtp import SmtpMailer
 from services.notify.adapters.subscriptions import MongoSubscriptionStore
@@ -37,6 +38,7 @@ from services.notify.ports import (
     QualitySource,
     ReminderLog,
     Schedule,
+    SearchAnalyticsSource,
     SearchApi,
     SubscriptionStore,
     WebhookSender,
@@ -63,7 +65,7 @@ from shared.runtime import (
 
 log = get_logger("notify")
 SECRET_FILE = "notify-secret"
-QUALITY_TIMEOUT = 10.0  # seconds for one read of the catalogue's quality API
+QUALITY_TIMEOUT = 10.0  # seconds for one read of the catalogue's quality or search's analytics
 SUBSCRIPTION_MAIL = "notify_subscription_mail"  # the saved searches' send-once outbox
 
 
@@ -101,7 +103,7 @@ class Ports:
     notify: NotifyPorts  # freshness, reminders and their mail, webhooks and events
     subscriptions: SubscriptionPorts  # saved searches and their digests
     audit: MongoAuditLog
-    http: httpx2.AsyncClient | None  # the catalogue's quality API, when notify reads it
+    http: httpx2.AsyncClient | None  # catalogue's quality and search's analytics APIs
 
     async def open(self) -> None:
         """Create the stores' indexes (the client connects here)."""
@@ -130,17 +132,22 @@ def bootstrap(
     quality: QualitySource | None = None,
     subscriptions: SubscriptionStore | None = None,
     search_api: SearchApi | None = None,
+    analytics: SearchAnalyticsSource | None = None,
 ) -> Ports:
     """Notify's ports: MongoDB, SMTP, webhooks over HTTP, RabbitMQ and the search API unless
-    given. ``quality`` defaults to the catalogue's quality API at ``CATALOGUE_URL`` read with
-    the centre's key (none without ``STINET_ADMIN_KEY``: the mails then carry no scores)."""
+    given. ``quality`` defaults to the catalogue's quality API at ``CATALOGUE_URL``,
+    ``analytics`` to search's ``/v1/analytics`` at ``SEARCH_URL``, both read with the centre's
+    key (none without ``STINET_ADMIN_KEY``: the digest then carries neither)."""
     broker = make_service_broker(settings)
     mongo = make_mongo_client(settings)
     db = service_database(mongo, settings)
     http = None
-    if quality is None and settings.admin_key:
+    if (quality is None or analytics is None) and settings.admin_key:
         http = httpx2.AsyncClient(timeout=QUALITY_TIMEOUT)
-        quality = CatalogueQuality(settings.catalogue_base_url, http, settings.admin_key)
+        if quality is None:
+            quality = CatalogueQuality(settings.catalogue_base_url, http, settings.admin_key)
+        if analytics is None:
+            analytics = SearchAnalyticsApi(settings.search_base_url, http, settings.admin_key)
     mailer = mailer or SmtpMailer(settings)
     webhooks = webhooks or HttpWebhookSender(allow_private=settings.webhook_allow_private_networks)
     return Ports(
@@ -156,6 +163,7 @@ def bootstrap(
             webhooks=webhooks,
             publisher=publisher or BrokerPublisher(broker, settings),
             quality=quality,
+            analytics=analytics,
         ),
         subscriptions=SubscriptionPorts(
             store=subscriptions or MongoSubscriptionStore(db),
@@ -187,6 +195,7 @@ def sweep_loop(ports: Ports, config: NotifyConfig, sub_config: SubscriptionConfi
             publisher=p.publisher,
             config=config,
             quality=p.quality,
+            analytics=p.analytics,
         )
 
     async def digests() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from services.notify.messages import (
     update_message,
 )
 from services.notify.ports import (
+    AnalyticsUnavailable,
     EventPublisher,
     FreshnessStore,
     Mailer,
@@ -35,9 +36,11 @@ from services.notify.ports import (
     ReminderEntry,
     ReminderLog,
     Schedule,
+    SearchAnalyticsSource,
     WebhookSender,
 )
 from services.notify.quality import MemberQuality, NetworkQuality
+from services.notify.searches import SearchWeek, week_before
 from services.notify.signing import (
     SIGNATURE_HEADER,
     AttestClaim,
@@ -83,6 +86,11 @@ class NotifyConfig:
     def freshness_url(self) -> str:
         return f"{self.public_url}/v1/freshness"
 
+    @property
+    def analytics_url(self) -> str | None:
+        """The centre's console page of what people look for."""
+        return f"{self.console_url}/centre/analytics" if self.console_url else None
+
     def quality_url(self, member: str) -> str | None:
         """The member's quality page in the console (its staff, or the centre acting)."""
         if not self.console_url:
@@ -98,13 +106,15 @@ class NotifyConfig:
 
 @dataclass(frozen=True)
 class Told:
-    """The quality numbers a plan's mails tell: each reminded member's, the network's line
-    this week and the one the last digest told."""
+    """The numbers a plan's mails tell: each reminded member's quality, the network's line
+    this week and the one the last digest told, and (the digest) last week's searches."""
 
     members: dict[str, MemberQuality] = field(default_factory=dict)
     network: NetworkQuality | None = None
     previous: NetworkQuality | None = None
     asked: bool = False  # a quality source is wired (else the mails say nothing of quality)
+    searches: SearchWeek | None = None  # None with searches_asked: search did not answer
+    searches_asked: bool = False  # an analytics source is wired and the plan has a digest
 
 
 @dataclass
@@ -196,6 +206,7 @@ def render(
             links,
             config.tz,
             quality=(told.network, told.previous) if told.asked else None,
+            searches=(told.searches,) if told.searches_asked else None,
         )
     assert item is not None
     if reminder.kind is Stage.ESCALATED:
@@ -225,7 +236,9 @@ def entries_for(
             else None
         )
         quality_url = config.quality_url(reminder.member) if to_member else None
-        links = Links(config.guide_url, link, config.freshness_url, quality_url)
+        links = Links(
+            config.guide_url, link, config.freshness_url, quality_url, config.analytics_url
+        )
         message = render(reminder, item, plan, activity, config, links, told)
         digest = reminder.kind is Stage.DIGEST and told.network is not None
         entries.append(
@@ -269,9 +282,38 @@ async def _network_quality(quality: QualitySource) -> NetworkQuality | None:
         return None
 
 
-async def told_in(plan: Plan, *, quality: QualitySource | None, reminders: ReminderLog) -> Told:
-    """The quality numbers the plan's new mails tell: a six-month reminder carries its
-    member's score and top problems, the digest the network's line and last week's."""
+async def _search_week(
+    plan: Plan, analytics: SearchAnalyticsSource, tz: ZoneInfo
+) -> SearchWeek | None:
+    first, last = week_before(plan.as_of, tz)
+    try:
+        return await analytics.week(first, last)
+    except AnalyticsUnavailable as exc:  # the digest says so and still goes
+        log.warning("analytics_unavailable", error=str(exc)[:300])
+        return None
+
+
+async def told_in(
+    plan: Plan,
+    *,
+    quality: QualitySource | None,
+    reminders: ReminderLog,
+    analytics: SearchAnalyticsSource | None = None,
+    tz: ZoneInfo,
+) -> Told:
+    """The numbers the plan's new mails tell: a six-month reminder carries its member's
+    score and top problems, the digest the network's line and last week's, and what
+    people looked for last week."""
+    told = await _quality_told(plan, quality=quality, reminders=reminders)
+    if analytics is None or not any(r.kind is Stage.DIGEST for r in plan.reminders):
+        return told
+    week = await _search_week(plan, analytics, tz)
+    return replace(told, searches=week, searches_asked=True)
+
+
+async def _quality_told(
+    plan: Plan, *, quality: QualitySource | None, reminders: ReminderLog
+) -> Told:
     if quality is None:
         return Told()
     codes = sorted({r.member for r in plan.reminders if r.kind in UPDATE_STAGES})
@@ -308,6 +350,7 @@ async def plan_reminders(
     config: NotifyConfig,
     dry_run: bool = False,
     quality: QualitySource | None = None,
+    analytics: SearchAnalyticsSource | None = None,
 ) -> RunReport:
     """Evaluate at ``as_of`` and record every due reminder not yet recorded."""
     plan, members = await evaluate(as_of, store=store, config=config)
@@ -326,7 +369,9 @@ async def plan_reminders(
     activity = (
         await reminders.activity() if any(r.kind is Stage.DIGEST for r in new.reminders) else {}
     )
-    told = await told_in(new, quality=quality, reminders=reminders)
+    told = await told_in(
+        new, quality=quality, reminders=reminders, analytics=analytics, tz=config.tz
+    )
     report.recorded = await reminders.record(
         entries_for(new, activity, config, datetime.now(UTC), told)
     )
@@ -521,6 +566,7 @@ async def run_reminders(
     config: NotifyConfig,
     dry_run: bool = False,
     quality: QualitySource | None = None,
+    analytics: SearchAnalyticsSource | None = None,
 ) -> RunReport:
     """Evaluate now (or as of an instant), record what is due, send it, announce it."""
     report = await plan_reminders(
@@ -530,6 +576,7 @@ async def run_reminders(
         config=config,
         dry_run=dry_run,
         quality=quality,
+        analytics=analytics,
     )
     if dry_run:
         return report
@@ -569,6 +616,7 @@ async def sweep(
     config: NotifyConfig,
     now: datetime | None = None,
     quality: QualitySource | None = None,
+    analytics: SearchAnalyticsSource | None = None,
 ) -> bool:
     """One tick: the day's evaluation once (under a lease), then due sends and events."""
     now = now or datetime.now(UTC)
@@ -577,7 +625,14 @@ async def sweep(
     if day is not None and await schedule.claim_daily(
         day.isoformat(), owner=owner, now=now, lease_seconds=config.lease_seconds
     ):
-        await plan_reminders(now, store=store, reminders=reminders, config=config, quality=quality)
+        await plan_reminders(
+            now,
+            store=store,
+            reminders=reminders,
+            config=config,
+            quality=quality,
+            analytics=analytics,
+        )
         ran = True
     await dispatch(
         store=store, reminders=reminders, mailer=mailer, webhooks=webhooks, config=config

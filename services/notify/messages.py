@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from services.notify.domain import FinishedImport, Freshness, PlannedReminder, Stage, State
 from services.notify.quality import LOW_SCORE, MemberQuality, NetworkQuality, signed
+from services.notify.searches import QueryCount, SearchWeek
 from shared.validation import problem_label
 
 STATE_VI = {
@@ -39,6 +41,7 @@ class Links:
     attest_url: str | None = None
     freshness_url: str | None = None
     quality_url: str | None = None  # the member's quality page in the console
+    analytics_url: str | None = None  # the centre's "what people look for" console page
 
 
 def _block(text: str) -> str:
@@ -215,6 +218,44 @@ def network_quality_lines(
     )
 
 
+def _short_day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _query_lines(rows: list[QueryCount], unit: str, none: str) -> str:
+    return "\n".join(f"- {row.query}: {row.count} {unit}" for row in rows) or f"- {none}"
+
+
+def search_week_lines(week: SearchWeek | None, analytics_url: str | None = None) -> tuple[str, str]:
+    """The digest's searches paragraph: last week's searches, its top queries and the
+    queries that found nothing (or that search did not answer)."""
+    if week is None:
+        return (
+            "Người dùng tìm gì: chưa lấy được số liệu từ dịch vụ tra cứu.",
+            "What people looked for: the search service did not answer.",
+        )
+    first, last = _short_day(week.first), _short_day(week.last)
+    query = urlencode({"from": week.first.isoformat(), "to": week.last.isoformat()})
+    more = f"{analytics_url}?{query}" if analytics_url else ""
+    text_vi = (
+        f"Người dùng tìm gì ({first}–{last}): {week.searches} lượt tìm, "
+        f"{week.zero} lượt không có kết quả.\n"
+        f"Tìm nhiều nhất:\n{_query_lines(week.top, 'lượt', '(chưa có lượt tìm)')}\n"
+        "Tìm mà không có kết quả:\n"
+        f"{_query_lines(week.zero_queries, 'lượt', '(không có)')}\n"
+        + (f"Xem thêm: {more}\n" if more else "")
+    )
+    text_en = (
+        f"What people looked for ({first}–{last}): {week.searches} searches, "
+        f"{week.zero} with no results.\n"
+        f"Top queries:\n{_query_lines(week.top, 'searches', '(no searches)')}\n"
+        "Queries with no results:\n"
+        f"{_query_lines(week.zero_queries, 'searches', '(none)')}\n"
+        + (f"More: {more}\n" if more else "")
+    )
+    return text_vi, text_en
+
+
 def digest_message(
     items: list[Freshness],
     counts: dict[str, int],
@@ -223,9 +264,12 @@ def digest_message(
     links: Links,
     tz: ZoneInfo,
     quality: tuple[NetworkQuality | None, NetworkQuality | None] | None = None,
+    searches: tuple[SearchWeek | None] | None = None,
 ) -> Message:
-    """To the centre, weekly: every member's state, what the reminders achieved and (with
-    ``quality``: this week's and last week's network line) the network's data quality."""
+    """To the centre, weekly: every member's state, what the reminders achieved, (with
+    ``quality``: this week's and last week's network line) the network's data quality and
+    (with ``searches``: last week's report, None when search did not answer) what people
+    looked for."""
     order = {State.ESCALATED: 0, State.OVERDUE: 1, State.DUE_SOON: 2, State.OK: 3}
     active = sorted((i for i in items if i.active), key=lambda i: (order[i.state], i.code))
     summary_vi = ", ".join(f"{STATE_VI[State(k)]}: {v}" for k, v in counts.items())
@@ -242,15 +286,20 @@ def digest_message(
     lines_vi = "\n".join(_digest_line(i, tz, False) for i in active) or "(chưa có thành viên)"
     lines_en = "\n".join(_digest_line(i, tz, True) for i in active) or "(no members yet)"
     quality_vi, quality_en = network_quality_lines(*quality) if quality else ("", "")
+    searches_vi, searches_en = (
+        search_week_lines(searches[0], links.analytics_url) if searches else ("", "")
+    )
     text_vi = (
         f"Báo cáo tuần {week} — tình trạng cập nhật của {len(active)} thành viên.\n"
         f"{summary_vi}\n{acts_vi}\n{_block(quality_vi)}"
         f"\n{lines_vi}\n\nChi tiết: {links.freshness_url}\n"
+        + (f"\n{searches_vi}" if searches_vi else "")
     )
     text_en = (
         f"Weekly digest {week} — update state of {len(active)} members.\n"
         f"{summary_en}\n{acts_en}\n{_block(quality_en)}"
         f"\n{lines_en}\n\nDetails: {links.freshness_url}\n"
+        + (f"\n{searches_en}" if searches_en else "")
     )
     subject = f"[STINET] Báo cáo tuần {week}: tình trạng cập nhật thành viên — weekly digest"
     return Message(subject=subject, text_vi=text_vi, text_en=text_en)

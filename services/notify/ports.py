@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.notify.domain import MemberFacts
 from services.notify.quality import MemberQuality, NetworkQuality
+from services.notify.searches import SearchWeek
 from services.notify.subscriptions import Added, Frequency, SavedSearch, Subscription
 from shared.events import Member, ReminderSent
 
@@ -191,6 +192,20 @@ class QualityUnavailable(Exception):
     """The catalogue did not answer, or answered something else than its contract."""
 
 
+class SearchAnalyticsSource(Protocol):
+    """Search's report of what people looked for (its public ``/v1/analytics``, centre
+    only); raises :class:`AnalyticsUnavailable` when it does not answer."""
+
+    async def week(self, first: date, last: date) -> SearchWeek:
+        """The searches of the local days ``first``..``last`` (both included): totals, the
+        most searched queries and those that found nothing."""
+        ...
+
+
+class AnalyticsUnavailable(Exception):
+    """Search did not answer, or answered something else than its contract."""
+
+
 class Mailer(Protocol):
     """Hands one message to the mail server; raises if it was not accepted."""
 
@@ -231,6 +246,7 @@ class NotifyPorts:
     webhooks: WebhookSender
     publisher: EventPublisher
     quality: QualitySource | None = None
+    analytics: SearchAnalyticsSource | None = None  # the digest's searches paragraph
 
 
 # ---- saved searches (issue 17) ----------------------------------------------------------

@@ -113,6 +113,7 @@ CENTRE_PAGES = [
     ("/console/centre/keys", "centre-keys"),
     ("/console/centre/reminders", "centre-reminders"),
     ("/console/centre/stats", "centre-stats"),
+    ("/console/centre/analytics", "centre-analytics"),
     ("/console/centre/harvest", "centre-harvest"),
     ("/console/centre/audit", "centre-audit"),
 ]

@@ -166,6 +166,7 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
             config=config,
             dry_run=dry_run,
             quality=p.quality,
+            analytics=p.analytics,
         )
         dispatch = DispatchView(**vars(report.dispatch)) if report.dispatch else None
         if not dry_run:  # a what-if changes nothing

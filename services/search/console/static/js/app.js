@@ -26,6 +26,7 @@ function navLinks(caller) {
           ["/centre/keys", "nav_keys"],
           ["/centre/reminders", "nav_reminders"],
           ["/centre/stats", "nav_stats"],
+          ["/centre/analytics", "nav_analytics"],
           ["/centre/harvest", "nav_harvest"],
           ["/centre/duplicates", "nav_duplicates"],
           ["/centre/queues", "nav_queues"],

@@ -18,6 +18,17 @@ export function table(headers, rows, { caption, id } = {}) {
   </div>`;
 }
 
+/** A chart and the table of the same numbers beside it, under one heading. */
+export function chartPair(id, heading, chart, headers, rows) {
+  return html`<section class="chart-pair" aria-labelledby="${id}-h">
+    <h2 id="${id}-h">${heading}</h2>
+    <div class="chart-grid">
+      <figure>${chart}</figure>
+      ${table(headers, rows, { caption: heading, id: `${id}-table` })}
+    </div>
+  </section>`;
+}
+
 export function stateTag(value, family = "fresh") {
   return html`<span class="tag tag-${family}-${value}">${state(value, family)}</span>`;
 }

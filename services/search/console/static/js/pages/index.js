@@ -1,5 +1,6 @@
 // Every page of the console and its URL (relative to /console).
 import { route } from "../router.js";
+import { analytics } from "./analytics.js";
 import { audit, duplicates, harvestSource, harvestSources, queues } from "./ops.js";
 import { board, reminders } from "./freshness.js";
 import { keys, memberForm, members } from "./centre.js";
@@ -30,6 +31,7 @@ route("/centre/members/:code", memberForm, { role: "centre" });
 route("/centre/keys", keys, { role: "centre" });
 route("/centre/reminders", reminders, { role: "centre" });
 route("/centre/stats", stats, { role: "centre" });
+route("/centre/analytics", analytics, { role: "centre" });
 route("/centre/harvest", harvestSources, { role: "centre" });
 route("/centre/harvest/:id", harvestSource, { role: "centre" });
 route("/centre/duplicates", duplicates, { role: "centre" });

@@ -3,17 +3,7 @@ import { ApiError, call } from "../api.js";
 import { html } from "../dom.js";
 import { bars, columns } from "../charts.js";
 import { date, kind, number, t } from "../i18n.js";
-import { notice, table } from "../widgets.js";
-
-function pair(id, heading, chart, headers, rows) {
-  return html`<section class="chart-pair" aria-labelledby="${id}-h">
-    <h2 id="${id}-h">${heading}</h2>
-    <div class="chart-grid">
-      <figure>${chart}</figure>
-      ${table(headers, rows, { caption: heading, id: `${id}-table` })}
-    </div>
-  </section>`;
-}
+import { chartPair as pair, notice, table } from "../widgets.js";
 
 async function searchesPerDay() {
   try {
