@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import aio_pika
 from aio_pika.abc import AbstractChannel
 
+from shared.amqp import connect_first
 from shared.config import Settings, load_settings
 from shared.topology import SUBSCRIPTIONS, Subscription, dlq_name, queue_name
 
@@ -60,7 +61,7 @@ async def depth(channel: AbstractChannel, settings: Settings, sub: Subscription)
 
 async def depths(settings: Settings) -> list[Depth]:
     """Ready messages in every work queue and its DLQ (queues must exist)."""
-    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    connection = await connect_first(settings.amqp_url.get_secret_value())
     async with connection:
         channel = await connection.channel()
         return [await depth(channel, settings, sub) for sub in dead_lettered(settings)]
@@ -78,7 +79,7 @@ def find(settings: Settings, suffix: str) -> Subscription:
 async def replay(settings: Settings, sub: Subscription, *, limit: int | None = None) -> int:
     """Move up to ``limit`` messages from the DLQ back to the work queue; returns the count."""
     target = queue_name(settings, sub)
-    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    connection = await connect_first(settings.amqp_url.get_secret_value())
     moved = 0
     async with connection:
         channel = await connection.channel(publisher_confirms=True)

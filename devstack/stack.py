@@ -390,7 +390,9 @@ def _wait_or_kill(process: ManagedProcess, deadline: float) -> int | None:
 
 
 def redact_url(url: str) -> str:
-    """``url`` without its password (for printing)."""
+    """``url`` (or each of a comma-separated list) without its password (for printing)."""
+    if "," in url:
+        return ",".join(redact_url(part.strip()) for part in url.split(","))
     parts = urlsplit(url)
     if parts.password is None:
         return url

@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.amqp import broker_urls
+
 SHIPPED_BROKER_PASSWORD = "change-me"
 
 
@@ -28,9 +30,11 @@ class Settings(BaseSettings):
     @field_validator("amqp_url")
     @classmethod
     def _not_the_shipped_password(cls, url: SecretStr) -> SecretStr:
+        # One URL or several (a cluster's nodes, comma-separated): each must be an AMQP URL.
+        addresses = broker_urls(url.get_secret_value())
         # deploy/rabbitmq/definitions.json ships the hash of "change-me" as a placeholder.
-        password = urlsplit(url.get_secret_value()).password
-        if password is not None and unquote(password) == SHIPPED_BROKER_PASSWORD:
+        passwords = {urlsplit(address).password for address in addresses}
+        if any(p is not None and unquote(p) == SHIPPED_BROKER_PASSWORD for p in passwords):
             raise ValueError(
                 "AMQP_URL uses the shipped RabbitMQ password 'change-me': set a new password "
                 "and its hash in deploy/rabbitmq/definitions.json (docs/operators/README.md §6)"

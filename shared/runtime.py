@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from types import FrameType
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI
@@ -27,6 +26,7 @@ from prometheus_client import REGISTRY, Gauge
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 
+from shared.amqp import broker_addresses
 from shared.config import Settings
 from shared.http import (
     ReadinessCheck,
@@ -137,13 +137,6 @@ class BrokerUnavailableError(RuntimeError):
     """The service's first broker connection failed; the log line says which and why."""
 
 
-def broker_address(amqp_url: str) -> str:
-    """``host:port/vhost`` of an AMQP URL: what a log may say about the broker (no secrets)."""
-    parts = urlsplit(amqp_url)
-    port = parts.port or (5671 if parts.scheme == "amqps" else 5672)
-    return f"{parts.hostname}:{port}{parts.path or '/'}"
-
-
 async def connect_broker(broker: RabbitBroker, settings: Settings, service: str) -> None:
     """Connect and declare the topology, or log which broker failed at what, and raise.
 
@@ -161,7 +154,7 @@ async def connect_broker(broker: RabbitBroker, settings: Settings, service: str)
         failed = f"{step}: no answer within {BROKER_CONNECT_TIMEOUT:g} s"
     except Exception as exc:  # its text may carry the URL with a password: the type only
         failed = f"{step}: {type(exc).__name__}"
-    address = broker_address(settings.amqp_url.get_secret_value())
+    address = broker_addresses(settings.amqp_url.get_secret_value())
     get_logger(service).error("broker_unreachable", broker=address, failed=failed, hint=BROKER_HINT)
     await broker.stop()
     raise BrokerUnavailableError(f"RabbitMQ at {address}: {failed}") from None

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from devstack.processes import free_port
+from tests.conftest import AMQP_URL
 from tests.e2e.outages import hung_broker
 
 pytestmark = pytest.mark.e2e
@@ -60,3 +62,16 @@ def test_a_hung_local_broker_is_reported_and_our_own_node_is_used(tmp_path: Path
         finally:
             ensure_rabbitmq(hung_url, data_dir, "stop")
     assert amqp_handshake.check("127.0.0.1", own_port, 2.0)[0] == amqp_handshake.NOTHING
+
+
+def test_a_cluster_list_answers_when_one_node_does_and_never_starts_one(tmp_path: Path) -> None:
+    dead = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
+    listed = f"{dead},{AMQP_URL}"
+    result = ensure_rabbitmq(listed, tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == listed
+
+    nothing = ensure_rabbitmq(f"{dead},amqp://guest:guest@127.0.0.1:{free_port()}/", tmp_path)
+    assert nothing.returncode == 1
+    assert "No RabbitMQ node in AMQP_URL answers" in nothing.stderr
+    assert not (tmp_path / "rabbitmq" / "port").exists()
