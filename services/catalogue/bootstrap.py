@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -21,15 +22,20 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.catalogue import handlers
 from services.catalogue.adapters.broker import RabbitEventPublisher
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
+from services.catalogue.adapters.oai_store import MongoOaiRecords
 from services.catalogue.entrypoints.http import (
     build_duplicates_router,
     build_ops_router,
     build_router,
 )
 from services.catalogue.entrypoints.messaging import register_subscribers
+from services.catalogue.entrypoints.oai import build_oai_router
 from services.catalogue.linkcheck import LinkChecking, build_link_checking
-from services.catalogue.oai import build_oai_router
-from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
+from services.catalogue.oai import render
+from services.catalogue.oai.config import OaiSettings, oai_base_url, token_key
+from services.catalogue.oai.domain import TokenCodec
+from services.catalogue.oai.provider import OaiProvider
+from services.catalogue.ports import EventPublisher, MemberStore, OaiRecords, RecordStore
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings
@@ -65,6 +71,7 @@ class Ports:
     members: MemberStore
     publisher: EventPublisher
     links: LinkChecking
+    oai: OaiRecords
     audit: MongoAuditLog
 
     async def open(self) -> None:
@@ -82,6 +89,7 @@ def bootstrap(
     records: RecordStore | None = None,
     members: MemberStore | None = None,
     publisher: EventPublisher | None = None,
+    oai: OaiRecords | None = None,
 ) -> Ports:
     """The catalogue's ports: MongoDB stores and the RabbitMQ publisher unless given."""
     prefetch = min(settings.stinet_prefetch, BATCH_PREFETCH)
@@ -101,7 +109,27 @@ def bootstrap(
         members=members,
         publisher=publisher or RabbitEventPublisher(broker, settings, process_id=process_id),
         links=build_link_checking(settings, db, records=records, members=members),
+        oai=oai or MongoOaiRecords(db),
         audit=MongoAuditLog(db, "catalogue"),
+    )
+
+
+def oai_provider(
+    settings: Settings, records: OaiRecords, oai_settings: OaiSettings | None = None
+) -> OaiProvider:
+    """The OAI-PMH provider over ``records``, described by ``OAI_*`` (unless given)."""
+    oai = oai_settings or OaiSettings()
+    return OaiProvider(
+        store=records,
+        info=render.RepositoryInfo(
+            name=oai.repository_name,
+            base_url=oai_base_url(settings, oai),
+            domain=oai.repository_domain,
+            admin_emails=(oai.admin_email or settings.centre_email,),
+        ),
+        tokens=TokenCodec(token_key(settings), timedelta(days=oai.token_ttl_days)),
+        page_size=oai.page_size,
+        sets_enabled=oai.sets_enabled,
     )
 
 
@@ -195,5 +223,5 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
         build_duplicates_router(records=lambda: ports.records, publisher=lambda: ports.publisher)
     )
     app.include_router(build_ops_router(queue_depths=lambda: queue_depths(broker, settings)))
-    app.include_router(build_oai_router(settings=settings, db=ports.db))
+    app.include_router(build_oai_router(provider=oai_provider(settings, ports.oai)))
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -160,3 +161,48 @@ class BrokerUnavailable(Exception):
 
 class ConcurrentUpdate(RuntimeError):
     """A record changed between read and write; the message is retried."""
+
+
+# --- the OAI-PMH provider (services/catalogue/oai) -------------------------------------------
+
+
+class OaiRecords(Protocol):
+    """What the OAI-PMH provider reads: records in ``(updated_at, _id)`` order (its only
+    cursor), one record, the oldest datestamp and the members. Documents are the stored
+    records' fields (``_id`` = record id); a store that does not answer raises its driver's
+    error, which the endpoint answers with 503 and ``Retry-After``."""
+
+    async def prepare(self) -> None:
+        """Make the store ready to list (idempotent, cheap after the first call)."""
+        ...
+
+    async def page(
+        self,
+        *,
+        base: dict[str, Any],
+        start: datetime | None,
+        end: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+        headers_only: bool,
+        window: timedelta,
+        now: datetime,
+    ) -> tuple[list[dict[str, Any]], timedelta]:
+        """Up to ``limit`` documents matching ``base`` with ``updated_at`` in
+        ``[start, end)``, strictly after the cursor ``after``, in ``(updated_at, _id)``
+        order (only the header fields when ``headers_only``); and the datestamp window the
+        next page should scan first (a hint: ``window`` is this page's)."""
+        ...
+
+    async def get(self, record_id: str) -> dict[str, Any] | None:
+        """One record (any status), or None."""
+        ...
+
+    async def earliest(self) -> datetime | None:
+        """The oldest datestamp (a lower bound; None when there are no records)."""
+        ...
+
+    async def members(self) -> list[tuple[str, str]]:
+        """``(code, name)`` of every registered member and every member that has records,
+        by code."""
+        ...
