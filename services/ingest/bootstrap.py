@@ -206,7 +206,7 @@ def create_app(
         submissions=ports.submissions,
         publisher=ports.publisher,
     )
-    harvester = harvest(ports)
+    harvesting = harvest(ports)
 
     async def relay() -> None:
         await handlers.relay_once(submissions=ports.submissions, publisher=ports.publisher)
@@ -216,10 +216,10 @@ def create_app(
 
     async def on_started() -> None:
         relay_loop.start()
-        await harvester.harvester.start()  # its indexes: ``ports.open``
+        await harvesting.harvester.start()  # its indexes: ``ports.open``
 
     async def on_stopping() -> None:
-        await harvester.stop()
+        await harvesting.stop()
         await relay_loop.stop()
 
     app = create_service_app(
@@ -248,5 +248,5 @@ def create_app(
         rate_limit=rate_limit or settings.ingest_rate_limit,
     )
     app.include_router(build_router(routes))
-    app.include_router(harvester.router)
+    app.include_router(harvesting.router)
     return app
