@@ -25,11 +25,10 @@ from pathlib import Path
 import httpx2
 
 from devstack.processes import ManagedProcess, free_port, port_answers, secantus_process
-from services.catalogue.linkcheck import sweep_config
-from services.catalogue.linkcheck.http import HttpLinkChecker
-from services.catalogue.linkcheck.mongo import MongoLinkStore
+from services.catalogue.adapters.link_checker import HttpLinkChecker
+from services.catalogue.adapters.linkcheck_store import MongoLinkStore
 from services.catalogue.linkcheck.politeness import HostSchedule
-from services.catalogue.linkcheck.sweep import check_due
+from services.catalogue.linkcheck.sweep import check_due, sweep_config
 from shared.config import Settings
 from shared.logging import configure_logging
 from shared.mongo import make_mongo_client, service_database

@@ -28,7 +28,8 @@ from xml.sax.saxutils import escape
 import httpx2
 
 from devstack.processes import free_port, http_ok, port_answers, secantus_process
-from services.ingest.harvest import build_harvest
+from services.ingest.adapters.harvest_store import MongoHarvestStore
+from services.ingest.bootstrap import build_harvest
 from services.ingest.harvest.config import HarvestSettings
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, MongoRevokedKeys, SessionSigner, install_authenticator
@@ -125,7 +126,7 @@ async def harvest(base_url: str, mongo_url: str) -> tuple[int, float, dict[str, 
     submit = CountingSubmit()
     component = build_harvest(
         settings=settings,
-        db=db,
+        store=MongoHarvestStore(db),
         submit=submit,
         harvest_settings=HarvestSettings(run_timeout_seconds=3600),
     )

@@ -72,7 +72,9 @@ def serve(port: int, mongo_url: str, db_name: str) -> None:
     import uvicorn
     from fastapi import FastAPI
 
-    from services.catalogue.oai import build_oai_router
+    from services.catalogue.adapters.oai_store import MongoOaiRecords
+    from services.catalogue.bootstrap import oai_provider
+    from services.catalogue.entrypoints.oai import build_oai_router
     from shared.config import Settings
     from shared.mongo import make_mongo_client, service_database
 
@@ -80,7 +82,7 @@ def serve(port: int, mongo_url: str, db_name: str) -> None:
     db = service_database(make_mongo_client(settings), settings)  # connects on first use
 
     app = FastAPI()
-    app.include_router(build_oai_router(settings=settings, db=db))
+    app.include_router(build_oai_router(provider=oai_provider(settings, MongoOaiRecords(db))))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

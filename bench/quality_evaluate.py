@@ -23,9 +23,9 @@ from pathlib import Path
 
 from devstack.processes import free_port, port_answers, secantus_process
 from services.catalogue import handlers
+from services.catalogue.adapters.linkcheck_store import MongoLinkStore
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
 from services.catalogue.domain import Context, decide
-from services.catalogue.linkcheck.mongo import MongoLinkStore
 from shared.config import Settings
 from shared.events import Member, SubmittedItem
 from shared.mongo import make_mongo_client

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -20,16 +21,32 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.catalogue import handlers
 from services.catalogue.adapters.broker import RabbitEventPublisher
+from services.catalogue.adapters.link_checker import HttpLinkChecker
+from services.catalogue.adapters.linkcheck_store import FeedChangedRecords, MongoLinkStore
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
+from services.catalogue.adapters.oai_store import MongoOaiRecords
 from services.catalogue.entrypoints.http import (
     build_duplicates_router,
     build_ops_router,
     build_router,
 )
 from services.catalogue.entrypoints.messaging import register_subscribers
-from services.catalogue.linkcheck import LinkChecking, build_link_checking
-from services.catalogue.oai import build_oai_router
-from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
+from services.catalogue.entrypoints.oai import build_oai_router
+from services.catalogue.linkcheck.politeness import HostSchedule
+from services.catalogue.linkcheck.sweep import LinkSweep, sweep_config
+from services.catalogue.oai import render
+from services.catalogue.oai.config import OaiSettings, oai_base_url, token_key
+from services.catalogue.oai.domain import TokenCodec
+from services.catalogue.oai.provider import OaiProvider
+from services.catalogue.ports import (
+    ChangedRecords,
+    EventPublisher,
+    LinkChecker,
+    LinkStore,
+    MemberStore,
+    OaiRecords,
+    RecordStore,
+)
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings
@@ -64,15 +81,18 @@ class Ports:
     records: RecordStore
     members: MemberStore
     publisher: EventPublisher
-    links: LinkChecking
+    links: LinkStore
+    changed_records: ChangedRecords  # what the link checker reads to learn of changes
+    link_checker: LinkChecker
+    oai: OaiRecords
     audit: MongoAuditLog
 
     async def open(self) -> None:
         """Create the stores' indexes (the client connects here)."""
-        await ensure_indexes(self.records, self.audit, self.links.store)
+        await ensure_indexes(self.records, self.audit, self.links)
 
     async def close(self) -> None:
-        await self.links.close()
+        await self.link_checker.close()
         await self.mongo.close()
 
 
@@ -82,6 +102,9 @@ def bootstrap(
     records: RecordStore | None = None,
     members: MemberStore | None = None,
     publisher: EventPublisher | None = None,
+    links: LinkStore | None = None,
+    link_checker: LinkChecker | None = None,
+    oai: OaiRecords | None = None,
 ) -> Ports:
     """The catalogue's ports: MongoDB stores and the RabbitMQ publisher unless given."""
     prefetch = min(settings.stinet_prefetch, BATCH_PREFETCH)
@@ -100,8 +123,56 @@ def bootstrap(
         records=records,
         members=members,
         publisher=publisher or RabbitEventPublisher(broker, settings, process_id=process_id),
-        links=build_link_checking(settings, db, records=records, members=members),
+        links=links or MongoLinkStore(db),
+        changed_records=FeedChangedRecords(db),
+        link_checker=link_checker or http_link_checker(settings),
+        oai=oai or MongoOaiRecords(db),
         audit=MongoAuditLog(db, "catalogue"),
+    )
+
+
+def http_link_checker(settings: Settings) -> HttpLinkChecker:
+    """Links checked over HTTP at each host's pace (``LINKCHECK_*``), SSRF-safe unless
+    ``LINKCHECK_ALLOW_PRIVATE_NETWORKS``."""
+    schedule = HostSchedule(
+        interval=settings.linkcheck_per_host_seconds,
+        concurrency=settings.linkcheck_concurrency,
+    )
+    return HttpLinkChecker(
+        schedule=schedule,
+        timeout=settings.linkcheck_timeout_seconds,
+        allow_private=settings.linkcheck_allow_private_networks,
+    )
+
+
+def link_sweep(ports: Ports) -> LinkSweep:
+    """The link checker's loop over the process's ports (started in the lifespan)."""
+    return LinkSweep(
+        links=ports.links,
+        changed=ports.changed_records,
+        records=ports.records,
+        members=ports.members,
+        checker=ports.link_checker,
+        config=sweep_config(ports.settings),
+    )
+
+
+def oai_provider(
+    settings: Settings, records: OaiRecords, oai_settings: OaiSettings | None = None
+) -> OaiProvider:
+    """The OAI-PMH provider over ``records``, described by ``OAI_*`` (unless given)."""
+    oai = oai_settings or OaiSettings()
+    return OaiProvider(
+        store=records,
+        info=render.RepositoryInfo(
+            name=oai.repository_name,
+            base_url=oai_base_url(settings, oai),
+            domain=oai.repository_domain,
+            admin_emails=(oai.admin_email or settings.centre_email,),
+        ),
+        tokens=TokenCodec(token_key(settings), timedelta(days=oai.token_ttl_days)),
+        page_size=oai.page_size,
+        sets_enabled=oai.sets_enabled,
     )
 
 
@@ -137,6 +208,7 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
     ports = ports or bootstrap(settings)
     broker = ports.broker
     key_loading = _KeyLoading(ports.records)
+    sweep = link_sweep(ports)
 
     async def relay() -> None:
         """Publish the member changes a failed publish left behind."""
@@ -152,10 +224,10 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
         key_loading.start()
         relay_loop.start()
         if settings.linkcheck_enabled:
-            ports.links.sweep.start()
+            sweep.start()
 
     async def on_stopping() -> None:
-        await ports.links.sweep.stop()
+        await sweep.stop()
         await relay_loop.stop()
 
     async def on_shutdown() -> None:
@@ -186,7 +258,7 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
             records=lambda: ports.records,
             members=lambda: ports.members,
             publisher=lambda: ports.publisher,
-            links=lambda: ports.links.store,
+            links=lambda: ports.links,
         )
     )
     wire_service_auth(app, broker, settings, service="catalogue", db=ports.db)
@@ -195,5 +267,5 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
         build_duplicates_router(records=lambda: ports.records, publisher=lambda: ports.publisher)
     )
     app.include_router(build_ops_router(queue_depths=lambda: queue_depths(broker, settings)))
-    app.include_router(build_oai_router(settings=settings, db=ports.db))
+    app.include_router(build_oai_router(provider=oai_provider(settings, ports.oai)))
     return app

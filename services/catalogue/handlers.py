@@ -24,11 +24,11 @@ from services.catalogue.domain import (
 )
 from services.catalogue.domain import decide as decide_item
 from services.catalogue.linkcheck.domain import BrokenLink
-from services.catalogue.linkcheck.ports import LinkStore
 from services.catalogue.pipeline import BatchGate
 from services.catalogue.ports import (
     BrokerUnavailable,
     EventPublisher,
+    LinkStore,
     MemberStore,
     ProcessedBatch,
     RecordStore,

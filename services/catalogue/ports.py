@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from services.catalogue.domain import Link, StoredRecord
+from services.catalogue.linkcheck.domain import BrokenLink, CheckResult, LinkStatus
 from services.catalogue.quality import Row
 from shared.events import ChangeKind, Event, ItemOutcome, Member, MemberChange
 from shared.records import Record
@@ -160,3 +162,116 @@ class BrokerUnavailable(Exception):
 
 class ConcurrentUpdate(RuntimeError):
     """A record changed between read and write; the message is retried."""
+
+
+# --- the link checker (services/catalogue/linkcheck) -----------------------------------------
+
+
+class LinkStore(Protocol):
+    """One document per URL with the record ids and member codes using it and its checks.
+
+    Work is leased: ``claim`` hands out due links to one owner until the lease ends, so
+    replicas never check one URL at once, and a crash only delays the links it held.
+    """
+
+    async def use_record_urls(self, urls: dict[str, str | None], *, now: datetime) -> None:
+        """Record id → its URL now (None: no URL, or withdrawn). A URL newly used by a
+        record is due at once; URLs nobody uses any more are forgotten."""
+        ...
+
+    async def use_websites(self, websites: dict[str, str | None], *, now: datetime) -> None:
+        """Member code → its website now, for every member (the registry is small)."""
+        ...
+
+    async def claim(
+        self, *, owner: str, now: datetime, until: datetime, limit: int, per_host: int
+    ) -> list[LinkStatus]:
+        """Lease up to ``limit`` due links (at most ``per_host`` of one host) to ``owner``."""
+        ...
+
+    async def save_checked(self, links: list[LinkStatus], *, owner: str) -> int:
+        """Store checks' outcomes (one bulk write) and end their leases; returns how many
+        were stored (a link whose lease was lost is not)."""
+        ...
+
+    async def release(self, urls: list[str], *, owner: str) -> None:
+        """End ``owner``'s leases of links it did not check (due again at once)."""
+        ...
+
+    async def broken_links(self, member: str) -> list[BrokenLink]:
+        """The member's broken links: its records' ``url`` and its own ``website``."""
+        ...
+
+    async def count_broken(self) -> int:
+        """How many URLs are broken now, network-wide."""
+        ...
+
+
+class ChangedRecords(Protocol):
+    """Which records changed since the last ``commit`` (at least once each; crash-safe)."""
+
+    async def changed(self, limit: int) -> list[str]:
+        """Record ids changed since the last commit, from at most ``limit`` changes (a
+        change is one write of a batch: up to 500 records)."""
+        ...
+
+    async def commit(self) -> None:
+        """The ids last returned are handled: do not return them again."""
+        ...
+
+
+class LinkChecker(Protocol):
+    """Checks one URL politely (the host's turn), following redirects, SSRF-safe."""
+
+    async def check(self, url: str) -> CheckResult:
+        """The answer's verdict; a network failure is a failed check, never an exception."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connections (in the lifespan's exit)."""
+        ...
+
+
+# --- the OAI-PMH provider (services/catalogue/oai) -------------------------------------------
+
+
+class OaiRecords(Protocol):
+    """What the OAI-PMH provider reads: records in ``(updated_at, _id)`` order (its only
+    cursor), one record, the oldest datestamp and the members. Documents are the stored
+    records' fields (``_id`` = record id); a store that does not answer raises its driver's
+    error, which the endpoint answers with 503 and ``Retry-After``."""
+
+    async def prepare(self) -> None:
+        """Make the store ready to list (idempotent, cheap after the first call)."""
+        ...
+
+    async def page(
+        self,
+        *,
+        base: dict[str, Any],
+        start: datetime | None,
+        end: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+        headers_only: bool,
+        window: timedelta,
+        now: datetime,
+    ) -> tuple[list[dict[str, Any]], timedelta]:
+        """Up to ``limit`` documents matching ``base`` with ``updated_at`` in
+        ``[start, end)``, strictly after the cursor ``after``, in ``(updated_at, _id)``
+        order (only the header fields when ``headers_only``); and the datestamp window the
+        next page should scan first (a hint: ``window`` is this page's)."""
+        ...
+
+    async def get(self, record_id: str) -> dict[str, Any] | None:
+        """One record (any status), or None."""
+        ...
+
+    async def earliest(self) -> datetime | None:
+        """The oldest datestamp (a lower bound; None when there are no records)."""
+        ...
+
+    async def members(self) -> list[tuple[str, str]]:
+        """``(code, name)`` of every registered member and every member that has records,
+        by code."""
+        ...

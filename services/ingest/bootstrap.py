@@ -9,24 +9,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from faststream.rabbit import RabbitBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.ingest import handlers
+from services.ingest.adapters.harvest_store import MongoHarvestStore
 from services.ingest.adapters.mongo import (
     MongoKeyRevocations,
     MongoKeyStore,
     MongoMemberDirectory,
     MongoSubmissionStore,
 )
+from services.ingest.adapters.oai_client import HttpOaiRepositories
 from services.ingest.adapters.rabbit import RabbitBatchPublisher
+from services.ingest.entrypoints.harvest import build_harvest_router
 from services.ingest.entrypoints.http import IngestPorts, build_router, install_store_down_handler
 from services.ingest.entrypoints.messaging import register_subscribers
 from services.ingest.formats import ParsedRow
-from services.ingest.harvest import HarvestComponent, build_harvest
-from services.ingest.ports import BatchPublisher, KeyStore, MemberDirectory, SubmissionStore
+from services.ingest.harvest.config import HarvestSettings
+from services.ingest.harvest.runner import Harvester
+from services.ingest.ports import (
+    BatchPublisher,
+    HarvestStore,
+    KeyStore,
+    MemberDirectory,
+    OaiRepositories,
+    SubmissionStore,
+    Submit,
+)
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, Caller, install_authenticator, session_signer
 from shared.config import PEPPER_FILE, Settings, stored_secret
@@ -57,12 +69,13 @@ class Ports:
     members: MemberDirectory
     submissions: SubmissionStore
     publisher: BatchPublisher
+    harvest_sources: HarvestStore
     audit: MongoAuditLog
     pepper: bytes  # the server pepper the key hashes are made with
 
     async def open(self) -> None:
         """Create the stores' indexes (the client connects here)."""
-        await ensure_indexes(self.keys, self.submissions, self.audit)
+        await ensure_indexes(self.keys, self.submissions, self.harvest_sources, self.audit)
 
     async def close(self) -> None:
         await self.mongo.close()
@@ -75,6 +88,7 @@ def bootstrap(
     members: MemberDirectory | None = None,
     submissions: SubmissionStore | None = None,
     publisher: BatchPublisher | None = None,
+    harvest_sources: HarvestStore | None = None,
 ) -> Ports:
     """Ingest's ports: MongoDB stores and the RabbitMQ publisher unless given."""
     broker = make_service_broker(settings)
@@ -89,6 +103,7 @@ def bootstrap(
         members=members or MongoMemberDirectory(db),
         submissions=submissions or MongoSubmissionStore(db),
         publisher=publisher or RabbitBatchPublisher(broker, settings),
+        harvest_sources=harvest_sources or MongoHarvestStore(db),
         audit=MongoAuditLog(db, "ingest"),
         # From settings, else generated once into STINET_DATA_DIR (0600).
         pepper=stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE),
@@ -110,6 +125,47 @@ def authenticator(ports: Ports) -> Authenticator:
         revoked=MongoKeyRevocations(ports.db),
         keys=verify_key,
     )
+
+
+@dataclass(frozen=True)
+class HarvestComponent:
+    """The harvester and its routes; ``start`` after the broker is connected (runs publish),
+    ``stop`` before it (running harvests are recorded as interrupted)."""
+
+    harvester: Harvester
+    router: APIRouter
+
+    async def start(self) -> None:
+        """Create the store's indexes, then start the schedule loop."""
+        await ensure_indexes(self.harvester.store)
+        await self.harvester.start()
+
+    async def stop(self) -> None:
+        await self.harvester.stop()
+
+
+def build_harvest(
+    *,
+    settings: Settings,
+    store: HarvestStore,
+    submit: Submit,
+    harvest_settings: HarvestSettings | None = None,
+    repositories: OaiRepositories | None = None,
+) -> HarvestComponent:
+    """Harvest sources, their HTTP routes (centre only: ``shared.auth.CentreCaller``) and
+    the schedule loop, over ``store`` and (unless given) the members' repositories over
+    HTTP, SSRF-guarded unless ``HARVEST_ALLOW_PRIVATE_NETWORKS``."""
+    config = harvest_settings or HarvestSettings()
+    allow_private = settings.harvest_allow_private_networks
+    harvester = Harvester(
+        store=store,
+        repositories=repositories
+        or HttpOaiRepositories(config=config, allow_private=allow_private),
+        submit=submit,
+        config=config,
+    )
+    router = build_harvest_router(harvester=harvester, allow_private=allow_private)
+    return HarvestComponent(harvester=harvester, router=router)
 
 
 def harvest(ports: Ports) -> HarvestComponent:
@@ -134,7 +190,7 @@ def harvest(ports: Ports) -> HarvestComponent:
         )
         return receipt.submission.id
 
-    return build_harvest(settings=ports.settings, db=ports.db, submit=submit)
+    return build_harvest(settings=ports.settings, store=ports.harvest_sources, submit=submit)
 
 
 def create_app(
@@ -150,7 +206,7 @@ def create_app(
         submissions=ports.submissions,
         publisher=ports.publisher,
     )
-    harvester = harvest(ports)
+    harvesting = harvest(ports)
 
     async def relay() -> None:
         await handlers.relay_once(submissions=ports.submissions, publisher=ports.publisher)
@@ -160,10 +216,10 @@ def create_app(
 
     async def on_started() -> None:
         relay_loop.start()
-        await harvester.start()
+        await harvesting.harvester.start()  # its indexes: ``ports.open``
 
     async def on_stopping() -> None:
-        await harvester.stop()
+        await harvesting.stop()
         await relay_loop.stop()
 
     app = create_service_app(
@@ -192,5 +248,5 @@ def create_app(
         rate_limit=rate_limit or settings.ingest_rate_limit,
     )
     app.include_router(build_router(routes))
-    app.include_router(harvester.router)
+    app.include_router(harvesting.router)
     return app

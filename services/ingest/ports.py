@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from services.ingest.domain import MemberInfo, Rejection, StoredKey, Submission
+from services.ingest.harvest.domain import Page, RecordProblem, RunCounts
 from shared.events import (
     ItemOutcome,
     KeyChanged,
@@ -16,6 +17,7 @@ from shared.events import (
     SubmissionCompleted,
     SubmittedItem,
 )
+from shared.records import Source
 
 
 class BrokerUnavailable(Exception):
@@ -206,4 +208,156 @@ class BatchPublisher(Protocol):
 
     async def publish(self, event: RecordsSubmitted | KeyChanged | SubmissionCompleted) -> None:
         """Raise :class:`BrokerUnavailable` if the broker did not confirm."""
+        ...
+
+
+# --- harvesting (services/ingest/harvest) ----------------------------------------------------
+
+
+class Submit(Protocol):
+    """Ingest's use case that stores a submission and publishes its batches (confirmed)."""
+
+    async def __call__(
+        self,
+        *,
+        member: str,
+        items: list[SubmittedItem],
+        source: Source,
+        correlation_id: str | None = None,
+    ) -> str:
+        """Return the submission id once every batch is confirmed by the broker."""
+        ...
+
+
+class SameTarget(Exception):
+    """Another source already harvests this member, endpoint, format and set."""
+
+
+class HarvestStore(Protocol):
+    """Harvest sources (one document each, ``_id`` = ``harvest.domain.source_id``) with a
+    lease, so that one harvester runs a source at a time across replicas, and their runs.
+
+    A source's lease is free when ``lease_until`` is None or past; changes that would
+    disturb a run (``update_idle``, ``delete_idle``) wait for a free lease.
+    """
+
+    async def create(self, doc: dict[str, Any]) -> bool:
+        """Insert a new source; False if it (or one with the same target) already exists."""
+        ...
+
+    async def get(self, source_id: str) -> dict[str, Any] | None:
+        """The source, or None."""
+        ...
+
+    async def list(self) -> list[dict[str, Any]]:
+        """Every source, by member then id."""
+        ...
+
+    async def same_target(self, target: dict[str, Any], *, other_than: str) -> str | None:
+        """The id of another source with the same member, endpoint, format and set."""
+        ...
+
+    async def update_idle(
+        self, source_id: str, changes: dict[str, Any], now: datetime
+    ) -> dict[str, Any] | None:
+        """Apply ``changes`` unless a run holds the lease; the new source, else None.
+        Raise :class:`SameTarget` if the change collides with another source's target."""
+        ...
+
+    async def update_any(self, source_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Apply ``changes`` that do not disturb a run (pause, name); the new source."""
+        ...
+
+    async def delete_idle(self, source_id: str, now: datetime) -> bool:
+        """Delete the source and its run history unless a run holds the lease."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> builtins.list[dict[str, Any]]:
+        """Enabled sources whose ``next_run_at`` has come and whose lease is free, soonest
+        first."""
+        ...
+
+    async def acquire(
+        self, source_id: str, *, owner: str, run_id: str, now: datetime, lease: timedelta
+    ) -> dict[str, Any] | None:
+        """Take the lease (free or expired) and open a run; None if held or the source paused."""
+        ...
+
+    async def heartbeat(
+        self, source_id: str, run_id: str, *, owner: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Extend the lease; False if it was lost (the run must stop)."""
+        ...
+
+    async def run_started(
+        self, run_id: str, *, from_: str | None, repository: dict[str, str]
+    ) -> None:
+        """Record the run's ``from`` argument and what the repository said of itself."""
+        ...
+
+    async def page_done(
+        self,
+        run_id: str,
+        *,
+        counts: RunCounts,
+        problems: builtins.list[RecordProblem],
+        submission_ids: builtins.list[str],
+    ) -> None:
+        """Add one page's counts and (bounded) problems and submission ids to the run."""
+        ...
+
+    async def finish(
+        self,
+        source_id: str,
+        run_id: str,
+        *,
+        owner: str,
+        now: datetime,
+        error: str | None,
+        harvested_until: datetime | None,
+        next_run_at: datetime | None,
+        repository: dict[str, str] | None,
+    ) -> None:
+        """Close the run and release the lease; the source keeps its error until a success."""
+        ...
+
+    async def reap_stale(self, now: datetime) -> int:
+        """Runs whose lease expired (their process died) become failed; how many."""
+        ...
+
+    async def recent_runs(self, source_id: str, limit: int = 20) -> builtins.list[dict[str, Any]]:
+        """The source's latest runs, newest first."""
+        ...
+
+
+class OaiRepository(Protocol):
+    """One member's OAI-PMH endpoint. Every request is SSRF-guarded and retried; what
+    cannot go on raises ``harvest.domain.HarvestError``."""
+
+    async def identify(self) -> dict[str, str]:
+        """Identify: repositoryName, granularity, deletedRecord, earliestDatestamp,
+        responseDate."""
+        ...
+
+    async def metadata_prefixes(self) -> list[str]:
+        """The metadataPrefixes the repository offers."""
+        ...
+
+    def list_records(self, params: dict[str, str]) -> AsyncIterator[Page]:
+        """Pages of ListRecords, following resumption tokens; noRecordsMatch is no page."""
+        ...
+
+
+class OaiRepositories(Protocol):
+    """Opens repositories over one pooled connection set, closed by ``close``."""
+
+    def open(
+        self, base_url: str, *, before_attempt: Callable[[], Awaitable[None]] | None = None
+    ) -> OaiRepository:
+        """The repository at ``base_url``; ``before_attempt`` runs before every request
+        attempt (the run renews its lease there: retries may wait minutes)."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connections (a later ``open`` makes new ones)."""
         ...

@@ -13,6 +13,8 @@ from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
+from services.catalogue.adapters.link_checker import HttpLinkChecker
+from services.catalogue.adapters.linkcheck_store import FeedChangedRecords, MongoLinkStore
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
 from services.catalogue.domain import StoredRecord, dedup_keys
 from services.catalogue.linkcheck.domain import (
@@ -25,8 +27,6 @@ from services.catalogue.linkcheck.domain import (
     after_check,
     website_url,
 )
-from services.catalogue.linkcheck.http import HttpLinkChecker
-from services.catalogue.linkcheck.mongo import FeedChangedRecords, MongoLinkStore
 from services.catalogue.linkcheck.politeness import HostSchedule
 from services.catalogue.linkcheck.sweep import SweepConfig, check_due, sync
 from shared.config import Settings

@@ -14,8 +14,8 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
+from services.catalogue.adapters.linkcheck_store import LINKS, USES
 from services.catalogue.bootstrap import create_app
-from services.catalogue.linkcheck.mongo import LINKS, USES
 from shared.config import Settings
 from shared.events import RecordsSubmitted, SubmittedItem
 from shared.mongo import service_database

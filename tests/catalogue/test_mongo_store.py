@@ -11,12 +11,11 @@ from pymongo import AsyncMongoClient
 from services.catalogue.adapters.feed import FEED, META, RECORDS
 from services.catalogue.adapters.mongo import MongoRecordStore
 from services.catalogue.domain import StoredRecord, dedup_keys
-from services.catalogue.oai.store import aware
 from services.catalogue.ports import ConcurrentUpdate
 from shared.config import Settings
 from shared.events import Outcome
 from shared.mongo import service_database
-from shared.records import Kind, Record
+from shared.records import Kind, Record, aware
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 LATER = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)

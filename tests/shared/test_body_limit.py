@@ -21,7 +21,7 @@ from shared.http import (
     install_error_handlers,
     install_request_context,
 )
-from tests.oai.helpers import serve_app
+from tests.ingest.harvest.helpers import serve_app
 
 SMALL = 1024
 APP_DEFAULT = 8 * 1024

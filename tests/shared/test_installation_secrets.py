@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from services.catalogue.oai import token_key
+from services.catalogue.oai.config import token_key
 from services.search.bootstrap import visit_counter
 from shared.config import Settings
 

@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.catalogue import handlers
 from services.catalogue.domain import LinkState, Viewer, link_id, member_view, shape_stats
-from services.catalogue.linkcheck.ports import LinkStore
-from services.catalogue.ports import EventPublisher, MemberStore, RecordStore
+from services.catalogue.ports import EventPublisher, LinkStore, MemberStore, RecordStore
 from shared.audit import Audited, AuditTrail
 from shared.auth import (
     AnyCaller,

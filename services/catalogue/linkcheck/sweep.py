@@ -19,8 +19,14 @@ import structlog
 
 from services.catalogue.linkcheck.domain import LinkPolicy, LinkStatus, after_check, website_url
 from services.catalogue.linkcheck.metrics import BROKEN, CHECKS
-from services.catalogue.linkcheck.ports import ChangedRecords, LinkChecker, LinkStore
-from services.catalogue.ports import MemberStore, RecordStore
+from services.catalogue.ports import (
+    ChangedRecords,
+    LinkChecker,
+    LinkStore,
+    MemberStore,
+    RecordStore,
+)
+from shared.config import Settings
 from shared.events import MemberStatus
 from shared.records import RecordStatus, utcnow
 
@@ -36,6 +42,22 @@ class SweepConfig:
     batch: int = 2000
     per_host: int = 5
     interval_seconds: float = 30.0
+
+
+def sweep_config(settings: Settings) -> SweepConfig:
+    """The sweep's settings; a round leases at most as many links of one host as it can
+    check within the lease (a HEAD and a GET each, at the host's pace, timing out)."""
+    per_check = 2 * (settings.linkcheck_timeout_seconds + settings.linkcheck_per_host_seconds)
+    return SweepConfig(
+        policy=LinkPolicy(
+            interval=timedelta(days=settings.linkcheck_interval_days),
+            retry=timedelta(hours=settings.linkcheck_retry_hours),
+        ),
+        lease=timedelta(seconds=settings.linkcheck_lease_seconds),
+        batch=settings.linkcheck_batch,
+        per_host=max(1, int(settings.linkcheck_lease_seconds / per_check / 2)),
+        interval_seconds=settings.linkcheck_sweep_seconds,
+    )
 
 
 async def sync(

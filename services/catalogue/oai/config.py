@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.config import Settings
+from shared.config import PEPPER_FILE, Settings, stored_secret
 
 DOMAIN_PATTERN = r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$"
 
@@ -32,3 +34,10 @@ class OaiSettings(BaseSettings):
 def oai_base_url(settings: Settings, oai: OaiSettings) -> str:
     """The baseURL harvesters call: ``OAI_BASE_URL`` or the catalogue's URL + ``/oai``."""
     return oai.base_url or f"{settings.catalogue_base_url.rstrip('/')}/oai"
+
+
+def token_key(settings: Settings) -> bytes:
+    """Stable across restarts and replicas (the installation's pepper: configured, or kept in
+    the data dir), so tokens need no storage; never a constant anyone could forge with."""
+    pepper = stored_secret(settings.stinet_key_pepper, settings.stinet_data_dir, PEPPER_FILE)
+    return hashlib.sha256(b"oai-resumption-token|" + pepper).digest()

@@ -9,7 +9,7 @@ import structlog
 from lxml import etree
 
 from services.catalogue.oai import render
-from services.catalogue.oai.protocol import (
+from services.catalogue.oai.domain import (
     METADATA_FORMATS,
     ErrorCode,
     ListCursor,
@@ -21,8 +21,8 @@ from services.catalogue.oai.protocol import (
     record_id_of,
     set_filter,
 )
-from services.catalogue.oai.store import OaiRecordStore, aware
-from shared.records import Kind
+from services.catalogue.ports import OaiRecords
+from shared.records import Kind, aware
 
 log = structlog.get_logger(__name__)
 
@@ -38,12 +38,12 @@ KIND_NAMES = {
 
 
 class OaiProvider:
-    """Answers the six verbs over an ``OaiRecordStore``."""
+    """Answers the six verbs over the ``OaiRecords`` port."""
 
     def __init__(
         self,
         *,
-        store: OaiRecordStore,
+        store: OaiRecords,
         info: render.RepositoryInfo,
         tokens: TokenCodec,
         page_size: int,
@@ -57,6 +57,7 @@ class OaiProvider:
 
     async def respond(self, request: OaiRequest, now: datetime) -> etree._Element:
         """The response document (an OAI error is raised as ``OaiError``)."""
+        await self.store.prepare()
         root = render.envelope(self.info.base_url, now, {"verb": request.verb, **request.args})
         handler = {
             Verb.IDENTIFY: self._identify,

@@ -10,7 +10,7 @@ from typing import Any
 
 from lxml import etree
 
-from services.catalogue.oai.protocol import (
+from services.catalogue.oai.domain import (
     DC_NS,
     GRANULARITY,
     OAI_DC_NS,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
+from lxml import etree
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -236,3 +238,26 @@ def format_from(value: datetime, granularity: str) -> str:
     if granularity == "YYYY-MM-DD":
         return value.strftime("%Y-%m-%d")
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class HarvestError(Exception):
+    """A run cannot go on (its message is shown on the source)."""
+
+
+@dataclass
+class HarvestedRecord:
+    """One record of a ListRecords page: its header and its metadata element."""
+
+    identifier: str
+    datestamp: str
+    deleted: bool
+    metadata: etree._Element | None
+
+
+@dataclass
+class Page:
+    """One ListRecords page: the records, those that could not be read, the next token."""
+
+    records: list[HarvestedRecord] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (identifier, why)
+    token: str | None = None

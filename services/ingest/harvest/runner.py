@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx2
 import structlog
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from services.ingest.harvest.client import HarvestError, OaiClient, Page, harvest_transport
 from services.ingest.harvest.config import HarvestSettings
 from services.ingest.harvest.domain import (
+    HarvestError,
+    Page,
     RecordProblem,
     RunCounts,
     format_from,
@@ -25,7 +25,7 @@ from services.ingest.harvest.domain import (
     next_run,
 )
 from services.ingest.harvest.mapping import map_metadata
-from services.ingest.harvest.store import MongoHarvestStore
+from services.ingest.ports import HarvestStore, OaiRepositories, Submit
 from shared.events import Operation, SubmittedItem
 from shared.records import MAX_BATCH, RecordIn, Source, utcnow
 
@@ -83,20 +83,19 @@ class Harvester:
     def __init__(
         self,
         *,
-        store: MongoHarvestStore,
-        submit: Any,
+        store: HarvestStore,
+        repositories: OaiRepositories,
+        submit: Submit,
         config: HarvestSettings,
-        allow_private: bool,
         clock: Clock = utcnow,
     ) -> None:
         self.store = store
+        self.repositories = repositories
         self.submit = submit
         self.config = config
-        self.allow_private = allow_private
         self.clock = clock
         self.owner = f"harvester-{uuid.uuid4().hex[:12]}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._http: httpx2.AsyncClient | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -104,19 +103,8 @@ class Harvester:
     def lease(self) -> timedelta:
         return timedelta(seconds=self.config.lease_seconds)
 
-    def _client(self) -> httpx2.AsyncClient:
-        if self._http is None:
-            self._http = httpx2.AsyncClient(
-                transport=harvest_transport(allow_private=self.allow_private),
-                follow_redirects=False,
-                headers={"User-Agent": self.config.user_agent},
-                timeout=self.config.request_timeout_seconds,
-            )
-        return self._http
-
     async def start(self) -> None:
-        """Start the schedule loop (called from the service's lifespan)."""
-        await self.store.ensure_indexes()
+        """Start the schedule loop (called from the service's lifespan, after the indexes)."""
         self._loop_task = asyncio.create_task(self._schedule_loop(), name="harvest-schedule")
 
     async def stop(self) -> None:
@@ -128,9 +116,7 @@ class Harvester:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._loop_task = None
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self.repositories.close()
 
     async def launch(self, source_id: str) -> str | None:
         """Take the lease and start a run in the background; the run id, or None if busy."""
@@ -219,12 +205,8 @@ class Harvester:
     async def _harvest(self, ctx: RunContext) -> tuple[datetime | None, dict[str, str]]:
         """Identify, check the format, then stream ListRecords pages into submissions."""
         source = ctx.source
-        client = OaiClient(
-            self._client(),
-            source["base_url"],
-            config=self.config,
-            allow_private=self.allow_private,
-            before_attempt=lambda: self._heartbeat(ctx),
+        client = self.repositories.open(
+            source["base_url"], before_attempt=lambda: self._heartbeat(ctx)
         )
         repository = await client.identify()
         prefix = source["metadata_prefix"]

@@ -1,6 +1,7 @@
 """Changing, pausing and removing harvest sources; bilingual run errors; store outage → 503."""
 
-# The fixtures env, dspace (tests.oai.test_harvest) and start_ingest (tests.ingest) are imported.
+# The fixtures env and dspace (tests.ingest.harvest.test_harvest) are imported; start_ingest
+# comes from tests/ingest/conftest.py.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from services.ingest.entrypoints.harvest import source_view
 from services.ingest.harvest.domain import error_texts
-from services.ingest.harvest.routes import source_view
 from services.ingest.harvest.runner import Harvester
-from services.ingest.harvest.store import SameTarget
+from services.ingest.ports import SameTarget
 from shared.config import Settings
-from tests.ingest.conftest import AppFactory, start_ingest  # noqa: F401
+from tests.ingest.conftest import AppFactory
+from tests.ingest.harvest.dspace import DSpace, Faults
+from tests.ingest.harvest.test_harvest import Env, _env, _register, _run, dspace, env  # noqa: F401
 from tests.ingest.proxy import CuttableProxy
-from tests.oai.dspace import DSpace, Faults
-from tests.oai.test_harvest import Env, _env, _register, _run, dspace, env  # noqa: F401
 from tests.sessions import session_for
 
 SOURCES = "/v1/harvest-sources"
@@ -98,7 +99,7 @@ async def _tick(env: Env) -> list[str]:
 
 
 def _harvester_of(env: Env) -> Harvester:
-    return env.component.start.__self__  # type: ignore[attr-defined]
+    return env.component.harvester
 
 
 async def test_bad_patches_are_refused_with_field_errors(

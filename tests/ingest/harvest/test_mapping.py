@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from services.ingest.harvest.client import parse_list_records
+from services.ingest.adapters.oai_client import parse_list_records
 from services.ingest.harvest.domain import local_id_of, schedule_interval
 from services.ingest.harvest.mapping import (
     dates_of,

@@ -1,4 +1,4 @@
-"""HTTP routes of the harvester (centre key only)."""
+"""HTTP routes of the harvester: the centre manages sources, a member's staff read theirs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import ValidationError
 
-from services.ingest.harvest.client import RefusedUrl, check_url
 from services.ingest.harvest.domain import (
     HarvestSourceIn,
     HarvestSourcePatch,
@@ -18,7 +17,8 @@ from services.ingest.harvest.domain import (
     source_id,
 )
 from services.ingest.harvest.runner import Harvester
-from services.ingest.harvest.store import SameTarget
+from services.ingest.ports import SameTarget
+from shared import netguard
 from shared.audit import Audited, AuditTrail
 from shared.auth import AnyCaller, Caller, CentreCaller, require_member_access
 from shared.http import ApiError, error_responses, field_errors, json_body, wants_english
@@ -94,8 +94,8 @@ def _invalid(exc: ValidationError) -> ApiError:
 async def _check_base_url(url: str, *, allow_private: bool) -> None:
     """The SSRF rule, for a new source and for a changed ``base_url`` alike."""
     try:
-        await check_url(url, allow_private=allow_private)
-    except RefusedUrl as exc:
+        await netguard.check_url(url, allow_private=allow_private)
+    except netguard.RefusedUrl as exc:
         raise ApiError(
             422,
             "Địa chỉ OAI-PMH không được phép (mạng nội bộ/loopback hoặc không phân giải được)",
@@ -146,7 +146,8 @@ async def _audit(
     )
 
 
-def build_routes(*, harvester: Harvester, allow_private: bool) -> APIRouter:
+def build_harvest_router(*, harvester: Harvester, allow_private: bool) -> APIRouter:
+    """``/v1/harvest-sources``: register, list, read, change, delete and run sources."""
     # Changes are the centre's (CentreCaller on each); a member's staff read their own sources.
     router = APIRouter(prefix="/v1/harvest-sources", tags=["harvest"])
     store = harvester.store

@@ -1,4 +1,4 @@
-"""The ``LinkChecker`` on httpx2: HEAD then GET, redirects followed by hand (each hop checked
+"""The ``LinkChecker`` port on httpx2: HEAD then GET, redirects followed by hand (each hop checked
 by the SSRF guard and given its host's turn), timeouts, back-off on 429/503."""
 
 from __future__ import annotations

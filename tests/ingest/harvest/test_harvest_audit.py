@@ -1,12 +1,12 @@
 """Each change to a harvest source, and each run started, is recorded with who did it."""
 
-# The fixtures env and dspace (tests.oai.test_harvest) are imported.
+# The fixtures env and dspace (tests.ingest.harvest.test_harvest) are imported.
 # ruff: noqa: F811
 
 from __future__ import annotations
 
-from tests.oai.dspace import DSpace
-from tests.oai.test_harvest import Env, _register, _run, dspace, env  # noqa: F401
+from tests.ingest.harvest.dspace import DSpace
+from tests.ingest.harvest.test_harvest import Env, _register, _run, dspace, env  # noqa: F401
 from tests.sessions import entries
 
 

@@ -1,9 +1,9 @@
-"""An async OAI-PMH 2.0 client: httpx2, tenacity retries, an SSRF guard, hardened lxml."""
+"""The ``OaiRepositories`` port on httpx2: an async OAI-PMH 2.0 client with tenacity
+retries, the SSRF guard at every request and connection, and a hardened lxml parser."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import httpx2
@@ -12,6 +12,7 @@ from lxml import etree
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from services.ingest.harvest.config import HarvestSettings
+from services.ingest.harvest.domain import HarvestedRecord, HarvestError, Page
 from shared import netguard
 from shared.netguard import guarded_transport, retry_after_seconds
 from shared.safe_xml import hardened_parser
@@ -21,10 +22,6 @@ log = structlog.get_logger(__name__)
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _O = f"{{{OAI_NS}}}"
 MAX_REDIRECTS = 5
-
-
-class HarvestError(Exception):
-    """A run cannot go on (its message is shown on the source)."""
 
 
 class RefusedUrl(HarvestError, netguard.RefusedUrl):
@@ -62,21 +59,6 @@ class OaiProtocolError(HarvestError):
 def harvest_transport(*, allow_private: bool) -> httpx2.AsyncHTTPTransport:
     """The harvester's transport: the shared SSRF guard at the connection."""
     return guarded_transport(allow_private=allow_private)
-
-
-@dataclass
-class HarvestedRecord:
-    identifier: str
-    datestamp: str
-    deleted: bool
-    metadata: etree._Element | None
-
-
-@dataclass
-class Page:
-    records: list[HarvestedRecord] = field(default_factory=list)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (identifier, why)
-    token: str | None = None
 
 
 class OaiClient:
@@ -207,6 +189,39 @@ class OaiClient:
             if not page.token:
                 return
             query = {"verb": "ListRecords", "resumptionToken": page.token}
+
+
+class HttpOaiRepositories:
+    """Repositories over one pooled httpx2 client (guarded transport, our User-Agent), made
+    on first use and closed by ``close``."""
+
+    def __init__(self, *, config: HarvestSettings, allow_private: bool) -> None:
+        self.config = config
+        self.allow_private = allow_private
+        self._http: httpx2.AsyncClient | None = None
+
+    def open(
+        self, base_url: str, *, before_attempt: Callable[[], Awaitable[None]] | None = None
+    ) -> OaiClient:
+        if self._http is None:
+            self._http = httpx2.AsyncClient(
+                transport=harvest_transport(allow_private=self.allow_private),
+                follow_redirects=False,
+                headers={"User-Agent": self.config.user_agent},
+                timeout=self.config.request_timeout_seconds,
+            )
+        return OaiClient(
+            self._http,
+            base_url,
+            config=self.config,
+            allow_private=self.allow_private,
+            before_attempt=before_attempt,
+        )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
 
 def parse_list_records(root: etree._Element) -> Page:

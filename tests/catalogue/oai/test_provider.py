@@ -20,13 +20,14 @@ from lxml import etree
 from pymongo import AsyncMongoClient
 
 from services.catalogue.adapters import feed
-from services.catalogue.oai import build_oai_router
+from services.catalogue.adapters.oai_store import MongoOaiRecords
+from services.catalogue.bootstrap import oai_provider
+from services.catalogue.entrypoints.oai import build_oai_router
 from services.catalogue.oai.config import OaiSettings
-from services.catalogue.oai.store import OaiRecordStore, aware
 from shared.config import Settings
 from shared.mongo import make_mongo_client, service_database
-from shared.records import RecordIn
-from tests.oai.helpers import catalogue_doc, plain_app
+from shared.records import RecordIn, aware
+from tests.catalogue.oai.helpers import catalogue_doc, plain_app
 
 NS = {
     "o": "http://www.openarchives.org/OAI/2.0/",
@@ -89,7 +90,9 @@ async def oai_env(mongo_url: str) -> AsyncIterator[dict[str, Any]]:
 
 def _client(env: dict[str, Any], **overrides: Any) -> httpx2.AsyncClient:
     oai = OaiSettings(repository_domain=DOMAIN, base_url=BASE, page_size=PAGE, **overrides)
-    router = build_oai_router(settings=env["settings"], db=env["db"], oai_settings=oai)
+    router = build_oai_router(
+        provider=oai_provider(env["settings"], MongoOaiRecords(env["db"]), oai)
+    )
     transport = httpx2.ASGITransport(app=plain_app(router))
     return httpx2.AsyncClient(transport=transport, base_url="http://catalogue.test")
 
@@ -452,10 +455,9 @@ async def test_arbitrary_requests_always_get_a_well_formed_oai_answer(
 async def test_an_unreachable_store_is_a_503_with_retry_after(oai_env: dict[str, Any]) -> None:
     settings = Settings(mongo_url="mongodb://127.0.0.1:9/", stinet_db="nowhere")
     client = AsyncMongoClient(settings.mongo_uri, serverSelectionTimeoutMS=200)
+    oai = OaiSettings(repository_domain=DOMAIN, base_url=BASE)
     router = build_oai_router(
-        settings=settings,
-        db=client[settings.stinet_db],
-        oai_settings=OaiSettings(repository_domain=DOMAIN, base_url=BASE),
+        provider=oai_provider(settings, MongoOaiRecords(client[settings.stinet_db]), oai)
     )
     transport = httpx2.ASGITransport(app=plain_app(router))
     async with httpx2.AsyncClient(transport=transport, base_url="http://c") as http:
@@ -475,7 +477,7 @@ async def test_the_datestamp_indexes_of_earlier_versions_are_dropped(
     await records.create_index([("updated_at", 1), ("_id", 1)])
     for field in ("member", "kind"):
         await records.create_index([(field, 1), ("updated_at", 1), ("_id", 1)])
-    await OaiRecordStore(oai_env["db"]).prepare()
+    await MongoOaiRecords(oai_env["db"]).prepare()
     assert set(await records.index_information()) == {"_id_"}
 
 
@@ -490,7 +492,7 @@ async def test_a_record_written_again_is_listed_once_at_its_new_datestamp(
     await feed.append(db, [(doc["_id"], earlier), (doc["_id"], later), (doc["_id"], later)])
     await db["catalogue_records"].insert_one(doc)
     try:
-        store = OaiRecordStore(db)
+        store = MongoOaiRecords(db)
         listed, _ = await store.page(
             base={}, start=earlier, end=None, after=None, limit=10, headers_only=True,
             window=timedelta(hours=1), now=later,

@@ -19,18 +19,19 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
-from services.ingest.harvest import HarvestComponent, build_harvest
-from services.ingest.harvest.client import harvest_transport, retry_after_seconds
+from services.ingest.adapters.harvest_store import MongoHarvestStore
+from services.ingest.adapters.oai_client import harvest_transport
+from services.ingest.bootstrap import HarvestComponent, build_harvest
 from services.ingest.harvest.config import HarvestSettings
 from shared.auth import session_signer
 from shared.config import Settings
 from shared.events import Operation
 from shared.http import install_error_handlers
 from shared.mongo import service_database
-from shared.netguard import RefusedUrl
+from shared.netguard import RefusedUrl, retry_after_seconds
 from shared.records import Source
-from tests.oai.dspace import HOST, DSpace, Faults, Item, now_stamp
-from tests.oai.helpers import FAST, FakeSubmit, as_ingest, serve_app
+from tests.ingest.harvest.dspace import HOST, DSpace, Faults, Item, now_stamp
+from tests.ingest.harvest.helpers import FAST, FakeSubmit, as_ingest, serve_app
 
 
 @dataclass
@@ -70,7 +71,7 @@ async def _env(
     submit = FakeSubmit()
     component = build_harvest(
         settings=settings,
-        db=db,
+        store=MongoHarvestStore(db),
         submit=submit,
         harvest_settings=config,
     )

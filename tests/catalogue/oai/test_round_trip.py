@@ -14,22 +14,19 @@ import httpx2
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
-from services.catalogue.oai import build_oai_router
+from services.catalogue.adapters.oai_store import MongoOaiRecords
+from services.catalogue.bootstrap import oai_provider
+from services.catalogue.entrypoints.oai import build_oai_router
 from services.catalogue.oai.config import OaiSettings
-from services.ingest.harvest import build_harvest
+from services.ingest.adapters.harvest_store import MongoHarvestStore
+from services.ingest.bootstrap import build_harvest
 from shared.config import Settings
 from shared.events import Operation
 from shared.http import install_error_handlers
 from shared.mongo import service_database
 from shared.records import RecordIn
-from tests.oai.helpers import (
-    FAST,
-    FakeSubmit,
-    as_ingest,
-    catalogue_doc,
-    plain_app,
-    serve_app,
-)
+from tests.catalogue.oai.helpers import catalogue_doc, plain_app
+from tests.ingest.harvest.helpers import FAST, FakeSubmit, as_ingest, serve_app
 
 DOMAIN = "round-trip.stinet.vn"
 FIELDS = (
@@ -94,11 +91,11 @@ async def test_harvesting_our_own_provider_yields_the_same_records(
         ]
     )
     oai = OaiSettings(repository_domain=DOMAIN, page_size=5)
-    provider = build_oai_router(settings=settings, db=db, oai_settings=oai)
+    provider = build_oai_router(provider=oai_provider(settings, MongoOaiRecords(db), oai))
     submit = FakeSubmit()
     harvest = build_harvest(
         settings=settings,
-        db=db,
+        store=MongoHarvestStore(db),
         submit=submit,
         harvest_settings=FAST,
     )

@@ -1,4 +1,5 @@
-"""Harvest sources, runs and leases in ``ingest_harvest_sources`` / ``ingest_harvest_runs``."""
+"""The ``HarvestStore`` port on MongoDB: sources, runs and leases in
+``ingest_harvest_sources`` / ``ingest_harvest_runs``."""
 
 from __future__ import annotations
 
@@ -18,15 +19,12 @@ from services.ingest.harvest.domain import (
     SourceState,
     error_texts,
 )
+from services.ingest.ports import SameTarget
 
 SOURCES = "ingest_harvest_sources"
 RUNS = "ingest_harvest_runs"
 ABANDONED = "the run stopped reporting (process ended or lease lost); marked failed"
 TARGET_KEY = ("member", "base_url", "metadata_prefix", "set_spec")
-
-
-class SameTarget(Exception):
-    """Another source already harvests this member, endpoint, format and set."""
 
 
 def _lease_free(now: datetime) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The provider's reads of the catalogue's own collections (records, change feed, members).
+"""The ``OaiRecords`` port on MongoDB: the OAI-PMH provider's reads of the catalogue's own
+collections (records, change feed, members).
 
 Records are listed in ``(updated_at, _id)`` order through the catalogue's change feed
 (``services.catalogue.adapters.feed``, indexed by datestamp): no index on the records is
@@ -15,9 +16,8 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.catalogue.adapters.feed import FEED, RECORDS, at_key, ensure_feed
+from services.catalogue.adapters.mongo import MEMBERS
 from shared.records import aware
-
-MEMBERS = "catalogue_members"
 
 _FIELDS = (
     *("_id", "member", "kind", "status", "updated_at", "title", "creators", "subjects"),
@@ -37,7 +37,7 @@ _FORMER_INDEXES = (
 )
 
 
-class OaiRecordStore:
+class MongoOaiRecords:
     """Pages of records in ``(updated_at, _id)`` order, the provider's only cursor."""
 
     def __init__(self, db: AsyncDatabase) -> None:

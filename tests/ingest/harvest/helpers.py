@@ -1,14 +1,12 @@
-"""Helpers of the OAI tests: serve an ASGI app over real HTTP, fill the catalogue's collection."""
+"""Helpers of the harvest tests: serve an ASGI app over real HTTP, a fake ``Submit``, auth."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -20,7 +18,7 @@ from services.ingest.harvest.config import HarvestSettings
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, MongoRevokedKeys, SessionSigner, install_authenticator
 from shared.events import SubmittedItem
-from shared.records import Record, RecordIn, Source
+from shared.records import Source
 
 
 @contextlib.asynccontextmanager
@@ -43,33 +41,6 @@ async def serve_app(app: Any) -> AsyncIterator[str]:
         await asyncio.wait_for(task, 10)
 
 
-def catalogue_doc(
-    member: str,
-    record: RecordIn,
-    *,
-    updated_at: datetime,
-    status: str = "active",
-    version: int = 1,
-) -> dict[str, Any]:
-    """A ``catalogue_records`` document as the catalogue stores it (agreed shape)."""
-    full = Record(
-        **record.model_dump(),
-        id=f"{member}:{record.local_id}",
-        member=member,
-        version=version,
-        status=status,
-        created_at=updated_at,
-        updated_at=updated_at,
-        source="api",
-        content_hash="h-" + record.local_id,
-    )
-    doc = full.model_dump(mode="python")
-    if isinstance(doc.get("date"), dt.date):  # as the catalogue stores it: BSON has no date
-        doc["date"] = doc["date"].isoformat()
-    doc["_id"] = doc.pop("id")
-    return doc
-
-
 def centre_only(
     app: FastAPI, root_key: str | None, db: AsyncDatabase, signer: SessionSigner | None = None
 ) -> None:
@@ -80,12 +51,6 @@ def centre_only(
         revoked=MongoRevokedKeys(db, "ingest"),
     )
     install_authenticator(app, authenticator)
-
-
-def plain_app(router: Any) -> FastAPI:
-    app = FastAPI()
-    app.include_router(router)
-    return app
 
 
 FAST = HarvestSettings(

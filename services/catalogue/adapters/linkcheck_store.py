@@ -1,5 +1,5 @@
-"""MongoDB adapters of the link checker and the change feed's follower (its cursor in
-``catalogue_meta``).
+"""The link checker's ``LinkStore`` and ``ChangedRecords`` ports on MongoDB
+(``ChangedRecords``: the change feed's follower, its cursor in ``catalogue_meta``).
 
 ``catalogue_linkcheck``: one document per URL (``_id`` = the URL): ``host``, the
 ``LinkStatus`` fields, and the lease (``lease_owner``, ``lease_until``, ``lease_token``).
