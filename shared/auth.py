@@ -431,6 +431,7 @@ async def _caller(request: Request, credentials: HTTPAuthorizationCredentials | 
         return await authenticator.authenticate(token)
     except AuthError as exc:
         if token and exc.code in GUESS_CODES:
+            log.info("credential_refused", reason=exc.code, address=address)
             guesses.record(address)
         raise _unauthorised(exc) from exc
 
