@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     server started by the launcher, and the embedded search engine.
     """
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused AMQP_URL or MONGO_URL must not print its password.
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     amqp_url: SecretStr = Field(default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"))
 

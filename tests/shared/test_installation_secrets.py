@@ -43,3 +43,10 @@ def test_the_shipped_broker_password_is_refused_at_start() -> None:
         Settings(amqp_url="amqp://stinet:change%2Dme@rabbitmq-1:5672/")  # percent-encoded
     chosen = Settings(amqp_url="amqp://stinet:9f2c-long-random@rabbitmq-1:5672/")
     assert chosen.amqp_url.get_secret_value().startswith("amqp://stinet:")
+
+
+def test_a_refused_broker_address_never_shows_its_password() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(amqp_url="amqp://stinet:s3cret-pw@rabbit-1:5672/,not-a-url")
+    assert "address 2 of 2" in str(refused.value)
+    assert "s3cret-pw" not in str(refused.value) and "s3cret-pw" not in repr(refused.value)
