@@ -210,6 +210,7 @@ const MESSAGES = {
   records_search: ["Tìm trong bản ghi", "Search your records"],
   records_search_hint: ["Gõ có dấu hay không dấu đều được. Để trống để xem tất cả.", "With or without tone marks. Leave empty to see all."],
   records_none: ["Không có bản ghi nào.", "No records."],
+  records_none_yet: ["Chưa có bản ghi phù hợp trong phần đã xem (mỗi lần xem tối đa 5.000 bản ghi): bấm “Trang sau” để xem tiếp.", "No matching records in the part looked at so far (at most 5,000 records a time): press “Next” to go on."],
   record_active: ["Đang hiển thị", "Active"],
   record_withdrawn: ["Đã rút", "Withdrawn"],
   record_rejected: ["Bản ghi không được nhận.", "The record was not accepted."],

@@ -64,7 +64,7 @@ export async function recordList({ query }) {
       </form>
       ${cells.length
         ? table([t("field_title"), t("field_kind"), t("field_year"), t("field_status"), t("version")], cells, { caption: t("records_title"), id: "records" })
-        : html`<p class="empty">${t("records_none")}</p>`}
+        : html`<p class="empty">${t(next ? "records_none_yet" : "records_none")}</p>`}
       ${next ? html`<p><a href="${href("/member/records", { ...Object.fromEntries(query.entries()), after: next })}">${t("next")}</a></p>` : ""}`,
     mount(root) {
       const form = $("#record-filter", root);
