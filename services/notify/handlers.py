@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -242,28 +243,40 @@ def entries_for(
         message = render(reminder, item, plan, activity, config, links, told)
         digest = reminder.kind is Stage.DIGEST and told.network is not None
         entries.append(
-            ReminderEntry(
-                key=reminder.key,
-                member=reminder.member,
-                cycle=reminder.cycle,
-                stage=reminder.stage,
-                kind=reminder.kind.value,
-                channel=reminder.channel.value,
-                recipient=reminder.recipient,
-                subject=message.subject,
-                text_vi=message.text_vi,
-                text_en=message.text_en,
+            _entry(
+                reminder,
+                message,
+                now=now,
                 attest_url=link,
                 guide_url=config.guide_url,
                 state=item.state.value if item else None,
                 due_at=item.due_at if item else None,
                 as_of=plan.as_of,
-                created_at=now,
-                next_attempt_at=now,
                 quality=told.network.as_json() if digest and told.network else None,
             )
         )
     return entries
+
+
+def _entry(
+    planned: PlannedReminder, message: Message, *, now: datetime, **fields: Any
+) -> ReminderEntry:
+    """The outbox entry of ``planned`` with its rendered ``message``, due at once."""
+    return ReminderEntry(
+        key=planned.key,
+        member=planned.member,
+        cycle=planned.cycle,
+        stage=planned.stage,
+        kind=planned.kind.value,
+        channel=planned.channel.value,
+        recipient=planned.recipient,
+        subject=message.subject,
+        text_vi=message.text_vi,
+        text_en=message.text_en,
+        created_at=now,
+        next_attempt_at=now,
+        **fields,
+    )
 
 
 async def _member_quality(code: str, quality: QualitySource) -> MemberQuality | None:
@@ -678,22 +691,7 @@ async def record_import_report(
     report_url = config.submission_url(member.code, done.submission_id)
     message = import_report_message(done, member.name, links, report_url, config.tz)
     now = datetime.now(UTC)
-    entry = ReminderEntry(
-        key=planned.key,
-        member=planned.member,
-        cycle=planned.cycle,
-        stage=planned.stage,
-        kind=planned.kind.value,
-        channel=planned.channel.value,
-        recipient=planned.recipient,
-        subject=message.subject,
-        text_vi=message.text_vi,
-        text_en=message.text_en,
-        guide_url=config.guide_url,
-        as_of=now,
-        created_at=now,
-        next_attempt_at=now,
-    )
+    entry = _entry(planned, message, now=now, guide_url=config.guide_url, as_of=now)
     recorded = await reminders.record([entry]) == 1
     log.info("import_report_recorded", key=entry.key, new=recorded)
     return recorded
