@@ -182,6 +182,10 @@ async def ensure_indexes(*stores: object) -> None:
             await store.ensure_indexes()
 
 
+# A periodic step: whatever it returns (a count written, say) is ignored.
+Step = Callable[[], Awaitable[object]]
+
+
 class Periodic:
     """The ``steps``, in turn, every ``interval`` seconds from ``start`` until ``stop``: a
     background loop of a service (an outbox relay, a sweep). A failing step is logged, the
@@ -192,7 +196,7 @@ class Periodic:
     def __init__(
         self,
         name: str,
-        *steps: Hook,
+        *steps: Step,
         interval: float,
         service: str,
         wait_first: bool = False,

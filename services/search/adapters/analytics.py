@@ -13,7 +13,6 @@ query was searched that day (no upsert): a made-up ``?from=`` adds no query text
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +37,7 @@ from services.search.analytics import (
     valid_search_id,
 )
 from services.search.domain import LOCAL_TZ
+from shared.runtime import Periodic
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +87,7 @@ class MongoSearchAnalytics:
         self._clock = clock
         self._buffer = _Buffer()
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._flusher: Periodic | None = None
         self._last_prune = datetime.min.replace(tzinfo=UTC)
 
     # -- the write path: no I/O ------------------------------------------------------------
@@ -200,34 +200,31 @@ class MongoSearchAnalytics:
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         """Start the background flush loop (owned: stopped by ``stop``)."""
-        if self._task is None:
+        if self._flusher is None:
             try:
                 for name in (QUERIES, MEMBERS, DAYS):
                     await self._db[name].create_index("day")
             except PyMongoError as exc:  # counting works without it; reports are slower
                 log.warning("analytics_index_not_created", error=type(exc).__name__)
-            self._task = asyncio.create_task(self._loop(), name="analytics-flush")
+            self._flusher = Periodic(
+                "analytics_flush",
+                self.flush,
+                interval=self._flush_interval,
+                service="search",
+                wait_first=True,
+            )
+            self._flusher.start()
 
     async def stop(self) -> None:
         """Stop the loop and write what is left."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._flusher is not None:
+            await self._flusher.stop()  # waits for a flush under way
+            self._flusher = None
         try:
             await self.flush()
         except PyMongoError as exc:  # shutting down with the store gone: say what is lost
             lost = sum(self._buffer.searches.values())
             log.warning("analytics_not_written", searches=lost, error=str(exc)[:200])
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._flush_interval)
-            try:
-                await self.flush()
-            except Exception as exc:  # counts stay buffered and are retried on the next tick
-                log.warning("analytics_flush_failed", error=type(exc).__name__)
 
 
 def _query_updates(pending: _Buffer) -> list[UpdateOne]:

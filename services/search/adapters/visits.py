@@ -15,7 +15,6 @@ Collections:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from pymongo.errors import PyMongoError
 
 from services.search.domain import LOCAL_TZ
 from services.search.ports import SOURCES, DaySearches, VisitStats
+from shared.runtime import Periodic
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +69,7 @@ class MongoVisitCounter:
         self._searches: Counter[str] = Counter()  # day -> searches, not yet written
         self._flushed: dict[str, datetime] = {}  # hashes this process wrote, last seen
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._flusher: Periodic | None = None
         self._last_prune = datetime.min.replace(tzinfo=UTC)
         self._stored: tuple[datetime, str, int, int, int] | None = None  # read-through cache
         self._stored_ttl = timedelta(seconds=stored_ttl)
@@ -191,29 +191,26 @@ class MongoVisitCounter:
 
     async def start(self) -> None:
         """Start the background flush loop (owned: stopped by ``stop``)."""
-        if self._task is None:
+        if self._flusher is None:
             try:
                 await self._db[ONLINE].create_index("last_seen")
             except PyMongoError as exc:  # counting works without it; only the count is slower
                 log.warning("visits_index_not_created", error=type(exc).__name__)
-            self._task = asyncio.create_task(self._loop(), name="visits-flush")
+            self._flusher = Periodic(
+                "visits_flush",
+                self.flush,
+                interval=self._flush_interval,
+                service="search",
+                wait_first=True,
+            )
+            self._flusher.start()
 
     async def stop(self) -> None:
         """Stop the loop and write what is left."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._flusher is not None:
+            await self._flusher.stop()  # waits for a flush under way
+            self._flusher = None
         try:
             await self.flush()
         except PyMongoError as exc:  # shutting down with the store gone: say what is lost
             log.warning("visits_not_written", views=sum(self._views.values()), error=str(exc)[:200])
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._flush_interval)
-            try:
-                await self.flush()
-            except Exception as exc:  # counts stay buffered and are retried on the next tick
-                log.warning("visits_flush_failed", error=type(exc).__name__)
