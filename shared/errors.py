@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# How long a caller waits before retrying when the store or the broker is out (Retry-After).
+OUTAGE_RETRY_SECONDS = 30
+
 # The envelope's ``code`` for each status, unless the error names its own.
 STATUS_CODES = {
     400: "bad_request",

@@ -30,7 +30,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.config import Settings
-from shared.errors import STATUS_CODES, Refusal
+from shared.errors import OUTAGE_RETRY_SECONDS, STATUS_CODES, Refusal
 from shared.validation import field_message
 
 log = structlog.get_logger(__name__)
@@ -121,9 +121,6 @@ def field_errors(
     ]
 
 
-STORE_RETRY_AFTER_SECONDS = 30
-
-
 def store_unavailable(request: Request) -> JSONResponse:
     """503 + Retry-After: the database did not answer, nothing was changed, retry later."""
     vi, en = (
@@ -131,7 +128,7 @@ def store_unavailable(request: Request) -> JSONResponse:
         "The store is temporarily unavailable: nothing was accepted. Please retry later.",
     )
     message = en if wants_english(request) else vi
-    headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS)}
+    headers = {"Retry-After": str(OUTAGE_RETRY_SECONDS)}
     return error_response(503, "unavailable", message, None, headers)
 
 

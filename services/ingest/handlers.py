@@ -40,6 +40,7 @@ from services.ingest.ports import (
     SubmissionStore,
 )
 from shared.auth import Authenticator, Caller, Via
+from shared.errors import OUTAGE_RETRY_SECONDS
 from shared.events import (
     FieldError,
     KeyChanged,
@@ -54,7 +55,7 @@ log = structlog.get_logger("ingest")
 
 RELAY_GRACE = timedelta(seconds=60)
 RELAY_BACKOFF = timedelta(seconds=5)
-RETRY_AFTER_SECONDS = 30
+RETRY_AFTER_SECONDS = OUTAGE_RETRY_SECONDS
 KEY_IN_USE_RETRY_SECONDS = 5
 REJECTION_FLUSH = 500
 KEEP_IN_MEMORY = 5000
