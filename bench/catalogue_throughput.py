@@ -126,6 +126,7 @@ async def run(total: int, size: int, workdir: Path, *, oai: bool = True) -> None
             **os.environ,
             "AMQP_URL": AMQP_URL,
             "MONGO_URL": settings.mongo_uri,
+            "MONGO_EMBEDDED": "true",
             "STINET_NAMESPACE": namespace,
             "STINET_DB": "bench",
             "STINET_ADMIN_KEY": settings.admin_key or "",

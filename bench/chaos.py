@@ -611,6 +611,7 @@ def chaos_settings(data_dir: Path, *, amqp_url: str, mongo_url: str, **extra: An
     return Settings(
         amqp_url=amqp_url,
         mongo_url=mongo_url,
+        mongo_embedded=True,
         meili_url=None,
         stinet_namespace=namespace,
         stinet_db=namespace.replace("-", "_"),

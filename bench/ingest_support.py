@@ -209,6 +209,7 @@ def running_ingest() -> Iterator[RunningIngest]:
             **os.environ,
             "AMQP_URL": AMQP_URL,
             "MONGO_URL": f"mongodb://127.0.0.1:{mongo_port}/",
+            "MONGO_EMBEDDED": "true",
             "STINET_NAMESPACE": namespace,
             "STINET_DB": namespace.replace("-", "_"),
             "STINET_ADMIN_KEY": admin,

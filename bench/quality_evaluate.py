@@ -23,8 +23,9 @@ from pathlib import Path
 
 from devstack.processes import free_port, port_answers, secantus_process
 from services.catalogue import handlers
+from services.catalogue.adapters.embedded_store import EmbeddedRecordStore
 from services.catalogue.adapters.linkcheck_store import MongoLinkStore
-from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
+from services.catalogue.adapters.mongo import MongoMemberStore
 from services.catalogue.domain import Context, decide
 from shared.config import Settings
 from shared.events import Member, SubmittedItem
@@ -76,14 +77,14 @@ async def run(total: int, workdir: Path) -> None:
         )
         client = make_mongo_client(settings)
         db = client[settings.stinet_db]
-        store, members, links = MongoRecordStore(db), MongoMemberStore(db), MongoLinkStore(db)
+        store, members, links = EmbeddedRecordStore(db), MongoMemberStore(db), MongoLinkStore(db)
         for code in MEMBERS:
             await members.save(Member(code=code, name=f"Thư viện {code}"), announce="created")
         await store.load()
         await store_all(store, records)
         print(f"stored {total} records; peak RSS so far {peak_rss_mb():.0f} MB")
         started = time.perf_counter()
-        await MongoRecordStore(db).load()  # what a process starting now pays, once
+        await EmbeddedRecordStore(db).load()  # what a process starting now pays, once
         took = time.perf_counter() - started
         print(f"indexes (keys, ids, quality) loaded from the store: {took:.2f} s")
         started = time.perf_counter()
@@ -106,7 +107,7 @@ async def run(total: int, workdir: Path) -> None:
         mongo.stop()
 
 
-async def store_all(store: MongoRecordStore, records: list[RecordIn]) -> None:
+async def store_all(store: EmbeddedRecordStore, records: list[RecordIn]) -> None:
     for start in range(0, len(records), 500):
         member = MEMBERS[(start // 500) % len(MEMBERS)]
         ctx = Context(member, Source.API, "bench", NOW, start // 500, NOW)

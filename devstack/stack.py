@@ -257,6 +257,11 @@ class LocalStack:
         self.smtp_port = port
 
     @property
+    def uses_embedded_store(self) -> bool:
+        """The store is SecantusDB: started here, or named so by ``MONGO_EMBEDDED``."""
+        return self.secantus is not None or self.settings.mongo_embedded
+
+    @property
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
 
@@ -268,6 +273,7 @@ class LocalStack:
             {
                 "AMQP_URL": s.amqp_url.get_secret_value(),
                 "MONGO_URL": self.mongo_url,
+                "MONGO_EMBEDDED": "true" if self.uses_embedded_store else "false",
                 "STINET_ADMIN_KEY": self.admin_key,
                 "STINET_KEY_PEPPER": self.key_pepper,
                 "STINET_DATA_DIR": str(self.data_dir),

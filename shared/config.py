@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         return url
 
     mongo_url: SecretStr | None = None
+    # MONGO_URL is the embedded SecantusDB (the launcher that started it says so): stores
+    # shaped around its slow secondary indexes (docs/operators/catalogue.md). Production
+    # MongoDB leaves it false and gets the store's own indexes.
+    mongo_embedded: bool = False
     meili_url: str | None = None
     meili_key: SecretStr | None = None
     smtp_host: str = "127.0.0.1"

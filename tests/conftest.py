@@ -52,6 +52,7 @@ async def settings(mongo_url: str, tmp_path: Path) -> AsyncIterator[Settings]:
     value = Settings(
         amqp_url=AMQP_URL,
         mongo_url=mongo_url,
+        mongo_embedded=True,  # SecantusDB: the shape make run uses (both shapes: test_mongo_store)
         stinet_namespace=namespace,
         stinet_db=namespace.replace("-", "_"),
         stinet_data_dir=tmp_path / "data",

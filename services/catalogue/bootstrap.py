@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.catalogue import handlers
 from services.catalogue.adapters.broker import RabbitEventPublisher
+from services.catalogue.adapters.embedded_store import EmbeddedRecordStore
 from services.catalogue.adapters.link_checker import HttpLinkChecker
 from services.catalogue.adapters.linkcheck_store import FeedChangedRecords, MongoLinkStore
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
@@ -112,7 +113,7 @@ def bootstrap(
     mongo = make_mongo_client(settings)
     db = service_database(mongo, settings)
     process_id = uuid.uuid4().hex[:12]
-    records = records or MongoRecordStore(db)
+    records = records or record_store(db, settings)
     members = members or MongoMemberStore(db)
     return Ports(
         settings=settings,
@@ -129,6 +130,14 @@ def bootstrap(
         oai=oai or MongoOaiRecords(db),
         audit=MongoAuditLog(db, "catalogue"),
     )
+
+
+def record_store(db: AsyncDatabase[Document], settings: Settings) -> MongoRecordStore:
+    """MongoDB's own indexes; the embedded SecantusDB's shape (in-memory key and id indexes,
+    see ``adapters.embedded_store``) when ``MONGO_EMBEDDED`` says the store is SecantusDB."""
+    if settings.mongo_embedded:
+        return EmbeddedRecordStore(db)
+    return MongoRecordStore(db)
 
 
 def http_link_checker(settings: Settings) -> HttpLinkChecker:
@@ -176,7 +185,7 @@ def oai_provider(
     )
 
 
-async def _load(store: MongoRecordStore) -> None:
+async def _load(store: EmbeddedRecordStore) -> None:
     try:
         await store.load()
     except Exception:  # the store is down: the first look-up or page tries again
@@ -184,15 +193,15 @@ async def _load(store: MongoRecordStore) -> None:
 
 
 class _KeyLoading:
-    """Fills the record store's key and id indexes in the background (see
-    ``MongoRecordStore.load``), cancelled if the process stops first."""
+    """Fills the embedded record store's key and id indexes in the background (see
+    ``EmbeddedRecordStore.load``), cancelled if the process stops first."""
 
     def __init__(self, records: RecordStore) -> None:
         self._records = records
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        if isinstance(self._records, MongoRecordStore):
+        if isinstance(self._records, EmbeddedRecordStore):
             self._task = asyncio.create_task(_load(self._records))
 
     async def stop(self) -> None:
@@ -241,6 +250,7 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
         records=lambda: ports.records,
         members=lambda: ports.members,
         publisher=lambda: ports.publisher,
+        follow_others=isinstance(ports.records, EmbeddedRecordStore),
     )
     app = create_service_app(
         service="catalogue",

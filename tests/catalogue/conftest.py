@@ -122,6 +122,7 @@ async def service_settings(mongo_url: str, tmp_path_factory: pytest.TempPathFact
     settings = Settings(
         amqp_url=AMQP_URL,
         mongo_url=mongo_url,
+        mongo_embedded=True,  # the shape make run uses
         stinet_namespace=namespace,
         stinet_db=namespace.replace("-", "_"),
         stinet_data_dir=tmp_path_factory.mktemp("catalogue"),

@@ -1,13 +1,17 @@
-"""The Mongo record store against a real SecantusDB: guarded writes, holdings, stats."""
+"""The catalogue's record stores against a real SecantusDB: guarded writes, holdings, pages.
+
+Both shapes run every shared case: ``MongoRecordStore`` (production: the store's own indexes)
+and ``EmbeddedRecordStore`` (SecantusDB: in-memory key and id indexes)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
 from pymongo import AsyncMongoClient
 
+from services.catalogue.adapters.embedded_store import EmbeddedRecordStore
 from services.catalogue.adapters.feed import FEED, META, RECORDS
 from services.catalogue.adapters.mongo import MongoRecordStore
 from services.catalogue.domain import StoredRecord, dedup_keys
@@ -34,11 +38,31 @@ def stored(
     )
 
 
+SHAPES = {"mongodb": MongoRecordStore, "embedded": EmbeddedRecordStore}
+MakeStore = Callable[[], MongoRecordStore]
+
+
+@pytest.fixture(params=list(SHAPES))
+def make_store(
+    request: pytest.FixtureRequest, mongo: AsyncMongoClient, settings: Settings
+) -> MakeStore:
+    """A new process's store of the shape under test, on the test's database."""
+    shape = SHAPES[request.param]
+    return lambda: shape(service_database(mongo, settings))
+
+
 @pytest.fixture
-async def store(mongo: AsyncMongoClient, settings: Settings) -> AsyncIterator[MongoRecordStore]:
-    value = MongoRecordStore(service_database(mongo, settings))
+async def store(make_store: MakeStore) -> AsyncIterator[MongoRecordStore]:
+    value = make_store()
     await value.ensure_indexes()
     yield value
+
+
+@pytest.fixture
+async def embedded(mongo: AsyncMongoClient, settings: Settings) -> EmbeddedRecordStore:
+    value = EmbeddedRecordStore(service_database(mongo, settings))
+    await value.ensure_indexes()
+    return value
 
 
 async def test_a_record_round_trips_with_its_date_and_keys(store: MongoRecordStore) -> None:
@@ -51,19 +75,20 @@ async def test_a_record_round_trips_with_its_date_and_keys(store: MongoRecordSto
 
 
 async def test_a_new_process_finds_the_duplicates_stored_before_it(
-    store: MongoRecordStore, mongo: AsyncMongoClient, settings: Settings
+    store: MongoRecordStore, make_store: MakeStore
 ) -> None:
     state = stored("vmu:a")
     await store.save([(state, None)])
-    fresh = MongoRecordStore(service_database(mongo, settings))
+    fresh = make_store()
     assert list(await fresh.find_by_keys(state.keys, exclude_member="hpu")) == ["vmu:a"]
 
 
-async def test_pages_list_what_was_stored_before_and_what_another_process_stored(
-    store: MongoRecordStore, mongo: AsyncMongoClient, settings: Settings
+async def test_embedded_pages_list_what_was_stored_before_and_what_another_process_stored(
+    embedded: EmbeddedRecordStore, mongo: AsyncMongoClient, settings: Settings
 ) -> None:
+    store = embedded
     await store.save([(stored("vmu:a"), None), (stored("hpu:b"), None)])
-    fresh = MongoRecordStore(service_database(mongo, settings))
+    fresh = EmbeddedRecordStore(service_database(mongo, settings))
     assert [r.id for r in (await fresh.page(after=None, limit=10)).records] == ["hpu:b", "vmu:a"]
     theirs = stored("vmu:c")
     await store.save([(theirs, None)])
@@ -73,12 +98,13 @@ async def test_pages_list_what_was_stored_before_and_what_another_process_stored
     assert [r.id for r in page.records] == ["vmu:a", "vmu:c"]
 
 
-async def test_a_record_another_process_stored_is_found_once_learnt(
-    store: MongoRecordStore, mongo: AsyncMongoClient, settings: Settings
+async def test_embedded_finds_a_record_another_process_stored_once_learnt(
+    embedded: EmbeddedRecordStore, mongo: AsyncMongoClient, settings: Settings
 ) -> None:
+    store = embedded
     assert await store.find_by_keys(["doi:10.1/none"], exclude_member="hpu") == {}  # filled
     theirs = stored("vmu:a")
-    await MongoRecordStore(service_database(mongo, settings)).save([(theirs, None)])
+    await EmbeddedRecordStore(service_database(mongo, settings)).save([(theirs, None)])
     assert await store.find_by_keys(theirs.keys, exclude_member="hpu") == {}
     await store.learn_changes([theirs.record])
     assert list(await store.find_by_keys(theirs.keys, exclude_member="hpu")) == ["vmu:a"]
@@ -93,12 +119,28 @@ async def test_a_key_the_record_no_longer_has_does_not_find_it(store: MongoRecor
     assert list(await store.find_by_keys(new.keys, exclude_member="hpu")) == ["vmu:a"]
 
 
-async def test_the_multikey_index_of_earlier_versions_is_dropped(
-    store: MongoRecordStore,
+async def test_the_embedded_store_drops_a_multikey_index_of_earlier_versions(
+    embedded: EmbeddedRecordStore,
 ) -> None:
-    await store.records.create_index("_keys")
-    await store.ensure_indexes()
-    assert "_keys_1" not in await store.records.index_information()
+    await embedded.records.create_index("_keys")
+    await embedded.ensure_indexes()
+    assert "_keys_1" not in await embedded.records.index_information()
+
+
+async def test_the_mongodb_store_lists_and_finds_another_process_records_with_nothing_learnt(
+    mongo: AsyncMongoClient, settings: Settings
+) -> None:
+    # Issue 14 item 9: no answer depends on what this process was told (a broker gap cannot
+    # empty it). The embedded shape answers these only once learnt (the two tests above).
+    mine = MongoRecordStore(service_database(mongo, settings))
+    await mine.ensure_indexes()
+    assert "_keys_1" in await mine.records.index_information()
+    assert (await mine.page(after=None, limit=10)).records == []
+    theirs = stored("vmu:c")
+    await MongoRecordStore(service_database(mongo, settings)).save([(theirs, None)])
+    assert [r.id for r in (await mine.page(after=None, limit=10)).records] == ["vmu:c"]
+    assert list(await mine.find_by_keys(theirs.keys, exclude_member="hpu")) == ["vmu:c"]
+    assert await mine.quality_rows("vmu") == [("vmu:c", ())]
 
 
 async def test_writes_that_give_a_new_datestamp_enter_the_change_feed(
@@ -184,7 +226,7 @@ async def test_a_members_pages_hold_its_records_only(store: MongoRecordStore) ->
 async def test_a_rare_filter_pages_on_without_walking_everything_at_once(
     mongo: AsyncMongoClient, settings: Settings
 ) -> None:
-    store = MongoRecordStore(service_database(mongo, settings), max_scanned=200)
+    store = EmbeddedRecordStore(service_database(mongo, settings), max_scanned=200)
     docs = [stored(f"vmu:r{i:04d}") for i in range(450)]
     for rare in (docs[10], docs[420]):
         rare.record = rare.record.model_copy(update={"kind": Kind.WEBSITE})
@@ -199,3 +241,12 @@ async def test_a_rare_filter_pages_on_without_walking_everything_at_once(
         after = page.next
     assert seen == ["vmu:r0010", "vmu:r0420"]  # every match, once, in order
     assert len(pages) == 3  # 450 ids at 200 a request: the walk went on in three requests
+
+
+async def test_a_rare_filter_is_one_page_from_the_mongodb_store(store: MongoRecordStore) -> None:
+    docs = [stored(f"vmu:r{i:04d}") for i in range(30)]
+    docs[3].record = docs[3].record.model_copy(update={"kind": Kind.WEBSITE})
+    await store.save([(d, None) for d in docs])
+    page = await store.page(after=None, limit=10, kind="website")
+    assert [r.id for r in page.records] == ["vmu:r0003"] and page.next is None
+    assert len((await store.page(after="vmu:r0003", limit=10, status="active")).records) == 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.catalogue.adapters.embedded_store import EmbeddedRecordStore
 from services.catalogue.adapters.mongo import MongoRecordStore
 from services.catalogue.quality import PENALTIES
 from shared.events import SubmittedItem
@@ -39,11 +40,13 @@ async def test_a_fixed_problem_leaves_the_inbox_and_the_score_rises(
     vietnamese, _, english = problem["msg"].partition(" / ")
     assert vietnamese.startswith("ISBN-13 sai số kiểm tra") and "checksum" in english
 
-    # A process that starts now fills its quality index from the stored records alike.
-    assert await MongoRecordStore(db).quality_rows(member) == [
-        (f"{member}:b1", ("invalid_isbn",)),
-        (f"{member}:ok", ()),
-    ]
+    # A process that starts now fills its quality index from the stored records alike, and
+    # the MongoDB-shaped store reads the same rows from the store itself.
+    for store in (EmbeddedRecordStore(db), MongoRecordStore(db)):
+        assert await store.quality_rows(member) == [
+            (f"{member}:b1", ("invalid_isbn",)),
+            (f"{member}:ok", ()),
+        ]
 
     fixed = upsert("b1", identifiers={"isbn": "978-0-306-40615-7"}, **COMPLETE)
     await catalogue.outcome(await catalogue.submit(member, fixed))

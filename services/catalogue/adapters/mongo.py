@@ -5,8 +5,13 @@ Collections: ``catalogue_records`` (one document per record: ``_id`` = record id
 ``catalogue_batches``, ``catalogue_members`` (with its outbox field ``_announce``); the change
 feed is ``feed``'s.
 
+This is the production shape (``MONGO_URL`` set): duplicate keys through a multikey index on
+``_keys``, keyset pages and quality rows as ``_id`` ranges of the store itself, so what a
+listing, a replay or a quality count answers never depends on what this process has seen.
+The embedded SecantusDB needs another shape (its secondary indexes and ranges are slow):
+``embedded_store.EmbeddedRecordStore``, chosen by ``record_store`` when ``MONGO_URL`` is unset.
+
 ``$in`` look-ups are chunked: SecantusDB answers a large ``$in`` in time quadratic in its hits.
-Duplicate keys are looked up in the process's ``KeyIndex``, not in a store index (see there).
 """
 
 from __future__ import annotations
@@ -14,37 +19,31 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import time
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
-from itertools import islice
 from typing import Any, TypeVar
 
-import structlog
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.catalogue.adapters import feed
 from services.catalogue.adapters.feed import RECORDS
-from services.catalogue.domain import HistoryEntry, Link, StoredRecord, dedup_keys
-from services.catalogue.keyindex import IdIndex, KeyIndex, QualityIndex
+from services.catalogue.domain import HistoryEntry, Link, StoredRecord
 from services.catalogue.ports import ConcurrentUpdate, ProcessedBatch, RecordPage
 from services.catalogue.quality import Row
 from shared.events import Member, MemberChange
 from shared.recent import Recent
-from shared.records import Record, RecordStatus, member_of
+from shared.records import Record, RecordStatus
 
 LINKS = "catalogue_links"
 BATCHES = "catalogue_batches"
 MEMBERS = "catalogue_members"
 ANNOUNCE = "_announce"  # a member's ``member.changed`` not yet confirmed (the outbox)
 CHUNK = 100
-MAX_SCANNED_PER_PAGE = 5_000  # ids one listing request looks at, whatever its filter
 STATS_SECONDS = 60.0  # another replica's writes show in the stats within this
-OLD_KEYS_INDEX = "_keys_1"  # the multikey index of earlier versions, dropped at start
 DUPLICATE_KEY = 11000
-log = structlog.get_logger("catalogue")
 T = TypeVar("T")
 
 
@@ -120,12 +119,28 @@ async def _gather_chunks(
     return [doc for docs in results for doc in docs]
 
 
-def _codes(status: Any, problems: Iterable[Any]) -> list[str] | None:
-    """A record's problem codes for the ``QualityIndex`` (a stored dict or a ``Problem``);
-    ``None`` unless it is active."""
+def problem_codes(problems: Iterable[Any]) -> tuple[str, ...]:
+    """A record's problem codes (each a stored dict or a ``Problem``)."""
+    return tuple(sys.intern(p["code"] if isinstance(p, dict) else p.code) for p in problems)
+
+
+def active_codes(status: Any, problems: Iterable[Any]) -> tuple[str, ...] | None:
+    """A record's problem codes if it is active, else ``None`` (for a quality index)."""
     if status not in (RecordStatus.ACTIVE, RecordStatus.ACTIVE.value, None):
         return None
-    return [p["code"] if isinstance(p, dict) else p.code for p in problems]
+    return problem_codes(problems)
+
+
+def id_filter(after: str | None, member: str | None) -> dict[str, Any]:
+    """The filter of ids after ``after``, only ``member``'s if given (a member's ids are
+    "<member>:…", and codes hold no ':' or ';')."""
+    bounds: dict[str, str] = {}
+    if member is not None:
+        bounds = {"$gte": f"{member}:", "$lt": f"{member};"}
+    if after is not None and after >= bounds.get("$gte", ""):
+        bounds.pop("$gte", None)
+        bounds["$gt"] = after
+    return {"_id": bounds} if bounds else {}
 
 
 def _only_duplicates(exc: BulkWriteError) -> bool:
@@ -134,32 +149,30 @@ def _only_duplicates(exc: BulkWriteError) -> bool:
 
 
 class MongoRecordStore:
-    """The ``RecordStore`` port on MongoDB."""
+    """The ``RecordStore`` port on MongoDB, with the store's own indexes."""
 
-    def __init__(self, db: AsyncDatabase, *, max_scanned: int = MAX_SCANNED_PER_PAGE) -> None:
+    def __init__(self, db: AsyncDatabase) -> None:
         self.db = db
-        self.max_scanned = max_scanned
         self._writes = 0  # this process's record writes: the stats' cache follows them
         self._stats: Recent[dict[str, Any]] = Recent(STATS_SECONDS)
         self.records = db[RECORDS]
         self.links = db[LINKS]
         self.batches = db[BATCHES]
-        self.keys = KeyIndex()
-        self.ids = IdIndex()
-        self.quality = QualityIndex()
-        self._loaded = False
-        self._loading = asyncio.Lock()
 
     async def ensure_indexes(self) -> None:
-        # Every index is paid on every insert (SecantusDB re-reads the collection's index
-        # catalogue for each document): only those the catalogue's own queries need. A
-        # member's records are an ``_id`` range (see ``page``); ``updated_at`` order is the
-        # change feed's (``feed``); duplicate keys are the ``KeyIndex``'s.
-        if OLD_KEYS_INDEX in await self.records.index_information():
-            await self.records.drop_index(OLD_KEYS_INDEX)
+        await self.records.create_index([("_keys", ASCENDING)])  # multikey: duplicate keys
+        # Listing filters: a status or kind filter walks its own index in ``_id`` order.
+        await self.records.create_index([("status", ASCENDING), ("_id", ASCENDING)])
+        await self.records.create_index([("kind", ASCENDING), ("_id", ASCENDING)])
+        await self._ensure_common_indexes()
+
+    async def _ensure_common_indexes(self) -> None:
         await self.links.create_index([("ends", ASCENDING)])
         await self.links.create_index([("state", ASCENDING), ("found_at", DESCENDING)])
         await feed.ensure_feed(self.db)
+
+    async def load(self) -> None:
+        """Nothing to load: every answer comes from the store's indexes."""
 
     async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
         async def query(chunk: list[str]) -> list[dict[str, Any]]:
@@ -171,46 +184,19 @@ class MongoRecordStore:
     async def find_by_keys(
         self, keys: list[str], *, exclude_member: str
     ) -> dict[str, StoredRecord]:
-        await self._ensure_loaded()
-        held = self.keys.holders(keys)
-        ids = sorted(rid for rid in held if member_of(rid) != exclude_member)
-        wanted = set(keys)
-        found = await self.get_many(ids)  # the index may answer more: the stored keys decide
-        return {rid: state for rid, state in found.items() if not wanted.isdisjoint(state.keys)}
+        async def query(chunk: list[str]) -> list[dict[str, Any]]:
+            wanted = {"_keys": {"$in": chunk}, "member": {"$ne": exclude_member}}
+            return await self.records.find(wanted).to_list(None)
+
+        docs = await _gather_chunks(list(dict.fromkeys(keys)), query)
+        return {doc["_id"]: stored_record(doc) for doc in sorted(docs, key=lambda d: d["_id"])}
 
     async def learn_changes(self, records: list[Record]) -> None:
-        for record in records:
-            self.keys.add(record.id, dedup_keys(record))
-            self.ids.add(record.id)
-            self.quality.set(record.id, _codes(record.status, record.problems))
-
-    async def load(self) -> None:
-        """Fill the key and id indexes from every stored record, once (about 7 s per 100,000
-        records on SecantusDB); the first look-up or page waits for it."""
-        async with self._loading:
-            if self._loaded:
-                return
-            started, count = time.perf_counter(), 0
-            fields = {"_keys": 1, "status": 1, "problems.code": 1}
-            async for doc in self.records.find({}, fields, batch_size=10_000):
-                self.keys.add(doc["_id"], doc.get("_keys", []))
-                self.ids.add(doc["_id"])
-                self.quality.set(doc["_id"], _codes(doc.get("status"), doc.get("problems", [])))
-                count += 1
-            self._loaded = True
-        ms = round((time.perf_counter() - started) * 1000)
-        log.info("key_index_loaded", records=count, keys=len(self.keys), ms=ms)
-
-    async def _ensure_loaded(self) -> None:
-        if not self._loaded:
-            await self.load()
+        """Nothing to learn: another process's records are in the store's indexes."""
 
     async def save(self, writes: list[tuple[StoredRecord, StoredRecord | None]]) -> None:
         self._writes += 1
-        for state, _ in writes:  # before the write: a write that fails halfway is covered too
-            self.keys.add(state.record.id, state.keys)
-            self.ids.add(state.record.id)
-        await feed.append(  # before the write too (see ``feed``)
+        await feed.append(  # before the write (see ``feed``)
             self.db,
             (
                 (state.record.id, state.record.updated_at)
@@ -239,8 +225,6 @@ class MongoRecordStore:
             raise
         if result is not None and result.matched_count != len(ops):
             raise ConcurrentUpdate("a record changed since it was read")
-        for state, _ in writes:
-            self.quality.set(state.record.id, _codes(state.record.status, state.record.problems))
 
     async def links_touching(self, ids: list[str]) -> list[Link]:
         async def query(chunk: list[str]) -> list[dict[str, Any]]:
@@ -330,24 +314,11 @@ class MongoRecordStore:
         kind: str | None = None,
         status: str | None = None,
     ) -> RecordPage:
-        await self._ensure_loaded()
-        ids = self.ids.after(after, member=member)
-        flt = {name: value for name, value in (("kind", kind), ("status", status)) if value}
-        records: list[Record] = []
-        scanned = 0
-        while len(records) < limit and (chunk := list(islice(ids, CHUNK))):
-            found = {
-                doc["_id"]: doc async for doc in self.records.find({"_id": {"$in": chunk}, **flt})
-            }
-            taken = [rid for rid in chunk if rid in found][: limit - len(records)]
-            records += [record_of(found[rid]) for rid in taken]
-            scanned += len(chunk)
-            if scanned >= self.max_scanned and len(records) < limit:
-                # A rare filter must not walk the whole catalogue in one request: a shorter
-                # page, and ``next`` where the walk stopped (the caller goes on from there).
-                return RecordPage(records=records, next=chunk[-1])
-        next_id = records[-1].id if len(records) == limit else None
-        return RecordPage(records=records, next=next_id)
+        flt = id_filter(after, member)
+        flt.update((name, value) for name, value in (("kind", kind), ("status", status)) if value)
+        docs = await self.records.find(flt).sort("_id", ASCENDING).limit(limit).to_list(None)
+        records = [record_of(doc) for doc in docs]
+        return RecordPage(records=records, next=records[-1].id if len(records) == limit else None)
 
     async def stats(self) -> dict[str, Any]:
         return await self._stats.get(self._count_stats, version=self._writes)
@@ -400,8 +371,10 @@ class MongoRecordStore:
         return {"holdings": holdings, "activity": activity, "monthly": monthly}
 
     async def quality_rows(self, member: str | None = None) -> list[Row]:
-        await self._ensure_loaded()
-        return self.quality.rows(self.ids.after(None, member=member))
+        active = {**id_filter(None, member), "status": RecordStatus.ACTIVE.value}
+        fields = {"problems.code": 1}
+        cursor = self.records.find(active, fields, batch_size=10_000).sort("_id", ASCENDING)
+        return [(doc["_id"], problem_codes(doc.get("problems", []))) async for doc in cursor]
 
     async def _aggregate(self, name: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cursor = await self.db[name].aggregate(pipeline)

@@ -25,6 +25,7 @@ def register_subscribers(
     records: Callable[[], RecordStore],
     members: Callable[[], MemberStore],
     publisher: Callable[[], EventPublisher],
+    follow_others: bool = True,
 ) -> None:
     """Subscribe the catalogue to ``records.submitted`` (acked only after the outcome is out).
 
@@ -32,11 +33,13 @@ def register_subscribers(
     concurrently for batches with disjoint record ids, linking and writing one batch at a
     time, announcements in write order (see ``services.catalogue.pipeline``).
 
-    Every process also follows ``records.changed`` of the others, so that its duplicate-key
-    index (``KeyIndex``) sees their records. That subscriber is registered first: its queue
-    is bound before the first batch fills the index from the store.
+    With ``follow_others`` (a store that keeps indexes in memory: the embedded one), every
+    process also follows ``records.changed`` of the others, so that its indexes see their
+    records. That subscriber is registered first: its queue is bound before the first batch
+    fills the indexes from the store.
     """
-    _follow_other_processes(broker, settings, process_id=process_id, records=records)
+    if follow_others:
+        _follow_other_processes(broker, settings, process_id=process_id, records=records)
     gate = BatchGate()
 
     @subscriber(broker, settings, "catalogue", RecordsSubmitted)
