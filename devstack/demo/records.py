@@ -1,4 +1,4 @@
-"""The demo records: built from the hand-written parts in ``content.py``.
+"""The demo records: built from the hand-written parts in ``data/*.json`` (read by ``content.py``).
 
 Every value is deterministic (no clock, no randomness), so pushing the demo again changes
 nothing in the catalogue: it versions only real changes.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 
 from services.notify import domain, handlers
 from services.notify.domain import Freshness, State
+from services.notify.entrypoints.pages import page
 from services.notify.handlers import NotifyConfig
 from services.notify.ports import NotifyPorts, ReminderEntry, Status
 from services.notify.signing import InvalidToken, webhook_secret
@@ -222,10 +222,10 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
                 token, reminders=ports().reminders, config=config
             )
         except InvalidToken as exc:
-            return _invalid_page(exc, english, config)
+            return _invalid_page(request, exc, english, config)
         member = await ports().store.member(claim.member)
         name = member.name if member else claim.member
-        return HTMLResponse(confirm_page(name, token, english))
+        return page(request, "attest_confirm.html", english=english, name=name, token=token)
 
     @router.post(
         "/attest",
@@ -245,15 +245,16 @@ def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRo
                 token, store=p.store, reminders=p.reminders, config=config
             )
         except InvalidToken as exc:
-            return _invalid_page(exc, english, config)
+            return _invalid_page(request, exc, english, config)
         await audit.record(
             attest_link_holder(claim.member), "attested", member=claim.member, target=claim.key
         )
         member = await p.store.member(claim.member)
         if member is None:
-            return _invalid_page(InvalidToken("unknown"), english, config)
+            return _invalid_page(request, InvalidToken("unknown"), english, config)
         item = domain.freshness(member, datetime.now(UTC))
-        return HTMLResponse(done_page(item, config, english))
+        due = item.due_at.astimezone(config.tz).strftime("%d/%m/%Y") if item.due_at else "—"
+        return page(request, "attest_done.html", english=english, name=item.name, due=due)
 
     @router.post(
         "/attest/seen",
@@ -289,116 +290,17 @@ def attest_link_holder(member: str) -> Caller:
     )
 
 
-PAGE = """<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
-line-height:1.5}}button{{font-size:1.1rem;padding:.6rem 1.2rem}}</style></head>
-<body><h1>{title}</h1>{body}<p><small><a href="?lang={other}{token_q}">{switch}</a></small></p>
-</body></html>"""
-
-
-def _page(title: str, body: str, english: bool, token: str = "") -> str:
-    from urllib.parse import quote
-
-    return PAGE.format(
-        lang="en" if english else "vi",
-        other="vi" if english else "en",
-        switch="Tiếng Việt" if english else "English",
-        token_q=f"&token={quote(token)}" if token else "",
-        title=html.escape(title),
-        body=body,
-    )
-
-
-def confirm_page(name: str, token: str, english: bool) -> str:
-    name = html.escape(name)
-    action = "/v1/attest" + ("?lang=en" if english else "")
-    if english:
-        title = "Confirm your information"
-        text = (
-            f"<p>By pressing the button, <strong>{name}</strong> confirms that its information "
-            "on the network is still accurate. This counts as an update for this cycle.</p>"
-        )
-        button = "Our information is still accurate"
-    else:
-        title = "Xác nhận thông tin"
-        text = (
-            f"<p>Bấm nút dưới đây để <strong>{name}</strong> xác nhận thông tin của đơn vị trên "
-            "mạng lưới vẫn chính xác. Việc xác nhận được tính là một lần cập nhật trong kỳ.</p>"
-        )
-        button = "Thông tin của chúng tôi vẫn chính xác"
-    form = (
-        f'<form method="post" action="{action}"><input type="hidden" name="token" '
-        f'value="{html.escape(token)}"><button type="submit">{button}</button></form>'
-    )
-    return _page(title, text + form + SEEN_BEACON, english, token)
-
-
-# "Opened" is counted when a browser shows the page, not when a mail scanner fetches the link.
-SEEN_BEACON = (
-    "<script>(function(){var t=document.querySelector('input[name=token]');"
-    "if(t&&navigator.sendBeacon){navigator.sendBeacon('/v1/attest/seen',"
-    "new URLSearchParams({token:t.value}));}})();</script>"
-)
-
-
-def done_page(item: Freshness, config: NotifyConfig, english: bool) -> str:
-    due = item.due_at.astimezone(config.tz).strftime("%d/%m/%Y") if item.due_at else "—"
-    name = html.escape(item.name)
-    if english:
-        return _page(
-            "Thank you",
-            f"<p>Confirmed: the information of <strong>{name}</strong> is up to date. "
-            f"The next update is due on <strong>{due}</strong>.</p>",
-            True,
-        )
-    return _page(
-        "Cảm ơn",
-        f"<p>Đã xác nhận: thông tin của <strong>{name}</strong> được coi là đã cập nhật. "
-        f"Hạn cập nhật tiếp theo: <strong>{due}</strong>.</p>",
-        False,
-    )
-
-
-def _invalid_page(exc: InvalidToken, english: bool, config: NotifyConfig) -> HTMLResponse:
-    if exc.used_at is not None:
-        return _used_page(exc.used_at, english, config)
+def _invalid_page(
+    request: Request, exc: InvalidToken, english: bool, config: NotifyConfig
+) -> HTMLResponse:
+    if exc.used_at is not None:  # a link confirms once: a second use says when it did
+        when = exc.used_at.astimezone(config.tz).strftime("%d/%m/%Y %H:%M")
+        return page(request, "attest_used.html", english=english, status_code=410, when=when)
     expired = exc.reason == "expired"
-    if english:
-        title = "Link expired" if expired else "Invalid link"
-        text = (
-            "<p>This link is no longer valid. Update your information as the member guide "
-            "shows, or wait for the next reminder.</p>"
-        )
-    else:
-        title = "Liên kết đã hết hạn" if expired else "Liên kết không hợp lệ"
-        text = (
-            "<p>Liên kết này không còn dùng được. Hãy cập nhật thông tin theo hướng dẫn dành cho "
-            "thành viên, hoặc dùng liên kết trong thư nhắc mới nhất.</p>"
-        )
-    return HTMLResponse(_page(title, text, english), status_code=410 if expired else 400)
-
-
-def _used_page(used_at: datetime, english: bool, config: NotifyConfig) -> HTMLResponse:
-    """A link confirms once: a second use says when it did, and changes nothing."""
-    when = used_at.astimezone(config.tz).strftime("%d/%m/%Y %H:%M")
-    if english:
-        title, text = (
-            "Link already used",
-            (
-                f"<p>This link confirmed the information on <strong>{when}</strong>. "
-                "Nothing more is needed; the next reminder brings a new link.</p>"
-            ),
-        )
-    else:
-        title, text = (
-            "Liên kết đã được dùng",
-            (
-                f"<p>Liên kết này đã xác nhận thông tin lúc <strong>{when}</strong>. Không cần làm "
-                "gì thêm; thư nhắc sau sẽ có liên kết mới.</p>"
-            ),
-        )
-    return HTMLResponse(_page(title, text, english), status_code=410)
+    return page(
+        request,
+        "attest_invalid.html",
+        english=english,
+        status_code=410 if expired else 400,
+        expired=expired,
+    )

@@ -6,7 +6,6 @@ link answers the one-click POST of RFC 8058 that mail clients send.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
 
 from services.notify import subscription_handlers as use
+from services.notify.entrypoints.pages import page
 from services.notify.handlers import NotifyConfig
 from services.notify.signing import InvalidToken
 from services.notify.subscription_handlers import (
@@ -132,11 +132,7 @@ def make_subscription_router(
         """The page to follow a search by e-mail (its query and filters in the query string)."""
         english = wants_english(request)
         search, errors = _search_of(list(request.query_params.multi_items()))
-        body = subscribe_form(search, english, errors=errors, values={})
-        return HTMLResponse(
-            _page(_t(english, "Theo dõi tìm kiếm", "Follow a search"), body, english, request),
-            status_code=422 if errors else 200,
-        )
+        return _subscribe_page(request, search, english, errors=errors, values={})
 
     @router.post(
         "/theo-doi",
@@ -161,8 +157,7 @@ def make_subscription_router(
         except ValidationError as exc:
             errors = field_errors(exc.errors(include_input=False))
             search, _ = _search_of(pairs)
-            body = subscribe_form(search, english, errors=errors, values=values)
-            return HTMLResponse(_page(title, body, english, request), status_code=422)
+            return _subscribe_page(request, search, english, errors=errors, values=values)
         try:
             await _subscribe(subscription)
         except TooManyRequests as exc:
@@ -171,27 +166,25 @@ def make_subscription_router(
                 "Địa chỉ này đã gửi quá nhiều yêu cầu. Hãy thử lại sau.",
                 "Too many requests for this address. Please try again later.",
             )
-            return HTMLResponse(
-                _page(title, f"<p>{text}</p>", english, request),
+            return page(
+                request,
+                "notice.html",
+                english=english,
                 status_code=429,
                 headers={"Retry-After": str(exc.retry_after)},
+                title=title,
+                text=text,
             )
-        body = f"<p>{html.escape(_check_mail(english))}</p>"
-        return HTMLResponse(_page(title, body, english, request), status_code=202)
+        text = _check_mail(english)
+        return page(
+            request, "notice.html", english=english, status_code=202, title=title, text=text
+        )
 
     @router.get("/v1/subscriptions/confirm", response_class=HTMLResponse, responses=LINK_PAGES)
     async def confirm_link(request: Request, token: Token) -> HTMLResponse:
         """The confirmation link: one button confirms (mail scanners that open links don't)."""
         english = wants_english(request)
-        title = _t(english, "Xác nhận theo dõi", "Confirm following")
-        button = _t(english, "Xác nhận nhận thư", "Confirm the e-mails")
-        text = _t(
-            english,
-            "Bấm nút dưới đây để bắt đầu nhận thư khi có tài nguyên mới cho tìm kiếm đã đăng ký.",
-            "Press the button to start getting e-mails about new resources for this search.",
-        )
-        body = f"<p>{text}</p>" + _button("/v1/subscriptions/confirm", token, button, english)
-        return HTMLResponse(_page(title, body, english, request))
+        return page(request, "subscription_confirm.html", english=english, token=token)
 
     @router.post(
         "/v1/subscriptions/confirm",
@@ -209,22 +202,13 @@ def make_subscription_router(
         except InvalidToken as exc:
             return _invalid(exc, english, request)
         sub = done.subscription
-        every = (
-            _t(english, "mỗi ngày", "every day")
-            if sub.frequency is Frequency.DAILY
-            else _t(english, "mỗi thứ Hai", "every Monday")
-        )
-        text = _t(
-            english,
-            f"Đã xác nhận. Bạn sẽ nhận thư {every} khi có tài nguyên mới cho "
-            f"{html.escape(sub.search.label(False))} (không có gì mới thì không có thư).",
-            f"Confirmed. You will get an e-mail {every} when new resources match "
-            f"{html.escape(sub.search.label(True))} (nothing new, no e-mail).",
-        )
-        leave = _t(english, "Huỷ theo dõi", "Unsubscribe")
-        link = f'<p><a href="{html.escape(done.unsubscribe_url)}">{leave}</a></p>'
-        return HTMLResponse(
-            _page(_t(english, "Cảm ơn", "Thank you"), f"<p>{text}</p>{link}", english, request)
+        return page(
+            request,
+            "subscription_confirmed.html",
+            english=english,
+            daily=sub.frequency is Frequency.DAILY,
+            label=sub.search.label(english),
+            unsubscribe_url=done.unsubscribe_url,
         )
 
     @router.get("/v1/subscriptions/unsubscribe", response_class=HTMLResponse, responses=LINK_PAGES)
@@ -235,17 +219,8 @@ def make_subscription_router(
             use.unsubscribe_claim(token, config=config)
         except InvalidToken as exc:
             return _invalid(exc, english, request)
-        text = _t(
-            english,
-            "Bạn sẽ không nhận thêm thư nào cho tìm kiếm này.",
-            "You will get no more e-mails for this search.",
-        )
         action = "/v1/subscriptions/unsubscribe?" + urlencode({"token": token})
-        button = _t(english, "Huỷ theo dõi", "Unsubscribe")
-        body = f"<p>{text}</p>" + _button(action, None, button, english)
-        return HTMLResponse(
-            _page(_t(english, "Huỷ theo dõi", "Unsubscribe"), body, english, request)
-        )
+        return page(request, "unsubscribe.html", english=english, action=action)
 
     @router.post(
         "/v1/subscriptions/unsubscribe",
@@ -261,14 +236,7 @@ def make_subscription_router(
             await use.unsubscribe(token, store=ports().store, config=config)
         except InvalidToken as exc:
             return _invalid(exc, english, request)
-        text = _t(
-            english,
-            "Đã huỷ theo dõi. Địa chỉ e-mail của bạn đã được xoá.",
-            "Unsubscribed. Your e-mail address has been deleted.",
-        )
-        return HTMLResponse(
-            _page(_t(english, "Đã huỷ", "Done"), f"<p>{text}</p>", english, request)
-        )
+        return page(request, "unsubscribed.html", english=english)
 
     @router.post(
         "/v1/subscriptions/run",
@@ -309,20 +277,6 @@ def make_subscription_router(
 
 # ---- pages --------------------------------------------------------------------------------
 
-PAGE = """<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
-line-height:1.5}}button{{font-size:1.1rem;padding:.6rem 1.2rem}}label{{display:block;
-font-weight:600;margin-top:1rem}}input[type=email]{{font-size:1.1rem;padding:.4rem;width:100%;
-max-width:24rem}}.hint{{color:#555;font-weight:400}}.error{{color:#b00020;font-weight:600}}
-.summary{{border:3px solid #b00020;padding:.5rem 1rem;margin:1rem 0}}fieldset{{border:0;
-padding:0;margin-top:1rem}}</style></head>
-<body><h1>{title}</h1>{body}<p><small><a href="{switch_href}">{switch}</a></small></p>
-</body></html>"""
-
 
 def _t(english: bool, vi: str, en: str) -> str:
     return en if english else vi
@@ -338,41 +292,14 @@ def _check_mail(english: bool) -> str:
     )
 
 
-def _page(title: str, body: str, english: bool, request: Request) -> str:
-    pairs = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    switch_href = "?" + urlencode([*pairs, ("lang", "vi" if english else "en")])
-    return PAGE.format(
-        lang="en" if english else "vi",
-        title=html.escape(title),
-        body=body,
-        switch_href=html.escape(switch_href),
-        switch="Tiếng Việt" if english else "English",
-    )
-
-
-def _button(action: str, token: str | None, label: str, english: bool) -> str:
-    target = action + (("&" if "?" in action else "?") + "lang=en" if english else "")
-    hidden = f'<input type="hidden" name="token" value="{html.escape(token)}">' if token else ""
-    return (
-        f'<form method="post" action="{html.escape(target)}">{hidden}'
-        f'<button type="submit">{html.escape(label)}</button></form>'
-    )
-
-
 def _invalid(exc: InvalidToken, english: bool, request: Request) -> HTMLResponse:
     expired = exc.reason == "expired"
-    title = (
-        _t(english, "Liên kết đã hết hạn", "Link expired")
-        if expired
-        else _t(english, "Liên kết không hợp lệ", "Invalid link")
-    )
-    text = _t(
-        english,
-        "Liên kết này không dùng được. Hãy đăng ký lại từ trang kết quả tìm kiếm.",
-        "This link cannot be used. Subscribe again from the search results page.",
-    )
-    return HTMLResponse(
-        _page(title, f"<p>{text}</p>", english, request), status_code=410 if expired else 400
+    return page(
+        request,
+        "subscription_invalid.html",
+        english=english,
+        status_code=410 if expired else 400,
+        expired=expired,
     )
 
 
@@ -391,72 +318,27 @@ def _field_message(loc: Sequence[Any], msg: str, english: bool) -> tuple[str, st
     return name, en if english else vi
 
 
-def subscribe_form(
+def _subscribe_page(
+    request: Request,
     search: SavedSearch,
     english: bool,
     *,
     errors: list[dict[str, Any]],
     values: Mapping[str, Any],
-) -> str:
-    """The form: an error summary on top linking to each field, the message beside it."""
+) -> HTMLResponse:
+    """The form: the search in hidden fields, what was typed kept, each error beside its field
+    and in a summary on top (422 when there is one)."""
     messages = dict(_field_message(e["loc"], e["msg"], english) for e in errors)
-    summary = ""
-    if messages:
-        items = "".join(
-            f'<li><a href="#{html.escape(n)}">{html.escape(m)}</a></li>'
-            for n, m in messages.items()
-        )
-        heading = _t(english, "Có lỗi cần sửa", "There is a problem")
-        summary = f'<div class="summary" role="alert"><h2>{heading}</h2><ul>{items}</ul></div>'
-    label = html.escape(search.label(english))
-    intro = _t(
-        english,
-        f"Nhận thư khi có tài nguyên mới cho tìm kiếm <strong>{label}</strong>. Không cần tài "
-        "khoản; chỉ lưu địa chỉ e-mail và tìm kiếm này; huỷ bằng một lần bấm trong mỗi thư.",
-        f"Get an e-mail when new resources match <strong>{label}</strong>. No account; only "
-        "your address and this search are kept; every e-mail has a one-click unsubscribe.",
-    )
-    hidden = "".join(
-        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-        for k, v in search.params()
-    )
-    lang = "en" if english else "vi"
-    email_error = (
-        f'<span class="error" id="email-error">{html.escape(messages["email"])}</span><br>'
-        if "email" in messages
-        else ""
-    )
-    chosen = str(values.get("frequency", "daily"))
-    radios = "".join(
-        f'<label><input type="radio" name="frequency" value="{value}"'
-        f"{' checked' if chosen == value else ''}> {html.escape(text)}</label>"
-        for value, text in (
-            ("daily", _t(english, "Mỗi ngày (nếu có tin mới)", "Daily (when there is news)")),
-            ("weekly", _t(english, "Mỗi tuần, sáng thứ Hai", "Weekly, on Monday morning")),
-        )
-    )
-    frequency_error = (
-        f'<span class="error">{html.escape(messages["frequency"])}</span>'
-        if "frequency" in messages
-        else ""
-    )
-    other = "".join(
-        f'<p class="error">{html.escape(m)}</p>'
-        for n, m in messages.items()
-        if n not in ("email", "frequency")
-    )
-    return (
-        f"{summary}<p>{intro}</p>{other}"
-        f'<form method="post" action="/theo-doi?lang={lang}">{hidden}'
-        f'<input type="hidden" name="lang" value="{lang}">'
-        f'<label for="email">{_t(english, "Địa chỉ e-mail", "E-mail address")}</label>'
-        f"{email_error}"
-        f'<input id="email" type="email" name="email" autocomplete="email" required '
-        f'maxlength="254" value="{html.escape(str(values.get("email", "")))}"'
-        f"{' aria-describedby=email-error' if email_error else ''}>"
-        f'<fieldset id="frequency"><legend><strong>{_t(english, "Bao lâu một thư", "How often")}'
-        f"</strong></legend>{frequency_error}{radios}</fieldset>"
-        f'<p><button type="submit">{_t(english, "Theo dõi", "Follow")}</button></p></form>'
+    return page(
+        request,
+        "subscribe.html",
+        english=english,
+        status_code=422 if errors else 200,
+        messages=messages,
+        label=search.label(english),
+        hidden=search.params(),
+        email=str(values.get("email", "")),
+        frequency=str(values.get("frequency", "daily")),
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import Request, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
 from services.search.web.i18n import Translator
+from shared.templates import template_environment
 
 WEB_DIR = Path(__file__).resolve().parent
 LANG_COOKIE = "lang"
@@ -17,12 +18,7 @@ LANGUAGES = ("vi", "en")
 
 def environment() -> Environment:
     """The pages' Jinja environment: ``web/templates``, autoescaped (HTML and XML)."""
-    return Environment(
-        loader=FileSystemLoader(WEB_DIR / "templates"),
-        autoescape=select_autoescape(["html", "xml"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return template_environment(WEB_DIR / "templates")
 
 
 def chosen_language(request: Request) -> str | None:
