@@ -171,9 +171,6 @@ class MongoRecordStore:
         await self.links.create_index([("state", ASCENDING), ("found_at", DESCENDING)])
         await feed.ensure_feed(self.db)
 
-    async def load(self) -> None:
-        """Nothing to load: every answer comes from the store's indexes."""
-
     async def get_many(self, ids: list[str]) -> dict[str, StoredRecord]:
         async def query(chunk: list[str]) -> list[dict[str, Any]]:
             return await self.records.find({"_id": {"$in": chunk}}).to_list(None)
