@@ -12,6 +12,15 @@ from typing import Any
 # How long a caller waits before retrying when the store or the broker is out (Retry-After).
 OUTAGE_RETRY_SECONDS = 30
 
+
+class BrokerUnavailable(Exception):
+    """The broker did not confirm a publish (down, unreachable, timed out, or refused it).
+
+    Raised by ``shared.topology.RabbitPublisher``, the one publisher every service uses; a
+    use case that catches it keeps its outbox entry for the relay to publish again.
+    """
+
+
 # The envelope's ``code`` for each status, unless the error names its own.
 STATUS_CODES = {
     400: "bad_request",

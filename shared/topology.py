@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 from shared.amqp import broker_urls, connect_first, failover_connection_class
 from shared.config import Settings
+from shared.errors import BrokerUnavailable
 from shared.events import (
     Event,
     KeyChanged,
@@ -394,6 +395,31 @@ async def publish_event(
         headers={ORIGIN_HEADER: origin} if origin else None,
         timeout=10.0,
     )
+
+
+PUBLISH_TIMEOUT = 10.0  # seconds for the confirm, over the broker's own per-publish timeout
+
+
+class RabbitPublisher:
+    """The one publisher of every service: persistent, mandatory, confirmed
+    (:func:`publish_event`); any failure within :data:`PUBLISH_TIMEOUT` is
+    :class:`shared.errors.BrokerUnavailable`.
+
+    ``origin``, the publishing process's id, is carried in each message so that process can
+    skip its own news (the catalogue's per-process queue).
+    """
+
+    def __init__(self, broker: RabbitBroker, settings: Settings, *, origin: str | None = None):
+        self.broker = broker
+        self.settings = settings
+        self.origin = origin
+
+    async def publish(self, event: Event) -> None:
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                await publish_event(self.broker, self.settings, event, origin=self.origin)
+        except BROKER_ERRORS as exc:
+            raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
 
 
 async def delete_topology(settings: Settings) -> None:

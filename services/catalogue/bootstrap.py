@@ -20,7 +20,6 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.catalogue import handlers
-from services.catalogue.adapters.broker import RabbitEventPublisher
 from services.catalogue.adapters.embedded_store import EmbeddedRecordStore
 from services.catalogue.adapters.link_checker import HttpLinkChecker
 from services.catalogue.adapters.linkcheck_store import FeedChangedRecords, MongoLinkStore
@@ -60,6 +59,7 @@ from shared.runtime import (
     mongo_ready,
     queue_depths,
 )
+from shared.topology import RabbitPublisher
 
 # A records.submitted message carries up to 500 records; a few batches overlap (reading and
 # applying one while the previous one is written and the one before is announced, see
@@ -123,7 +123,7 @@ def bootstrap(
         process_id=process_id,
         records=records,
         members=members,
-        publisher=publisher or RabbitEventPublisher(broker, settings, process_id=process_id),
+        publisher=publisher or RabbitPublisher(broker, settings, origin=process_id),
         links=links or MongoLinkStore(db),
         changed_records=FeedChangedRecords(db),
         link_checker=link_checker or http_link_checker(settings),

@@ -26,7 +26,6 @@ from services.catalogue.domain import decide as decide_item
 from services.catalogue.linkcheck.domain import BrokenLink
 from services.catalogue.pipeline import BatchGate
 from services.catalogue.ports import (
-    BrokerUnavailable,
     EventPublisher,
     LinkStore,
     MemberStore,
@@ -43,7 +42,10 @@ from services.catalogue.quality import (
     with_found,
     worst_first,
 )
-from shared.errors import NotFound  # the record or member does not exist (str: its id)
+from shared.errors import (
+    BrokerUnavailable,
+    NotFound,  # the record or member does not exist (str: its id)
+)
 from shared.events import (
     ChangeKind,
     FieldError,

@@ -149,15 +149,12 @@ class MemberStore(Protocol):
 
 
 class EventPublisher(Protocol):
-    """Publishes an event durably; returns only after the broker confirmed it."""
+    """Publishes an event durably; returns only after the broker confirmed it
+    (``shared.topology.RabbitPublisher``)."""
 
     async def publish(self, event: Event) -> None:
-        """Raise :class:`BrokerUnavailable` if the broker did not confirm."""
+        """Raise :class:`shared.errors.BrokerUnavailable` if the broker did not confirm."""
         ...
-
-
-class BrokerUnavailable(Exception):
-    """The broker did not confirm a publish (down, unreachable, or refused it)."""
 
 
 class ConcurrentUpdate(RuntimeError):

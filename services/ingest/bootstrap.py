@@ -23,7 +23,6 @@ from services.ingest.adapters.mongo import (
     MongoSubmissionStore,
 )
 from services.ingest.adapters.oai_client import HttpOaiRepositories
-from services.ingest.adapters.rabbit import RabbitBatchPublisher
 from services.ingest.entrypoints.harvest import build_harvest_router
 from services.ingest.entrypoints.http import IngestPorts, build_router, install_store_down_handler
 from services.ingest.entrypoints.messaging import register_subscribers
@@ -31,7 +30,7 @@ from services.ingest.formats import ParsedRow
 from services.ingest.harvest.config import HarvestSettings
 from services.ingest.harvest.runner import Harvester
 from services.ingest.ports import (
-    BatchPublisher,
+    EventPublisher,
     HarvestStore,
     KeyStore,
     MemberDirectory,
@@ -53,6 +52,7 @@ from shared.runtime import (
     make_service_broker,
     mongo_ready,
 )
+from shared.topology import RabbitPublisher
 
 RELAY_INTERVAL = 2.0
 
@@ -68,7 +68,7 @@ class Ports:
     keys: KeyStore
     members: MemberDirectory
     submissions: SubmissionStore
-    publisher: BatchPublisher
+    publisher: EventPublisher
     harvest_sources: HarvestStore
     audit: MongoAuditLog
     pepper: bytes  # the server pepper the key hashes are made with
@@ -87,7 +87,7 @@ def bootstrap(
     keys: KeyStore | None = None,
     members: MemberDirectory | None = None,
     submissions: SubmissionStore | None = None,
-    publisher: BatchPublisher | None = None,
+    publisher: EventPublisher | None = None,
     harvest_sources: HarvestStore | None = None,
 ) -> Ports:
     """Ingest's ports: MongoDB stores and the RabbitMQ publisher unless given."""
@@ -102,7 +102,7 @@ def bootstrap(
         keys=keys or MongoKeyStore(db),
         members=members or MongoMemberDirectory(db),
         submissions=submissions or MongoSubmissionStore(db),
-        publisher=publisher or RabbitBatchPublisher(broker, settings),
+        publisher=publisher or RabbitPublisher(broker, settings),
         harvest_sources=harvest_sources or MongoHarvestStore(db),
         audit=MongoAuditLog(db, "ingest"),
         # From settings, else generated once into STINET_DATA_DIR (0600).

@@ -31,8 +31,7 @@ from services.ingest.domain import (
 )
 from services.ingest.formats import ImportNotes, ParsedRow
 from services.ingest.ports import (
-    BatchPublisher,
-    BrokerUnavailable,
+    EventPublisher,
     IdempotencyConflict,
     KeyStore,
     MemberDirectory,
@@ -40,7 +39,7 @@ from services.ingest.ports import (
     SubmissionStore,
 )
 from shared.auth import Authenticator, Caller, Via
-from shared.errors import OUTAGE_RETRY_SECONDS
+from shared.errors import OUTAGE_RETRY_SECONDS, BrokerUnavailable
 from shared.events import (
     FieldError,
     KeyChanged,
@@ -115,7 +114,7 @@ async def list_keys(code: str | None, *, keys: KeyStore) -> list[StoredKey]:
 
 
 async def revoke_key(
-    code: str | None, key_id: str, *, keys: KeyStore, publisher: BatchPublisher
+    code: str | None, key_id: str, *, keys: KeyStore, publisher: EventPublisher
 ) -> StoredKey:
     """Revoke a live key (one of member ``code``'s, unless None): it stops working here at
     once; ``key.changed`` tells the other services (now, or through the relay)."""
@@ -145,13 +144,13 @@ def key_changed(key: StoredKey) -> KeyChanged:
     )
 
 
-async def announce_key(key: StoredKey, *, keys: KeyStore, publisher: BatchPublisher) -> None:
+async def announce_key(key: StoredKey, *, keys: KeyStore, publisher: EventPublisher) -> None:
     """Publish the key's ``key.changed`` and, once confirmed, take it off the outbox."""
     await publisher.publish(key_changed(key))
     await keys.announced(key.key_id)
 
 
-async def relay_keys(*, keys: KeyStore, publisher: BatchPublisher) -> int:
+async def relay_keys(*, keys: KeyStore, publisher: EventPublisher) -> int:
     """Announce revocations whose publish failed; count them."""
     sent = 0
     for key in await keys.unannounced(limit=100):
@@ -434,7 +433,7 @@ async def receive(
     member: str,
     source: Source,
     submissions: SubmissionStore,
-    publisher: BatchPublisher,
+    publisher: EventPublisher,
     max_records: int,
     notes: ImportNotes | None = None,
     idempotency_key: str | None = None,
@@ -546,7 +545,7 @@ async def _publish_all(
     batches: AsyncIterator[tuple[int, list[SubmittedItem]]],
     *,
     submissions: SubmissionStore,
-    publisher: BatchPublisher,
+    publisher: EventPublisher,
 ) -> int:
     """Publish the outbox in order; the number of batches left for the relay (0 normally).
 
@@ -610,7 +609,7 @@ async def _marked(submission_id: str, batch_no: int, submissions: SubmissionStor
     return True
 
 
-async def relay_once(*, submissions: SubmissionStore, publisher: BatchPublisher) -> int:
+async def relay_once(*, submissions: SubmissionStore, publisher: EventPublisher) -> int:
     """Publish outbox batches left behind (broker cut part-way, process crash); count sent."""
     sent = 0
     for submission_id in await submissions.due(utcnow(), limit=20):
@@ -635,7 +634,7 @@ async def relay_once(*, submissions: SubmissionStore, publisher: BatchPublisher)
 
 
 async def submission_processed(
-    event: SubmissionProcessed, *, submissions: SubmissionStore, publisher: BatchPublisher
+    event: SubmissionProcessed, *, submissions: SubmissionStore, publisher: EventPublisher
 ) -> None:
     """Store the catalogue's per-record outcomes of one batch (idempotent); once the last
     batch is in, announce ``submission.completed``."""
@@ -652,7 +651,7 @@ async def submission_processed(
 
 
 async def announce_completion(
-    submission_id: str, *, submissions: SubmissionStore, publisher: BatchPublisher
+    submission_id: str, *, submissions: SubmissionStore, publisher: EventPublisher
 ) -> bool:
     """Publish a done submission's ``submission.completed`` unless already confirmed.
 

@@ -20,10 +20,6 @@ from shared.events import (
 from shared.records import Source
 
 
-class BrokerUnavailable(Exception):
-    """The broker did not confirm a publish (down, unreachable, or refused it)."""
-
-
 class IdempotencyConflict(Exception):
     """Another request with the same idempotency key took it over at the same moment."""
 
@@ -202,12 +198,12 @@ class SubmissionStore(Protocol):
         ...
 
 
-class BatchPublisher(Protocol):
+class EventPublisher(Protocol):
     """Publishes ``records.submitted`` (and ``submission.completed``, ``key.changed``) and
-    returns only after the broker's confirm."""
+    returns only after the broker's confirm (``shared.topology.RabbitPublisher``)."""
 
     async def publish(self, event: RecordsSubmitted | KeyChanged | SubmissionCompleted) -> None:
-        """Raise :class:`BrokerUnavailable` if the broker did not confirm."""
+        """Raise :class:`shared.errors.BrokerUnavailable` if the broker did not confirm."""
         ...
 
 

@@ -19,7 +19,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify import handlers
 from services.notify.adapters.catalogue import CatalogueQuality
-from services.notify.adapters.events import BrokerPublisher
 from services.notify.adapters.mongo import MongoFreshnessStore, MongoReminderLog, MongoSchedule
 from services.notify.adapters.search_analytics import SearchAnalyticsApi
 from services.notify.adapters.search_api import HttpSearchApi
@@ -62,6 +61,7 @@ from shared.runtime import (
     make_service_broker,
     mongo_ready,
 )
+from shared.topology import RabbitPublisher
 
 log = get_logger("notify")
 SECRET_FILE = "notify-secret"
@@ -161,7 +161,7 @@ def bootstrap(
             schedule=schedule or MongoSchedule(db),
             mailer=mailer,
             webhooks=webhooks,
-            publisher=publisher or BrokerPublisher(broker, settings),
+            publisher=publisher or RabbitPublisher(broker, settings),
             quality=quality,
             analytics=analytics,
         ),

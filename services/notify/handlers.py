@@ -554,7 +554,7 @@ async def publish_sent(*, reminders: ReminderLog, publisher: EventPublisher) -> 
     published = 0
     while batch := await reminders.unpublished(200):
         for entry in batch:
-            await publisher.reminder_sent(
+            await publisher.publish(
                 ReminderSent(
                     key=entry.key,
                     member=entry.member if entry.member != CENTRE else "centre",

@@ -219,8 +219,11 @@ class WebhookSender(Protocol):
 
 
 class EventPublisher(Protocol):
-    async def reminder_sent(self, event: ReminderSent) -> None:
-        """Publish persistently; returns after the broker's confirm."""
+    """Publishes ``reminder.sent`` durably; returns only after the broker confirmed it
+    (``shared.topology.RabbitPublisher``)."""
+
+    async def publish(self, event: ReminderSent) -> None:
+        """Raise :class:`shared.errors.BrokerUnavailable` if the broker did not confirm."""
         ...
 
 

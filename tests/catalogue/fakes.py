@@ -7,12 +7,12 @@ from typing import Any
 
 from services.catalogue.domain import Link, StoredRecord
 from services.catalogue.ports import (
-    BrokerUnavailable,
     ConcurrentUpdate,
     ProcessedBatch,
     RecordPage,
 )
 from services.catalogue.quality import Row
+from shared.errors import BrokerUnavailable
 from shared.events import Event, Member, MemberChange, RecordsChanged, SubmissionProcessed
 from shared.records import Record, RecordStatus, member_of
 

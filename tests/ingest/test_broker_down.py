@@ -12,14 +12,13 @@ from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
 from services.ingest.adapters.mongo import MongoSubmissionStore
-from services.ingest.adapters.rabbit import RabbitBatchPublisher
 from services.ingest.domain import Submission
 from services.ingest.handlers import relay_once
 from shared.config import Settings
 from shared.events import Member, MemberChanged, RecordsSubmitted, SubmittedItem
 from shared.mongo import service_database
 from shared.records import RecordIn, utcnow
-from shared.topology import declare_topology, make_broker
+from shared.topology import RabbitPublisher, declare_topology, make_broker
 from tests.ingest.conftest import AppFactory, Ingest, record, take_submitted
 from tests.ingest.proxy import CuttableProxy
 
@@ -138,7 +137,7 @@ async def test_the_relay_publishes_what_a_crashed_process_left_in_the_outbox(
     broker = make_broker(settings)
     async with broker:
         await declare_topology(broker, settings)
-        publisher = RabbitBatchPublisher(broker, settings)
+        publisher = RabbitPublisher(broker, settings)
         assert await relay_once(submissions=store, publisher=publisher) == 0  # not due yet
         await store.defer(draft.id, now)
         assert await relay_once(submissions=store, publisher=publisher) == 1

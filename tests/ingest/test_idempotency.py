@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from services.ingest.adapters.mongo import MongoSubmissionStore
-from services.ingest.adapters.rabbit import RabbitBatchPublisher
 from services.ingest.domain import Refusal, Submission, expiry
 from services.ingest.formats import ParsedRow
 from services.ingest.handlers import receive
 from shared.events import SubmittedItem
 from shared.records import RecordIn, Source, utcnow
-from shared.topology import make_broker
+from shared.topology import RabbitPublisher, make_broker
 from tests.ingest.conftest import Ingest, record
 
 KEY = "upload-2026-12-02-01"
@@ -178,7 +177,7 @@ async def test_a_request_still_receiving_when_its_retry_arrives_gives_way(
                 member="vmu",
                 source=Source.API,
                 submissions=_store(ingest),
-                publisher=RabbitBatchPublisher(broker, ingest.settings),
+                publisher=RabbitPublisher(broker, ingest.settings),
                 max_records=10,
                 idempotency_key=KEY,
             )

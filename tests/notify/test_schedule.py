@@ -11,7 +11,6 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from services.notify import handlers
-from services.notify.adapters.events import BrokerPublisher
 from services.notify.adapters.mongo import MongoFreshnessStore, MongoReminderLog, MongoSchedule
 from services.notify.adapters.smtp import SmtpMailer
 from services.notify.adapters.webhook import HttpWebhookSender
@@ -20,7 +19,7 @@ from services.notify.ports import NotifyPorts
 from shared.config import Settings
 from shared.events import Member, MemberChanged
 from shared.mongo import service_database
-from shared.topology import declare_topology, make_broker
+from shared.topology import RabbitPublisher, declare_topology, make_broker
 from tests.notify.support import Mailbox, eventually, publish, running_app, smtp_server
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -46,7 +45,7 @@ async def wired(
                 schedule=MongoSchedule(db),
                 mailer=mailer,
                 webhooks=webhooks,
-                publisher=BrokerPublisher(broker, configured),
+                publisher=RabbitPublisher(broker, configured),
             )
             yield ports, configured, mailbox
             await mailer.close()

@@ -34,7 +34,7 @@ from services.ingest.formats.marc import parse_marc21, parse_marcxml
 from services.ingest.formats.sniff import EXTENSIONS, SNIFF_BYTES, choose
 from services.ingest.formats.xlsx import parse_xlsx
 from services.ingest.ports import (
-    BatchPublisher,
+    EventPublisher,
     KeyStore,
     MemberDirectory,
     StoreUnavailable,
@@ -64,7 +64,7 @@ class IngestPorts:
     keys: KeyStore
     members: MemberDirectory
     submissions: SubmissionStore
-    publisher: BatchPublisher
+    publisher: EventPublisher
     pepper: Callable[[], bytes]
     authenticator: Authenticator
     rate_limit: str = "300/minute"

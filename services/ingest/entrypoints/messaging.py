@@ -5,7 +5,7 @@ from __future__ import annotations
 from faststream.rabbit import RabbitBroker
 
 from services.ingest import handlers
-from services.ingest.ports import BatchPublisher, MemberDirectory, SubmissionStore
+from services.ingest.ports import EventPublisher, MemberDirectory, SubmissionStore
 from shared.config import Settings
 from shared.events import MemberChanged, SubmissionProcessed
 from shared.topology import subscriber
@@ -17,7 +17,7 @@ def register_subscribers(
     *,
     members: MemberDirectory,
     submissions: SubmissionStore,
-    publisher: BatchPublisher,
+    publisher: EventPublisher,
 ) -> None:
     """Subscribe to ``member.changed`` and ``submission.processed`` (acked after storing)."""
 
