@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-PYTEST_ARGS ?= -q -ra
+# Two workers: most tests wait on processes, brokers and browsers, not on the CPU. A file's
+# tests stay in one worker (their module fixtures start once).
+PYTEST_ARGS ?= -q -ra -n 2 --dist loadfile
 BENCH ?=
 
 .PHONY: run test lint bench clean-data

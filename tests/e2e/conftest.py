@@ -72,6 +72,9 @@ def stack_settings(mongo_url: str, data_dir: Path) -> Settings:
     return Settings(
         amqp_url=AMQP_URL,
         mongo_url=mongo_url,
+        # SecantusDB, as make run: the embedded shape (the MongoDB shape: test_mongo_store,
+        # tests/catalogue/oai/test_round_trip_services.py)
+        mongo_embedded=True,
         stinet_namespace=namespace,
         stinet_db=namespace.replace("-", "_"),
         stinet_data_dir=data_dir,
