@@ -26,6 +26,8 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 WHOLE_STACK = ("tests/e2e/", "tests/contract/", "tests/console/")
 
 
+# tryfirst: xdist reads the groups in its own collection hook, which would otherwise run first.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = item.nodeid.split("::", 1)[0]
