@@ -367,6 +367,7 @@ class MeiliIndex:
         self._lexicon = Lexicon()
         self._lexicon_stamp: str | None = None  # the index's updatedAt it was built from
         self._lexicon_due = 0.0  # monotonic time of the next check
+        self._lexicon_wait_until = 0.0  # requests wait for the first build until then
         self._lexicon_task: asyncio.Task[None] | None = None
         self._documents_sort = True  # False once the server refused ``sort`` (< 1.16)
 
@@ -680,13 +681,16 @@ class MeiliIndex:
         """The words of live titles and subjects as written, with how many records hold
         each; stale while a refresh runs; the very first request waits at most
         ``LEXICON_FIRST_WAIT_SECONDS`` for the first build (empty until it is done)."""
-        if self._lexicon_task is None and time.monotonic() >= self._lexicon_due:
-            self._lexicon_due = time.monotonic() + self.lexicon_refresh
+        now = time.monotonic()
+        if self._lexicon_task is None and now >= self._lexicon_due:
+            if not self._lexicon_due:  # the very first build: its first requests may wait
+                self._lexicon_wait_until = now + LEXICON_FIRST_WAIT_SECONDS
+            self._lexicon_due = now + self.lexicon_refresh
             self._lexicon_task = asyncio.create_task(self._refresh_lexicon())
-        task = self._lexicon_task
-        if task is not None and self._lexicon_stamp is None:
+        task, wait = self._lexicon_task, self._lexicon_wait_until - now
+        if task is not None and self._lexicon_stamp is None and wait > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), LEXICON_FIRST_WAIT_SECONDS)
+                await asyncio.wait_for(asyncio.shield(task), wait)
         return self._lexicon
 
     async def _refresh_lexicon(self) -> None:

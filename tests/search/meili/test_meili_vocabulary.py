@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from services.search.adapters import meili
 from services.search.adapters.meili import MeiliIndex
 from services.search.handlers import did_you_mean
 from services.search.spelling import Lexicon
@@ -108,6 +109,15 @@ async def test_the_lexicon_is_rebuilt_only_when_the_index_changed(
     assert server[1].calls.count(f"GET /indexes/{UID}") == checks + 3
     await index.upsert([make_record("tsi", "7", "Nuôi cua biển")])
     assert (await lexicon_with(index, "cua")).forms["nuoi"] == [("nuôi", 5)]
+
+
+async def test_requests_wait_for_the_first_build_only_so_long(
+    open_index: Open, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(meili, "LEXICON_FIRST_WAIT_SECONDS", 0)
+    index = await open_index()
+    assert not len(await index.lexicon())  # not built yet: no suggestion rather than a wait
+    assert "nuoi" in (await lexicon_with(index, "nuoi")).forms
 
 
 async def test_a_stale_lexicon_is_served_while_it_refreshes(open_index: Open) -> None:
