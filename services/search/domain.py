@@ -6,6 +6,7 @@ No I/O and no framework here: the adapters turn these plain values into engine q
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -60,6 +61,12 @@ def fold_words(text: str) -> list[str]:
 def exact_words(text: str) -> list[str]:
     """The lower-cased words of ``text`` with their marks kept (NFC)."""
     return _WORD.findall(normalise_abbreviations(clean_text(text).casefold()))
+
+
+def title_subject_words(title: str, subjects: Sequence[str]) -> list[str]:
+    """The words of a title and its subjects as written (lower-cased, marks kept): what
+    did-you-mean's vocabulary and its phrase support are made of, in both engines."""
+    return exact_words(" ".join([title, *subjects]))
 
 
 def typo_budget(word: str) -> int:

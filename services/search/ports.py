@@ -133,8 +133,9 @@ class SearchIndex(Protocol):
     # Did you mean (issue 17): what ``services.search.spelling`` reads from the index.
     async def lexicon(self) -> Lexicon:
         """The words of live titles and subjects as written (lower-cased, marks kept) with
-        how many records hold each; may lag the latest writes by a minute; empty when the
-        engine cannot list its words."""
+        how many records hold each; may lag the latest writes by a minute
+        (``spelling.LEXICON_REFRESH_SECONDS``); empty until an engine that cannot list its
+        terms (Meilisearch) has tallied them from its documents."""
 
     async def known(self, words: Sequence[str]) -> set[str]:
         """Which of the folded ``words`` some text field of the index holds."""
@@ -156,8 +157,9 @@ class LiveRecords(Protocol):
     """Every live record of the index, in pages, for ``/sitemap.xml``.
 
     Contract (both adapters): withdrawn records are never listed; the order is by
-    ``newest_key`` ascending (year, then last change), so ``offset`` addresses the same
-    records while the index does not change; one call reads one snapshot, in batches,
+    ``newest_key`` ascending (year, then last change; on a Meilisearch older than 1.16,
+    which cannot sort a documents fetch, the engine's own order), so ``offset`` addresses
+    the same records while the index does not change; one call reads one snapshot, in batches,
     so a page of 50,000 never sits in memory as records.
     """
 

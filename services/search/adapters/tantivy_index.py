@@ -31,7 +31,6 @@ from services.search.domain import (
     ParsedQuery,
     collation_key,
     created_key,
-    exact_words,
     fold_words,
     highlights,
     instant_key,
@@ -39,6 +38,7 @@ from services.search.domain import (
     parse_query,
     searchable_text,
     synonym_text,
+    title_subject_words,
     typo_budget,
     updated_from_newest,
 )
@@ -51,7 +51,7 @@ from services.search.ports import (
     SearchResult,
     SortOrder,
 )
-from services.search.spelling import Lexicon
+from services.search.spelling import LEXICON_REFRESH_SECONDS, Lexicon
 from shared.logging import get_logger
 from shared.records import Record, RecordStatus
 
@@ -65,7 +65,6 @@ RESULT_CACHE_SIZE = 512
 SUGGEST_CACHE_SIZE = 2048
 COMPLETE_WORD_LETTERS = 5
 SHORT_PREFIX = 4
-LEXICON_REFRESH_SECONDS = 60.0  # did-you-mean's words may lag the index by this much
 
 
 def _schema() -> tantivy.Schema:
@@ -105,7 +104,7 @@ def to_document(record: Record) -> tantivy.Document:
     doc.add_text(
         "syn_f", synonym_text(f"{title_f} {' '.join(fold_words(' '.join(record.subjects)))}")
     )
-    doc.add_text("exact", " ".join(exact_words(" ".join([record.title, *record.subjects]))))
+    doc.add_text("exact", " ".join(title_subject_words(record.title, record.subjects)))
     doc.add_text("kind", record.kind.value)
     doc.add_text("member", record.member)
     doc.add_text("language", record.language.lower())
