@@ -6,7 +6,7 @@ test suite (``tests/search/contract``) runs against every adapter that can run h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -74,12 +74,34 @@ HIT_FIELDS: tuple[str, ...] = tuple(
 )
 
 
+# How many values each facet lists, most frequent first (both engines): every kind, member
+# and year a page can offer, the common languages and subjects.
+FACET_LIMITS: dict[str, int] = {
+    "kind": 10,
+    "member": 100,
+    "language": 30,
+    "year": 200,
+    "subject": 30,
+}
+
+
 class Facets(BaseModel):
     kind: dict[str, int] = Field(default_factory=dict)
     member: dict[str, int] = Field(default_factory=dict)
     year: dict[str, int] = Field(default_factory=dict)
     language: dict[str, int] = Field(default_factory=dict)
     subject: dict[str, int] = Field(default_factory=dict)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, Mapping[str, int]]) -> Facets:
+        """The ``FACET_LIMITS`` most frequent values of each facet, by count (then value);
+        years then newest first, as the filter lists them."""
+        values: dict[str, dict[str, int]] = {}
+        for name, limit in FACET_LIMITS.items():
+            found = sorted(counts.get(name, {}).items(), key=lambda item: (-item[1], item[0]))
+            values[name] = dict(found[:limit])
+        values["year"] = dict(sorted(values["year"].items(), reverse=True))
+        return cls(**values)
 
 
 class SearchResult(BaseModel):

@@ -27,9 +27,11 @@ from meilisearch_python_sdk.errors import MeilisearchApiError
 from meilisearch_python_sdk.index import AsyncIndex
 from meilisearch_python_sdk.models.documents import DocumentsInfo
 from meilisearch_python_sdk.models.settings import (
+    Faceting,
     FilterableAttributes,
     MeilisearchSettings,
     MinWordSizeForTypos,
+    Pagination,
     TypoTolerance,
 )
 
@@ -50,7 +52,10 @@ from services.search.domain import (
     updated_from_newest,
 )
 from services.search.ports import (
+    FACET_LIMITS,
     HIT_FIELDS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
     Facets,
     Hit,
     LiveEntry,
@@ -71,7 +76,7 @@ from shared.records import Record, RecordStatus
 log = get_logger("search.meili")
 
 PRIMARY_KEY = "key"
-FACETS = ["kind", "member", "language", "year", "subject"]
+FACETS = list(FACET_LIMITS)
 FILTERABLE: list[str | FilterableAttributes] = [
     PRIMARY_KEY,  # the version check edits documents by key
     "status",
@@ -119,7 +124,8 @@ VERSION_CAS_FUNCTION = (
 
 
 def index_settings() -> MeilisearchSettings:
-    """Searchable, filterable and sortable attributes, ranking rules, typos, synonyms."""
+    """Searchable, filterable and sortable attributes, ranking rules, typos, synonyms,
+    facet and pagination limits."""
     synonyms: dict[str, list[str]] = {}
     for abbreviation, phrases in SYNONYMS.items():
         synonyms[abbreviation] = list(phrases)
@@ -138,6 +144,13 @@ def index_settings() -> MeilisearchSettings:
             ),
         ),
         synonyms=synonyms,
+        # As the embedded engine counts them: by count, as many as the longest facet lists
+        # (each is cut to its own limit by ``Facets.from_counts``); every page reachable.
+        faceting=Faceting(
+            max_values_per_facet=max(FACET_LIMITS.values()),
+            sort_facet_values_by={"*": "count"},
+        ),
+        pagination=Pagination(max_total_hits=MAX_PAGE * MAX_PER_PAGE),
     )
 
 
@@ -622,7 +635,7 @@ class MeiliIndex:
         # A document with only its key exists for a moment between a write's two tasks.
         hits = [self._hit(h["record"], parsed) for h in result.hits if "record" in h]
         distribution = result.facet_distribution or {}
-        facets = Facets(**{name: dict(distribution.get(name, {})) for name in FACETS})
+        facets = Facets.from_counts(distribution)
         return SearchResult(total=result.total_hits or 0, hits=hits, facets=facets)
 
     @staticmethod

@@ -43,6 +43,7 @@ from services.search.domain import (
     updated_from_newest,
 )
 from services.search.ports import (
+    FACET_LIMITS,
     HIT_FIELDS,
     Facets,
     Hit,
@@ -56,7 +57,6 @@ from shared.logging import get_logger
 from shared.records import Record, RecordStatus
 
 log = get_logger("search.tantivy")
-FACET_SIZES = {"kind": 10, "member": 100, "language": 30, "year": 200, "subject": 30}
 WRITER_HEAP = 96_000_000
 REBUILD_COMMIT_EVERY = 10_000
 MAX_SUGGEST_SUBJECTS = 5000
@@ -346,7 +346,7 @@ def _facets(searcher: tantivy.Searcher, query: Query, *, cheap_match: bool) -> F
     to find again (nothing typed, or one word), they are counted from their posting lists
     against it instead: 0.2 ms whatever the number of matches, plus one more match pass.
     """
-    columns = dict(FACET_SIZES)
+    columns = dict(FACET_LIMITS)
     if cheap_match:
         del columns["subject"]
     aggs = {name: {"terms": {"field": name, "size": size}} for name, size in columns.items()}
@@ -355,13 +355,12 @@ def _facets(searcher: tantivy.Searcher, query: Query, *, cheap_match: bool) -> F
     for name in columns:
         buckets = result.get(name, {}).get("buckets", [])
         values[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
-    values["year"] = dict(sorted(values["year"].items(), reverse=True))
     if cheap_match:
         subjects = searcher.terms_with_prefix(
-            "subject", "", filter_query=query, limit=FACET_SIZES["subject"]
+            "subject", "", filter_query=query, limit=FACET_LIMITS["subject"]
         )
         values["subject"] = {term: count for term, count in subjects if count > 0}
-    return Facets(**values)
+    return Facets.from_counts(values)
 
 
 class SubjectCompletions:
