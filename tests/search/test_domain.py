@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.search.domain import (
+    SYNONYMS,
     collation_key,
     completes,
+    fold_words,
     fold_aligned,
     highlight,
     parse_query,
     synonym_text,
     typo_budget,
 )
-from shared.text import fold
+from shared.text import clean_text, fold
 
 VIETNAMESE = (
     "aàảãáạăằẳẵắặâầẩẫấậbcdđeèẻẽéẹêềểễếệghiìỉĩíịklmnoòỏõóọôồổỗốộơờởỡớợpqrstuùủũúụưừửữứựvxyỳỷỹýỵ"
@@ -47,6 +51,61 @@ def test_titles_sort_in_vietnamese_alphabetical_order() -> None:
     # a < ă < â, then the next letters; d < đ; tone marks only break ties.
     assert ordered == ["An toàn", "Ăn uống", "Âm nhạc", "Ấn phẩm", "Bảo tồn", "Dược học", "Đà Nẵng"]
     assert sorted(["Má", "Ma", "Mà"], key=collation_key) == ["Ma", "Mà", "Má"]
+
+
+_ALPHABET = "aăâbcdđeêghijklmnoôơpqrstuưvwxyz"
+_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
+
+
+def reference_collation_key(title: str) -> str:
+    """The definition, character by character (as it was before the tables)."""
+    primary, secondary = [], []
+    for char in clean_text(title).casefold():
+        parts = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+        secondary.append(next((_TONES[c] for c in parts if c in _TONES), "0"))
+        if _ALPHABET.find(base) >= 0:
+            primary.append(chr(0x100 + _ALPHABET.find(base)))
+        elif base.isalnum() and base.isdigit():
+            primary.append(chr(0x80 + unicodedata.digit(base)))
+        elif base.isalnum():
+            primary.append(chr(0x200 + ord(base)))
+        else:
+            primary.append(" ")
+    return "".join(primary)[:200] + "\x01" + "".join(secondary)[:200]
+
+
+@given(st.text(st.characters(max_codepoint=0x2FFF, exclude_categories=["Cs"]), max_size=40))
+def test_collation_key_equals_its_definition_on_the_covered_blocks(title: str) -> None:
+    assert collation_key(title) == reference_collation_key(title)
+
+
+@given(st.text(st.sampled_from(VIETNAMESE.upper() + VIETNAMESE + " 0123-"), max_size=250))
+def test_collation_key_equals_its_definition_on_long_vietnamese_titles(title: str) -> None:
+    assert collation_key(title) == reference_collation_key(title)
+
+
+def test_superscript_and_subscript_digits_sort_as_digits() -> None:
+    # "CO₂" made the sort key raise (int("₂")): such a record could not be indexed.
+    assert sorted(["CO3 khí", "CO₂ khí", "CO1 khí"], key=collation_key) == [
+        "CO1 khí",
+        "CO₂ khí",
+        "CO3 khí",
+    ]
+    assert collation_key("Diện tích 5 m²")
+
+
+@given(st.lists(st.sampled_from(["csdl", "co", "so", "du", "lieu", "tt", "x", "&", "kh"])))
+def test_synonym_text_finds_what_a_substring_search_finds(words: list[str]) -> None:
+    text = " ".join(words)
+    padded = f" {' '.join(fold_words(text))} "
+    expected = []
+    for abbreviation, phrases in SYNONYMS.items():
+        if f" {abbreviation} " in padded:
+            expected.extend(phrases)
+        elif any(f" {phrase} " in padded for phrase in phrases):
+            expected.append(abbreviation)
+    assert synonym_text(text) == " ".join(expected)
 
 
 def test_highlight_marks_matches_and_escapes_html() -> None:
