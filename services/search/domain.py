@@ -57,8 +57,33 @@ def normalise_abbreviations(folded: str) -> str:
 
 
 def fold_words(text: str) -> list[str]:
-    """The folded words of ``text`` (tone marks dropped, đ→d, abbreviations joined)."""
-    return _WORD.findall(normalise_abbreviations(fold(text)))
+    """The folded words of ``text`` (tone marks dropped, đ→d, abbreviations joined).
+
+    Piece by piece between white space, each piece's words remembered: a collection repeats
+    the same few thousand syllables, so a dictionary look-up replaces folding and matching
+    (no word spans white space, and folding neither makes nor removes any). An ampersand
+    may join words across pieces (``kh & cn``): such a text is folded whole.
+    """
+    if "&" in text:
+        return _WORD.findall(normalise_abbreviations(fold(text)))
+    words: list[str] = []
+    for piece in text.split():
+        found = _PIECE_WORDS.get(piece)
+        if found is None:
+            found = _piece_words(piece)
+        words.extend(found)
+    return words
+
+
+def _piece_words(piece: str) -> tuple[str, ...]:
+    if len(_PIECE_WORDS) >= PIECE_CACHE_SIZE:
+        _PIECE_WORDS.clear()  # rare (a collection's vocabulary is far smaller): start over
+    found = _PIECE_WORDS[piece] = tuple(_WORD.findall(fold(piece)))
+    return found
+
+
+PIECE_CACHE_SIZE = 200_000
+_PIECE_WORDS: dict[str, tuple[str, ...]] = {}
 
 
 def exact_words(text: str) -> list[str]:
@@ -112,28 +137,35 @@ def parse_query(q: str) -> ParsedQuery:
 def synonym_text(folded_text: str) -> str:
     """Index-time expansion: the other side of every abbreviation found in ``folded_text``.
 
-    A set of the words first: most abbreviations and phrases are then ruled out by one
-    hash look-up instead of a substring search of the whole text.
+    Only the abbreviations that one of the text's words can start (``_TRIGGERS``) are
+    looked at, most texts need none, and a phrase is searched for only then.
     """
     words = _WORD.findall(normalise_abbreviations(folded_text))
-    present = set(words)
+    candidates = {a for word in set(words).intersection(_TRIGGERS) for a in _TRIGGERS[word]}
+    if not candidates:
+        return ""
     padded = f" {' '.join(words)} "
     extra: list[str] = []
     for abbreviation, phrases in SYNONYMS.items():
-        if abbreviation in present:
+        if abbreviation not in candidates:
+            continue
+        if f" {abbreviation} " in padded:
             extra.extend(phrases)
-        elif any(
-            first in present and f" {phrase} " in padded
-            for first, phrase in _FIRST_WORDS[abbreviation]
-        ):
+        elif any(f" {phrase} " in padded for phrase in phrases):
             extra.append(abbreviation)
     return " ".join(extra)
 
 
-_FIRST_WORDS = {
-    abbreviation: tuple((phrase.split()[0], phrase) for phrase in phrases)
-    for abbreviation, phrases in SYNONYMS.items()
-}
+def _triggers() -> dict[str, set[str]]:
+    """Each word that is an abbreviation or starts one of its phrases: those abbreviations."""
+    triggers: dict[str, set[str]] = {}
+    for abbreviation, phrases in SYNONYMS.items():
+        for word in (abbreviation, *(phrase.split()[0] for phrase in phrases)):
+            triggers.setdefault(word, set()).add(abbreviation)
+    return triggers
+
+
+_TRIGGERS = _triggers()
 
 
 # Vietnamese alphabetical order: a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from hypothesis import given
@@ -11,9 +12,10 @@ from services.search.domain import (
     SYNONYMS,
     collation_key,
     completes,
-    fold_words,
     fold_aligned,
+    fold_words,
     highlight,
+    normalise_abbreviations,
     parse_query,
     synonym_text,
     typo_budget,
@@ -134,3 +136,19 @@ def test_completions_need_every_word() -> None:
 def test_aligned_folding_equals_the_shared_fold_on_vietnamese(text: str) -> None:
     assert fold_aligned(text) == fold(text)
     assert len(fold_aligned(text)) == len(text)
+
+
+_PIECES = st.text(
+    st.one_of(
+        st.sampled_from(VIETNAMESE + VIETNAMESE.upper() + " \t\n&_-,.0123"),
+        st.characters(max_codepoint=0x2FFF, exclude_categories=["Cs"]),
+    ),
+    max_size=60,
+)
+
+
+@given(_PIECES)
+def test_fold_words_piece_by_piece_equals_folding_the_whole_text(text: str) -> None:
+    whole = re.findall(r"\w+", normalise_abbreviations(fold(text)))
+    assert fold_words(text) == whole
+    assert fold_words(text) == whole  # the second time from the remembered pieces

@@ -1,5 +1,5 @@
-"""The embedded engine's group commit: concurrent writes share commits, each caller returns
-only once its records are searchable, and a poison write fails alone (issue 15)."""
+"""The embedded engine's write path (issue 15): concurrent writes share commits, each caller
+returns only once its records are searchable, a poison write fails alone; prefix terms."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.search.adapters.tantivy_index import TantivyIndex
+from services.search.adapters.tantivy_index import SHORT_PREFIX, TantivyIndex, short_prefixes
 from services.search.ports import SearchQuery
 from shared.records import Record
 from tests.search.corpus import make_record
@@ -88,3 +90,9 @@ async def test_writes_queued_at_close_are_committed_first(tmp_path: Path) -> Non
         assert await again.count() == len(records)
     finally:
         await again.close()
+
+
+@given(st.lists(st.text(st.sampled_from("abcdđươ"), min_size=1, max_size=7), max_size=12))
+def test_short_prefixes_are_every_prefix_of_up_to_four_letters(words: list[str]) -> None:
+    expected = {w[:n] for w in words for n in range(1, min(len(w), SHORT_PREFIX) + 1)}
+    assert set(short_prefixes(" ".join(words)).split()) == expected

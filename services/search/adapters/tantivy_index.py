@@ -124,14 +124,24 @@ def to_document(record: Record) -> tantivy.Document:
 def short_prefixes(folded: str) -> str:
     """Every distinct prefix of up to ``SHORT_PREFIX`` letters of every word (unordered).
 
-    A slice past a word's end is the word itself, already met as a shorter prefix: the set
-    takes it once, with no length test per word.
+    Each word's prefixes are remembered (a collection repeats the same syllables).
     """
-    words = set(folded.split())
-    return " ".join({word[:length] for word in words for length in _PREFIX_LENGTHS})
+    known = _WORD_PREFIXES.get
+    found = [known(word) or _word_prefixes(word) for word in set(folded.split())]
+    return " ".join(set().union(*found))
 
 
+def _word_prefixes(word: str) -> frozenset[str]:
+    if len(_WORD_PREFIXES) >= PREFIX_CACHE_SIZE:
+        _WORD_PREFIXES.clear()
+    # A slice past the word's end is the word itself, already met as a shorter prefix.
+    found = _WORD_PREFIXES[word] = frozenset(word[:n] for n in _PREFIX_LENGTHS)
+    return found
+
+
+PREFIX_CACHE_SIZE = 200_000
 _PREFIX_LENGTHS = range(1, SHORT_PREFIX + 1)
+_WORD_PREFIXES: dict[str, frozenset[str]] = {}
 
 
 def _term(field: str, value: Any, boost: float) -> Query:
