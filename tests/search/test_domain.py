@@ -60,16 +60,17 @@ _TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": 
 
 
 def reference_collation_key(title: str) -> str:
-    """The definition, character by character (as it was before the tables)."""
+    """The definition, character by character: space < digits < the alphabet (one byte
+    each) < any other letter; tones after the letters, to break ties."""
     primary, secondary = [], []
     for char in clean_text(title).casefold():
         parts = unicodedata.normalize("NFD", char)
         base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
         secondary.append(next((_TONES[c] for c in parts if c in _TONES), "0"))
         if _ALPHABET.find(base) >= 0:
-            primary.append(chr(0x100 + _ALPHABET.find(base)))
+            primary.append(chr(0x41 + _ALPHABET.find(base)))
         elif base.isalnum() and base.isdigit():
-            primary.append(chr(0x80 + unicodedata.digit(base)))
+            primary.append(chr(0x30 + unicodedata.digit(base)))
         elif base.isalnum():
             primary.append(chr(0x200 + ord(base)))
         else:
@@ -95,6 +96,23 @@ def test_superscript_and_subscript_digits_sort_as_digits() -> None:
         "CO3 khí",
     ]
     assert collation_key("Diện tích 5 m²")
+
+
+def test_title_order_puts_space_before_digits_before_letters_before_other_scripts() -> None:
+    titles = ["Ωmega", "Z", "Đ", "9 a", "A b", "Ab", "A", "10", "α", "Zz"]
+    assert sorted(titles, key=collation_key) == [
+        "10",
+        "9 a",
+        "A",
+        "A b",
+        "Ab",
+        "Đ",
+        "Z",
+        "Zz",
+        "α",
+        "Ωmega",
+    ]
+    assert all(ord(c) < 0x80 for c in collation_key("Đại học Hàng hải Việt Nam 2025"))
 
 
 @given(st.lists(st.sampled_from(["csdl", "co", "so", "du", "lieu", "tt", "x", "&", "kh"])))
