@@ -5,7 +5,8 @@ over: up to ``PREFETCH`` at once (the consumer's prefetch), so the group commit 
 live consumer sees. Prints records/s for 500-record events (what the catalogue publishes)
 and for one-record events, then write -> searchable latency of single records on the full
 index. Two corpora: the issue's (about 80 common S&T words, long descriptions) and
-``bench.search_corpus``'s.
+``bench.search_corpus``'s. The CPU a record (this process, tantivy's threads included)
+says more than records/s when the machine is shared.
 
     flock /tmp/stinet-bench.lock .venv/bin/python -m bench.search_indexing [records]
 """
@@ -165,21 +166,23 @@ def events(records: list[Record], size: int) -> list[RecordsChanged]:
     ]
 
 
-async def consume(index: TantivyIndex, stream: list[RecordsChanged]) -> float:
-    """Hand ``stream`` to the handler with at most ``PREFETCH`` in flight; seconds taken."""
+async def consume(index: TantivyIndex, stream: list[RecordsChanged]) -> tuple[float, float]:
+    """Hand ``stream`` to the handler with at most ``PREFETCH`` in flight; seconds taken and
+    CPU seconds a record."""
     slots = asyncio.Semaphore(PREFETCH)
 
     async def deliver(event: RecordsChanged) -> None:
         async with slots:
             await apply_record_changes(event, index=index)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     async with asyncio.TaskGroup() as group:
         for event in stream:
             await slots.acquire()  # as the broker does: no more deliveries than the prefetch
             slots.release()
             group.create_task(deliver(event))
-    return time.perf_counter() - started
+    records = sum(len(event.changes) for event in stream)
+    return time.perf_counter() - started, (time.process_time() - cpu) / records
 
 
 async def latencies(index: TantivyIndex, records: list[Record]) -> list[float]:
@@ -198,12 +201,18 @@ async def measure(name: str, records: list[Record], base: Path) -> float:
     index = TantivyIndex(base / name)
     await index.open()
     bulk, singles = records[: -SINGLES - LATENCY_SAMPLES], records[-SINGLES - LATENCY_SAMPLES :]
-    seconds = await consume(index, events(bulk, MAX_BATCH))
+    seconds, cpu = await consume(index, events(bulk, MAX_BATCH))
     assert await index.count() == len(bulk)
     rate = len(bulk) / seconds
-    print(f"{name}: {len(bulk)} records in {MAX_BATCH}-record events: {rate:,.0f} records/s")
-    seconds = await consume(index, events(singles[:SINGLES], 1))
-    print(f"{name}: {SINGLES} one-record events: {SINGLES / seconds:,.0f} records/s")
+    print(
+        f"{name}: {len(bulk)} records in {MAX_BATCH}-record events: {rate:,.0f} records/s"
+        f" ({cpu * 1e6:,.0f} µs of CPU a record)"
+    )
+    seconds, cpu = await consume(index, events(singles[:SINGLES], 1))
+    print(
+        f"{name}: {SINGLES} one-record events: {SINGLES / seconds:,.0f} records/s"
+        f" ({cpu * 1e6:,.0f} µs of CPU a record)"
+    )
     taken = sorted(await latencies(index, singles[SINGLES:]))
     p95 = taken[int(len(taken) * 0.95) - 1]
     print(
