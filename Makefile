@@ -7,8 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # Two workers: most tests wait on processes, brokers and browsers, not on the CPU. A file's
-# tests stay in one worker (their module fixtures start once).
-PYTEST_ARGS ?= -q -ra -n 2 --dist loadfile
+# tests stay in one worker, and the whole-stack tests share one (tests/conftest.py).
+PYTEST_ARGS ?= -q -ra -n 2 --dist loadgroup
 BENCH ?=
 
 .PHONY: run test lint bench clean-data

@@ -135,7 +135,9 @@ class E2E:
 
     def __init__(self, running: RunningStack) -> None:
         self.s = running
-        self.http = httpx2.Client(timeout=30.0)
+        # 60 s: SecantusDB (one Python process for the whole stack) was seen to stall all its
+        # clients for over 20 s on a loaded machine while the catalogue wrote a batch.
+        self.http = httpx2.Client(timeout=60.0)
         self.admin = {"Authorization": f"Bearer {running.admin_key}"}
 
     def close(self) -> None:
