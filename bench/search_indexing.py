@@ -13,11 +13,11 @@ says more than records/s when the machine is shared.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -226,7 +226,9 @@ async def measure(name: str, records: list[Record], base: Path) -> float:
 
 
 def main() -> None:
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("records", nargs="?", type=int, default=20_000, help="per corpus")
+    size = parser.parse_args().records
     base = Path(tempfile.mkdtemp(prefix="stinet-bench-indexing-"))
     try:
         rates = [
