@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -22,6 +23,7 @@ import tempfile
 import time
 import urllib.parse
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bench.search_corpus import (
@@ -34,6 +36,7 @@ from bench.search_corpus import (
     corpus,
 )
 from devstack.processes import (
+    ManagedProcess,
     free_port,
     http_ok,
     port_answers,
@@ -42,6 +45,7 @@ from devstack.processes import (
 )
 from services.search.adapters.tantivy_index import TantivyIndex
 from shared.config import Settings
+from shared.records import Record
 from shared.text import fold
 from shared.topology import delete_topology
 
@@ -49,13 +53,13 @@ CLIENTS = 8
 BATCH = 500
 
 
-async def build_index(data_dir: Path, size: int) -> float:
-    """Index ``size`` records in batches of 500; returns records per second."""
+async def build_index(data_dir: Path, size: int, records: Iterable[Record] | None = None) -> float:
+    """Index ``size`` records (``corpus`` unless given) in batches of 500; records per second."""
     index = TantivyIndex(data_dir)
     await index.open()
     started = time.perf_counter()
     batch = []
-    for record in corpus(size):
+    for record in corpus(size) if records is None else records:
         batch.append(record)
         if len(batch) == BATCH:
             await index.upsert(batch)
@@ -131,14 +135,12 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, bytes(body)
 
 
-async def _clients(port: int, paths: list[str], headers: str) -> list[float]:
+async def _clients(port: int, next_path: Callable[[], str | None], headers: str) -> list[float]:
     latencies: list[float] = []
-    queue = list(reversed(paths))
 
     async def client() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while queue:
-            path = queue.pop()
+        while (path := next_path()) is not None:
             started = time.perf_counter()
             writer.write(f"GET {path} HTTP/1.1\r\nHost: bench{headers}\r\n\r\n".encode())
             status, body = await _read_response(reader)
@@ -159,13 +161,30 @@ def run_clients(port: int, paths: list[str], *, gzip: bool = False) -> list[floa
     with the service go to the service; its own CPU time is reported beside the service's.
     """
     headers = "\r\nAccept-Encoding: gzip" if gzip else ""
-    return asyncio.run(_clients(port, paths, headers))
+    queue = list(reversed(paths))
+    return asyncio.run(_clients(port, lambda: queue.pop() if queue else None, headers))
+
+
+def run_clients_for(port: int, make_path: Callable[[], str], seconds: float) -> list[float]:
+    """Like ``run_clients``, for ``seconds``: each client sends ``make_path()`` until then."""
+    deadline = time.perf_counter() + seconds
+    return asyncio.run(
+        _clients(port, lambda: make_path() if time.perf_counter() < deadline else None, "")
+    )
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> tuple[int, int]:
+    """Resident memory of a process now and at its peak (``VmRSS``, ``VmHWM``), in bytes."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return tuple(int(fields[name].split()[0]) * 1024 for name in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
 
 
 def load_average() -> str:
@@ -203,6 +222,33 @@ def main() -> None:
         rate = asyncio.run(build_index(data_dir, args.records))
         print(f"indexing     {rate:,.0f} records/s (batches of {BATCH}, each committed)")
 
+    try:
+        with search_service(data_dir, work) as (search_port, search):
+            rng = random.Random(7)
+            run_clients(search_port, search_paths(rng, 200) + suggest_paths(rng, 200))  # warm-up
+            for name, paths in (
+                ("/v1/search", search_paths(rng, args.requests)),
+                ("/v1/suggest", suggest_paths(rng, args.requests)),
+            ):
+                assert search.process is not None
+                cpu_before, started = cpu_seconds(search.process.pid), time.perf_counter()
+                client_before = time.process_time()
+                latencies = run_clients(search_port, paths, gzip=args.gzip)
+                client_cpu = time.process_time() - client_before
+                cpu = cpu_seconds(search.process.pid) - cpu_before
+                report(name, latencies, time.perf_counter() - started, cpu, client_cpu)
+            sample = http.client.HTTPConnection("127.0.0.1", search_port)
+            sample.request("GET", "/v1/search?q=hai+phong&per_page=1")
+            body = json.loads(sample.getresponse().read())
+            print(f"sample: 'hai phong' → total={body['total']}, took_ms={body['took_ms']}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # logs and, unless --data-dir, the index
+
+
+@contextlib.contextmanager
+def search_service(data_dir: Path, work: Path) -> Iterator[tuple[int, ManagedProcess]]:
+    """The real search service (with SecantusDB, in a RabbitMQ namespace of its own) on the
+    index in ``data_dir``: its port and process, stopped and cleaned up on exit."""
     mongo_port, search_port = free_port(), free_port()
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     env = {
@@ -222,28 +268,11 @@ def main() -> None:
     try:
         mongo.start().wait_until(lambda: port_answers(mongo_port), timeout=60)
         search.start().wait_until(lambda: http_ok(f"http://127.0.0.1:{search_port}/readyz"), 90)
-        rng = random.Random(7)
-        run_clients(search_port, search_paths(rng, 200) + suggest_paths(rng, 200))  # warm-up
-        for name, paths in (
-            ("/v1/search", search_paths(rng, args.requests)),
-            ("/v1/suggest", suggest_paths(rng, args.requests)),
-        ):
-            assert search.process is not None
-            cpu_before, started = cpu_seconds(search.process.pid), time.perf_counter()
-            client_before = time.process_time()
-            latencies = run_clients(search_port, paths, gzip=args.gzip)
-            client_cpu = time.process_time() - client_before
-            cpu = cpu_seconds(search.process.pid) - cpu_before
-            report(name, latencies, time.perf_counter() - started, cpu, client_cpu)
-        sample = http.client.HTTPConnection("127.0.0.1", search_port)
-        sample.request("GET", "/v1/search?q=hai+phong&per_page=1")
-        body = json.loads(sample.getresponse().read())
-        print(f"sample: 'hai phong' → total={body['total']}, took_ms={body['took_ms']}")
+        yield search_port, search
     finally:
         search.stop()
         mongo.stop()
         asyncio.run(delete_topology(settings))
-        shutil.rmtree(work, ignore_errors=True)  # logs and, unless --data-dir, the index
 
 
 if __name__ == "__main__":

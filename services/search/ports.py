@@ -6,7 +6,7 @@ test suite (``tests/search/contract``) runs against every adapter that can run h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -74,12 +74,34 @@ HIT_FIELDS: tuple[str, ...] = tuple(
 )
 
 
+# How many values each facet lists, most frequent first (both engines): every kind, member
+# and year a page can offer, the common languages and subjects.
+FACET_LIMITS: dict[str, int] = {
+    "kind": 10,
+    "member": 100,
+    "language": 30,
+    "year": 200,
+    "subject": 30,
+}
+
+
 class Facets(BaseModel):
     kind: dict[str, int] = Field(default_factory=dict)
     member: dict[str, int] = Field(default_factory=dict)
     year: dict[str, int] = Field(default_factory=dict)
     language: dict[str, int] = Field(default_factory=dict)
     subject: dict[str, int] = Field(default_factory=dict)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, Mapping[str, int]]) -> Facets:
+        """The ``FACET_LIMITS`` most frequent values of each facet, by count (then value);
+        years then newest first, as the filter lists them."""
+        values: dict[str, dict[str, int]] = {}
+        for name, limit in FACET_LIMITS.items():
+            found = sorted(counts.get(name, {}).items(), key=lambda item: (-item[1], item[0]))
+            values[name] = dict(found[:limit])
+        values["year"] = dict(sorted(values["year"].items(), reverse=True))
+        return cls(**values)
 
 
 class SearchResult(BaseModel):
@@ -133,8 +155,9 @@ class SearchIndex(Protocol):
     # Did you mean (issue 17): what ``services.search.spelling`` reads from the index.
     async def lexicon(self) -> Lexicon:
         """The words of live titles and subjects as written (lower-cased, marks kept) with
-        how many records hold each; may lag the latest writes by a minute; empty when the
-        engine cannot list its words."""
+        how many records hold each; may lag the latest writes by a minute
+        (``spelling.LEXICON_REFRESH_SECONDS``); empty until an engine that cannot list its
+        terms (Meilisearch) has tallied them from its documents."""
 
     async def known(self, words: Sequence[str]) -> set[str]:
         """Which of the folded ``words`` some text field of the index holds."""
@@ -156,8 +179,9 @@ class LiveRecords(Protocol):
     """Every live record of the index, in pages, for ``/sitemap.xml``.
 
     Contract (both adapters): withdrawn records are never listed; the order is by
-    ``newest_key`` ascending (year, then last change), so ``offset`` addresses the same
-    records while the index does not change; one call reads one snapshot, in batches,
+    ``newest_key`` ascending (year, then last change; on a Meilisearch older than 1.16,
+    which cannot sort a documents fetch, the engine's own order), so ``offset`` addresses
+    the same records while the index does not change; one call reads one snapshot, in batches,
     so a page of 50,000 never sits in memory as records.
     """
 

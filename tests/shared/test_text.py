@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from shared.text import clean_text, fold
+
+# Every character of the blocks the fold tables cover, surrogates aside.
+COVERED = st.characters(min_codepoint=0, max_codepoint=0x2FFF, exclude_categories=["Cs"])
+VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂBCDĐEÊGHIKLMNOÔƠPQRSTUƯVXY"
+TONES = "\u0300\u0301\u0303\u0309\u0323"
 
 
 def reference_fold(text: str) -> str:
@@ -32,6 +40,39 @@ def test_nonspacing_marks_beyond_the_cached_blocks_are_dropped_too() -> None:
 def test_fold_equals_its_definition_on_every_character_up_to_u3000_and_beyond() -> None:
     text = "".join(chr(c) for c in range(0x20, 0x3100) if not 0xD800 <= c <= 0xDFFF)
     assert fold(text) == reference_fold(text)
+
+
+def test_fold_equals_its_definition_on_each_character_alone() -> None:
+    for code in range(0x3100):
+        if not 0xD800 <= code <= 0xDFFF:
+            assert fold(chr(code)) == reference_fold(chr(code)), hex(code)
+
+
+@given(st.text(COVERED, max_size=40))
+def test_fold_equals_its_definition_on_any_text_of_the_covered_blocks(text: str) -> None:
+    assert fold(text) == reference_fold(text)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(VIETNAMESE), st.text(st.sampled_from(TONES), max_size=2)),
+        max_size=30,
+    ),
+    st.sampled_from(["NFC", "NFD"]),
+    st.text(st.sampled_from(" .,-&\u00a0"), max_size=3),
+)
+def test_fold_equals_its_definition_on_vietnamese_composed_or_not(
+    letters: list[tuple[str, str]], form: str, separator: str
+) -> None:
+    text = unicodedata.normalize(form, separator.join(base + tones for base, tones in letters))
+    assert fold(text) == reference_fold(text)
+
+
+def test_characters_folded_with_their_neighbours_still_fold_by_the_definition() -> None:
+    # Hangul jamo compose (NFC) into a syllable; an Indic vowel sign composes with the one
+    # before it: a table of characters alone would get both wrong.
+    for text in ["\u1100\u1161", "Đà \u1100\u1161", "\u09c7\u09be ấ", "ấ \uac00 \U0001f600"]:
+        assert fold(text) == reference_fold(text)
 
 
 def test_clean_text_equals_its_definition_on_every_kind_of_white_space() -> None:

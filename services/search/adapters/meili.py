@@ -25,10 +25,13 @@ from typing import Any, Literal
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError
 from meilisearch_python_sdk.index import AsyncIndex
+from meilisearch_python_sdk.models.documents import DocumentsInfo
 from meilisearch_python_sdk.models.settings import (
+    Faceting,
     FilterableAttributes,
     MeilisearchSettings,
     MinWordSizeForTypos,
+    Pagination,
     TypoTolerance,
 )
 
@@ -49,7 +52,10 @@ from services.search.domain import (
     updated_from_newest,
 )
 from services.search.ports import (
+    FACET_LIMITS,
     HIT_FIELDS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
     Facets,
     Hit,
     LiveEntry,
@@ -57,7 +63,12 @@ from services.search.ports import (
     SearchResult,
     SortOrder,
 )
-from services.search.spelling import Lexicon
+from services.search.spelling import (
+    LEXICON_REFRESH_SECONDS,
+    Lexicon,
+    VocabularyTally,
+    holds_reading,
+)
 from shared.config import Settings
 from shared.logging import get_logger
 from shared.records import Record, RecordStatus
@@ -65,7 +76,7 @@ from shared.records import Record, RecordStatus
 log = get_logger("search.meili")
 
 PRIMARY_KEY = "key"
-FACETS = ["kind", "member", "language", "year", "subject"]
+FACETS = list(FACET_LIMITS)
 FILTERABLE: list[str | FilterableAttributes] = [
     PRIMARY_KEY,  # the version check edits documents by key
     "status",
@@ -98,6 +109,13 @@ VANISHED_CODES = frozenset({"index_not_found", "index_primary_key_no_candidate_f
 # Run by ``POST /indexes/{uid}/documents/edit`` (Rhai): replace a document by the one sent in
 # ``context.docs`` unless the stored one is newer. A document that only has its key (just
 # created by the "ensure" step) takes the new one.
+# Did you mean: the vocabulary is read from live titles and subjects, a page at a time.
+LEXICON_BATCH = 1000
+MAX_LEXICON_FETCHES = 2000  # 2,000,000 documents at most per build
+LEXICON_FIRST_WAIT_SECONDS = 2.0  # the first request waits this long for the first build
+LEXICON_FIELDS = ["title", "subjects"]
+PHRASE_FIELDS = ["title", "title_folded", "subjects"]
+SUPPORT_SAMPLE = 100  # hits whose titles are read to check a reading's marks
 VERSION_CAS_FUNCTION = (
     "let new = context.docs[doc.key]; "
     'if type_of(new) == "map" && (!("version" in doc) || doc.version <= new.version) '
@@ -106,7 +124,8 @@ VERSION_CAS_FUNCTION = (
 
 
 def index_settings() -> MeilisearchSettings:
-    """Searchable, filterable and sortable attributes, ranking rules, typos, synonyms."""
+    """Searchable, filterable and sortable attributes, ranking rules, typos, synonyms,
+    facet and pagination limits."""
     synonyms: dict[str, list[str]] = {}
     for abbreviation, phrases in SYNONYMS.items():
         synonyms[abbreviation] = list(phrases)
@@ -125,6 +144,13 @@ def index_settings() -> MeilisearchSettings:
             ),
         ),
         synonyms=synonyms,
+        # As the embedded engine counts them: by count, as many as the longest facet lists
+        # (each is cut to its own limit by ``Facets.from_counts``); every page reachable.
+        faceting=Faceting(
+            max_values_per_facet=max(FACET_LIMITS.values()),
+            sort_facet_values_by={"*": "count"},
+        ),
+        pagination=Pagination(max_total_hits=MAX_PAGE * MAX_PER_PAGE),
     )
 
 
@@ -331,6 +357,9 @@ class MeiliIndex:
         version_check: Literal["auto", "function", "read"] = "auto",
         lease_seconds: int = REBUILD_LEASE_SECONDS,
         poll_ms: int = 50,
+        lexicon_refresh: float = LEXICON_REFRESH_SECONDS,
+        lexicon_batch: int = LEXICON_BATCH,
+        lexicon_max_fetches: int = MAX_LEXICON_FETCHES,
     ) -> None:
         self.url = url
         self.api_key = api_key
@@ -345,6 +374,15 @@ class MeiliIndex:
         self._locks = KeyedLocks()
         self._rebuild: str | None = None  # the uid of the rebuild this instance owns
         self._lease_renewed_ms = 0
+        self.lexicon_refresh = lexicon_refresh
+        self.lexicon_batch = lexicon_batch
+        self.lexicon_max_fetches = lexicon_max_fetches
+        self._lexicon = Lexicon()
+        self._lexicon_stamp: str | None = None  # the index's updatedAt it was built from
+        self._lexicon_due = 0.0  # monotonic time of the next check
+        self._lexicon_wait_until = 0.0  # requests wait for the first build until then
+        self._lexicon_task: asyncio.Task[None] | None = None
+        self._documents_sort = True  # False once the server refused ``sort`` (< 1.16)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MeiliIndex:
@@ -405,6 +443,11 @@ class MeiliIndex:
             raise MeiliTaskFailed(str(error.get("code", task.status)), str(error.get("message")))
 
     async def close(self) -> None:
+        task, self._lexicon_task = self._lexicon_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -592,7 +635,7 @@ class MeiliIndex:
         # A document with only its key exists for a moment between a write's two tasks.
         hits = [self._hit(h["record"], parsed) for h in result.hits if "record" in h]
         distribution = result.facet_distribution or {}
-        facets = Facets(**{name: dict(distribution.get(name, {})) for name in FACETS})
+        facets = Facets.from_counts(distribution)
         return SearchResult(total=result.total_hits or 0, hits=hits, facets=facets)
 
     @staticmethod
@@ -644,27 +687,93 @@ class MeiliIndex:
         return health.status == "available"
 
     # -- did you mean (Vocabulary) ---------------------------------------------------------
-    # Meilisearch lists no terms of its index, so it offers no readings of its own (its
-    # typo tolerance still finds what a typo'd query meant): an empty lexicon says so.
+    # Meilisearch lists no terms of its index: the words are tallied from the documents
+    # themselves (``POST /documents/fetch``, title and subjects of live records), rebuilt in
+    # the background when the index's ``updatedAt`` moved, at most once a ``lexicon_refresh``.
     async def lexicon(self) -> Lexicon:
-        """Empty: Meilisearch has no term dictionary to read."""
-        return Lexicon()
+        """The words of live titles and subjects as written, with how many records hold
+        each; stale while a refresh runs; the very first request waits at most
+        ``LEXICON_FIRST_WAIT_SECONDS`` for the first build (empty until it is done)."""
+        now = time.monotonic()
+        if self._lexicon_task is None and now >= self._lexicon_due:
+            if not self._lexicon_due:  # the very first build: its first requests may wait
+                self._lexicon_wait_until = now + LEXICON_FIRST_WAIT_SECONDS
+            self._lexicon_due = now + self.lexicon_refresh
+            self._lexicon_task = asyncio.create_task(self._refresh_lexicon())
+        task, wait = self._lexicon_task, self._lexicon_wait_until - now
+        if task is not None and self._lexicon_stamp is None and wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), wait)
+        return self._lexicon
+
+    async def _refresh_lexicon(self) -> None:
+        try:
+            stamp = await self._index_stamp()
+            if stamp != self._lexicon_stamp:
+                tally = await self._tally_live_words()
+                self._lexicon = await asyncio.to_thread(tally.lexicon)
+                self._lexicon_stamp = stamp
+                log.info(
+                    "meili_lexicon_built",
+                    index=self.uid,
+                    records=tally.records,
+                    words=len(self._lexicon),
+                    truncated=tally.truncated,
+                )
+        except Exception as exc:  # a background refresh: logged, tried again when next due
+            log.warning("meili_lexicon_failed", index=self.uid, error=str(exc))
+        finally:
+            self._lexicon_task = None
+
+    async def _index_stamp(self) -> str:
+        """The index's ``updatedAt``: it moves with every write, settings and swaps."""
+        index = await self.client.get_index(self.uid)
+        return str(index.updated_at)
+
+    async def _tally_live_words(self) -> VocabularyTally:
+        """Page through live documents' titles and subjects (bounded in requests and words)."""
+        tally = VocabularyTally()
+        index = self.client.index(self.uid)
+        offset = 0
+        for _ in range(self.lexicon_max_fetches):
+            found = await index.get_documents(
+                **lexicon_page_params(offset=offset, limit=self.lexicon_batch)
+            )
+            # In a thread: a page of 1,000 takes ~20-30 ms of tokenizing, too long for the loop.
+            await asyncio.to_thread(_tally_page, tally, found.results)
+            offset += len(found.results)
+            if not found.results or offset >= found.total:
+                return tally
+        tally.truncated = True  # more live documents than ``lexicon_max_fetches`` pages
+        return tally
 
     async def known(self, words: Sequence[str]) -> set[str]:
-        """Every word (nothing is ever corrected without a lexicon)."""
-        return set(words)
+        """The folded ``words`` some searchable field holds as a word (a one-word phrase:
+        Meilisearch matches a phrase without typos or prefixes)."""
+        index = self.client.index(self.uid)
+        found = await asyncio.gather(*(index.search(**known_params(w)) for w in words))
+        return {w for w, result in zip(words, found, strict=True) if _total(result) > 0}
 
     async def support(self, readings: Sequence[Sequence[str]]) -> list[int]:
-        """Records whose title or subjects hold each reading as a phrase."""
-        counts = []
-        for words in readings:
-            result = await self.client.index(self.uid).search(
-                '"' + " ".join(words).replace('"', "") + '"',
-                limit=0,
-                filter=[*build_filter(SearchQuery())],
-                attributes_to_search_on=["title", "subjects"],
-            )
-            counts.append(int(result.estimated_total_hits or result.total_hits or 0))
+        """Live records whose title or one subject holds each reading's words, as written,
+        in that order.
+
+        Meilisearch folds marks, so "nuôi tôm" and "nuôi tóm" find the same records: one
+        phrase search per folded reading reads the titles of its first ``SUPPORT_SAMPLE``
+        hits, and each reading counts the hits that hold it with its marks. Exact up to
+        ``SUPPORT_SAMPLE`` hits; beyond, the share of the sample scaled to the total (the
+        readings of one folded phrase share one sample, so they are compared fairly).
+        """
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for position, words in enumerate(readings):
+            groups.setdefault(tuple(fold_words(" ".join(words))), []).append(position)
+        index = self.client.index(self.uid)
+        found = await asyncio.gather(*(index.search(**support_params(f)) for f in groups))
+        counts = [0] * len(readings)
+        for positions, result in zip(groups.values(), found, strict=True):
+            hits = [h for h in result.hits if "title" in h]
+            for position in positions:
+                counts[position] = verified_support(readings[position], hits, _total(result))
         return counts
 
     # -- the sitemap's listing (LiveRecords) -----------------------------------------------
@@ -677,12 +786,11 @@ class MeiliIndex:
     async def live_entries(
         self, *, offset: int, limit: int, batch: int = 1000
     ) -> AsyncIterator[list[LiveEntry]]:
-        """Live entries by ``newest`` ascending, ``batch`` documents per request."""
+        """Live entries by ``newest`` ascending (the engine's own order on a Meilisearch
+        older than 1.16, which cannot sort a documents fetch), ``batch`` per request."""
         read = 0
         while read < limit:
-            found = await self.client.index(self.uid).get_documents(
-                **live_page_params(offset=offset + read, limit=min(batch, limit - read))
-            )
+            found = await self._live_page(offset + read, min(batch, limit - read))
             if not found.results:
                 return
             yield [
@@ -691,13 +799,90 @@ class MeiliIndex:
             ]
             read += len(found.results)
 
+    async def _live_page(self, offset: int, limit: int) -> DocumentsInfo:
+        index = self.client.index(self.uid)
+        sort = self._documents_sort
+        try:
+            return await index.get_documents(
+                **live_page_params(offset=offset, limit=limit, sort=sort)
+            )
+        except MeilisearchApiError as exc:
+            if not sort or not _sort_refused(exc):
+                raise
+        self._documents_sort = False
+        log.warning(
+            "meili_documents_sort_unsupported",
+            index=self.uid,
+            hint="Meilisearch >= 1.16 sorts document fetches; until then the sitemap lists "
+            "records in the engine's own order (stable while the index does not change)",
+        )
+        return await index.get_documents(**live_page_params(offset=offset, limit=limit, sort=False))
 
-def live_page_params(*, offset: int, limit: int) -> dict[str, Any]:
+
+def live_page_params(*, offset: int, limit: int, sort: bool = True) -> dict[str, Any]:
     """Keyword arguments of ``AsyncIndex.get_documents`` for one batch of the sitemap."""
-    return {
+    params: dict[str, Any] = {
         "offset": offset,
         "limit": limit,
         "fields": ["id", "newest"],
         "filter": build_filter(SearchQuery()),
-        "sort": "newest:asc",
     }
+    if sort:
+        params["sort"] = "newest:asc"
+    return params
+
+
+def _sort_refused(exc: MeilisearchApiError) -> bool:
+    """A Meilisearch older than 1.16 refuses ``sort`` in a documents fetch (unknown field)."""
+    return exc.status_code == 400 and "sort" in exc.message.lower()
+
+
+def lexicon_page_params(*, offset: int, limit: int) -> dict[str, Any]:
+    """Keyword arguments of ``AsyncIndex.get_documents`` for one page of the vocabulary."""
+    return {
+        "offset": offset,
+        "limit": limit,
+        "fields": LEXICON_FIELDS,
+        "filter": build_filter(SearchQuery()),
+    }
+
+
+def phrase(words: Sequence[str]) -> str:
+    """Words as one Meilisearch phrase query (its own quotes dropped)."""
+    return '"' + " ".join(words).replace('"', "") + '"'
+
+
+def known_params(word: str) -> dict[str, Any]:
+    """Keyword arguments of ``AsyncIndex.search``: does any record hold ``word``? (a count)"""
+    return {"query": phrase([word]), "limit": 0, "matching_strategy": "all"}
+
+
+def support_params(folded: Sequence[str]) -> dict[str, Any]:
+    """Keyword arguments of ``AsyncIndex.search`` for the live records holding a phrase
+    in a title or subject, with the titles and subjects of the first ``SUPPORT_SAMPLE``."""
+    return {
+        "query": phrase(folded),
+        "limit": SUPPORT_SAMPLE,
+        "filter": build_filter(SearchQuery()),
+        "attributes_to_search_on": PHRASE_FIELDS,
+        "attributes_to_retrieve": LEXICON_FIELDS,
+        "matching_strategy": "all",
+    }
+
+
+def verified_support(reading: Sequence[str], hits: Sequence[dict[str, Any]], total: int) -> int:
+    """How many records hold ``reading`` as written: counted in ``hits`` (a sample of the
+    ``total`` records matching its folded phrase), scaled to ``total`` when it is larger."""
+    held = sum(1 for h in hits if holds_reading(str(h["title"]), h.get("subjects", []), reading))
+    if not hits or total <= len(hits):
+        return held
+    return round(held * total / len(hits))
+
+
+def _tally_page(tally: VocabularyTally, documents: Sequence[dict[str, Any]]) -> None:
+    for doc in documents:
+        tally.add(str(doc.get("title", "")), [str(s) for s in doc.get("subjects", [])])
+
+
+def _total(result: Any) -> int:
+    return int(result.estimated_total_hits or result.total_hits or 0)

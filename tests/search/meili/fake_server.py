@@ -8,6 +8,12 @@ task only (a second creation fails with ``index_already_exists``); documents wri
 missing index create it, inferring the primary key from an attribute named like ``*id``
 (failing, with nothing created, when there is none); ``/swap-indexes`` swaps atomically.
 
+``POST /documents/fetch`` pages with ``offset``/``limit``, filters by ``attribute = "value"``
+clauses only, and sorts by one attribute unless ``documents_sort`` is off (then it refuses
+``sort`` as a Meilisearch older than 1.16 does). ``POST /search`` answers phrase queries only
+(``"words"``): a document matches when a searched attribute holds the words, folded with
+``fold_words`` as Meilisearch folds marks, in that order.
+
 ``POST /documents/edit`` runs only the adapter's own Rhai function (``VERSION_CAS_FUNCTION``),
 reimplemented here; any other function is refused, so the Rhai text itself is checked only by
 the contract suite against a real server (``MEILI_URL``).
@@ -28,9 +34,37 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from devstack.processes import free_port
-from services.search.adapters.meili import VERSION_CAS_FUNCTION
+from services.search.adapters.meili import SEARCHABLE, VERSION_CAS_FUNCTION
+from services.search.domain import fold_words
+from services.search.spelling import holds_phrase
 
 KEY_IN = re.compile(r"^key IN \[(.*)\]$")
+EQUALS = re.compile(r'^(\w+) = "(.*)"$')
+
+
+def bad_request(message: str) -> JSONResponse:
+    return JSONResponse({"message": message, "code": "bad_request", "type": "x"}, 400)
+
+
+def matches(doc: dict[str, Any], clauses: list[str]) -> bool:
+    """``attribute = "value"`` clauses, ANDed (all the adapter's reads of documents use)."""
+    for clause in clauses:
+        match = EQUALS.match(clause)
+        assert match, f"the fake filters by equality only: {clause}"
+        if str(doc.get(match.group(1))) != match.group(2):
+            return False
+    return True
+
+
+def holds_folded(value: Any, words: list[str]) -> bool:
+    texts = value if isinstance(value, list) else [value]
+    return any(isinstance(t, str) and holds_phrase(fold_words(t), words) for t in texts)
+
+
+def project(doc: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    if not fields or fields == ["*"]:
+        return doc
+    return {f: doc[f] for f in fields if f in doc}
 
 
 def _now() -> str:
@@ -68,6 +102,8 @@ class FakeMeili:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     queue: asyncio.Queue[tuple[int, Any]] = field(default_factory=asyncio.Queue)
     edit_function_enabled: bool = True
+    documents_sort: bool = True  # Meilisearch >= 1.16 sorts a documents fetch
+    calls: list[str] = field(default_factory=list)  # "METHOD /path" of every request
 
     # -- tasks -----------------------------------------------------------------------------
     def enqueue(self, kind: str, uid: str | None, job: Any) -> JSONResponse:
@@ -127,6 +163,11 @@ def not_found(uid: str, what: str = "index") -> JSONResponse:
 
 def create_app(fake: FakeMeili) -> FastAPI:
     app = FastAPI()
+
+    @app.middleware("http")
+    async def record_calls(request: Request, call_next: Any) -> Any:
+        fake.calls.append(f"{request.method} {request.url.path}")
+        return await call_next(request)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -237,15 +278,46 @@ def create_app(fake: FakeMeili) -> FastAPI:
         body = await request.json()
         if uid not in fake.indexes:
             return not_found(uid)
+        if "sort" in body and not fake.documents_sort:
+            return bad_request("Unknown field `sort`: expected one of `offset`, `limit`, ...")
         docs = fake.indexes[uid].docs
         keys = body.get("ids") or list(docs)
-        found = [docs[k] for k in keys if k in docs]
-        fields = body.get("fields")
-        if fields:
-            found = [{f: d[f] for f in fields if f in d} for d in found]
-        limit = body.get("limit", 20)
+        found = [docs[k] for k in keys if k in docs and matches(docs[k], body.get("filter") or [])]
+        for order in reversed(body.get("sort") or []):
+            attribute, direction = order.split(":")
+            found.sort(key=lambda d: d[attribute], reverse=direction == "desc")
+        offset, limit = body.get("offset", 0), body.get("limit", 20)
+        page = [project(d, body.get("fields")) for d in found[offset : offset + limit]]
         return JSONResponse(
-            {"results": found[:limit], "offset": 0, "limit": limit, "total": len(found)}
+            {"results": page, "offset": offset, "limit": limit, "total": len(found)}
+        )
+
+    @app.post("/indexes/{uid}/search")
+    async def search(uid: str, request: Request) -> JSONResponse:
+        body = await request.json()
+        if uid not in fake.indexes:
+            return not_found(uid)
+        q = body.get("q") or ""
+        assert len(q) > 1 and q[0] == q[-1] == '"', f"the fake answers phrases only: {q!r}"
+        words = fold_words(q[1:-1])
+        attributes = body.get("attributesToSearchOn") or SEARCHABLE
+        found = [
+            d
+            for d in fake.indexes[uid].docs.values()
+            if matches(d, body.get("filter") or [])
+            and any(holds_folded(d.get(a), words) for a in attributes)
+        ]
+        limit = body.get("limit", 20)
+        hits = [project(d, body.get("attributesToRetrieve")) for d in found[:limit]]
+        return JSONResponse(
+            {
+                "hits": hits,
+                "query": q,
+                "processingTimeMs": 0,
+                "offset": 0,
+                "limit": limit,
+                "estimatedTotalHits": len(found),
+            }
         )
 
     @app.get("/indexes/{uid}/documents/{key}")
@@ -263,6 +335,7 @@ def create_app(fake: FakeMeili) -> FastAPI:
             index = fake.index(uid)
             for key in keys:
                 index.docs.pop(key, None)
+            index.touch()
 
         return fake.enqueue("documentDeletion", uid, job)
 

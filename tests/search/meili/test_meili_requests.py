@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from services.search.adapters.meili import MeiliIndex, document_key, quote
-from services.search.ports import SearchQuery
+from services.search.ports import FACET_LIMITS, SearchQuery
 from tests.search.corpus import make_record
 
 URL = "http://meili.test"
@@ -188,6 +188,13 @@ async def test_open_creates_the_index_and_applies_its_settings(
     assert settings["typoTolerance"]["minWordSizeForTypos"] == {"oneTypo": 5, "twoTypos": 9}
     assert settings["synonyms"]["csdl"] == ["co so du lieu"]
     assert "csdl" in settings["synonyms"]["co so du lieu"]
+    # Facets as the embedded engine lists them: by count, up to the longest facet's limit;
+    # every page a query may ask for (1000 pages of 100) within reach.
+    assert settings["faceting"] == {
+        "maxValuesPerFacet": max(FACET_LIMITS.values()),
+        "sortFacetValuesBy": {"*": "count"},
+    }
+    assert settings["pagination"] == {"maxTotalHits": 100_000}
     # Opening again changes nothing but the (idempotent) settings.
     await index.open()
     assert len(meili.sent("POST", "/indexes")) == 1
@@ -264,6 +271,25 @@ async def test_search_builds_escaped_allow_listed_filters_and_maps_the_answer(
     assert result.total == 42 and result.facets.kind == {"publication": 40, "database": 2}
     assert result.hits[0].id == "vmu:1"
     assert "<mark>Đại</mark>" in result.hits[0].highlight["title"]
+
+
+async def test_search_cuts_each_facet_to_its_limit_most_frequent_first(
+    meili: FakeMeili, index: MeiliIndex
+) -> None:
+    subjects = {f"Chủ đề {n:03d}": n for n in range(1, 201)}  # Meilisearch sends up to 200
+    meili.search_response = {
+        "hits": [],
+        "query": "",
+        "processingTimeMs": 1,
+        "totalHits": 0,
+        "totalPages": 0,
+        "page": 1,
+        "hitsPerPage": 20,
+        "facetDistribution": {"subject": subjects, "year": {"2019": 5, "2024": 1, "2021": 9}},
+    }
+    result = await index.search(SearchQuery())
+    assert list(result.facets.subject) == [f"Chủ đề {n:03d}" for n in range(200, 170, -1)]
+    assert list(result.facets.year) == ["2024", "2021", "2019"]  # newest first, as filtered
 
 
 def test_filter_values_are_quoted_and_escaped() -> None:
