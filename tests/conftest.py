@@ -19,22 +19,6 @@ AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-# Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``) each test file runs in one
-# worker, so its module fixtures start once; the tests that run the whole stack as processes,
-# or a browser on it, form one group run in one worker, one after another: two of them at
-# once on two cores starve each other's processes past their timeouts.
-WHOLE_STACK = ("tests/e2e/", "tests/contract/", "tests/console/")
-
-
-# tryfirst: xdist reads the groups in its own collection hook, which would otherwise run first.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        group = "whole-stack" if path.startswith(WHOLE_STACK) else path
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 def unique_namespace(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
