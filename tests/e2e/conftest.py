@@ -24,10 +24,10 @@ import pytest
 from pymongo import MongoClient
 
 from devstack.demo.loader import extract_key, rejected_outcomes, submission_state
-from devstack.processes import free_port
+from devstack.processes import free_port, port_answers, secantus_process
 from devstack.stack import LocalStack
 from shared.config import Settings
-from tests.conftest import AMQP_URL, delete_namespace, unique_namespace
+from tests.conftest import AMQP_URL, ARTIFACTS, delete_namespace, unique_namespace
 
 # Variables of the developer's shell that must not leak into the test stack.
 _ISOLATE = (
@@ -89,8 +89,25 @@ def stack_settings(mongo_url: str, data_dir: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def stack(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """The four services as real processes (started once per session)."""
+def stack_mongo_url() -> Iterator[str]:
+    """A SecantusDB of the stack's own: the session's one holds what every other test of
+    the worker wrote, and under that heap it was seen to take 40 s for a 500-record write
+    (the SIGTERM walking-skeleton test then timed out; alone it takes 17 s)."""
+    port = free_port()
+    process = secantus_process(
+        port=port, storage=":memory:", log_path=ARTIFACTS / f"secantus-stack-{port}.log"
+    ).start()
+    try:
+        process.wait_until(lambda: port_answers(port), timeout=60)
+        yield f"mongodb://127.0.0.1:{port}/"
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(stack_mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The four services as real processes (started once per session), on their own store."""
+    mongo_url = stack_mongo_url
     settings = stack_settings(mongo_url, tmp_path_factory.mktemp("e2e-data"))
     env = {k: v for k, v in os.environ.items() if k not in _ISOLATE}
     local = LocalStack(settings, env=env)
