@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.search_corpus import corpus
+from bench.search_syllables import corpus as syllable_corpus
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.handlers import apply_record_changes
 from services.search.ports import SearchQuery
@@ -35,124 +33,6 @@ PREFETCH = 100  # STINET_PREFETCH's default: deliveries a consumer holds at once
 SINGLES = 2_000
 LATENCY_SAMPLES = 100
 TARGET = 8_000
-VOCABULARY = [
-    "nghiên cứu",
-    "ứng dụng",
-    "công nghệ",
-    "thông tin",
-    "khoa học",
-    "hải phòng",
-    "đại học",
-    "hàng hải",
-    "y dược",
-    "thủy sản",
-    "môi trường biển",
-    "cảng",
-    "logistics",
-    "kinh tế",
-    "phát triển",
-    "bền vững",
-    "quản lý",
-    "hệ thống",
-    "giải pháp",
-    "đánh giá",
-    "thực trạng",
-    "mô hình",
-    "chính sách",
-    "nguồn lực",
-    "đào tạo",
-    "nhân lực",
-    "chất lượng",
-    "dịch vụ",
-    "vận tải",
-    "đóng tàu",
-    "kỹ thuật",
-    "điện tử",
-    "tự động hóa",
-    "dữ liệu",
-    "số hóa",
-    "thư viện",
-    "tài liệu",
-    "luận văn",
-    "thạc sĩ",
-    "tiến sĩ",
-    "báo cáo",
-    "đề tài",
-    "cấp thành phố",
-    "nông nghiệp",
-    "sinh học",
-    "hóa học",
-    "vật liệu",
-    "năng lượng",
-    "tái tạo",
-    "biến đổi khí hậu",
-    "ven biển",
-    "đảo",
-    "cát bà",
-    "đồ sơn",
-    "du lịch",
-    "văn hóa",
-    "lịch sử",
-    "xã hội",
-    "giáo dục",
-    "bệnh viện",
-    "sức khỏe",
-    "cộng đồng",
-    "doanh nghiệp",
-    "đầu tư",
-    "thương mại",
-    "xuất khẩu",
-    "an toàn",
-    "an ninh",
-    "hàng hải quốc tế",
-    "cơ sở dữ liệu",
-    "phần mềm",
-    "trí tuệ nhân tạo",
-    "mạng",
-    "viễn thông",
-    "xây dựng",
-    "đô thị",
-    "quy hoạch",
-    "tài nguyên",
-    "nước",
-    "rừng ngập mặn",
-    "nuôi trồng",
-]
-KINDS = ["publication"] * 12 + ["database"] * 3 + ["website"] * 2 + ["service", "training"]
-START = datetime(2020, 1, 1, tzinfo=UTC)
-
-
-def issue_record(n: int, rng: random.Random) -> Record:
-    """The issue's workload: 6-12 vocabulary words of title, 40-120 of description."""
-    words = lambda low, high: " ".join(rng.choices(VOCABULARY, k=rng.randint(low, high)))  # noqa: E731
-    member = f"m{rng.randrange(20)}"
-    kind = rng.choice(KINDS)
-    extra: dict[str, object] = {}
-    if kind == "training":
-        extra = {"starts_at": START, "ends_at": START + timedelta(days=2), "location": "Hải Phòng"}
-    return Record(
-        id=f"{member}:i{n}",
-        member=member,
-        local_id=f"i{n}",
-        kind=kind,
-        title=words(6, 12).capitalize(),
-        description=words(40, 120).capitalize() + ".",
-        creators=[f"Nguyễn Văn {rng.choice(['An', 'Bình', 'Cường', 'Dũng', 'Hải'])}"],
-        subjects=[w.capitalize() for w in rng.sample(VOCABULARY, 3)],
-        language="vi",
-        year=rng.randint(1995, 2026),
-        version=1,
-        created_at=START,
-        updated_at=START + timedelta(minutes=n),
-        content_hash=f"issue-{n}",
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-def issue_corpus(size: int, seed: int = 15) -> Iterator[Record]:
-    rng = random.Random(seed)
-    for n in range(size):
-        yield issue_record(n, rng)
 
 
 def events(records: list[Record], size: int) -> list[RecordsChanged]:
@@ -232,7 +112,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="stinet-bench-indexing-"))
     try:
         rates = [
-            asyncio.run(measure("issue-corpus", list(issue_corpus(size)), base)),
+            asyncio.run(measure("issue-corpus", list(syllable_corpus(size)), base)),
             asyncio.run(measure("search-corpus", list(corpus(size)), base)),
         ]
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,18 +24,25 @@ def unique_namespace(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(scope="session")
-def secantus_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """One SecantusDB server for the whole session (in-memory storage)."""
+@contextlib.contextmanager
+def running_secantus(log_prefix: str = "secantus") -> Iterator[int]:
+    """A SecantusDB server on a free port (in-memory storage), stopped on leaving; its port."""
     port = free_port()
     process = secantus_process(
-        port=port, storage=":memory:", log_path=ARTIFACTS / f"secantus-{port}.log"
+        port=port, storage=":memory:", log_path=ARTIFACTS / f"{log_prefix}-{port}.log"
     ).start()
     try:
         process.wait_until(lambda: port_answers(port), timeout=60)
         yield port
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def secantus_port() -> Iterator[int]:
+    """One SecantusDB server for the whole session."""
+    with running_secantus() as port:
+        yield port
 
 
 @pytest.fixture(scope="session")

@@ -24,10 +24,10 @@ import pytest
 from pymongo import MongoClient
 
 from devstack.demo.loader import extract_key, rejected_outcomes, submission_state
-from devstack.processes import free_port, port_answers, secantus_process
+from devstack.processes import free_port
 from devstack.stack import LocalStack
 from shared.config import Settings
-from tests.conftest import AMQP_URL, ARTIFACTS, delete_namespace, unique_namespace
+from tests.conftest import AMQP_URL, delete_namespace, running_secantus, unique_namespace
 
 # Variables of the developer's shell that must not leak into the test stack.
 _ISOLATE = (
@@ -93,15 +93,8 @@ def stack_mongo_url() -> Iterator[str]:
     """A SecantusDB of the stack's own: the session's one holds what every other test of
     the worker wrote, and under that heap it was seen to take 40 s for a 500-record write
     (the SIGTERM walking-skeleton test then timed out; alone it takes 17 s)."""
-    port = free_port()
-    process = secantus_process(
-        port=port, storage=":memory:", log_path=ARTIFACTS / f"secantus-stack-{port}.log"
-    ).start()
-    try:
-        process.wait_until(lambda: port_answers(port), timeout=60)
+    with running_secantus("secantus-stack") as port:
         yield f"mongodb://127.0.0.1:{port}/"
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="session")
