@@ -37,10 +37,10 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from bench.search_corpus import MEMBERS
+from bench.search_corpus import CREATORS, MEMBERS, START
 from bench.search_latency import (
     CLIENTS,
     cpu_seconds,
@@ -137,27 +137,9 @@ VOCABULARY = [
     "việt nam",
     "thành phố",
 ]
-CREATORS = [
-    "Nguyễn Văn An",
-    "Trần Thị Bình",
-    "Lê Minh Châu",
-    "Phạm Quốc Dũng",
-    "Hoàng Thu Hà",
-    "Vũ Đức Hải",
-    "Đặng Thanh Hương",
-    "Bùi Ngọc Khánh",
-    "Đỗ Thị Lan",
-    "Ngô Văn Long",
-    "Dương Minh Phúc",
-    "Lý Thị Quỳnh",
-    "Mai Xuân Sơn",
-    "Trịnh Văn Tùng",
-    "Đinh Thị Uyên",
-]
 # A network of libraries and research centres: mostly publications.
 KIND_WEIGHTS = {"publication": 70, "database": 10, "website": 8, "service": 5, "training": 7}
 YEARS = (1995, 2026)
-START = datetime(2020, 1, 1, tzinfo=UTC)
 SECONDS = 15.0
 WARM_UP_SECONDS = 3.0
 PER_PAGE = 20

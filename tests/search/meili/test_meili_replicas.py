@@ -15,16 +15,10 @@ import pytest
 
 from services.search.adapters.meili import MeiliIndex, RebuildLost, RebuildRunning
 from tests.search.corpus import make_record
-from tests.search.meili.fake_server import FakeMeili, serve_fake_meili
+from tests.search.meili.fake_server import FakeMeili
 
 UID = "t-records"
 Replica = Callable[..., Awaitable[MeiliIndex]]
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[tuple[str, FakeMeili]]:
-    async with serve_fake_meili() as served:
-        yield served
 
 
 @pytest.fixture

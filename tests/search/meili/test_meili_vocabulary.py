@@ -20,7 +20,7 @@ from services.search.handlers import did_you_mean
 from services.search.spelling import Lexicon
 from shared.records import Record, RecordStatus
 from tests.search.corpus import make_record
-from tests.search.meili.fake_server import FakeMeili, serve_fake_meili
+from tests.search.meili.fake_server import FakeMeili
 
 UID = "t-records"
 Open = Callable[..., Awaitable[MeiliIndex]]
@@ -39,12 +39,6 @@ RECORDS = [
     ),
     make_record("tsi", "6", "Cảng biển", description="Tomm, bến số 3"),
 ]
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[tuple[str, FakeMeili]]:
-    async with serve_fake_meili() as served:
-        yield served
 
 
 @pytest.fixture
