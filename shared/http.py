@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 import structlog
@@ -624,3 +624,30 @@ class ConsoleCors:
 def install_cors(app: FastAPI, settings: Settings, *, public_get: bool = False) -> None:
     """Let the console (another port in development) call this service from the browser."""
     app.add_middleware(ConsoleCors, origins=console_origins(settings), public_get=public_get)
+
+
+PortsT = TypeVar("PortsT")
+
+
+def install_ports(app: FastAPI, *ports: object) -> None:
+    """Put what the routes need on the app, one object per type (a service's
+    ``entrypoints/dependencies.py`` declares them): ``create_app`` calls this, a test calls it
+    with fakes, and each route receives its ports through :func:`ports_of`."""
+    registry: dict[type, object] = getattr(app.state, "ports", {})
+    for item in ports:
+        registry[type(item)] = item
+    app.state.ports = registry
+
+
+def ports_of(kind: type[PortsT]) -> Callable[[Request], PortsT]:
+    """A FastAPI dependency giving the ``kind`` that :func:`install_ports` put on the app,
+    read per request (a service's ports open in its lifespan, after the routes exist)."""
+
+    def dependency(request: Request) -> PortsT:
+        found = getattr(request.app.state, "ports", {}).get(kind)
+        if found is None:  # a wiring mistake, found by the first request of any test
+            raise RuntimeError(f"install_ports(app, {kind.__name__}(...)) was not called")
+        return cast(PortsT, found)
+
+    dependency.__name__ = f"ports_of_{kind.__name__}"
+    return dependency

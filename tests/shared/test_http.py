@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Annotated
+
 import httpx2
-from fastapi import FastAPI, Request
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Request
 from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
-from shared.http import ApiError, install_error_handlers, install_request_context
+from shared.http import (
+    ApiError,
+    install_error_handlers,
+    install_ports,
+    install_request_context,
+    ports_of,
+)
 
 
 def plumbed_app() -> FastAPI:
@@ -119,3 +129,52 @@ async def test_a_store_that_does_not_answer_is_a_503_to_retry_not_a_500() -> Non
     assert "Kho dữ liệu tạm thời không sẵn sàng" in response.json()["error"]["message"]
     assert int(response.headers["Retry-After"]) >= 1
     assert english.json()["error"]["message"].startswith("The store is temporarily unavailable")
+
+
+async def get_json(app: FastAPI, path: str) -> object:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
+        return (await http.get(path)).json()
+
+
+@dataclass(frozen=True)
+class Greeting:
+    word: str
+
+
+@dataclass(frozen=True)
+class Count:
+    n: int
+
+
+async def test_routes_receive_the_ports_installed_on_their_app_one_per_type() -> None:
+    router = APIRouter()
+
+    @router.get("/hello")
+    async def hello(
+        greeting: Annotated[Greeting, Depends(ports_of(Greeting))],
+        count: Annotated[Count, Depends(ports_of(Count))],
+    ) -> dict[str, object]:
+        return {"word": greeting.word, "n": count.n}
+
+    first, second = FastAPI(), FastAPI()
+    for app in (first, second):
+        app.include_router(router)
+    install_ports(first, Greeting("xin chào"), Count(1))
+    install_ports(second, Greeting("hello"))
+    install_ports(second, Count(2))  # a second call adds, it does not replace the first
+
+    assert await get_json(first, "/hello") == {"word": "xin chào", "n": 1}
+    assert await get_json(second, "/hello") == {"word": "hello", "n": 2}
+
+
+async def test_a_route_whose_ports_were_never_installed_names_what_is_missing() -> None:
+    app = FastAPI()
+
+    @app.get("/needs")
+    async def needs(count: Annotated[Count, Depends(ports_of(Count))]) -> int:
+        return count.n
+
+    install_ports(app, Greeting("only this"))
+    with pytest.raises(RuntimeError, match=r"install_ports\(app, Count"):
+        await get_json(app, "/needs")
