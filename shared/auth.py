@@ -2,7 +2,9 @@
 
 A session is a PyJWT HS256 token signed with ``STINET_SESSION_SECRET``; every service verifies
 it locally. A revoked key's sessions end when the service's revocation list (fed by
-``key.changed``) is re-read, at most every 30 seconds.
+``key.changed``) is re-read, at most every 30 seconds; the list keeps a revocation one session
+ttl (and a margin for clocks), since no session outlives that. A suspended member's staff are
+refused (403) within 30 seconds where the service is told how to look the member up.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ Via = Literal["root", "session", "key"]
 AUDIENCE = "stinet"
 ALGORITHM = "HS256"
 REFRESH_EVERY = timedelta(seconds=30)
+# Revocations are kept one session ttl plus this much: the clocks of the service that revoked
+# and of the one that checks may disagree.
+CLOCK_MARGIN = timedelta(hours=1)
 CENTRE_SCHEME = "CentreBearer"
 ROOT_KEY_ID = "root"
 ROOT_LABEL = "Khoá quản trị gốc / root key"
@@ -71,11 +76,12 @@ ROOT_CALLER = Caller(key_id=ROOT_KEY_ID, label=ROOT_LABEL, role="centre", member
 
 class AuthError(Exception):
     """Authentication failed: ``code`` is ``unauthenticated``, ``session_expired``,
-    ``session_invalid`` or ``session_revoked``."""
+    ``session_invalid``, ``session_revoked`` (401) or ``member_suspended`` (403)."""
 
-    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+    def __init__(self, code: str, message_vi: str, message_en: str, *, status: int = 401) -> None:
         super().__init__(message_en)
         self.code = code
+        self.status = status
         self.message_vi = message_vi
         self.message_en = message_en
 
@@ -101,6 +107,16 @@ def _invalid() -> AuthError:
         "session_invalid",
         "Phiên đăng nhập không hợp lệ: hãy đăng nhập lại.",
         "The session is invalid: sign in again.",
+    )
+
+
+def suspended_member(code: str) -> AuthError:
+    return AuthError(
+        "member_suspended",
+        f"Thành viên '{code}' đang bị tạm ngừng: phiên đăng nhập của cán bộ thành viên này "
+        "không còn hiệu lực. Liên hệ Trung tâm.",
+        f"Member '{code}' is suspended: its staff's sessions no longer work. Contact the centre.",
+        status=403,
     )
 
 
@@ -145,6 +161,11 @@ class SessionSigner:
         self._secret = secret
         self._ttl = ttl
         self._by_kid = {key_id_of(s): s for s in (*previous, secret)}
+
+    @property
+    def ttl(self) -> timedelta:
+        """How long a session lives: no session outlives its key's revocation by more."""
+        return self._ttl
 
     def issue(self, caller: Caller, *, now: datetime | None = None) -> tuple[str, datetime]:
         """A token for ``caller`` and the instant it expires (``now`` + the ttl)."""
@@ -219,8 +240,10 @@ class RevokedKeys(Protocol):
         """Remember a revocation (adding one twice changes nothing)."""
         ...
 
-    async def all(self) -> set[str]:
-        """Every revoked key id."""
+    async def since(self, moment: datetime) -> set[str]:
+        """The keys revoked at or after ``moment``. A key revoked before it has no session
+        left (none outlives its key by more than the session ttl; ingest opens none for a
+        revoked key), so a store may forget it: the list does not grow for ever."""
         ...
 
 
@@ -235,8 +258,14 @@ class MongoRevokedKeys:
             {"_id": key_id}, {"$setOnInsert": {"revoked_at": at}}, upsert=True
         )
 
-    async def all(self) -> set[str]:
+    async def since(self, moment: datetime) -> set[str]:
+        await self._revoked.delete_many({"revoked_at": {"$lt": moment}})
         return {doc["_id"] async for doc in self._revoked.find({}, {"_id": 1})}
+
+
+# Whether a member's staff may still work: None when this service has not heard of the member
+# (its ``member.changed`` may still be on the way; ingest, which opened the session, knew it).
+MemberActive = Callable[[str], Awaitable[bool | None]]
 
 
 # ---------------------------------------------------------------- the authenticator
@@ -255,6 +284,7 @@ class Authenticator:
         signer: SessionSigner,
         revoked: RevokedKeys,
         keys: KeyVerifier | None = None,
+        member_active: MemberActive | None = None,
         refresh_every: timedelta = REFRESH_EVERY,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -262,10 +292,12 @@ class Authenticator:
         self._root = root_key.encode() if root_key else None
         self._store = revoked
         self._keys = keys
+        self._member_active = member_active
         self._refresh_every = refresh_every
         self._clock = clock
         self._revoked: set[str] = set()
         self._loaded_at: datetime | None = None
+        self._members: dict[str, tuple[bool, datetime]] = {}  # code -> (may work, read at)
 
     async def authenticate(self, token: str | None) -> Caller:
         """The caller behind ``token``; :class:`AuthError` when there is none."""
@@ -280,7 +312,22 @@ class Authenticator:
         caller = self.signer.verify(token)
         if caller.key_id in await self.revoked_ids():
             raise _revoked()
+        if caller.member is not None and not await self.member_may_work(caller.member):
+            raise suspended_member(caller.member)
         return caller
+
+    async def member_may_work(self, code: str) -> bool:
+        """False once the member is suspended; each answer is kept ``refresh_every`` (the
+        member's staff stop within that of the centre's suspension)."""
+        if self._member_active is None:
+            return True
+        now = self._clock()
+        known = self._members.get(code)
+        if known is None or now - known[1] >= self._refresh_every:
+            active = await self._member_active(code)
+            known = (active is not False, now)
+            self._members[code] = known
+        return known[0]
 
     async def revoked_ids(self) -> set[str]:
         """The revoked key ids, re-read from the store once ``refresh_every`` has passed."""
@@ -291,8 +338,9 @@ class Authenticator:
 
     async def refresh(self, now: datetime | None = None) -> None:
         """Re-read the revocation list now; a store outage keeps the list last read."""
+        now = now or self._clock()
         try:
-            self._revoked = await self._store.all()
+            self._revoked = await self._store.since(now - self.signer.ttl - CLOCK_MARGIN)
         except Exception as exc:  # no store: keep refusing what we know, retry on the next call
             log.warning("revocations_refresh_failed", exc_info=True)
             if self._loaded_at is None:  # never read: no session can be checked yet
@@ -303,7 +351,7 @@ class Authenticator:
                     code="unavailable",
                     headers={"Retry-After": "5"},
                 ) from exc
-        self._loaded_at = now or self._clock()
+        self._loaded_at = now
 
     def note_revoked(self, key_id: str) -> None:
         """A revocation this process just stored: refused at once, before the next re-read."""
@@ -388,14 +436,19 @@ def wire_service_auth(
     *,
     service: str,
     db: AsyncDatabase[Document],
+    member_active: MemberActive | None = None,
     public_get: bool = False,
 ) -> Authenticator:
     """Sessions and the root key for a service that does not own keys (all but ingest):
-    its revocation list in ``{service}_revoked_keys``, fed by ``key.changed``; CORS
+    its revocation list in ``{service}_revoked_keys``, fed by ``key.changed``; a member's
+    staff refused once ``member_active`` says the member is suspended; CORS
     (``public_get``: see :class:`shared.http.ConsoleCors`)."""
     revoked = MongoRevokedKeys(db, service)
     authenticator = Authenticator(
-        root_key=settings.admin_key, signer=session_signer(settings), revoked=revoked
+        root_key=settings.admin_key,
+        signer=session_signer(settings),
+        revoked=revoked,
+        member_active=member_active,
     )
     follow_revocations(broker, settings, service, authenticator=authenticator, revoked=revoked)
     install_authenticator(app, authenticator)
@@ -406,6 +459,8 @@ def wire_service_auth(
 def _unauthorised(error: AuthError) -> ApiError:
     code = "unauthenticated" if error.code == "session_invalid" else error.code
     challenge = "Bearer" if code == "unauthenticated" else 'Bearer error="invalid_token"'
+    if error.status == 403:
+        return ApiError(403, error.message_vi, error.message_en, code=code)
     return ApiError(
         401,
         error.message_vi,

@@ -1,4 +1,5 @@
-"""shared.auth: session tokens, rotation by kid, and the revocation list's re-read."""
+"""shared.auth: session tokens, rotation by kid, the revocation list's re-read and window, and
+a suspended member's sessions."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from shared.auth import (
     ROOT_CALLER,
     AnyCaller,
     Authenticator,
+    CLOCK_MARGIN,
     AuthError,
     Caller,
     FailedGuesses,
@@ -99,6 +101,68 @@ async def test_a_revocation_ends_a_session_at_the_next_re_read(
     with pytest.raises(AuthError) as raised:
         await authenticator.authenticate(token)
     assert raised.value.code == "session_revoked"
+
+
+async def test_the_revocation_list_forgets_keys_no_session_can_outlive(
+    settings: Settings, mongo: AsyncMongoClient
+) -> None:
+    db = service_database(mongo, settings)
+    revoked = MongoRevokedKeys(db, "notify")
+    signer = SessionSigner(b"s" * 64, timedelta(hours=8))
+    now = utcnow()
+    long_ago = now - signer.ttl - CLOCK_MARGIN - timedelta(minutes=1)
+    await revoked.add("revoked-long-ago", long_ago)
+    await revoked.add("revoked-this-morning", now - timedelta(hours=5))
+    authenticator = Authenticator(root_key=None, signer=signer, revoked=revoked)
+
+    assert await authenticator.revoked_ids() == {"revoked-this-morning"}
+    assert await db["notify_revoked_keys"].find_one({"_id": "revoked-long-ago"}) is None
+    assert await db["notify_revoked_keys"].find_one({"_id": "revoked-this-morning"})
+    # a session of the key revoked this morning is still refused; none of the other exists
+    recent = Caller(key_id="revoked-this-morning", label="B", role="centre", member=None, via="key")
+    with pytest.raises(AuthError) as raised:
+        await authenticator.authenticate(signer.issue(recent, now=now - timedelta(hours=6))[0])
+    assert raised.value.code == "session_revoked"
+
+
+async def test_a_suspended_members_sessions_are_refused_until_it_is_active_again(
+    settings: Settings, mongo: AsyncMongoClient
+) -> None:
+    clock = [utcnow()]
+    status: dict[str, bool] = {"vmu": True}
+    asked: list[str] = []
+
+    async def member_active(code: str) -> bool | None:
+        asked.append(code)
+        return status.get(code)
+
+    signer = SessionSigner(b"s" * 64)
+    authenticator = Authenticator(
+        root_key=None,
+        signer=signer,
+        revoked=MongoRevokedKeys(service_database(mongo, settings), "catalogue"),
+        member_active=member_active,
+        clock=lambda: clock[0],
+    )
+    member, _ = signer.issue(MEMBER)
+    centre, _ = signer.issue(Caller("c" * 16, "Trung tâm", "centre", None, "key"))
+    stranger, _ = signer.issue(Caller("d" * 16, "Người mới", "member", "hpu", "key"))
+
+    assert (await authenticator.authenticate(member)).member == "vmu"
+    status["vmu"] = False
+    assert (await authenticator.authenticate(member)).member == "vmu"  # answer kept 30 s
+    clock[0] += timedelta(seconds=30)
+    with pytest.raises(AuthError) as raised:
+        await authenticator.authenticate(member)
+    assert (raised.value.code, raised.value.status) == ("member_suspended", 403)
+    assert (await authenticator.authenticate(centre)).is_centre  # the centre is no member
+    # a member this service has not heard of yet: ingest, which opened the session, knew it
+    assert (await authenticator.authenticate(stranger)).member == "hpu"
+    assert "vmu" in asked and "hpu" in asked and len(asked) == 3
+
+    status["vmu"] = True
+    clock[0] += timedelta(seconds=30)
+    assert (await authenticator.authenticate(member)).member == "vmu"
 
 
 async def test_only_the_root_key_and_sessions_pass_outside_ingest(

@@ -100,8 +100,8 @@ class MongoKeyRevocations:
     async def add(self, key_id: str, at: datetime) -> None:
         """Already stored by the revocation itself."""
 
-    async def all(self) -> set[str]:
-        cursor = self._keys.find({"revoked_at": {"$ne": None}}, {"_id": 1})
+    async def since(self, moment: datetime) -> set[str]:
+        cursor = self._keys.find({"revoked_at": {"$gte": moment}}, {"_id": 1})
         return {doc["_id"] async for doc in cursor}
 
 
