@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,9 +21,6 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.rabbit import RabbitBroker
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -33,6 +28,7 @@ from shared.config import Settings, stored_secret
 from shared.events import KeyChanged
 from shared.http import ApiError, install_cors
 from shared.mongo import Document
+from shared.ratelimit import Limit, MemoryWindows, MongoWindows, RateLimit, WindowCounter
 from shared.records import utcnow
 from shared.topology import subscriber
 
@@ -379,18 +375,19 @@ DEFAULT_GUESSES_PER_MINUTE = 30
 
 
 class FailedGuesses:
-    """Wrong credentials per client address, in this process: beyond ``per_minute`` the
-    address gets 429 before any credential of its is checked, until the window moves on."""
+    """Wrong credentials per client address: beyond ``per_minute`` the address gets 429
+    before any credential of its is checked, until the window ends. Counted in ``counter``
+    (the service's store, shared by its replicas; in this process unless given)."""
 
-    def __init__(self, per_minute: int = DEFAULT_GUESSES_PER_MINUTE) -> None:
-        self.item = RateLimitItemPerMinute(per_minute)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(
+        self, per_minute: int = DEFAULT_GUESSES_PER_MINUTE, counter: WindowCounter | None = None
+    ) -> None:
+        self.limit = RateLimit(Limit(per_minute, 60), counter or MemoryWindows())
 
-    def check(self, address: str) -> None:
-        if self.limiter.test(self.item, address):
+    async def check(self, address: str) -> None:
+        if not await self.limit.exceeded(address):
             return
-        stats = self.limiter.get_window_stats(self.item, address)
-        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        wait = self.limit.retry_after()
         raise ApiError(
             429,
             f"Quá nhiều lần đăng nhập sai từ địa chỉ này. Thử lại sau {wait} giây.",
@@ -398,8 +395,8 @@ class FailedGuesses:
             headers={"Retry-After": str(wait)},
         )
 
-    def record(self, address: str) -> None:
-        self.limiter.hit(self.item, address)
+    async def record(self, address: str) -> None:
+        await self.limit.note(address)
 
 
 def install_authenticator(
@@ -451,7 +448,7 @@ def wire_service_auth(
         member_active=member_active,
     )
     follow_revocations(broker, settings, service, authenticator=authenticator, revoked=revoked)
-    install_authenticator(app, authenticator)
+    install_authenticator(app, authenticator, FailedGuesses(counter=MongoWindows(db, service)))
     install_cors(app, settings, public_get=public_get)
     return authenticator
 
@@ -481,13 +478,13 @@ async def _caller(request: Request, credentials: HTTPAuthorizationCredentials | 
     token = credentials.credentials.strip() if credentials else None
     address = request.client.host if request.client else "unknown"
     if token:
-        guesses.check(address)
+        await guesses.check(address)
     try:
         return await authenticator.authenticate(token)
     except AuthError as exc:
         if token and exc.code in GUESS_CODES:
             log.info("credential_refused", reason=exc.code, address=address)
-            guesses.record(address)
+            await guesses.record(address)
         raise _unauthorised(exc) from exc
 
 
