@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     harvest_allow_private_networks: bool = False
     webhook_allow_private_networks: bool = False
     ingest_rate_limit: str = "300/minute"
+    # Requests per visitor address to the search service (portal, API, widget), counted per
+    # process; empty: none. Requests from STINET_TRUSTED_PROXIES' own addresses are not counted.
+    search_rate_limit: str = "600/minute"
     # The catalogue's link checker (services/catalogue/linkcheck, DESIGN §10).
     linkcheck_enabled: bool = True
     linkcheck_allow_private_networks: bool = False

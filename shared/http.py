@@ -250,10 +250,10 @@ def _is_page(responses: Mapping[str, Any]) -> bool:
     return bool(success) and all(set(r.get("content", {})) == {"text/html"} for r in success)
 
 
-def _declare_errors(operation: dict[str, Any]) -> None:
+def _declare_errors(operation: dict[str, Any], also: frozenset[int]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     page = _is_page(responses)
-    for status in error_statuses(operation):
+    for status in sorted(error_statuses(operation) | also):
         responses.setdefault(str(status), {"description": _ERROR_DESCRIPTIONS.get(status, "")})
     for key, response in responses.items():
         if not (key.isdigit() and int(key) >= 400):
@@ -283,15 +283,18 @@ def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any
     }
 
 
-def declare_error_responses(openapi: dict[str, Any]) -> dict[str, Any]:
+def declare_error_responses(
+    openapi: dict[str, Any], also: frozenset[int] = frozenset()
+) -> dict[str, Any]:
     """Declare in ``openapi`` every error status each operation can answer (see
-    :func:`error_statuses`), with :class:`ErrorEnvelope` as its schema; a route's own
-    ``responses=`` adds what is special to it (409, 429 …) and keeps its descriptions."""
+    :func:`error_statuses`, and ``also`` for all: a limit on every request answers 429),
+    with :class:`ErrorEnvelope` as its schema; a route's own ``responses=`` adds what is
+    special to it (409, 429 …) and keeps its descriptions."""
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     for operations in openapi.get("paths", {}).values():
         for method, operation in operations.items():
             if method in _METHODS:
-                _declare_errors(operation)
+                _declare_errors(operation, also)
                 _lift_body_definitions(operation, schemas)
     envelope = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(envelope.pop("$defs", {}))
@@ -301,14 +304,14 @@ def declare_error_responses(openapi: dict[str, Any]) -> dict[str, Any]:
     return openapi
 
 
-def install_error_responses(app: FastAPI) -> None:
+def install_error_responses(app: FastAPI, also: frozenset[int] = frozenset()) -> None:
     """Make ``app``'s OpenAPI declare its error answers (routes added later included: the
     document is built on first request)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = declare_error_responses(build())
+            app.openapi_schema = declare_error_responses(build(), also)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

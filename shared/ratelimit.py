@@ -20,8 +20,11 @@ import structlog
 from limits import parse
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.errors import Refusal
+from shared.http import error_response, wants_english
 from shared.mongo import Document
 
 log = structlog.get_logger(__name__)
@@ -176,3 +179,47 @@ class RateLimit:
             f"Retry in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
+
+
+UNCOUNTED_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+class VisitorLimit:
+    """ASGI middleware: at most ``limit`` requests per visitor address (429 beyond it).
+
+    The address is the visitor's: behind the proxy uvicorn has already put the
+    ``X-Forwarded-For`` it trusts into the scope. A request still coming from a trusted
+    proxy's own address (``unlimited``) was not forwarded: someone on the machine itself
+    (an operator, a bench), not a visitor; probes and metrics are never counted.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: RateLimit, unlimited: frozenset[str]) -> None:
+        self.app = app
+        self.limit = limit
+        self.unlimited = unlimited
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if (
+            scope["type"] != "http"
+            or not client
+            or client[0] in self.unlimited
+            or scope["path"].startswith(UNCOUNTED_PATHS)
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.limit.take(client[0])
+        except Refusal as refused:
+            english = wants_english(Request(scope))
+            answer = error_response(
+                429, refused.code, refused.message(english), None, refused.headers
+            )
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def trusted_addresses(trusted_proxies: str) -> frozenset[str]:
+    """The explicit addresses of ``STINET_TRUSTED_PROXIES`` (``*`` names no address)."""
+    return frozenset(a.strip() for a in trusted_proxies.split(",") if a.strip() not in ("", "*"))

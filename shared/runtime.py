@@ -37,6 +37,7 @@ from shared.http import (
 )
 from shared.logging import configure_logging, get_logger
 from shared.mongo import Document
+from shared.ratelimit import MemoryWindows, RateLimit, VisitorLimit, trusted_addresses
 from shared.topology import (
     SUBSCRIPTIONS,
     declare_topology,
@@ -252,6 +253,7 @@ def create_service_app(
     on_stopping: Hook | None = None,
     on_shutdown: Hook | None = None,
     consume: bool = True,
+    visitor_limit: str = "",
 ) -> FastAPI:
     """The FastAPI app of one service, with the broker started and stopped in its lifespan.
 
@@ -259,6 +261,9 @@ def create_service_app(
     topology and consumes → ``on_started`` (background loops that publish) … then
     ``on_stopping`` (stop those loops) → broker stops (in-flight handlers finish, unacked
     messages return to their queue) → ``on_shutdown`` (close stores).
+
+    ``visitor_limit`` (``limits`` syntax, empty for none) bounds every request per visitor
+    address, counted in this process (:class:`shared.ratelimit.VisitorLimit`).
     """
     log = get_logger(service)
 
@@ -285,7 +290,12 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan, version="0.1.0")
     install_error_handlers(app)
-    install_error_responses(app)
+    install_error_responses(app, frozenset({429}) if visitor_limit else frozenset())
+    if visitor_limit:
+        per = ("cho mỗi địa chỉ", "per address")
+        limit = RateLimit(visitor_limit, MemoryWindows(), per=per)
+        unlimited = trusted_addresses(settings.stinet_trusted_proxies)
+        app.add_middleware(VisitorLimit, limit=limit, unlimited=unlimited)
     install_request_context(app, service)
     app.include_router(
         health_router(

@@ -12,10 +12,10 @@ from pymongo import AsyncMongoClient
 
 from devstack.processes import free_port
 from shared.auth import (
+    CLOCK_MARGIN,
     ROOT_CALLER,
     AnyCaller,
     Authenticator,
-    CLOCK_MARGIN,
     AuthError,
     Caller,
     FailedGuesses,

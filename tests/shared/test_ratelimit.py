@@ -18,9 +18,16 @@ from shared.auth import (
 )
 from shared.config import Settings
 from shared.errors import Refusal
-from shared.http import install_error_handlers
+from shared.http import install_error_handlers, install_error_responses
 from shared.mongo import service_database
-from shared.ratelimit import Limit, MemoryWindows, MongoWindows, RateLimit
+from shared.ratelimit import (
+    Limit,
+    MemoryWindows,
+    MongoWindows,
+    RateLimit,
+    VisitorLimit,
+    trusted_addresses,
+)
 
 START = 1_800_000_000.0  # a window boundary for every limit below (divisible by 3,600)
 
@@ -123,3 +130,47 @@ async def test_wrong_credentials_are_counted_across_replicas(
             refused = await http.get("/mine", headers={"Authorization": "Bearer root-key"})
             assert refused.status_code == 429, refused.text
             assert int(refused.headers["Retry-After"]) >= 1
+
+
+def visited_app(limit: str) -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+    install_error_responses(app, frozenset({429}))
+    limiting = RateLimit(limit, MemoryWindows(), per=("cho mỗi địa chỉ", "per address"))
+    unlimited = trusted_addresses("127.0.0.1, *")
+    app.add_middleware(VisitorLimit, limit=limiting, unlimited=unlimited)
+
+    @app.get("/v1/search")
+    async def search(q: str = "") -> dict[str, str]:
+        return {"q": q}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    return app
+
+
+async def test_visitors_are_limited_per_address_and_the_machine_itself_is_not() -> None:
+    app = visited_app("2/minute")
+
+    def visitor(address: str) -> httpx2.AsyncClient:
+        transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+        return httpx2.AsyncClient(transport=transport, base_url="http://test")
+
+    async with visitor("203.0.113.5") as flood, visitor("203.0.113.6") as other:
+        for _ in range(2):
+            assert (await flood.get("/v1/search?q=cảng")).status_code == 200
+        refused = await flood.get("/v1/search?q=cảng", headers={"Accept-Language": "en"})
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "rate_limited"
+        assert "per address" in refused.json()["error"]["message"]
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert (await flood.get("/healthz")).status_code == 200  # probes are not counted
+        assert (await other.get("/v1/search")).status_code == 200
+    async with visitor("127.0.0.1") as local:  # not forwarded: the machine itself
+        for _ in range(5):
+            assert (await local.get("/v1/search")).status_code == 200
+
+    declared = app.openapi()["paths"]["/v1/search"]["get"]["responses"]
+    assert "429" in declared and "Retry-After" in declared["429"].get("headers", {})
