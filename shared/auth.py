@@ -4,7 +4,7 @@ A session is a PyJWT HS256 token signed with ``STINET_SESSION_SECRET``; every se
 it locally. A revoked key's sessions end when the service's revocation list (fed by
 ``key.changed``) is re-read, at most every 30 seconds; the list keeps a revocation one session
 ttl (and a margin for clocks), since no session outlives that. A suspended member's staff are
-refused (403) within 30 seconds where the service is told how to look the member up.
+refused (403) at once where the service is told how to look the member up.
 """
 
 from __future__ import annotations
@@ -293,7 +293,6 @@ class Authenticator:
         self._clock = clock
         self._revoked: set[str] = set()
         self._loaded_at: datetime | None = None
-        self._members: dict[str, tuple[bool, datetime]] = {}  # code -> (may work, read at)
 
     async def authenticate(self, token: str | None) -> Caller:
         """The caller behind ``token``; :class:`AuthError` when there is none."""
@@ -313,17 +312,11 @@ class Authenticator:
         return caller
 
     async def member_may_work(self, code: str) -> bool:
-        """False once the member is suspended; each answer is kept ``refresh_every`` (the
-        member's staff stop within that of the centre's suspension)."""
+        """False once the member is suspended: asked on every request of a member's session
+        (an indexed read; the console's pace), so suspension takes effect at once."""
         if self._member_active is None:
             return True
-        now = self._clock()
-        known = self._members.get(code)
-        if known is None or now - known[1] >= self._refresh_every:
-            active = await self._member_active(code)
-            known = (active is not False, now)
-            self._members[code] = known
-        return known[0]
+        return await self._member_active(code) is not False
 
     async def revoked_ids(self) -> set[str]:
         """The revoked key ids, re-read from the store once ``refresh_every`` has passed."""

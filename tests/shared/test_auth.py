@@ -128,7 +128,6 @@ async def test_the_revocation_list_forgets_keys_no_session_can_outlive(
 async def test_a_suspended_members_sessions_are_refused_until_it_is_active_again(
     settings: Settings, mongo: AsyncMongoClient
 ) -> None:
-    clock = [utcnow()]
     status: dict[str, bool] = {"vmu": True}
     asked: list[str] = []
 
@@ -142,7 +141,6 @@ async def test_a_suspended_members_sessions_are_refused_until_it_is_active_again
         signer=signer,
         revoked=MongoRevokedKeys(service_database(mongo, settings), "catalogue"),
         member_active=member_active,
-        clock=lambda: clock[0],
     )
     member, _ = signer.issue(MEMBER)
     centre, _ = signer.issue(Caller("c" * 16, "Trung tâm", "centre", None, "key"))
@@ -150,18 +148,15 @@ async def test_a_suspended_members_sessions_are_refused_until_it_is_active_again
 
     assert (await authenticator.authenticate(member)).member == "vmu"
     status["vmu"] = False
-    assert (await authenticator.authenticate(member)).member == "vmu"  # answer kept 30 s
-    clock[0] += timedelta(seconds=30)
     with pytest.raises(AuthError) as raised:
         await authenticator.authenticate(member)
     assert (raised.value.code, raised.value.status) == ("member_suspended", 403)
     assert (await authenticator.authenticate(centre)).is_centre  # the centre is no member
     # a member this service has not heard of yet: ingest, which opened the session, knew it
     assert (await authenticator.authenticate(stranger)).member == "hpu"
-    assert "vmu" in asked and "hpu" in asked and len(asked) == 3
+    assert asked == ["vmu", "vmu", "hpu"]
 
     status["vmu"] = True
-    clock[0] += timedelta(seconds=30)
     assert (await authenticator.authenticate(member)).member == "vmu"
 
 
