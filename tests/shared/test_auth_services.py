@@ -234,3 +234,52 @@ async def test_the_console_origin_may_call_with_a_session_and_no_other_may(
     strange = await client.get("/healthz", headers={"Origin": STRANGER})
     expected = "*" if service == "search" else None  # search: the widget's public GETs
     assert strange.headers.get("Access-Control-Allow-Origin") == expected
+
+
+async def test_a_suspended_members_sessions_end_at_every_service_and_come_back(
+    stack: Stack,
+) -> None:
+    member = {"code": "hpu", "name": "Trường Đại học Hải Phòng", "type": "university"}
+    registered = await stack.clients["catalogue"].post(
+        "/v1/members", json=member, headers=stack.root
+    )
+    assert registered.status_code in (200, 201), registered.text
+    db = service_database(stack.mongo, stack.settings)
+    await until(lambda: db["ingest_members"].find_one({"_id": "hpu"}), what="ingest to learn hpu")
+    await until(lambda: db["notify_members"].find_one({"_id": "hpu"}), what="notify to learn hpu")
+    key = await stack.key(label="Lê Văn C", role="member", member="hpu")
+    staff = await stack.session(key["token"])
+    checks = {
+        "ingest": ("GET", "/v1/submissions"),
+        "catalogue": ("GET", "/v1/members/hpu/quality"),
+        "notify": ("POST", "/v1/members/hpu/attest"),
+    }
+
+    async def answers(name: str) -> httpx2.Response:
+        method, path = checks[name]
+        return await stack.clients[name].request(method, path, headers=staff)
+
+    for name in checks:
+        assert (await answers(name)).status_code == 200, (name, (await answers(name)).text)
+
+    suspended = await stack.clients["catalogue"].delete("/v1/members/hpu", headers=stack.root)
+    assert suspended.status_code == 200, suspended.text
+    for name in checks:
+
+        async def refused(name: str = name) -> bool:
+            response = await answers(name)
+            return response.status_code == 403 and (
+                response.json()["error"]["code"] == "member_suspended"
+            )
+
+        await until(refused, what=f"{name} to refuse the suspended member's session")
+
+    active = {**member, "status": "active"}
+    restored = await stack.clients["catalogue"].post("/v1/members", json=active, headers=stack.root)
+    assert restored.status_code == 200, restored.text
+    for name in checks:
+
+        async def served(name: str = name) -> bool:
+            return (await answers(name)).status_code == 200
+
+        await until(served, what=f"{name} to serve the member's staff again")
