@@ -74,15 +74,18 @@ def serve(port: int, mongo_url: str, db_name: str) -> None:
 
     from services.catalogue.adapters.oai_store import MongoOaiRecords
     from services.catalogue.bootstrap import oai_provider
-    from services.catalogue.entrypoints.oai import build_oai_router
+    from services.catalogue.entrypoints import oai
+    from services.catalogue.entrypoints.dependencies import OaiPorts
     from shared.config import Settings
+    from shared.http import install_ports
     from shared.mongo import make_mongo_client, service_database
 
     settings = Settings(mongo_url=mongo_url, stinet_db=db_name)
     db = service_database(make_mongo_client(settings), settings)  # connects on first use
 
     app = FastAPI()
-    app.include_router(build_oai_router(provider=oai_provider(settings, MongoOaiRecords(db))))
+    app.include_router(oai.router)
+    install_ports(app, OaiPorts(provider=oai_provider(settings, MongoOaiRecords(db))))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -25,13 +25,10 @@ from services.catalogue.adapters.link_checker import HttpLinkChecker
 from services.catalogue.adapters.linkcheck_store import FeedChangedRecords, MongoLinkStore
 from services.catalogue.adapters.mongo import MongoMemberStore, MongoRecordStore
 from services.catalogue.adapters.oai_store import MongoOaiRecords
-from services.catalogue.entrypoints.http import (
-    build_duplicates_router,
-    build_ops_router,
-    build_router,
-)
+from services.catalogue.entrypoints import http as http_routes
+from services.catalogue.entrypoints import oai as oai_routes
+from services.catalogue.entrypoints.dependencies import OaiPorts, RoutePorts
 from services.catalogue.entrypoints.messaging import register_subscribers
-from services.catalogue.entrypoints.oai import build_oai_router
 from services.catalogue.linkcheck.politeness import HostSchedule
 from services.catalogue.linkcheck.sweep import LinkSweep, sweep_config
 from services.catalogue.oai import render
@@ -50,6 +47,7 @@ from services.catalogue.ports import (
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings
+from shared.http import install_ports
 from shared.mongo import Document, make_mongo_client, service_database
 from shared.runtime import (
     Periodic,
@@ -263,19 +261,21 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
         on_stopping=on_stopping,
         on_shutdown=on_shutdown,
     )
-    app.include_router(
-        build_router(
-            records=lambda: ports.records,
-            members=lambda: ports.members,
-            publisher=lambda: ports.publisher,
-            links=lambda: ports.links,
-        )
-    )
+    app.include_router(http_routes.router)
     wire_service_auth(app, broker, settings, service="catalogue", db=ports.db)
     install_audit(app, ports.audit, "catalogue")
-    app.include_router(
-        build_duplicates_router(records=lambda: ports.records, publisher=lambda: ports.publisher)
+    app.include_router(http_routes.duplicates_router)
+    app.include_router(http_routes.ops_router)
+    app.include_router(oai_routes.router)
+    install_ports(
+        app,
+        RoutePorts(
+            records=ports.records,
+            members=ports.members,
+            publisher=ports.publisher,
+            links=ports.links,
+            queue_depths=lambda: queue_depths(broker, settings),
+        ),
+        OaiPorts(provider=oai_provider(settings, ports.oai)),
     )
-    app.include_router(build_ops_router(queue_depths=lambda: queue_depths(broker, settings)))
-    app.include_router(build_oai_router(provider=oai_provider(settings, ports.oai)))
     return app

@@ -8,6 +8,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.catalogue.entrypoints import oai
+from services.catalogue.entrypoints.dependencies import OaiPorts
+from services.catalogue.oai.provider import OaiProvider
+from shared.http import install_ports
 from shared.records import Record, RecordIn
 
 
@@ -38,7 +42,9 @@ def catalogue_doc(
     return doc
 
 
-def plain_app(router: Any) -> FastAPI:
+def plain_app(provider: OaiProvider) -> FastAPI:
+    """The OAI-PMH router alone in a bare app, over ``provider``."""
     app = FastAPI()
-    app.include_router(router)
+    app.include_router(oai.router)
+    install_ports(app, OaiPorts(provider=provider))
     return app

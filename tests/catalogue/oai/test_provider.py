@@ -22,7 +22,6 @@ from pymongo import AsyncMongoClient
 from services.catalogue.adapters import feed
 from services.catalogue.adapters.oai_store import MongoOaiRecords
 from services.catalogue.bootstrap import oai_provider
-from services.catalogue.entrypoints.oai import build_oai_router
 from services.catalogue.oai.config import OaiSettings
 from shared.config import Settings
 from shared.mongo import make_mongo_client, service_database
@@ -90,10 +89,8 @@ async def oai_env(mongo_url: str) -> AsyncIterator[dict[str, Any]]:
 
 def _client(env: dict[str, Any], **overrides: Any) -> httpx2.AsyncClient:
     oai = OaiSettings(repository_domain=DOMAIN, base_url=BASE, page_size=PAGE, **overrides)
-    router = build_oai_router(
-        provider=oai_provider(env["settings"], MongoOaiRecords(env["db"]), oai)
-    )
-    transport = httpx2.ASGITransport(app=plain_app(router))
+    provider = oai_provider(env["settings"], MongoOaiRecords(env["db"]), oai)
+    transport = httpx2.ASGITransport(app=plain_app(provider))
     return httpx2.AsyncClient(transport=transport, base_url="http://catalogue.test")
 
 
@@ -456,10 +453,8 @@ async def test_an_unreachable_store_is_a_503_with_retry_after(oai_env: dict[str,
     settings = Settings(mongo_url="mongodb://127.0.0.1:9/", stinet_db="nowhere")
     client = AsyncMongoClient(settings.mongo_uri, serverSelectionTimeoutMS=200)
     oai = OaiSettings(repository_domain=DOMAIN, base_url=BASE)
-    router = build_oai_router(
-        provider=oai_provider(settings, MongoOaiRecords(client[settings.stinet_db]), oai)
-    )
-    transport = httpx2.ASGITransport(app=plain_app(router))
+    provider = oai_provider(settings, MongoOaiRecords(client[settings.stinet_db]), oai)
+    transport = httpx2.ASGITransport(app=plain_app(provider))
     async with httpx2.AsyncClient(transport=transport, base_url="http://c") as http:
         response = await http.get("/oai", params={"verb": "Identify"})
     await client.close()

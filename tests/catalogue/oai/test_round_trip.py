@@ -16,7 +16,6 @@ from pymongo import AsyncMongoClient
 
 from services.catalogue.adapters.oai_store import MongoOaiRecords
 from services.catalogue.bootstrap import oai_provider
-from services.catalogue.entrypoints.oai import build_oai_router
 from services.catalogue.oai.config import OaiSettings
 from services.ingest.adapters.harvest_store import MongoHarvestStore
 from services.ingest.bootstrap import build_harvest
@@ -91,7 +90,7 @@ async def test_harvesting_our_own_provider_yields_the_same_records(
         ]
     )
     oai = OaiSettings(repository_domain=DOMAIN, page_size=5)
-    provider = build_oai_router(provider=oai_provider(settings, MongoOaiRecords(db), oai))
+    provider = oai_provider(settings, MongoOaiRecords(db), oai)
     submit = FakeSubmit()
     harvest = build_harvest(
         settings=settings,
