@@ -262,7 +262,14 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
         on_shutdown=on_shutdown,
     )
     app.include_router(http_routes.router)
-    wire_service_auth(app, broker, settings, service="catalogue", db=ports.db)
+    wire_service_auth(
+        app,
+        broker,
+        settings,
+        service="catalogue",
+        db=ports.db,
+        member_active=lambda code: handlers.member_active(code, members=ports.members),
+    )
     install_audit(app, ports.audit, "catalogue")
     app.include_router(http_routes.duplicates_router)
     app.include_router(http_routes.ops_router)

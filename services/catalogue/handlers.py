@@ -517,6 +517,12 @@ async def relay_member_changes(*, members: MemberStore, publisher: EventPublishe
     return sent
 
 
+async def member_active(code: str, *, members: MemberStore) -> bool | None:
+    """Whether the member's staff may work (None: no such member here)."""
+    member = await members.get(code)
+    return None if member is None else member.status is MemberStatus.ACTIVE
+
+
 async def suspend_member(
     code: str, *, members: MemberStore, publisher: EventPublisher, now: datetime | None = None
 ) -> Member:
