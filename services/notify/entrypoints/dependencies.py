@@ -1,10 +1,10 @@
 """What notify's routes receive per request, and the ``Annotated`` aliases they take it by.
 
-``create_app`` installs one of each (``install_ports(app, RoutePorts(...))``); a test that
-builds its app through ``create_app(settings, bootstrap(settings, ...))`` gets them the same
-way. The ports are the frozen dataclasses the use cases already take (``NotifyPorts``,
-``SubscriptionPorts``): the routes hand them on whole, so they are held here, not copied
-field by field.
+``create_app`` installs one :class:`RoutePorts` (``install_ports(app, RoutePorts(...))``), so
+a test that builds its app through ``create_app(settings, bootstrap(settings, ...))`` wires
+its fakes the same way. The ports are the frozen dataclasses the use cases already take
+(``NotifyPorts``, ``SubscriptionPorts``): the routes hand them on whole, so they are held
+here, not copied field by field.
 """
 
 from __future__ import annotations
