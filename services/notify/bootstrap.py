@@ -25,9 +25,10 @@ from services.notify.adapters.search_api import HttpSearchApi
 from services.notify.adapters.smtp import SmtpMailer
 from services.notify.adapters.subscriptions import MongoSubscriptionStore
 from services.notify.adapters.webhook import HttpWebhookSender
-from services.notify.entrypoints.http import make_router
+from services.notify.entrypoints import http as http_routes
+from services.notify.entrypoints import subscriptions as subscription_routes
+from services.notify.entrypoints.dependencies import RoutePorts
 from services.notify.entrypoints.messaging import register_subscribers
-from services.notify.entrypoints.subscriptions import make_subscription_router
 from services.notify.handlers import NotifyConfig
 from services.notify.ports import (
     EventPublisher,
@@ -52,6 +53,7 @@ from services.notify.subscription_handlers import (
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import Settings, stored_secret
+from shared.http import install_ports
 from shared.logging import get_logger
 from shared.mongo import Document, make_mongo_client, service_database
 from shared.runtime import (
@@ -246,6 +248,10 @@ def create_app(
     )
     wire_service_auth(app, ports.broker, settings, service="notify", db=ports.db)
     install_audit(app, ports.audit, "notify")
-    app.include_router(make_router(lambda: ports.notify, config))
-    app.include_router(make_subscription_router(lambda: ports.subscriptions, config, sub_config))
+    app.include_router(http_routes.router)
+    app.include_router(subscription_routes.router)
+    routes = RoutePorts(
+        notify=ports.notify, subscriptions=ports.subscriptions, config=config, sub_config=sub_config
+    )
+    install_ports(app, routes)
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,9 +11,10 @@ from pydantic import BaseModel
 
 from services.notify import domain, handlers
 from services.notify.domain import Freshness, State
+from services.notify.entrypoints.dependencies import Config, Notify, Reminders, Store
 from services.notify.entrypoints.pages import page
 from services.notify.handlers import NotifyConfig
-from services.notify.ports import NotifyPorts, ReminderEntry, Status
+from services.notify.ports import ReminderEntry, Status
 from services.notify.signing import InvalidToken, webhook_secret
 from shared.audit import Audited
 from shared.auth import AnyCaller, Caller, CentreCaller, centre_caller, require_member_access
@@ -104,179 +104,195 @@ ATTEST_PAGES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def make_router(ports: Callable[[], NotifyPorts], config: NotifyConfig) -> APIRouter:
-    router = APIRouter(prefix="/v1")
-    admin = Depends(centre_caller)
+router = APIRouter(prefix="/v1")
+admin = Depends(centre_caller)
 
-    @router.get("/freshness", response_model=FreshnessPage, tags=["freshness"])
-    async def get_freshness(
-        as_of: AsOf = None,
-        state: Annotated[State | None, Query()] = None,
-        include_suspended: bool = False,
-    ) -> FreshnessPage:
-        """Every member's last update, due date, state and training duty (public)."""
-        when = resolve_as_of(as_of, config)
-        members = await ports().store.all_members()
-        items = handlers.freshness_at(members, when)
-        counts = {s.value: sum(1 for i in items if i.active and i.state is s) for s in State}
-        shown = [
-            i
-            for i in items
-            if (include_suspended or i.active) and (state is None or i.state is state)
-        ]
-        return FreshnessPage(as_of=when, counts=counts, members=shown)
 
-    @router.get("/freshness/{code}", response_model=Freshness, tags=["freshness"])
-    async def get_member_freshness(code: str, as_of: AsOf = None) -> Freshness:
-        """One member's freshness."""
-        member = await ports().store.member(code)
-        if member is None:
-            raise ApiError(404, "Không có thành viên này", "No such member", details={"code": code})
-        return domain.freshness(member, resolve_as_of(as_of, config))
+@router.get("/freshness", response_model=FreshnessPage, tags=["freshness"])
+async def get_freshness(
+    store: Store,
+    config: Config,
+    as_of: AsOf = None,
+    state: Annotated[State | None, Query()] = None,
+    include_suspended: bool = False,
+) -> FreshnessPage:
+    """Every member's last update, due date, state and training duty (public)."""
+    when = resolve_as_of(as_of, config)
+    members = await store.all_members()
+    items = handlers.freshness_at(members, when)
+    counts = {s.value: sum(1 for i in items if i.active and i.state is s) for s in State}
+    shown = [
+        i for i in items if (include_suspended or i.active) and (state is None or i.state is state)
+    ]
+    return FreshnessPage(as_of=when, counts=counts, members=shown)
 
-    @router.get(
-        "/reminders", response_model=ReminderLogPage, dependencies=[admin], tags=["reminders"]
+
+@router.get("/freshness/{code}", response_model=Freshness, tags=["freshness"])
+async def get_member_freshness(
+    store: Store, config: Config, code: str, as_of: AsOf = None
+) -> Freshness:
+    """One member's freshness."""
+    member = await store.member(code)
+    if member is None:
+        raise ApiError(404, "Không có thành viên này", "No such member", details={"code": code})
+    return domain.freshness(member, resolve_as_of(as_of, config))
+
+
+@router.get("/reminders", response_model=ReminderLogPage, dependencies=[admin], tags=["reminders"])
+async def get_reminders(
+    log: Reminders,
+    member: Annotated[str | None, Query(max_length=40)] = None,
+    status: Status | None = None,
+    stage: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ReminderLogPage:
+    """The reminder log, newest first, with sent / opened / attested / failed counts."""
+    entries = await log.entries(
+        member=member, status=status.value if status else None, stage=stage, limit=limit
     )
-    async def get_reminders(
-        member: Annotated[str | None, Query(max_length=40)] = None,
-        status: Status | None = None,
-        stage: Annotated[str | None, Query(max_length=40)] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> ReminderLogPage:
-        """The reminder log, newest first, with sent / opened / attested / failed counts."""
-        log = ports().reminders
-        entries = await log.entries(
-            member=member, status=status.value if status else None, stage=stage, limit=limit
-        )
-        return ReminderLogPage(counts=await log.activity(), reminders=[_view(e) for e in entries])
+    return ReminderLogPage(counts=await log.activity(), reminders=[_view(e) for e in entries])
 
-    @router.post("/reminders/run", response_model=RunView, dependencies=[admin], tags=["reminders"])
-    async def run(
-        caller: CentreCaller, audit: Audited, as_of: AsOf = None, dry_run: bool = False
-    ) -> RunView:
-        """Evaluate now or as of an instant, record and send what is due (``dry_run``: what-if)."""
-        p = ports()
-        report = await handlers.run_reminders(
-            resolve_as_of(as_of, config),
-            store=p.store,
-            reminders=p.reminders,
-            mailer=p.mailer,
-            webhooks=p.webhooks,
-            publisher=p.publisher,
-            config=config,
-            dry_run=dry_run,
-            quality=p.quality,
-            analytics=p.analytics,
-        )
-        dispatch = DispatchView(**vars(report.dispatch)) if report.dispatch else None
-        if not dry_run:  # a what-if changes nothing
-            details = {"as_of": report.as_of.isoformat(), "recorded": report.recorded}
-            await audit.record(caller, "reminders.run", details=details)
-        return RunView(
-            as_of=report.as_of,
-            dry_run=dry_run,
-            evaluated=report.evaluated,
-            counts=report.counts,
-            planned=report.planned,
-            recorded=report.recorded,
-            dispatch=dispatch,
-            would_send=report.would_send,
-        )
 
-    @router.get("/members/{code}/webhook-secret", dependencies=[admin], tags=["webhooks"])
-    async def get_webhook_secret(code: Annotated[MemberCode, Path()]) -> dict[str, str]:
-        """The member's webhook signing secret, to hand to its web admin."""
-        return {
-            "member": code,
-            "secret": webhook_secret(config.secret, code),
-            "header": "X-Stinet-Signature",
-            "algorithm": "sha256=<hex HMAC-SHA256 of the raw body>",
-        }
-
-    @router.post(
-        "/members/{code}/attest",
-        response_model=Freshness,
-        tags=["attest"],
-        responses=error_responses(401, 403, 404, 422),
+@router.post("/reminders/run", response_model=RunView, dependencies=[admin], tags=["reminders"])
+async def run(
+    caller: CentreCaller,
+    audit: Audited,
+    ports: Notify,
+    config: Config,
+    as_of: AsOf = None,
+    dry_run: bool = False,
+) -> RunView:
+    """Evaluate now or as of an instant, record and send what is due (``dry_run``: what-if)."""
+    report = await handlers.run_reminders(
+        resolve_as_of(as_of, config),
+        store=ports.store,
+        reminders=ports.reminders,
+        mailer=ports.mailer,
+        webhooks=ports.webhooks,
+        publisher=ports.publisher,
+        config=config,
+        dry_run=dry_run,
+        quality=ports.quality,
+        analytics=ports.analytics,
     )
-    async def attest_member(
-        caller: AnyCaller, audit: Audited, code: Annotated[MemberCode, Path()]
-    ) -> Freshness:
-        """ "Our information is still accurate", from the member's own staff (or the centre):
-        the same effect as the reminder's link; the member's new freshness."""
-        require_member_access(caller, code)
-        item = await handlers.attest_member(code, store=ports().store)
-        if item is None:
-            raise ApiError(404, "Không có thành viên này", "No such member", details={"code": code})
-        await audit.record(caller, "attested", member=code, target=code)
-        return item
-
-    @router.get("/attest", response_class=HTMLResponse, tags=["attest"], responses=ATTEST_PAGES)
-    async def open_attest(
-        request: Request, token: Annotated[str, Query(min_length=1, max_length=2000)]
-    ) -> Any:
-        """The page behind a reminder's link: one button confirms the information."""
-        english = wants_english(request)
-        try:
-            claim = await handlers.open_attest_link(
-                token, reminders=ports().reminders, config=config
-            )
-        except InvalidToken as exc:
-            return _invalid_page(request, exc, english, config)
-        member = await ports().store.member(claim.member)
-        name = member.name if member else claim.member
-        return page(request, "attest_confirm.html", english=english, name=name, token=token)
-
-    @router.post(
-        "/attest",
-        response_class=HTMLResponse,
-        tags=["attest"],
-        responses=ATTEST_PAGES,
-        openapi_extra=body_limit(MAX_ATTEST_BYTES),
+    dispatch = DispatchView(**vars(report.dispatch)) if report.dispatch else None
+    if not dry_run:  # a what-if changes nothing
+        details = {"as_of": report.as_of.isoformat(), "recorded": report.recorded}
+        await audit.record(caller, "reminders.run", details=details)
+    return RunView(
+        as_of=report.as_of,
+        dry_run=dry_run,
+        evaluated=report.evaluated,
+        counts=report.counts,
+        planned=report.planned,
+        recorded=report.recorded,
+        dispatch=dispatch,
+        would_send=report.would_send,
     )
-    async def post_attest(
-        request: Request, audit: Audited, token: Annotated[str, Form(min_length=1, max_length=2000)]
-    ) -> Any:
-        """ "Our information is still accurate": counts as an update for the cycle."""
-        english = wants_english(request)
-        p = ports()
-        try:
-            claim = await handlers.attest(
-                token, store=p.store, reminders=p.reminders, config=config
-            )
-        except InvalidToken as exc:
-            return _invalid_page(request, exc, english, config)
-        await audit.record(
-            attest_link_holder(claim.member), "attested", member=claim.member, target=claim.key
+
+
+@router.get("/members/{code}/webhook-secret", dependencies=[admin], tags=["webhooks"])
+async def get_webhook_secret(config: Config, code: Annotated[MemberCode, Path()]) -> dict[str, str]:
+    """The member's webhook signing secret, to hand to its web admin."""
+    return {
+        "member": code,
+        "secret": webhook_secret(config.secret, code),
+        "header": "X-Stinet-Signature",
+        "algorithm": "sha256=<hex HMAC-SHA256 of the raw body>",
+    }
+
+
+@router.post(
+    "/members/{code}/attest",
+    response_model=Freshness,
+    tags=["attest"],
+    responses=error_responses(401, 403, 404, 422),
+)
+async def attest_member(
+    caller: AnyCaller, audit: Audited, store: Store, code: Annotated[MemberCode, Path()]
+) -> Freshness:
+    """ "Our information is still accurate", from the member's own staff (or the centre):
+    the same effect as the reminder's link; the member's new freshness."""
+    require_member_access(caller, code)
+    item = await handlers.attest_member(code, store=store)
+    if item is None:
+        raise ApiError(404, "Không có thành viên này", "No such member", details={"code": code})
+    await audit.record(caller, "attested", member=code, target=code)
+    return item
+
+
+@router.get("/attest", response_class=HTMLResponse, tags=["attest"], responses=ATTEST_PAGES)
+async def open_attest(
+    request: Request,
+    ports: Notify,
+    config: Config,
+    token: Annotated[str, Query(min_length=1, max_length=2000)],
+) -> Any:
+    """The page behind a reminder's link: one button confirms the information."""
+    english = wants_english(request)
+    try:
+        claim = await handlers.open_attest_link(token, reminders=ports.reminders, config=config)
+    except InvalidToken as exc:
+        return _invalid_page(request, exc, english, config)
+    member = await ports.store.member(claim.member)
+    name = member.name if member else claim.member
+    return page(request, "attest_confirm.html", english=english, name=name, token=token)
+
+
+@router.post(
+    "/attest",
+    response_class=HTMLResponse,
+    tags=["attest"],
+    responses=ATTEST_PAGES,
+    openapi_extra=body_limit(MAX_ATTEST_BYTES),
+)
+async def post_attest(
+    request: Request,
+    audit: Audited,
+    ports: Notify,
+    config: Config,
+    token: Annotated[str, Form(min_length=1, max_length=2000)],
+) -> Any:
+    """ "Our information is still accurate": counts as an update for the cycle."""
+    english = wants_english(request)
+    try:
+        claim = await handlers.attest(
+            token, store=ports.store, reminders=ports.reminders, config=config
         )
-        member = await p.store.member(claim.member)
-        if member is None:
-            return _invalid_page(request, InvalidToken("unknown"), english, config)
-        item = domain.freshness(member, datetime.now(UTC))
-        due = item.due_at.astimezone(config.tz).strftime("%d/%m/%Y") if item.due_at else "—"
-        return page(request, "attest_done.html", english=english, name=item.name, due=due)
-
-    @router.post(
-        "/attest/seen",
-        status_code=204,
-        tags=["attest"],
-        responses=error_responses(400, 410, 422),
-        openapi_extra=body_limit(MAX_ATTEST_BYTES),
+    except InvalidToken as exc:
+        return _invalid_page(request, exc, english, config)
+    await audit.record(
+        attest_link_holder(claim.member), "attested", member=claim.member, target=claim.key
     )
-    async def attest_seen(token: Annotated[str, Form(min_length=1, max_length=2000)]) -> Response:
-        """The confirmation page's beacon: the link was opened in a browser."""
-        try:
-            await handlers.attest_link_seen(token, reminders=ports().reminders, config=config)
-        except InvalidToken as exc:
-            expired = exc.reason == "expired"
-            raise ApiError(
-                410 if expired else 400,
-                "Liên kết đã hết hạn" if expired else "Liên kết không hợp lệ",
-                "Link expired" if expired else "Invalid link",
-            ) from None
-        return Response(status_code=204)
+    member = await ports.store.member(claim.member)
+    if member is None:
+        return _invalid_page(request, InvalidToken("unknown"), english, config)
+    item = domain.freshness(member, datetime.now(UTC))
+    due = item.due_at.astimezone(config.tz).strftime("%d/%m/%Y") if item.due_at else "—"
+    return page(request, "attest_done.html", english=english, name=item.name, due=due)
 
-    return router
+
+@router.post(
+    "/attest/seen",
+    status_code=204,
+    tags=["attest"],
+    responses=error_responses(400, 410, 422),
+    openapi_extra=body_limit(MAX_ATTEST_BYTES),
+)
+async def attest_seen(
+    reminders: Reminders, config: Config, token: Annotated[str, Form(min_length=1, max_length=2000)]
+) -> Response:
+    """The confirmation page's beacon: the link was opened in a browser."""
+    try:
+        await handlers.attest_link_seen(token, reminders=reminders, config=config)
+    except InvalidToken as exc:
+        expired = exc.reason == "expired"
+        raise ApiError(
+            410 if expired else 400,
+            "Liên kết đã hết hạn" if expired else "Liên kết không hợp lệ",
+            "Link expired" if expired else "Invalid link",
+        ) from None
+    return Response(status_code=204)
 
 
 def attest_link_holder(member: str) -> Caller:
