@@ -246,7 +246,14 @@ def create_app(
         on_stopping=loop.stop,
         on_shutdown=ports.close,
     )
-    wire_service_auth(app, ports.broker, settings, service="notify", db=ports.db)
+    wire_service_auth(
+        app,
+        ports.broker,
+        settings,
+        service="notify",
+        db=ports.db,
+        member_active=lambda code: handlers.member_active(code, store=ports.notify.store),
+    )
     install_audit(app, ports.audit, "notify")
     app.include_router(http_routes.router)
     app.include_router(subscription_routes.router)

@@ -148,6 +148,12 @@ async def record_member(event: MemberChanged, *, store: FreshnessStore) -> None:
     await store.apply_member(member, seen_at=datetime.now(UTC))
 
 
+async def member_active(code: str, *, store: FreshnessStore) -> bool | None:
+    """Whether the member's staff may work (None: notify has not heard of it)."""
+    member = await store.member(code)
+    return None if member is None else member.active
+
+
 def training_instant(record: Record) -> datetime:
     """When a training event happens: starts_at, else its date, else its last update."""
     if record.starts_at is not None:
