@@ -14,14 +14,12 @@ in ``tantivy_query``.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ import orjson
 import tantivy
 from tantivy import Occur, Query
 
+from services.search.adapters.lru import K, Lru, V
 from services.search.adapters.tantivy_query import (
     Clauses,
     SubjectCompletions,
@@ -91,63 +90,27 @@ class _Engine:
     pending: int = 0
     generation: int = 0
     _subjects: SubjectCompletions | None = None
-    _facets: OrderedDict[tuple[Any, ...], tuple[bool, Facets]] = dataclasses.field(
-        default_factory=OrderedDict
+    # Answers since the last commit, exact because every commit empties them: the facets
+    # and totals of a match set (like Elasticsearch's request cache), whole answers to a
+    # request (page of hits, highlights, facets: like Solr's query result cache), and the
+    # completions of the same keystrokes.
+    facets: Lru[tuple[Any, ...], tuple[bool, Facets]] = field(
+        default_factory=lambda: Lru(FACET_CACHE_SIZE)
     )
-    _results: OrderedDict[tuple[Any, ...], SearchResult] = dataclasses.field(
-        default_factory=OrderedDict
+    results: Lru[tuple[Any, ...], SearchResult] = field(
+        default_factory=lambda: Lru(RESULT_CACHE_SIZE)
     )
-    _suggestions: OrderedDict[tuple[Any, ...], list[str]] = dataclasses.field(
-        default_factory=OrderedDict
+    suggestions: Lru[tuple[Any, ...], list[str]] = field(
+        default_factory=lambda: Lru(SUGGEST_CACHE_SIZE)
     )
-    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def cached_facets(self, key: tuple[Any, ...]) -> tuple[bool, Facets] | None:
-        """Facets of a match set seen since the last commit (like Elasticsearch's request
-        cache: exact, because any write empties it)."""
-        return self._cached(self._facets, key)
-
-    def remember_facets(
-        self, key: tuple[Any, ...], generation: int, value: tuple[bool, Facets]
-    ) -> None:
-        self._remember(self._facets, FACET_CACHE_SIZE, key, generation, value)
-
-    def cached_result(self, key: tuple[Any, ...]) -> SearchResult | None:
-        """A whole answer (page of hits, highlights, facets) to the same request since the
-        last commit (like Solr's query result cache: exact, because any write empties it)."""
-        return self._cached(self._results, key)
-
-    def remember_result(self, key: tuple[Any, ...], generation: int, value: SearchResult) -> None:
-        self._remember(self._results, RESULT_CACHE_SIZE, key, generation, value)
-
-    def cached_suggestions(self, key: tuple[Any, ...]) -> list[str] | None:
-        """Completions of the same keystrokes since the last commit."""
-        return self._cached(self._suggestions, key)
-
-    def remember_suggestions(self, key: tuple[Any, ...], generation: int, value: list[str]) -> None:
-        self._remember(self._suggestions, SUGGEST_CACHE_SIZE, key, generation, value)
-
-    def _cached(self, cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...]) -> Any:
+    def remember(self, cache: Lru[K, V], key: K, generation: int, value: V) -> None:
+        """Keep ``value`` in one of the caches above unless a commit came after
+        ``generation``: then it was computed on a reader older than the last commit."""
         with self._lock:
-            found = cache.get(key)
-            if found is not None:
-                cache.move_to_end(key)
-            return found
-
-    def _remember(
-        self,
-        cache: OrderedDict[tuple[Any, ...], Any],
-        size: int,
-        key: tuple[Any, ...],
-        generation: int,
-        value: Any,
-    ) -> None:
-        with self._lock:
-            if generation != self.generation or size <= 0:
-                return  # computed on a reader older than the last commit
-            cache[key] = value
-            while len(cache) > size:
-                cache.popitem(last=False)
+            if generation == self.generation:
+                cache.put(key, value)
 
     @classmethod
     def open(cls, path: Path) -> _Engine:
@@ -242,9 +205,8 @@ class _Engine:
         self.pending = 0
         with self._lock:
             self.generation += 1
-            self._facets.clear()
-            self._results.clear()
-            self._suggestions.clear()
+            for cache in (self.facets, self.results, self.suggestions):
+                cache.clear()
             self._subjects = None
 
     def subjects(self, searcher: tantivy.Searcher) -> SubjectCompletions:
@@ -453,10 +415,10 @@ class TantivyIndex:
         engine = self.engine
         generation = engine.generation
         request = request_key(query)
-        result = engine.cached_result(request)
+        result = engine.results.get(request)
         if result is None:
             result = self._answer(query, engine, generation)
-            engine.remember_result(request, generation, result)
+            engine.remember(engine.results, request, generation, result)
         return result
 
     def _answer(self, query: SearchQuery, engine: _Engine, generation: int) -> SearchResult:
@@ -465,12 +427,12 @@ class TantivyIndex:
         filters = filter_clauses(query)
         known = known_words(searcher, parsed)
         key = match_key(parsed, query)
-        cached = engine.cached_facets(key)
+        cached = engine.facets.get(key)
         if cached is not None:
             require_all, facets = cached
         else:
             require_all, facets = match_facets(searcher, parsed, filters, known)
-            engine.remember_facets(key, generation, (require_all, facets))
+            engine.remember(engine.facets, key, generation, (require_all, facets))
         ordering = field_order(query, parsed)
         text: Clauses = []
         if not parsed.empty and ordering:  # ordered by a field: no scores, so no boosts
@@ -515,10 +477,10 @@ class TantivyIndex:
     def _suggest(self, prefix: str, limit: int) -> list[str]:
         engine = self.engine
         generation = engine.generation
-        found = engine.cached_suggestions((prefix, limit))
+        found = engine.suggestions.get((prefix, limit))
         if found is None:
             found = self._complete(engine, prefix, limit)
-            engine.remember_suggestions((prefix, limit), generation, found)
+            engine.remember(engine.suggestions, (prefix, limit), generation, found)
         return list(found)
 
     def _complete(self, engine: _Engine, prefix: str, limit: int) -> list[str]:

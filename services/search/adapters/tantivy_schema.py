@@ -97,6 +97,9 @@ def _word_prefixes(word: str) -> frozenset[str]:
 
 PREFIX_CACHE_SIZE = 200_000
 _PREFIX_LENGTHS = range(1, SHORT_PREFIX + 1)
+# A plain dict emptied when full (a collection's vocabulary is far smaller), not an ``Lru``:
+# it is read once for every word indexed, and a lock and a reordering a read would more
+# than double the cost of ``short_prefixes`` (28 -> 67 us a record, 16% of ``to_document``).
 _WORD_PREFIXES: dict[str, frozenset[str]] = {}
 
 
