@@ -30,11 +30,12 @@ import httpx2
 from devstack.processes import free_port, http_ok, port_answers, secantus_process
 from services.ingest.adapters.harvest_store import MongoHarvestStore
 from services.ingest.bootstrap import build_harvest
+from services.ingest.entrypoints import harvest as harvest_routes
 from services.ingest.harvest.config import HarvestSettings
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, MongoRevokedKeys, SessionSigner, install_authenticator
 from shared.config import Settings
-from shared.http import install_error_handlers
+from shared.http import install_error_handlers, install_ports
 from shared.mongo import make_mongo_client, service_database
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -141,7 +142,8 @@ async def harvest(base_url: str, mongo_url: str) -> tuple[int, float, dict[str, 
     )
     install_authenticator(app, authenticator)
     install_audit(app, MongoAuditLog(db, "ingest"), "ingest")  # as ingest's bootstrap
-    app.include_router(component.router)
+    app.include_router(harvest_routes.router)
+    install_ports(app, component.routes)
     admin = {"Authorization": "Bearer bench"}
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://i", timeout=3600) as api:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -23,8 +23,10 @@ from services.ingest.adapters.mongo import (
     MongoSubmissionStore,
 )
 from services.ingest.adapters.oai_client import HttpOaiRepositories
-from services.ingest.entrypoints.harvest import build_harvest_router
-from services.ingest.entrypoints.http import IngestPorts, build_router, install_store_down_handler
+from services.ingest.entrypoints import harvest as harvest_routes
+from services.ingest.entrypoints import http
+from services.ingest.entrypoints.dependencies import HarvestPorts, IngestPorts, RateLimiter
+from services.ingest.entrypoints.http import install_store_down_handler
 from services.ingest.entrypoints.messaging import register_subscribers
 from services.ingest.formats import ParsedRow
 from services.ingest.harvest.config import HarvestSettings
@@ -42,7 +44,7 @@ from shared.audit import MongoAuditLog, install_audit
 from shared.auth import Authenticator, Caller, install_authenticator, session_signer
 from shared.config import PEPPER_FILE, Settings, stored_secret
 from shared.events import SubmittedItem
-from shared.http import install_cors
+from shared.http import install_cors, install_ports
 from shared.mongo import Document, make_mongo_client, service_database
 from shared.records import Source
 from shared.runtime import (
@@ -129,11 +131,12 @@ def authenticator(ports: Ports) -> Authenticator:
 
 @dataclass(frozen=True)
 class HarvestComponent:
-    """The harvester and its routes; ``start`` after the broker is connected (runs publish),
+    """The harvester and what its routes need (``install_ports`` it beside
+    ``entrypoints.harvest.router``); ``start`` after the broker is connected (runs publish),
     ``stop`` before it (running harvests are recorded as interrupted)."""
 
     harvester: Harvester
-    router: APIRouter
+    routes: HarvestPorts
 
     async def start(self) -> None:
         """Create the store's indexes, then start the schedule loop."""
@@ -164,8 +167,8 @@ def build_harvest(
         submit=submit,
         config=config,
     )
-    router = build_harvest_router(harvester=harvester, allow_private=allow_private)
-    return HarvestComponent(harvester=harvester, router=router)
+    routes = HarvestPorts(harvester=harvester, allow_private=allow_private)
+    return HarvestComponent(harvester=harvester, routes=routes)
 
 
 def harvest(ports: Ports) -> HarvestComponent:
@@ -238,15 +241,16 @@ def create_app(
     install_authenticator(app, auth)
     install_cors(app, settings)
     install_audit(app, ports.audit, "ingest")
+    app.include_router(http.router)
+    app.include_router(harvest_routes.router)
     routes = IngestPorts(
         keys=ports.keys,
         members=ports.members,
         submissions=ports.submissions,
         publisher=ports.publisher,
-        pepper=lambda: ports.pepper,
+        pepper=ports.pepper,
         authenticator=auth,
-        rate_limit=rate_limit or settings.ingest_rate_limit,
+        limiter=RateLimiter(rate_limit or settings.ingest_rate_limit),
     )
-    app.include_router(build_router(routes))
-    app.include_router(harvesting.router)
+    install_ports(app, routes, harvesting.routes)
     return app

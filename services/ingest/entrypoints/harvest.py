@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import ValidationError
 
+from services.ingest.entrypoints.dependencies import Harvesting, Sources
 from services.ingest.harvest.domain import (
     HarvestSourceIn,
     HarvestSourcePatch,
@@ -16,7 +17,6 @@ from services.ingest.harvest.domain import (
     schedule_interval,
     source_id,
 )
-from services.ingest.harvest.runner import Harvester
 from services.ingest.ports import SameTarget
 from shared import netguard
 from shared.audit import Audited, AuditTrail
@@ -146,159 +146,179 @@ async def _audit(
     )
 
 
-def build_harvest_router(*, harvester: Harvester, allow_private: bool) -> APIRouter:
-    """``/v1/harvest-sources``: register, list, read, change, delete and run sources."""
-    # Changes are the centre's (CentreCaller on each); a member's staff read their own sources.
-    router = APIRouter(prefix="/v1/harvest-sources", tags=["harvest"])
-    store = harvester.store
+# ``/v1/harvest-sources``: register, list, read, change, delete and run sources (their ports:
+# ``HarvestPorts``, dependencies.py). Changes are the centre's (CentreCaller on each); a
+# member's staff read their own sources.
+router = APIRouter(prefix="/v1/harvest-sources", tags=["harvest"])
 
-    @router.post("", status_code=201, openapi_extra=json_body(HarvestSourceIn))
-    async def create_source(
-        request: Request, caller: CentreCaller, audit: Audited, payload: dict[str, Any] = Body(...)
-    ) -> dict[str, Any]:
-        """Register a member's OAI-PMH endpoint (harvested on its schedule)."""
-        try:
-            source = HarvestSourceIn.model_validate(payload)
-        except ValidationError as exc:
-            raise _invalid(exc) from None
-        await _check_base_url(source.base_url, allow_private=allow_private)
-        now = harvester.clock()
-        doc = {
-            "_id": source_id(source),
-            **source.model_dump(mode="json", by_alias=False),
-            "state": SourceState.IDLE.value,
-            "created_at": now,
-            "next_run_at": now if schedule_interval(source.schedule) else None,
-            "harvested_until": None,
-            "last_run": None,
-            "last_success_at": None,
-            "last_error": None,
-            "lease_owner": None,
-            "lease_until": None,
-            "current_run_id": None,
-            "totals": {},
-            "enabled": True,
-        }
-        if existing := await store.same_target(doc, other_than=doc["_id"]):
+
+@router.post("", status_code=201, openapi_extra=json_body(HarvestSourceIn))
+async def create_source(
+    request: Request,
+    caller: CentreCaller,
+    audit: Audited,
+    ports: Harvesting,
+    store: Sources,
+    payload: dict[str, Any] = Body(...),
+) -> dict[str, Any]:
+    """Register a member's OAI-PMH endpoint (harvested on its schedule)."""
+    try:
+        source = HarvestSourceIn.model_validate(payload)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    await _check_base_url(source.base_url, allow_private=ports.allow_private)
+    now = ports.harvester.clock()
+    doc = {
+        "_id": source_id(source),
+        **source.model_dump(mode="json", by_alias=False),
+        "state": SourceState.IDLE.value,
+        "created_at": now,
+        "next_run_at": now if schedule_interval(source.schedule) else None,
+        "harvested_until": None,
+        "last_run": None,
+        "last_success_at": None,
+        "last_error": None,
+        "lease_owner": None,
+        "lease_until": None,
+        "current_run_id": None,
+        "totals": {},
+        "enabled": True,
+    }
+    if existing := await store.same_target(doc, other_than=doc["_id"]):
+        raise _same_target(existing)
+    if not await store.create(doc):
+        raise ApiError(
+            409,
+            "Nguồn thu thập này đã được đăng ký",
+            "This harvest source is already registered",
+            details={"id": doc["_id"]},
+        )
+    await _audit(audit, caller, "harvest.source_added", doc, {"base_url": doc.get("base_url")})
+    return source_view(doc, english=wants_english(request))
+
+
+@router.get("", responses=error_responses(401, 403, 422))
+async def list_sources(
+    request: Request,
+    caller: AnyCaller,
+    ports: Harvesting,
+    store: Sources,
+    member: Annotated[MemberCode | None, Query()] = None,
+) -> dict[str, Any]:
+    """Sources with state, last run and its counts, last error (kept until a success):
+    the centre sees every member's (or ``?member=``'s), a member's staff their own."""
+    if member is not None:
+        require_member_access(caller, member)
+    wanted = member if caller.is_centre else caller.member
+    await store.reap_stale(ports.harvester.clock())
+    english = wants_english(request)
+    docs = [doc for doc in await store.list() if wanted is None or doc["member"] == wanted]
+    return {"sources": [source_view(doc, english=english) for doc in docs]}
+
+
+@router.get("/{id}", responses=error_responses(401, 404))
+async def get_source(
+    request: Request, caller: AnyCaller, ports: Harvesting, store: Sources, id: str
+) -> dict[str, Any]:
+    """One source with its recent runs (counts, skipped records and why); another
+    member's source is not found for a member's staff."""
+    await store.reap_stale(ports.harvester.clock())
+    doc = await store.get(id)
+    if doc is None or not caller.may_act_for(doc["member"]):
+        raise _not_found(id)
+    english = wants_english(request)
+    runs = [run_view(r, english=english) for r in await store.recent_runs(id)]
+    return {**source_view(doc, english=english), "runs": runs}
+
+
+@router.patch("/{id}", openapi_extra=json_body(HarvestSourcePatch))
+async def update_source(
+    request: Request,
+    caller: CentreCaller,
+    audit: Audited,
+    ports: Harvesting,
+    store: Sources,
+    id: str,
+    payload: dict[str, Any] = Body(...),
+) -> dict[str, Any]:
+    """Change schedule, set, metadataPrefix, base_url (SSRF rule), name or enabled (pause)."""
+    try:
+        patch = HarvestSourcePatch.model_validate(payload)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    now = ports.harvester.clock()
+    await store.reap_stale(now)
+    current = await store.get(id)
+    if current is None:
+        raise _not_found(id)
+    if "base_url" in patch.model_fields_set:
+        await _check_base_url(patch.base_url, allow_private=ports.allow_private)
+    changes = _patched(current, patch, now)
+    if patch.model_fields_set <= RUN_SAFE_FIELDS:
+        updated = await store.update_any(id, changes)
+    else:
+        if existing := await store.same_target({**current, **changes}, other_than=id):
             raise _same_target(existing)
-        if not await store.create(doc):
-            raise ApiError(
-                409,
-                "Nguồn thu thập này đã được đăng ký",
-                "This harvest source is already registered",
-                details={"id": doc["_id"]},
-            )
-        await _audit(audit, caller, "harvest.source_added", doc, {"base_url": doc.get("base_url")})
-        return source_view(doc, english=wants_english(request))
-
-    @router.get("", responses=error_responses(401, 403, 422))
-    async def list_sources(
-        request: Request, caller: AnyCaller, member: Annotated[MemberCode | None, Query()] = None
-    ) -> dict[str, Any]:
-        """Sources with state, last run and its counts, last error (kept until a success):
-        the centre sees every member's (or ``?member=``'s), a member's staff their own."""
-        if member is not None:
-            require_member_access(caller, member)
-        wanted = member if caller.is_centre else caller.member
-        await store.reap_stale(harvester.clock())
-        english = wants_english(request)
-        docs = [doc for doc in await store.list() if wanted is None or doc["member"] == wanted]
-        return {"sources": [source_view(doc, english=english) for doc in docs]}
-
-    @router.get("/{id}", responses=error_responses(401, 404))
-    async def get_source(request: Request, caller: AnyCaller, id: str) -> dict[str, Any]:
-        """One source with its recent runs (counts, skipped records and why); another
-        member's source is not found for a member's staff."""
-        await store.reap_stale(harvester.clock())
-        doc = await store.get(id)
-        if doc is None or not caller.may_act_for(doc["member"]):
-            raise _not_found(id)
-        english = wants_english(request)
-        runs = [run_view(r, english=english) for r in await store.recent_runs(id)]
-        return {**source_view(doc, english=english), "runs": runs}
-
-    @router.patch("/{id}", openapi_extra=json_body(HarvestSourcePatch))
-    async def update_source(
-        request: Request,
-        caller: CentreCaller,
-        audit: Audited,
-        id: str,
-        payload: dict[str, Any] = Body(...),
-    ) -> dict[str, Any]:
-        """Change schedule, set, metadataPrefix, base_url (SSRF rule), name or enabled (pause)."""
         try:
-            patch = HarvestSourcePatch.model_validate(payload)
-        except ValidationError as exc:
-            raise _invalid(exc) from None
-        now = harvester.clock()
-        await store.reap_stale(now)
-        current = await store.get(id)
-        if current is None:
-            raise _not_found(id)
-        if "base_url" in patch.model_fields_set:
-            await _check_base_url(patch.base_url, allow_private=allow_private)
-        changes = _patched(current, patch, now)
-        if patch.model_fields_set <= RUN_SAFE_FIELDS:
-            updated = await store.update_any(id, changes)
-        else:
-            if existing := await store.same_target({**current, **changes}, other_than=id):
-                raise _same_target(existing)
-            try:
-                updated = await store.update_idle(id, changes, now)
-            except SameTarget:  # registered meanwhile: the unique index caught it
-                existing = await store.same_target({**current, **changes}, other_than=id)
-                raise _same_target(existing or "") from None
-            if updated is None and await store.get(id) is not None:
-                raise _busy(id)
-        if updated is None:
-            raise _not_found(id)
-        changed = {"fields": sorted(patch.model_fields_set)}
-        await _audit(audit, caller, "harvest.source_changed", updated, changed)
-        return source_view(updated, english=wants_english(request))
-
-    @router.delete("/{id}", status_code=204)
-    async def delete_source(caller: CentreCaller, audit: Audited, id: str) -> Response:
-        """Remove a source and its run history (409 while a run holds the lease)."""
-        now = harvester.clock()
-        await store.reap_stale(now)
-        current = await store.get(id)
-        if await store.delete_idle(id, now):
-            await _audit(audit, caller, "harvest.source_deleted", current or {"_id": id}, {})
-            return Response(status_code=204)
-        if await store.get(id) is None:
-            raise _not_found(id)
-        raise _busy(id)
-
-    @router.post("/{id}/run", status_code=202)
-    async def run_source(
-        request: Request,
-        caller: CentreCaller,
-        audit: Audited,
-        id: str,
-        wait: bool = Query(False, description="answer when the run has finished"),
-    ) -> dict[str, Any]:
-        """Harvest now (incrementally from the last successful datestamp); not when paused."""
-        found = await store.get(id)
-        if found is None:
-            raise _not_found(id)
-        if found.get("enabled") is False:
-            raise ApiError(
-                409,
-                'Nguồn này đang tạm dừng: bật lại ("enabled": true) trước khi thu thập',
-                'This source is paused: set "enabled": true before harvesting it',
-                details={"id": id, "enabled": False},
-            )
-        await store.reap_stale(harvester.clock())
-        run_id = await harvester.launch(id)
-        if run_id is None:
+            updated = await store.update_idle(id, changes, now)
+        except SameTarget:  # registered meanwhile: the unique index caught it
+            existing = await store.same_target({**current, **changes}, other_than=id)
+            raise _same_target(existing or "") from None
+        if updated is None and await store.get(id) is not None:
             raise _busy(id)
-        await _audit(audit, caller, "harvest.run_started", found, {"run_id": run_id})
-        if wait:
-            await harvester.wait(run_id)
-        doc = await store.get(id)
-        return {
-            "run_id": run_id,
-            "source": source_view(doc or {"_id": id}, english=wants_english(request)),
-        }
+    if updated is None:
+        raise _not_found(id)
+    changed = {"fields": sorted(patch.model_fields_set)}
+    await _audit(audit, caller, "harvest.source_changed", updated, changed)
+    return source_view(updated, english=wants_english(request))
 
-    return router
+
+@router.delete("/{id}", status_code=204)
+async def delete_source(
+    caller: CentreCaller, audit: Audited, ports: Harvesting, store: Sources, id: str
+) -> Response:
+    """Remove a source and its run history (409 while a run holds the lease)."""
+    now = ports.harvester.clock()
+    await store.reap_stale(now)
+    current = await store.get(id)
+    if await store.delete_idle(id, now):
+        await _audit(audit, caller, "harvest.source_deleted", current or {"_id": id}, {})
+        return Response(status_code=204)
+    if await store.get(id) is None:
+        raise _not_found(id)
+    raise _busy(id)
+
+
+@router.post("/{id}/run", status_code=202)
+async def run_source(
+    request: Request,
+    caller: CentreCaller,
+    audit: Audited,
+    ports: Harvesting,
+    store: Sources,
+    id: str,
+    wait: bool = Query(False, description="answer when the run has finished"),
+) -> dict[str, Any]:
+    """Harvest now (incrementally from the last successful datestamp); not when paused."""
+    found = await store.get(id)
+    if found is None:
+        raise _not_found(id)
+    if found.get("enabled") is False:
+        raise ApiError(
+            409,
+            'Nguồn này đang tạm dừng: bật lại ("enabled": true) trước khi thu thập',
+            'This source is paused: set "enabled": true before harvesting it',
+            details={"id": id, "enabled": False},
+        )
+    await store.reap_stale(ports.harvester.clock())
+    run_id = await ports.harvester.launch(id)
+    if run_id is None:
+        raise _busy(id)
+    await _audit(audit, caller, "harvest.run_started", found, {"run_id": run_id})
+    if wait:
+        await ports.harvester.wait(run_id)
+    doc = await store.get(id)
+    return {
+        "run_id": run_id,
+        "source": source_view(doc or {"_id": id}, english=wants_english(request)),
+    }

@@ -1,18 +1,12 @@
 """Ingest's HTTP routes: validate the request, call a use case, shape the response."""
 
 import json
-import math
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from starlette.datastructures import UploadFile
 
@@ -26,6 +20,14 @@ from services.ingest.domain import (
     restore_item,
     withdraw_item,
 )
+from services.ingest.entrypoints.dependencies import (
+    IngestPorts,
+    Keys,
+    Limiter,
+    Members,
+    Routes,
+    Submissions,
+)
 from services.ingest.formats import ImportNotes, ParsedRow
 from services.ingest.formats.columns import kind_word
 from services.ingest.formats.csvfile import parse_csv
@@ -33,15 +35,9 @@ from services.ingest.formats.jsonfile import ndjson_rows, parse_json, records_of
 from services.ingest.formats.marc import parse_marc21, parse_marcxml
 from services.ingest.formats.sniff import EXTENSIONS, SNIFF_BYTES, choose
 from services.ingest.formats.xlsx import parse_xlsx
-from services.ingest.ports import (
-    EventPublisher,
-    KeyStore,
-    MemberDirectory,
-    StoreUnavailable,
-    SubmissionStore,
-)
+from services.ingest.ports import StoreUnavailable
 from shared.audit import Audited, AuditTrail
-from shared.auth import AnyCaller, Authenticator, Caller, CentreCaller, require_member_access
+from shared.auth import AnyCaller, Caller, CentreCaller, require_member_access
 from shared.http import (
     Offset,
     body_limit,
@@ -57,47 +53,12 @@ FORMATS = ("csv", "xlsx", "xls", "ods", "marc", "marcxml", "json")
 SPREADSHEETS = ("xlsx", "xls", "ods")
 
 
-@dataclass
-class IngestPorts:
-    """Everything the routes need, built once by the bootstrap."""
-
-    keys: KeyStore
-    members: MemberDirectory
-    submissions: SubmissionStore
-    publisher: EventPublisher
-    pepper: Callable[[], bytes]
-    authenticator: Authenticator
-    rate_limit: str = "300/minute"
-
-
 def install_store_down_handler(app: FastAPI) -> None:
     """An unreachable store is a 503 with Retry-After (refusals: ``shared/http.py``)."""
 
     @app.exception_handler(StoreUnavailable)
     async def _store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
         return store_unavailable(request)
-
-
-class RateLimiter:
-    """Per-key moving window (in memory: one process); 429 with Retry-After beyond it."""
-
-    def __init__(self, rate: str) -> None:
-        self.item: RateLimitItem = parse(rate)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def check(self, key_id: str) -> None:
-        if self.limiter.hit(self.item, key_id):
-            return
-        stats = self.limiter.get_window_stats(self.item, key_id)
-        wait = max(1, math.ceil(stats.reset_time - time.time()))
-        raise Refusal(
-            429,
-            f"Gửi quá nhiều yêu cầu: tối đa {self.item.amount} yêu cầu mỗi "
-            f"{self.item.get_expiry()} giây cho mỗi khoá. Thử lại sau {wait} giây.",
-            f"Too many requests: at most {self.item.amount} per {self.item.get_expiry()} "
-            f"seconds per key. Retry in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
 
 
 def _too_large(limit: int, what_vi: str, what_en: str) -> Refusal:
@@ -273,366 +234,6 @@ def file_answer(media_type: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-def build_router(ports: IngestPorts) -> APIRouter:
-    """The public routes of ingest (DESIGN §3)."""
-    router = APIRouter()
-    limiter = RateLimiter(ports.rate_limit)
-
-    async def member_key(
-        caller: AnyCaller,
-        member: Annotated[
-            MemberCode | None,
-            Query(description="Trung tâm thao tác cho thành viên / the centre acts for"),
-        ] = None,
-    ) -> str:
-        """The member a request acts for: the caller's own, or the centre's ``?member=``."""
-        code = await handlers.acting_member(caller, member, members=ports.members)
-        limiter.check(caller.key_id)
-        return code
-
-    async def accept(
-        request: Request,
-        rows: Iterator[ParsedRow],
-        member: str,
-        idempotency_key: str | None,
-        source: Source,
-        max_records: int,
-        *,
-        audit: AuditTrail,
-        caller: Caller,
-        action: str,
-        target: str | None = None,
-        notes: ImportNotes | None = None,
-    ) -> JSONResponse:
-        """Receive a submission's rows; 202 with the receipt once the broker confirmed, the
-        call audited as ``action`` on ``target`` (default: the submission)."""
-        receipt = await handlers.receive(
-            rows,
-            member=member,
-            source=source,
-            max_records=max_records,
-            notes=notes,
-            idempotency_key=idempotency_key,
-            correlation_id=request.state.request_id,
-            submissions=ports.submissions,
-            publisher=ports.publisher,
-        )
-        body = receipt.as_json()
-        await audit.record(
-            caller,
-            action,
-            member=member,
-            target=target or body["submission_id"],
-            details={
-                "submission_id": body["submission_id"],
-                "source": source.value,
-                "accepted": body["accepted"],
-                "rejected": body["rejected_count"],
-            },
-        )
-        return JSONResponse(body, status_code=202)
-
-    @router.post(
-        "/v1/records",
-        status_code=202,
-        tags=["records"],
-        responses=ACTS_FOR,
-        openapi_extra={**RECORDS_BODY, **body_limit(MAX_REQUEST_BYTES)},
-    )
-    async def post_records(
-        request: Request,
-        caller: AnyCaller,
-        audit: Audited,
-        member: Annotated[str, Depends(member_key)],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> JSONResponse:
-        """Submit up to 5,000 records (JSON ``{"records": [...]}`` or NDJSON), at most 10 MB."""
-        body = await read_bounded(request, MAX_REQUEST_BYTES)
-        rows = json_rows(body, request.headers.get("content-type", "application/json"))
-        return await accept(
-            request,
-            rows,
-            member,
-            idempotency_key,
-            Source.API,
-            MAX_RECORDS_PER_REQUEST,
-            audit=audit,
-            caller=caller,
-            action="records.submitted",
-        )
-
-    @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"], responses=ACTS_FOR)
-    async def withdraw_record(
-        request: Request,
-        caller: AnyCaller,
-        audit: Audited,
-        member: Annotated[str, Depends(member_key)],
-        local_id: Annotated[LocalId, Path()],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> JSONResponse:
-        """Withdraw one of the caller's own records (a one-item submission)."""
-        rows = iter([ParsedRow(0, withdraw_item(local_id))])
-        return await accept(
-            request,
-            rows,
-            member,
-            idempotency_key,
-            Source.API,
-            1,
-            audit=audit,
-            caller=caller,
-            action="record.withdrawn",
-            target=f"{member}:{local_id}",
-        )
-
-    @router.post(
-        "/v1/records/{local_id}/restore",
-        status_code=202,
-        tags=["records"],
-        responses={**ACTS_FOR, **error_responses(401, 403, 422, 429, 503)},
-    )
-    async def restore_record(
-        request: Request,
-        caller: AnyCaller,
-        audit: Audited,
-        member: Annotated[str, Depends(member_key)],
-        local_id: Annotated[LocalId, Path()],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> JSONResponse:
-        """Restore one of the caller's withdrawn records (a one-item submission: the
-        catalogue makes it active again as a new version; its outcome is ``restored``, or
-        ``rejected`` for a record it does not hold)."""
-        rows = iter([ParsedRow(0, restore_item(local_id))])
-        return await accept(
-            request,
-            rows,
-            member,
-            idempotency_key,
-            Source.API,
-            1,
-            audit=audit,
-            caller=caller,
-            action="record.restored",
-            target=f"{member}:{local_id}",
-        )
-
-    @router.post(
-        "/v1/imports",
-        status_code=202,
-        tags=["imports"],
-        responses={**ACTS_FOR, 411: {"description": "Cần Content-Length / length required"}},
-        openapi_extra={**IMPORT_BODY, **body_limit(MAX_IMPORT_BYTES)},
-    )
-    async def post_import(
-        request: Request,
-        caller: AnyCaller,
-        audit: Audited,
-        member: Annotated[str, Depends(member_key)],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> JSONResponse:
-        """Import a file (multipart ``file``): MARCXML, MARC21, CSV/TSV, XLSX/XLS/ODS, JSON.
-
-        The type is read from the content when the name and the content disagree.
-        """
-        upload, fields = await _upload(request)
-        try:
-            fmt = _format_of(upload, fields.get("format"))
-            notes = ImportNotes()
-            rows = file_rows(
-                fmt,
-                upload.file,
-                notes,
-                kind=kind_word(fields.get("kind")),
-                encoding=fields.get("encoding"),
-            )
-            return await accept(
-                request,
-                rows,
-                member,
-                idempotency_key,
-                SOURCES[fmt],
-                MAX_IMPORT_RECORDS,
-                notes=notes,
-                audit=audit,
-                caller=caller,
-                action="import.started",
-            )
-        finally:
-            await upload.close()
-
-    @router.get("/v1/imports/template.csv", tags=["imports"], responses=file_answer("text/csv"))
-    async def template_csv(request: Request) -> Response:
-        """A CSV template (UTF-8 with BOM, opens in Excel) with the recognised headers."""
-        return Response(
-            templates.csv_template(english=wants_english(request)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="stinet-mau.csv"'},
-        )
-
-    @router.get("/v1/imports/template.xlsx", tags=["imports"], responses=file_answer(XLSX_TYPE))
-    async def template_xlsx(request: Request) -> Response:
-        """An Excel template with the recognised headers and a sheet of allowed values."""
-        return Response(
-            templates.xlsx_template(english=wants_english(request)),
-            media_type=XLSX_TYPE,
-            headers={"Content-Disposition": 'attachment; filename="stinet-mau.xlsx"'},
-        )
-
-    @router.get("/v1/submissions", tags=["submissions"])
-    async def list_submissions(
-        caller: AnyCaller,
-        member: Annotated[MemberCode | None, Query()] = None,
-        offset: Offset = 0,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    ) -> dict[str, Any]:
-        """Submissions, newest first: a member's staff see their own, the centre anyone's."""
-        if not caller.is_centre:
-            limiter.check(caller.key_id)
-        if member is not None:
-            require_member_access(caller, member)
-        return await handlers.list_submissions(
-            member if caller.is_centre else caller.member,
-            submissions=ports.submissions,
-            offset=offset,
-            limit=limit,
-        )
-
-    @router.get("/v1/submissions/{submission_id}", tags=["submissions"])
-    async def get_submission(
-        caller: AnyCaller,
-        submission_id: Annotated[str, Path(max_length=64)],
-        outcome: Annotated[str | None, Query(pattern="^[a-z]+$")] = None,
-        warned: Annotated[bool, Query(description="only records stored with warnings")] = False,
-        offset: Offset = 0,
-        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    ) -> dict[str, Any]:
-        """State (queued → processing → done), counts and per-record outcomes."""
-        if not caller.is_centre:
-            limiter.check(caller.key_id)
-        return await handlers.submission_status(
-            submission_id,
-            member=None if caller.is_centre else caller.member,
-            submissions=ports.submissions,
-            outcome=outcome,
-            warned=warned,
-            offset=offset,
-            limit=limit,
-        )
-
-    @router.post("/v1/members/{code}/keys", status_code=201, tags=["keys"])
-    async def post_key(
-        caller: CentreCaller,
-        audit: Audited,
-        code: Annotated[MemberCode, Path()],
-        body: MemberKeyBody | None = None,
-    ) -> dict[str, Any]:
-        """Issue a key for a registered member (centre only); the key is shown this once."""
-        stored, token = await handlers.issue_key(
-            code,
-            members=ports.members,
-            keys=ports.keys,
-            pepper=ports.pepper(),
-            label=body.label if body else "",
-        )
-        await _audit_key(audit, caller, "key.issued", stored.listing())
-        return {**stored.listing(), "key": token}
-
-    @router.get("/v1/members/{code}/keys", tags=["keys"])
-    async def get_keys(_: CentreCaller, code: Annotated[MemberCode, Path()]) -> dict[str, Any]:
-        """The member's keys by id and creation date (centre only); never the keys themselves."""
-        keys = await handlers.list_keys(code, keys=ports.keys)
-        return {"member": code, "keys": [k.listing() for k in keys]}
-
-    @router.delete("/v1/members/{code}/keys/{key_id}", status_code=204, tags=["keys"])
-    async def delete_key(
-        caller: CentreCaller,
-        audit: Audited,
-        code: Annotated[MemberCode, Path()],
-        key_id: Annotated[str, Path(max_length=64)],
-    ) -> Response:
-        """Revoke a key (centre only); it and its sessions stop working at once."""
-        revoked = await handlers.revoke_key(
-            code, key_id, keys=ports.keys, publisher=ports.publisher
-        )
-        ports.authenticator.note_revoked(revoked.key_id)
-        await _audit_key(audit, caller, "key.revoked", revoked.listing())
-        return Response(status_code=204)
-
-    @router.post(
-        "/v1/keys",
-        status_code=201,
-        tags=["keys"],
-        responses={404: {"description": "Không có thành viên này / no such member"}},
-    )
-    async def issue_person_key(
-        caller: CentreCaller, audit: Audited, body: IssueKeyBody
-    ) -> dict[str, Any]:
-        """Issue a key to a person, a member's staff or the centre's (centre only); the
-        token is shown this once."""
-        stored, token = await handlers.issue_key(
-            body.member,
-            members=ports.members,
-            keys=ports.keys,
-            pepper=ports.pepper(),
-            label=body.label,
-            role=body.role,
-        )
-        await _audit_key(audit, caller, "key.issued", stored.listing())
-        return {**_issued(stored.listing()), "token": token}
-
-    @router.get("/v1/keys", tags=["keys"])
-    async def list_person_keys(
-        caller: AnyCaller,
-        member: Annotated[MemberCode | None, Query()] = None,
-    ) -> dict[str, Any]:
-        """Keys with their holders: the centre sees all (or one member's), a member's staff
-        their own member's."""
-        if member is not None:
-            require_member_access(caller, member)
-        scope = member if caller.is_centre else caller.member
-        keys = await handlers.list_keys(scope, keys=ports.keys)
-        return {"keys": [k.listing() for k in keys]}
-
-    @router.delete("/v1/keys/{key_id}", status_code=204, tags=["keys"])
-    async def revoke_person_key(
-        caller: CentreCaller, audit: Audited, key_id: Annotated[str, Path(max_length=64)]
-    ) -> Response:
-        """Revoke a key (centre only); it stops working at once, its sessions within a
-        minute everywhere."""
-        revoked = await handlers.revoke_key(
-            None, key_id, keys=ports.keys, publisher=ports.publisher
-        )
-        ports.authenticator.note_revoked(revoked.key_id)
-        await _audit_key(audit, caller, "key.revoked", revoked.listing())
-        return Response(status_code=204)
-
-    @router.post(
-        "/v1/sessions",
-        status_code=201,
-        tags=["sessions"],
-        responses={401: {"description": "Khoá không hợp lệ / invalid key"}},
-    )
-    async def open_session(body: SessionBody, audit: Audited) -> dict[str, Any]:
-        """Exchange an access key for a session token (8 h by default) every service accepts."""
-        opened = await handlers.open_session(
-            body.key, authenticator=ports.authenticator, members=ports.members
-        )
-        who = opened.caller
-        await audit.record(who, "session.opened", member=who.member, target=who.key_id)
-        return {
-            "token": opened.token,
-            **_session(opened.caller, opened.expires_at, opened.member_name),
-        }
-
-    @router.get("/v1/sessions/current", tags=["sessions"])
-    async def current_session(caller: AnyCaller) -> dict[str, Any]:
-        """Who the bearer is and until when (401 once the session expired or was revoked)."""
-        name = await handlers.member_name(caller, members=ports.members)
-        return _session(caller, caller.expires_at, name)
-
-    return router
-
-
 class MemberKeyBody(BaseModel):
     label: str = Field(default="", max_length=200, description="Người giữ khoá / the holder")
 
@@ -662,6 +263,396 @@ class IssueKeyBody(BaseModel):
 
 class SessionBody(BaseModel):
     key: str = Field(min_length=1, max_length=512, description="Khoá truy cập / access key")
+
+
+# The public routes of ingest (DESIGN §3); their ports: ``IngestPorts`` (dependencies.py).
+router = APIRouter()
+
+
+async def member_key(
+    caller: AnyCaller,
+    members: Members,
+    limiter: Limiter,
+    member: Annotated[
+        MemberCode | None,
+        Query(description="Trung tâm thao tác cho thành viên / the centre acts for"),
+    ] = None,
+) -> str:
+    """The member a request acts for: the caller's own, or the centre's ``?member=``."""
+    code = await handlers.acting_member(caller, member, members=members)
+    limiter.check(caller.key_id)
+    return code
+
+
+async def accept(
+    request: Request,
+    rows: Iterator[ParsedRow],
+    member: str,
+    idempotency_key: str | None,
+    source: Source,
+    max_records: int,
+    *,
+    audit: AuditTrail,
+    caller: Caller,
+    ports: IngestPorts,
+    action: str,
+    target: str | None = None,
+    notes: ImportNotes | None = None,
+) -> JSONResponse:
+    """Receive a submission's rows; 202 with the receipt once the broker confirmed, the
+    call audited as ``action`` on ``target`` (default: the submission)."""
+    receipt = await handlers.receive(
+        rows,
+        member=member,
+        source=source,
+        max_records=max_records,
+        notes=notes,
+        idempotency_key=idempotency_key,
+        correlation_id=request.state.request_id,
+        submissions=ports.submissions,
+        publisher=ports.publisher,
+    )
+    body = receipt.as_json()
+    await audit.record(
+        caller,
+        action,
+        member=member,
+        target=target or body["submission_id"],
+        details={
+            "submission_id": body["submission_id"],
+            "source": source.value,
+            "accepted": body["accepted"],
+            "rejected": body["rejected_count"],
+        },
+    )
+    return JSONResponse(body, status_code=202)
+
+
+@router.post(
+    "/v1/records",
+    status_code=202,
+    tags=["records"],
+    responses=ACTS_FOR,
+    openapi_extra={**RECORDS_BODY, **body_limit(MAX_REQUEST_BYTES)},
+)
+async def post_records(
+    request: Request,
+    caller: AnyCaller,
+    audit: Audited,
+    member: Annotated[str, Depends(member_key)],
+    ports: Routes,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Submit up to 5,000 records (JSON ``{"records": [...]}`` or NDJSON), at most 10 MB."""
+    body = await read_bounded(request, MAX_REQUEST_BYTES)
+    rows = json_rows(body, request.headers.get("content-type", "application/json"))
+    return await accept(
+        request,
+        rows,
+        member,
+        idempotency_key,
+        Source.API,
+        MAX_RECORDS_PER_REQUEST,
+        audit=audit,
+        caller=caller,
+        ports=ports,
+        action="records.submitted",
+    )
+
+
+@router.delete("/v1/records/{local_id}", status_code=202, tags=["records"], responses=ACTS_FOR)
+async def withdraw_record(
+    request: Request,
+    caller: AnyCaller,
+    audit: Audited,
+    member: Annotated[str, Depends(member_key)],
+    ports: Routes,
+    local_id: Annotated[LocalId, Path()],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Withdraw one of the caller's own records (a one-item submission)."""
+    rows = iter([ParsedRow(0, withdraw_item(local_id))])
+    return await accept(
+        request,
+        rows,
+        member,
+        idempotency_key,
+        Source.API,
+        1,
+        audit=audit,
+        caller=caller,
+        ports=ports,
+        action="record.withdrawn",
+        target=f"{member}:{local_id}",
+    )
+
+
+@router.post(
+    "/v1/records/{local_id}/restore",
+    status_code=202,
+    tags=["records"],
+    responses={**ACTS_FOR, **error_responses(401, 403, 422, 429, 503)},
+)
+async def restore_record(
+    request: Request,
+    caller: AnyCaller,
+    audit: Audited,
+    member: Annotated[str, Depends(member_key)],
+    ports: Routes,
+    local_id: Annotated[LocalId, Path()],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Restore one of the caller's withdrawn records (a one-item submission: the
+    catalogue makes it active again as a new version; its outcome is ``restored``, or
+    ``rejected`` for a record it does not hold)."""
+    rows = iter([ParsedRow(0, restore_item(local_id))])
+    return await accept(
+        request,
+        rows,
+        member,
+        idempotency_key,
+        Source.API,
+        1,
+        audit=audit,
+        caller=caller,
+        ports=ports,
+        action="record.restored",
+        target=f"{member}:{local_id}",
+    )
+
+
+@router.post(
+    "/v1/imports",
+    status_code=202,
+    tags=["imports"],
+    responses={**ACTS_FOR, 411: {"description": "Cần Content-Length / length required"}},
+    openapi_extra={**IMPORT_BODY, **body_limit(MAX_IMPORT_BYTES)},
+)
+async def post_import(
+    request: Request,
+    caller: AnyCaller,
+    audit: Audited,
+    member: Annotated[str, Depends(member_key)],
+    ports: Routes,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Import a file (multipart ``file``): MARCXML, MARC21, CSV/TSV, XLSX/XLS/ODS, JSON.
+
+    The type is read from the content when the name and the content disagree.
+    """
+    upload, fields = await _upload(request)
+    try:
+        fmt = _format_of(upload, fields.get("format"))
+        notes = ImportNotes()
+        rows = file_rows(
+            fmt,
+            upload.file,
+            notes,
+            kind=kind_word(fields.get("kind")),
+            encoding=fields.get("encoding"),
+        )
+        return await accept(
+            request,
+            rows,
+            member,
+            idempotency_key,
+            SOURCES[fmt],
+            MAX_IMPORT_RECORDS,
+            notes=notes,
+            audit=audit,
+            caller=caller,
+            ports=ports,
+            action="import.started",
+        )
+    finally:
+        await upload.close()
+
+
+@router.get("/v1/imports/template.csv", tags=["imports"], responses=file_answer("text/csv"))
+async def template_csv(request: Request) -> Response:
+    """A CSV template (UTF-8 with BOM, opens in Excel) with the recognised headers."""
+    return Response(
+        templates.csv_template(english=wants_english(request)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="stinet-mau.csv"'},
+    )
+
+
+@router.get("/v1/imports/template.xlsx", tags=["imports"], responses=file_answer(XLSX_TYPE))
+async def template_xlsx(request: Request) -> Response:
+    """An Excel template with the recognised headers and a sheet of allowed values."""
+    return Response(
+        templates.xlsx_template(english=wants_english(request)),
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="stinet-mau.xlsx"'},
+    )
+
+
+@router.get("/v1/submissions", tags=["submissions"])
+async def list_submissions(
+    caller: AnyCaller,
+    limiter: Limiter,
+    submissions: Submissions,
+    member: Annotated[MemberCode | None, Query()] = None,
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Submissions, newest first: a member's staff see their own, the centre anyone's."""
+    if not caller.is_centre:
+        limiter.check(caller.key_id)
+    if member is not None:
+        require_member_access(caller, member)
+    return await handlers.list_submissions(
+        member if caller.is_centre else caller.member,
+        submissions=submissions,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/v1/submissions/{submission_id}", tags=["submissions"])
+async def get_submission(
+    caller: AnyCaller,
+    limiter: Limiter,
+    submissions: Submissions,
+    submission_id: Annotated[str, Path(max_length=64)],
+    outcome: Annotated[str | None, Query(pattern="^[a-z]+$")] = None,
+    warned: Annotated[bool, Query(description="only records stored with warnings")] = False,
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> dict[str, Any]:
+    """State (queued → processing → done), counts and per-record outcomes."""
+    if not caller.is_centre:
+        limiter.check(caller.key_id)
+    return await handlers.submission_status(
+        submission_id,
+        member=None if caller.is_centre else caller.member,
+        submissions=submissions,
+        outcome=outcome,
+        warned=warned,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.post("/v1/members/{code}/keys", status_code=201, tags=["keys"])
+async def post_key(
+    caller: CentreCaller,
+    audit: Audited,
+    ports: Routes,
+    code: Annotated[MemberCode, Path()],
+    body: MemberKeyBody | None = None,
+) -> dict[str, Any]:
+    """Issue a key for a registered member (centre only); the key is shown this once."""
+    stored, token = await handlers.issue_key(
+        code,
+        members=ports.members,
+        keys=ports.keys,
+        pepper=ports.pepper,
+        label=body.label if body else "",
+    )
+    await _audit_key(audit, caller, "key.issued", stored.listing())
+    return {**stored.listing(), "key": token}
+
+
+@router.get("/v1/members/{code}/keys", tags=["keys"])
+async def get_keys(
+    _: CentreCaller, keys: Keys, code: Annotated[MemberCode, Path()]
+) -> dict[str, Any]:
+    """The member's keys by id and creation date (centre only); never the keys themselves."""
+    listed = await handlers.list_keys(code, keys=keys)
+    return {"member": code, "keys": [k.listing() for k in listed]}
+
+
+@router.delete("/v1/members/{code}/keys/{key_id}", status_code=204, tags=["keys"])
+async def delete_key(
+    caller: CentreCaller,
+    audit: Audited,
+    ports: Routes,
+    code: Annotated[MemberCode, Path()],
+    key_id: Annotated[str, Path(max_length=64)],
+) -> Response:
+    """Revoke a key (centre only); it and its sessions stop working at once."""
+    revoked = await handlers.revoke_key(code, key_id, keys=ports.keys, publisher=ports.publisher)
+    ports.authenticator.note_revoked(revoked.key_id)
+    await _audit_key(audit, caller, "key.revoked", revoked.listing())
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/keys",
+    status_code=201,
+    tags=["keys"],
+    responses={404: {"description": "Không có thành viên này / no such member"}},
+)
+async def issue_person_key(
+    caller: CentreCaller, audit: Audited, ports: Routes, body: IssueKeyBody
+) -> dict[str, Any]:
+    """Issue a key to a person, a member's staff or the centre's (centre only); the
+    token is shown this once."""
+    stored, token = await handlers.issue_key(
+        body.member,
+        members=ports.members,
+        keys=ports.keys,
+        pepper=ports.pepper,
+        label=body.label,
+        role=body.role,
+    )
+    await _audit_key(audit, caller, "key.issued", stored.listing())
+    return {**_issued(stored.listing()), "token": token}
+
+
+@router.get("/v1/keys", tags=["keys"])
+async def list_person_keys(
+    caller: AnyCaller,
+    keys: Keys,
+    member: Annotated[MemberCode | None, Query()] = None,
+) -> dict[str, Any]:
+    """Keys with their holders: the centre sees all (or one member's), a member's staff
+    their own member's."""
+    if member is not None:
+        require_member_access(caller, member)
+    scope = member if caller.is_centre else caller.member
+    listed = await handlers.list_keys(scope, keys=keys)
+    return {"keys": [k.listing() for k in listed]}
+
+
+@router.delete("/v1/keys/{key_id}", status_code=204, tags=["keys"])
+async def revoke_person_key(
+    caller: CentreCaller, audit: Audited, ports: Routes, key_id: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """Revoke a key (centre only); it stops working at once, its sessions within a
+    minute everywhere."""
+    revoked = await handlers.revoke_key(None, key_id, keys=ports.keys, publisher=ports.publisher)
+    ports.authenticator.note_revoked(revoked.key_id)
+    await _audit_key(audit, caller, "key.revoked", revoked.listing())
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/sessions",
+    status_code=201,
+    tags=["sessions"],
+    responses={401: {"description": "Khoá không hợp lệ / invalid key"}},
+)
+async def open_session(body: SessionBody, audit: Audited, ports: Routes) -> dict[str, Any]:
+    """Exchange an access key for a session token (8 h by default) every service accepts."""
+    opened = await handlers.open_session(
+        body.key, authenticator=ports.authenticator, members=ports.members
+    )
+    who = opened.caller
+    await audit.record(who, "session.opened", member=who.member, target=who.key_id)
+    return {
+        "token": opened.token,
+        **_session(opened.caller, opened.expires_at, opened.member_name),
+    }
+
+
+@router.get("/v1/sessions/current", tags=["sessions"])
+async def current_session(caller: AnyCaller, members: Members) -> dict[str, Any]:
+    """Who the bearer is and until when (401 once the session expired or was revoked)."""
+    name = await handlers.member_name(caller, members=members)
+    return _session(caller, caller.expires_at, name)
 
 
 async def _audit_key(

@@ -19,9 +19,10 @@ from services.catalogue.bootstrap import oai_provider
 from services.catalogue.oai.config import OaiSettings
 from services.ingest.adapters.harvest_store import MongoHarvestStore
 from services.ingest.bootstrap import build_harvest
+from services.ingest.entrypoints import harvest as harvest_routes
 from shared.config import Settings
 from shared.events import Operation
-from shared.http import install_error_handlers
+from shared.http import install_error_handlers, install_ports
 from shared.mongo import service_database
 from shared.records import RecordIn
 from tests.catalogue.oai.helpers import catalogue_doc, plain_app
@@ -101,7 +102,8 @@ async def test_harvesting_our_own_provider_yields_the_same_records(
     app = FastAPI()
     install_error_handlers(app)
     as_ingest(app, settings.admin_key, db)
-    app.include_router(harvest.router)
+    app.include_router(harvest_routes.router)
+    install_ports(app, harvest.routes)
     admin = {"Authorization": f"Bearer {settings.admin_key}"}
     async with (
         serve_app(plain_app(provider)) as provider_url,

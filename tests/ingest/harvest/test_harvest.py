@@ -22,11 +22,12 @@ from devstack.processes import free_port
 from services.ingest.adapters.harvest_store import MongoHarvestStore
 from services.ingest.adapters.oai_client import harvest_transport
 from services.ingest.bootstrap import HarvestComponent, build_harvest
+from services.ingest.entrypoints import harvest as harvest_routes
 from services.ingest.harvest.config import HarvestSettings
 from shared.auth import session_signer
 from shared.config import Settings
 from shared.events import Operation
-from shared.http import install_error_handlers
+from shared.http import install_error_handlers, install_ports
 from shared.mongo import service_database
 from shared.netguard import RefusedUrl, retry_after_seconds
 from shared.records import Source
@@ -78,7 +79,8 @@ async def _env(
     app = FastAPI()
     install_error_handlers(app)
     as_ingest(app, settings.admin_key, db, session_signer(settings))
-    app.include_router(component.router)
+    app.include_router(harvest_routes.router)
+    install_ports(app, component.routes)
     api = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://ingest")
     return Env(api, submit, component, {"Authorization": f"Bearer {settings.admin_key}"}, db)
 
