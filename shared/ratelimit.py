@@ -1,11 +1,11 @@
-"""Rate limits that every replica of a service shares: fixed windows counted in the store.
+"""Rate limits that every replica of a service shares, counted in the store.
 
 A limit such as ``300/minute`` counts hits per key (an access key, a client address) in
-windows of that length; the count lives in ``{service}_rate_windows``, so two replicas behind
-the proxy give a caller one allowance, not two. A fixed window lets a burst of twice the
-limit straddle a boundary: for a protection against floods and guessing, not for billing.
-Where a store round trip per request costs too much (search), :class:`MemoryWindows`
-counts in the process.
+windows of that length; the counts live in ``{service}_rate_windows``, so two replicas behind
+the proxy give a caller one allowance, not two. The limit holds over any sliding window: the
+previous window's count weighs by how much of it the sliding window still covers (a burst
+cannot double by straddling a boundary). Where a store round trip per request costs too
+much (search), :class:`MemoryWindows` counts in the process.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class MemoryWindows:
 
 class MongoWindows:
     """``{service}_rate_windows``: one document per key and window, ``$inc``'d atomically;
-    ended windows are deleted at most once a minute per process."""
+    windows that no longer count are deleted at most once a minute per process."""
 
     def __init__(self, db: AsyncDatabase[Document], service: str) -> None:
         self._windows = db[f"{service}_rate_windows"]
@@ -101,7 +101,8 @@ class MongoWindows:
         start, end = limit.window(now)
         doc = await self._windows.find_one_and_update(
             {"_id": f"{key}|{limit.seconds}|{start}"},
-            {"$inc": {"n": 1}, "$setOnInsert": {"ends": end}},
+            # kept one window past its end: the next window still weighs it
+            {"$inc": {"n": 1}, "$setOnInsert": {"expires": end + limit.seconds}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
@@ -117,7 +118,7 @@ class MongoWindows:
         if now - self._pruned < PRUNE_EVERY:
             return
         self._pruned = now
-        await self._windows.delete_many({"ends": {"$lt": now}})
+        await self._windows.delete_many({"expires": {"$lte": now}})
 
 
 class RateLimit:
@@ -143,19 +144,28 @@ class RateLimit:
         now = self._clock()
         try:
             hits = await self._counter.hit(key, self.limit, now)
+            used = hits + await self._carried_over(key, now)
         except Exception:
             log.warning("rate_limit_unreadable", exc_info=True)
             return
-        if hits > self.limit.amount:
+        if used > self.limit.amount:
             raise self.refusal(now)
 
     async def exceeded(self, key: str) -> bool:
-        """Whether ``key`` already used its allowance in this window (counts nothing)."""
+        """Whether ``key`` already used its allowance (counts nothing)."""
+        now = self._clock()
         try:
-            return await self._counter.count(key, self.limit, self._clock()) >= self.limit.amount
+            hits = await self._counter.count(key, self.limit, now)
+            return hits + await self._carried_over(key, now) >= self.limit.amount
         except Exception:
             log.warning("rate_limit_unreadable", exc_info=True)
             return False
+
+    async def _carried_over(self, key: str, now: float) -> float:
+        """The previous window's hits, weighed by the share of it the sliding window holds."""
+        start, _ = self.limit.window(now)
+        previous = await self._counter.count(key, self.limit, now - self.limit.seconds)
+        return previous * (1 - (now - start) / self.limit.seconds)
 
     async def note(self, key: str) -> None:
         """Count a hit of ``key`` without refusing it (a failure to limit later)."""

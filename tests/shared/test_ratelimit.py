@@ -58,9 +58,24 @@ async def test_two_replicas_on_one_store_share_one_allowance(
     assert "3" in refused.value.message_vi and "Retry in 50 seconds" in refused.value.message_en
     await replicas[1].take("key-b")  # another key has its own allowance
 
-    clock[0] = START + 60  # the next window
+    clock[0] = START + 90  # half of the 4 hits (the refused one counts) still weigh
     await replicas[1].take("key-a")
+    with pytest.raises(Refusal):
+        await replicas[0].take("key-a")
     assert await db["ingest_rate_windows"].count_documents({}) == 3
+
+
+async def test_a_burst_straddling_a_window_boundary_is_still_one_allowance() -> None:
+    clock = [START + 59.9]
+    limit = RateLimit("3/minute", MemoryWindows(), clock=lambda: clock[0])
+    for _ in range(3):
+        await limit.take("key-a")
+    clock[0] = START + 60.1  # the next window has begun: the last one still weighs ~all
+    with pytest.raises(Refusal):
+        await limit.take("key-a")
+    assert await limit.exceeded("key-a")
+    clock[0] = START + 180
+    assert not await limit.exceeded("key-a")
 
 
 async def test_ended_windows_are_deleted(settings: Settings, mongo: AsyncMongoClient) -> None:
@@ -94,7 +109,7 @@ async def test_the_memory_counter_limits_one_process() -> None:
     await limit.take("visitor")
     with pytest.raises(Refusal):
         await limit.take("visitor")
-    clock[0] += 1
+    clock[0] += 2
     await limit.take("visitor")
 
 
