@@ -40,10 +40,12 @@ def serve(data_dir: Path, port: int, mongo_url: str) -> None:
     from services.search.adapters.analytics import MongoSearchAnalytics
     from services.search.adapters.mongo import MongoMemberDirectory
     from services.search.adapters.tantivy_index import TantivyIndex
-    from services.search.entrypoints.http import build_api_router
-    from services.search.handlers import RebuildProgress
+    from services.search.entrypoints import http
+    from services.search.entrypoints.dependencies import ApiPorts
+    from services.search.handlers import Rebuilds
+    from services.search.ports import RecordPage
     from shared.config import Settings
-    from shared.http import install_error_handlers
+    from shared.http import install_error_handlers, install_ports
     from shared.mongo import make_mongo_client, service_database
 
     settings = Settings(mongo_url=mongo_url, stinet_db="bench_analytics")
@@ -52,20 +54,28 @@ def serve(data_dir: Path, port: int, mongo_url: str) -> None:
     db = service_database(mongo, settings)
     analytics = MongoSearchAnalytics(db)
 
-    async def no_rebuild() -> RebuildProgress:
-        raise RuntimeError("not in this bench")
+    class NoSource:
+        async def page(self, *, after: str | None, limit: int) -> RecordPage:
+            raise RuntimeError("not in this bench")
+
+    class NoVisits:  # the API's one use of the visit counter, left out as before
+        def record_search(self) -> None:
+            pass
 
     def api(counting: bool) -> FastAPI:
         sub = FastAPI()
         install_error_handlers(sub)
-        sub.include_router(
-            build_api_router(
-                get_index=lambda: index,
-                get_members=lambda: MongoMemberDirectory(db),
-                start_rebuild=no_rebuild,
-                rebuild_progress=RebuildProgress,
+        sub.include_router(http.router)
+        install_ports(
+            sub,
+            ApiPorts(
+                settings=settings,
+                index=index,
+                members=MongoMemberDirectory(db),
+                rebuilds=Rebuilds(index=index, source=NoSource()),
+                visits=NoVisits(),  # type: ignore[arg-type]
                 analytics=analytics if counting else None,
-            )
+            ),
         )
         return sub
 

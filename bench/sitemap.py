@@ -83,9 +83,10 @@ def serve(data_dir: Path, port: int) -> None:
     import uvicorn
     from fastapi import FastAPI
 
-    from services.search.entrypoints.discovery import build_sitemap_router
+    from services.search.entrypoints import discovery
+    from services.search.entrypoints.dependencies import SitemapPorts
     from shared.config import Settings
-    from shared.http import install_error_handlers
+    from shared.http import install_error_handlers, install_ports
 
     index = TantivyIndex(data_dir)
 
@@ -98,7 +99,8 @@ def serve(data_dir: Path, port: int) -> None:
     app = FastAPI(lifespan=lifespan)
     install_error_handlers(app)
     settings = Settings(stinet_data_dir=data_dir, meili_url=None)
-    app.include_router(build_sitemap_router(settings=settings, get_live=lambda: index))
+    app.include_router(discovery.sitemap_router)
+    install_ports(app, SitemapPorts(settings=settings, live=index))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -21,22 +21,21 @@ from services.search.adapters.catalogue import CatalogueRecordSource
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.adapters.visits import MongoVisitCounter
-from services.search.entrypoints.analytics import build_analytics_router
-from services.search.entrypoints.console import build_console_router
-from services.search.entrypoints.discovery import (
-    Citations,
-    build_cite_router,
-    build_sitemap_router,
+from services.search.entrypoints import analytics, console, discovery, feeds, guide, http, web
+from services.search.entrypoints.dependencies import (
+    AnalyticsPorts,
+    ApiPorts,
+    FeedPorts,
+    SitemapPorts,
+    WebPorts,
 )
-from services.search.entrypoints.feeds import build_feed_router
-from services.search.entrypoints.http import build_api_router
 from services.search.entrypoints.messaging import register_subscribers
-from services.search.entrypoints.web import build_web_router
 from services.search.handlers import Rebuilds
 from services.search.ports import MemberDirectory, RebuildableIndex, RecordSource
 from shared.audit import MongoAuditLog, install_audit
 from shared.auth import wire_service_auth
 from shared.config import PEPPER_FILE, Settings, stored_secret
+from shared.http import install_ports
 from shared.logging import get_logger
 from shared.mongo import Document, make_mongo_client, service_database
 from shared.runtime import create_service_app, ensure_indexes, make_service_broker, mongo_ready
@@ -91,7 +90,7 @@ class Ports:
         await self.mongo.close()
 
     def get_members(self) -> MemberDirectory:
-        """The member names (the routers and subscribers take getters of their ports)."""
+        """The member names (the subscribers take getters of their ports)."""
         return self.members
 
 
@@ -130,8 +129,6 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
     portal, on ``ports`` (``bootstrap(settings)`` unless a test built its own)."""
     services = ports or bootstrap(settings)
     broker = services.broker
-    visits = services.visits
-    analytics = services.analytics
     register_subscribers(
         broker, settings, get_index=lambda: services.index, get_members=services.get_members
     )
@@ -155,36 +152,37 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
     # Phones on slow links: pages and results compressed when the client accepts gzip. Level 4:
     # a 23 KB page of results becomes 4.1 KB in 0.1 ms (level 9: 3.8 KB in 0.24 ms).
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=4)
-    citations = Citations(settings, services.get_members)
     # Before the API router: its ``/v1/records/{id:path}`` would take ``…/cite`` too.
-    app.include_router(build_cite_router(get_index=lambda: services.index, citations=citations))
-    app.include_router(
-        build_api_router(
-            get_index=lambda: services.index,
-            get_members=services.get_members,
-            start_rebuild=services.rebuilds.start,
-            rebuild_progress=lambda: services.rebuilds.progress,
-            count_search=visits.record_search,
-            citations=citations,
-            analytics=analytics,
-        )
-    )
-    app.include_router(build_analytics_router(get_analytics=lambda: analytics))
-    app.include_router(build_sitemap_router(settings=settings, get_live=lambda: services.index))
-    app.include_router(
-        build_web_router(
-            settings=settings,
-            get_index=lambda: services.index,
-            get_members=services.get_members,
-            visits=visits,
-            analytics=analytics,
-        )
-    )
-    app.include_router(
-        build_feed_router(
-            settings=settings, get_index=lambda: services.index, get_members=services.get_members
-        )
-    )
+    app.include_router(discovery.cite_router)
+    app.include_router(http.router)
+    app.include_router(analytics.router)
+    app.include_router(discovery.sitemap_router)
+    app.include_router(web.router)  # the guide's routes with it
+    app.include_router(feeds.router)
     install_audit(app, services.audit, "search")
-    app.include_router(build_console_router(settings=settings))
+    app.include_router(console.router)
+    index = services.index
+    install_ports(
+        app,
+        ApiPorts(
+            settings=settings,
+            index=index,
+            members=services.members,
+            rebuilds=services.rebuilds,
+            visits=services.visits,
+            analytics=services.analytics,
+        ),
+        AnalyticsPorts(analytics=services.analytics),
+        SitemapPorts(settings=settings, live=index),
+        WebPorts(
+            settings=settings,
+            index=index,
+            members=services.members,
+            visits=services.visits,
+            analytics=services.analytics,
+        ),
+        guide.guide_pages(),
+        FeedPorts(settings=settings, index=index, members=services.members),
+        console.console_site(settings),
+    )
     return app

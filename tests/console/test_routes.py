@@ -9,15 +9,17 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 
-from services.search.entrypoints.console import CONSOLE_DIR, build_console_router
+from services.search.entrypoints import console
+from services.search.entrypoints.console import CONSOLE_DIR
 from shared.config import Settings
-from shared.http import install_error_handlers
+from shared.http import install_error_handlers, install_ports
 
 
 def app_for(settings: Settings) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(build_console_router(settings=settings))
+    app.include_router(console.router)
+    install_ports(app, console.console_site(settings))
     return app
 
 

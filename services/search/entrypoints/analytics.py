@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -13,7 +12,7 @@ from pydantic import BeforeValidator
 
 from services.search.analytics import MAX_REPORT_DAYS, AnalyticsReport
 from services.search.domain import LOCAL_TZ
-from services.search.ports import SearchAnalytics
+from services.search.entrypoints.dependencies import Analytics
 from shared.auth import CentreCaller
 from shared.http import ApiError, error_responses
 
@@ -68,36 +67,31 @@ def _invalid(field: str, msg: str) -> ApiError:
     )
 
 
-def build_analytics_router(
-    *,
-    get_analytics: Callable[[], SearchAnalytics],
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> APIRouter:
-    """The centre's report of searches: top, zero-result and unopened queries, per day and
-    per member."""
-    router = APIRouter(prefix="/v1", tags=["stats"])
+# The centre's report of searches: top, zero-result and unopened queries, per day and
+# per member.
+router = APIRouter(prefix="/v1", tags=["stats"])
 
-    @router.get(
-        "/analytics",
-        response_model=AnalyticsReport,
-        response_model_by_alias=True,
-        responses=error_responses(401, 403, 422, 503),
+
+@router.get(
+    "/analytics",
+    response_model=AnalyticsReport,
+    response_model_by_alias=True,
+    responses=error_responses(401, 403, 422, 503),
+)
+async def analytics(
+    _caller: CentreCaller,
+    ports: Analytics,
+    first: First = None,
+    last: Last = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="số câu mỗi danh sách / rows per list")
+    ] = 20,
+) -> Any:
+    """What people looked for between two local days (the last 30 by default): top
+    queries, queries with no results, queries whose results nobody opened, searches
+    per day, and each member's records shown and opened. Centre only."""
+    start, end = period(first, last, ports.clock().astimezone(LOCAL_TZ).date())
+    report = await ports.analytics.report(start, end, limit=limit)
+    return JSONResponse(
+        report.model_dump(mode="json", by_alias=True), headers={"Cache-Control": "no-store"}
     )
-    async def analytics(
-        _caller: CentreCaller,
-        first: First = None,
-        last: Last = None,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_LIMIT, description="số câu mỗi danh sách / rows per list")
-        ] = 20,
-    ) -> Any:
-        """What people looked for between two local days (the last 30 by default): top
-        queries, queries with no results, queries whose results nobody opened, searches
-        per day, and each member's records shown and opened. Centre only."""
-        start, end = period(first, last, clock().astimezone(LOCAL_TZ).date())
-        report = await get_analytics().report(start, end, limit=limit)
-        return JSONResponse(
-            report.model_dump(mode="json", by_alias=True), headers={"Cache-Control": "no-store"}
-        )
-
-    return router

@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from shared.config import Settings
+from shared.http import ports_of
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 PREFIX = "/console"
@@ -105,43 +107,71 @@ def _send(asset: Asset, if_none_match: str | None, headers: dict[str, str]) -> R
     return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
-def build_console_router(*, settings: Settings) -> APIRouter:
-    """``/console/…``: the shell on every page path, the assets, the API locations."""
+@dataclass(frozen=True)
+class ConsoleSite:
+    """The console's files, read once per process (:func:`console_site`), and where the
+    APIs are."""
+
+    config: ConsoleConfig
+    assets: dict[str, Asset]
+    shell: Asset
+    page_headers: dict[str, str]
+
+
+def console_site(settings: Settings) -> ConsoleSite:
+    """The shell, the assets under ``static/`` and the API locations of ``settings``."""
     config = console_config(settings)
-    assets = load_assets()
-    shell = _asset((CONSOLE_DIR / "index.html").read_bytes(), "text/html; charset=utf-8")
-    page_headers = {
-        "Content-Security-Policy": content_security_policy(config),
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-    }
-    router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
-
-    @router.get("")
-    async def console_root() -> RedirectResponse:
-        return RedirectResponse(f"{PREFIX}/", status_code=308)
-
-    @router.get("/config.json")
-    async def console_config_json() -> JSONResponse:
-        """Where the APIs are (public base URLs)."""
-        return JSONResponse(config.model_dump(), headers={"Cache-Control": REVALIDATE})
-
-    @router.get("/static/{name:path}")
-    async def console_asset(request: Request, name: str) -> Response:
-        """The app's modules, styles and icons (a fixed set read at start-up)."""
-        asset = assets.get(name)
-        if asset is None:
-            return Response(status_code=404)
-        etag = request.headers.get("if-none-match")
-        return _send(asset, etag, {"X-Content-Type-Options": "nosniff"})
-
-    @router.get("/{page:path}")
-    async def console_page(request: Request, page: str) -> Response:
-        """The app shell: every console URL is a deep link the app routes itself."""
-        return _send(shell, request.headers.get("if-none-match"), page_headers)
-
-    return router
+    return ConsoleSite(
+        config=config,
+        assets=load_assets(),
+        shell=_asset((CONSOLE_DIR / "index.html").read_bytes(), "text/html; charset=utf-8"),
+        page_headers={
+            "Content-Security-Policy": content_security_policy(config),
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
-__all__ = ["ConsoleConfig", "build_console_router", "console_config", "content_security_policy"]
+Site = Annotated[ConsoleSite, Depends(ports_of(ConsoleSite))]
+
+# ``/console/…``: the shell on every page path, the assets, the API locations.
+router = APIRouter(prefix=PREFIX, tags=["console"], include_in_schema=False)
+
+
+@router.get("")
+async def console_root() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/", status_code=308)
+
+
+@router.get("/config.json")
+async def console_config_json(site: Site) -> JSONResponse:
+    """Where the APIs are (public base URLs)."""
+    return JSONResponse(site.config.model_dump(), headers={"Cache-Control": REVALIDATE})
+
+
+@router.get("/static/{name:path}")
+async def console_asset(request: Request, name: str, site: Site) -> Response:
+    """The app's modules, styles and icons (a fixed set read at start-up)."""
+    asset = site.assets.get(name)
+    if asset is None:
+        return Response(status_code=404)
+    etag = request.headers.get("if-none-match")
+    return _send(asset, etag, {"X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/{page:path}")
+async def console_page(request: Request, page: str, site: Site) -> Response:
+    """The app shell: every console URL is a deep link the app routes itself."""
+    return _send(site.shell, request.headers.get("if-none-match"), site.page_headers)
+
+
+__all__ = [
+    "ConsoleConfig",
+    "ConsoleSite",
+    "console_config",
+    "console_site",
+    "content_security_policy",
+    "router",
+]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -13,11 +12,10 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from services.search import sitemap
 from services.search.cite import MEDIA_TYPES, CiteFormat, content_disposition, render
+from services.search.entrypoints.dependencies import Api, ApiPorts, Sitemap
 from services.search.entrypoints.web import public_base
-from services.search.ports import LiveRecords, MemberDirectory, SearchIndex
 from services.search.web.views import record_path
 from services.search.work import Citable
-from shared.config import Settings
 from shared.http import ApiError, error_responses
 from shared.records import Record, RecordStatus
 
@@ -46,94 +44,85 @@ def citation_responses() -> dict[int | str, dict[str, Any]]:
     return {200: {"description": "BibTeX, RIS or CSL-JSON (UTF-8)", "content": content}}
 
 
-def build_sitemap_router(*, settings: Settings, get_live: Callable[[], LiveRecords]) -> APIRouter:
-    """``/robots.txt``, the sitemap index and its pages of live record pages."""
-    router = APIRouter(tags=["discovery"])
+# ``/robots.txt``, the sitemap index and its pages of live record pages.
+sitemap_router = APIRouter(tags=["discovery"])
 
-    @router.get("/robots.txt", response_class=PlainTextResponse)
-    async def robots(request: Request) -> PlainTextResponse:
-        """What crawlers may read, and where the sitemap is."""
-        body = sitemap.robots_txt(public_base(settings))
-        return PlainTextResponse(body, headers={"Cache-Control": SITEMAP_CACHE})
 
-    @router.get("/sitemap.xml", response_class=Response, responses=_xml("sitemap index"))
-    async def sitemap_index(request: Request) -> Response:
-        """The sitemap index: one page per 50,000 live records."""
-        pages = sitemap.page_count(await get_live().live_count())
-        body = sitemap.index_document(public_base(settings), pages)
-        return Response(body, media_type=XML, headers={"Cache-Control": SITEMAP_CACHE})
+@sitemap_router.get("/robots.txt", response_class=PlainTextResponse)
+async def robots(request: Request, ports: Sitemap) -> PlainTextResponse:
+    """What crawlers may read, and where the sitemap is."""
+    body = sitemap.robots_txt(public_base(ports.settings))
+    return PlainTextResponse(body, headers={"Cache-Control": SITEMAP_CACHE})
 
-    @router.get(
-        "/sitemaps/{number}.xml",
-        response_class=StreamingResponse,
-        responses={**_xml("one page of the sitemap"), **error_responses(404, 422)},
+
+@sitemap_router.get("/sitemap.xml", response_class=Response, responses=_xml("sitemap index"))
+async def sitemap_index(request: Request, ports: Sitemap) -> Response:
+    """The sitemap index: one page per 50,000 live records."""
+    pages = sitemap.page_count(await ports.live.live_count())
+    body = sitemap.index_document(public_base(ports.settings), pages)
+    return Response(body, media_type=XML, headers={"Cache-Control": SITEMAP_CACHE})
+
+
+@sitemap_router.get(
+    "/sitemaps/{number}.xml",
+    response_class=StreamingResponse,
+    responses={**_xml("one page of the sitemap"), **error_responses(404, 422)},
+)
+async def sitemap_page(
+    request: Request,
+    number: Annotated[int, Path(ge=1, le=MAX_SITEMAP_PAGES, description="trang / page")],
+    ports: Sitemap,
+) -> StreamingResponse:
+    """Live record pages ``(number-1)*50,000`` on, with ``lastmod``; written as read."""
+    live = ports.live
+    if number > sitemap.page_count(await live.live_count()):
+        raise ApiError(404, "Không có trang sơ đồ này", "No such sitemap page")
+    entries = live.live_entries(offset=sitemap.page_offset(number), limit=sitemap.URLS_PER_PAGE)
+    return StreamingResponse(
+        sitemap.urlset(public_base(ports.settings), entries),
+        media_type=XML,
+        headers={"Cache-Control": SITEMAP_CACHE},
     )
-    async def sitemap_page(
-        request: Request,
-        number: Annotated[int, Path(ge=1, le=MAX_SITEMAP_PAGES, description="trang / page")],
-    ) -> StreamingResponse:
-        """Live record pages ``(number-1)*50,000`` on, with ``lastmod``; written as read."""
-        live = get_live()
-        if number > sitemap.page_count(await live.live_count()):
-            raise ApiError(404, "Không có trang sơ đồ này", "No such sitemap page")
-        entries = live.live_entries(offset=sitemap.page_offset(number), limit=sitemap.URLS_PER_PAGE)
-        return StreamingResponse(
-            sitemap.urlset(public_base(settings), entries),
-            media_type=XML,
-            headers={"Cache-Control": SITEMAP_CACHE},
+
+
+async def citation_response(
+    ports: ApiPorts, records: list[Record], fmt: CiteFormat, *, stem: str
+) -> Response:
+    """``records`` as a citation download (member names from the directory)."""
+    base = public_base(ports.settings)
+    names = await ports.members.names()
+    items = [
+        Citable(
+            record=r,
+            landing_url=base + record_path(r.id),
+            member_name=names.get(r.member, {}).get("name") or r.member,
         )
-
-    return router
-
-
-class Citations:
-    """Turns records into a citation download (names from the member directory)."""
-
-    def __init__(self, settings: Settings, get_members: Callable[[], MemberDirectory]) -> None:
-        self.settings = settings
-        self.get_members = get_members
-
-    async def response(
-        self, request: Request, records: list[Record], fmt: CiteFormat, *, stem: str
-    ) -> Response:
-        base = public_base(self.settings)
-        names = await self.get_members().names()
-        items = [
-            Citable(
-                record=r,
-                landing_url=base + record_path(r.id),
-                member_name=names.get(r.member, {}).get("name") or r.member,
-            )
-            for r in records
-        ]
-        return Response(
-            render(fmt, items),
-            media_type=MEDIA_TYPES[fmt],
-            headers={
-                "Content-Disposition": content_disposition(stem, fmt),
-                "Cache-Control": "public, max-age=300",
-            },
-        )
-
-
-def build_cite_router(*, get_index: Callable[[], SearchIndex], citations: Citations) -> APIRouter:
-    """``GET /v1/records/{id}/cite``; include it before the ``/v1/records/{id}`` route."""
-    router = APIRouter(prefix="/v1", tags=["search"])
-
-    @router.get(
-        "/records/{record_id:path}/cite",
-        response_class=Response,
-        responses={**citation_responses(), **error_responses(404, 410, 422)},
+        for r in records
+    ]
+    return Response(
+        render(fmt, items),
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": content_disposition(stem, fmt),
+            "Cache-Control": "public, max-age=300",
+        },
     )
-    async def cite(request: Request, record_id: str, fmt: FormatParam) -> Response:
-        """One record as BibTeX, RIS or CSL-JSON, to download (404 unknown, 410 withdrawn)."""
-        found = await get_index().get(record_id) if len(record_id) <= MAX_ID_CHARS else None
-        if found is None:
-            raise ApiError(404, "Không tìm thấy tài nguyên", "Record not found")
-        if found.status is RecordStatus.WITHDRAWN:
-            raise ApiError(
-                410, "Tài nguyên đã được thu hồi", "The record was withdrawn", code="gone"
-            )
-        return await citations.response(request, [found], fmt, stem=found.id)
 
-    return router
+
+# ``GET /v1/records/{id}/cite``; include it before ``http.router`` (its ``/v1/records/{id}``).
+cite_router = APIRouter(prefix="/v1", tags=["search"])
+
+
+@cite_router.get(
+    "/records/{record_id:path}/cite",
+    response_class=Response,
+    responses={**citation_responses(), **error_responses(404, 410, 422)},
+)
+async def cite(request: Request, record_id: str, fmt: FormatParam, ports: Api) -> Response:
+    """One record as BibTeX, RIS or CSL-JSON, to download (404 unknown, 410 withdrawn)."""
+    found = await ports.index.get(record_id) if len(record_id) <= MAX_ID_CHARS else None
+    if found is None:
+        raise ApiError(404, "Không tìm thấy tài nguyên", "Record not found")
+    if found.status is RecordStatus.WITHDRAWN:
+        raise ApiError(410, "Tài nguyên đã được thu hồi", "The record was withdrawn", code="gone")
+    return await citation_response(ports, [found], fmt, stem=found.id)

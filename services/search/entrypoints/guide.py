@@ -6,15 +6,17 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from services.search.web.pages import WEB_DIR, environment, remember_language, translator
-from shared.config import Settings
+from shared.http import ports_of
 from shared.logging import get_logger
 from shared.text import fold
 
@@ -123,60 +125,86 @@ def load_guides(directory: Path, images: dict[str, Path] | None = None) -> dict[
     return guides
 
 
-def build_guide_router(*, settings: Settings, directory: Path | None = None) -> APIRouter:
-    """Routes ``/huong-dan/`` (the list of guides) and ``/huong-dan/{slug}`` (one guide)."""
-    images = guide_images(directory or GUIDE_DIR)
-    guides = load_guides(directory or GUIDE_DIR, images)
-    env = environment()
-    asset_version = _asset_version()
-    router = APIRouter(tags=["guide"])
+@dataclass(frozen=True)
+class GuidePages:
+    """The guides, rendered once per process (:func:`guide_pages`), and what they show."""
 
-    def render(request: Request, guide: Guide | None, *, status: int = 200) -> HTMLResponse:
-        t = translator(request)
-        others = sorted((g for s, g in guides.items() if s), key=lambda g: fold(g.title))
-        context = {
-            "t": t,
-            "base": "",
-            "asset_version": asset_version,
-            "lang_switch": request.url.path + ("?lang=vi" if t.english else "?lang=en"),
-            "visits": None,
-            "guide": guide,
-            "guides": others if guide is None or not guide.slug else [],
-            "index_href": f"{PREFIX}/" + (f"?lang={t.chosen}" if t.chosen else ""),
-            "suffix": f"?lang={t.chosen}" if t.chosen else "",
-            "prefix": PREFIX,
-        }
-        body = env.get_template("guide.html").render(context)
-        headers = {"Content-Language": t.lang, "Vary": "Cookie"}
-        if status == 200:
-            headers["Cache-Control"] = CACHE
-        headers["X-Frame-Options"] = "SAMEORIGIN"
-        response = HTMLResponse(body, status_code=status, headers=headers)
-        remember_language(request, response)
-        return response
+    guides: dict[str, Guide]  # slug → guide; the index page under ``""``
+    images: dict[str, Path]
+    env: Environment
+    asset_version: str
 
-    @router.get(f"{PREFIX}", include_in_schema=False)
-    @router.get(f"{PREFIX}/", response_class=HTMLResponse)
-    async def guide_index(request: Request) -> HTMLResponse:
-        """The member guide: the list of guides by their first heading (Vietnamese)."""
-        index = guides.get("") or Guide(slug="", title=INDEX_TITLE, html=f"<h1>{INDEX_TITLE}</h1>")
-        return render(request, index)
 
-    @router.get(f"{IMAGE_PREFIX}/{{name:path}}", include_in_schema=False)
-    async def guide_image(name: str) -> Response:
-        """A picture shown in a guide (the console's screenshots); 404 for any other name."""
-        path = images.get(name)
-        if path is None:
-            return Response(status_code=404)
-        media_type = IMAGE_TYPES[path.suffix.lower()]
-        return Response(path.read_bytes(), media_type=media_type, headers={"Cache-Control": CACHE})
+def guide_pages(directory: Path = GUIDE_DIR) -> GuidePages:
+    """Every guide of ``directory`` (``docs/thanh-vien/`` unless a test gives its own)."""
+    images = guide_images(directory)
+    return GuidePages(
+        guides=load_guides(directory, images),
+        images=images,
+        env=environment(),
+        asset_version=_asset_version(),
+    )
 
-    @router.get(f"{PREFIX}/{{slug}}", response_class=HTMLResponse)
-    async def guide_page(request: Request, slug: str) -> HTMLResponse:
-        """One guide of ``docs/thanh-vien/`` as a page; 404 for an unknown name."""
-        guide = guides.get(slug) if slug and SLUG.match(slug) else None
-        if guide is None:
-            return render(request, None, status=404)
-        return render(request, guide)
 
-    return router
+Guides = Annotated[GuidePages, Depends(ports_of(GuidePages))]
+
+
+def render_guide(
+    request: Request, pages: GuidePages, guide: Guide | None, *, status: int = 200
+) -> HTMLResponse:
+    """A guide (or the list of them, or the 404 page) in the portal's chrome."""
+    t = translator(request)
+    others = sorted((g for s, g in pages.guides.items() if s), key=lambda g: fold(g.title))
+    context = {
+        "t": t,
+        "base": "",
+        "asset_version": pages.asset_version,
+        "lang_switch": request.url.path + ("?lang=vi" if t.english else "?lang=en"),
+        "visits": None,
+        "guide": guide,
+        "guides": others if guide is None or not guide.slug else [],
+        "index_href": f"{PREFIX}/" + (f"?lang={t.chosen}" if t.chosen else ""),
+        "suffix": f"?lang={t.chosen}" if t.chosen else "",
+        "prefix": PREFIX,
+    }
+    body = pages.env.get_template("guide.html").render(context)
+    headers = {"Content-Language": t.lang, "Vary": "Cookie"}
+    if status == 200:
+        headers["Cache-Control"] = CACHE
+    headers["X-Frame-Options"] = "SAMEORIGIN"
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    remember_language(request, response)
+    return response
+
+
+# ``/huong-dan/`` (the list of guides) and ``/huong-dan/{slug}`` (one guide).
+router = APIRouter(tags=["guide"])
+
+
+@router.get(f"{PREFIX}", include_in_schema=False)
+@router.get(f"{PREFIX}/", response_class=HTMLResponse)
+async def guide_index(request: Request, pages: Guides) -> HTMLResponse:
+    """The member guide: the list of guides by their first heading (Vietnamese)."""
+    index = pages.guides.get("") or Guide(
+        slug="", title=INDEX_TITLE, html=f"<h1>{INDEX_TITLE}</h1>"
+    )
+    return render_guide(request, pages, index)
+
+
+@router.get(f"{IMAGE_PREFIX}/{{name:path}}", include_in_schema=False)
+async def guide_image(name: str, pages: Guides) -> Response:
+    """A picture shown in a guide (the console's screenshots); 404 for any other name."""
+    path = pages.images.get(name)
+    if path is None:
+        return Response(status_code=404)
+    media_type = IMAGE_TYPES[path.suffix.lower()]
+    return Response(path.read_bytes(), media_type=media_type, headers={"Cache-Control": CACHE})
+
+
+@router.get(f"{PREFIX}/{{slug}}", response_class=HTMLResponse)
+async def guide_page(request: Request, slug: str, pages: Guides) -> HTMLResponse:
+    """One guide of ``docs/thanh-vien/`` as a page; 404 for an unknown name."""
+    guide = pages.guides.get(slug) if slug and SLUG.match(slug) else None
+    if guide is None:
+        return render_guide(request, pages, None, status=404)
+    return render_guide(request, pages, guide)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,15 +13,10 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from services.search.cite import CiteFormat
-from services.search.entrypoints.discovery import Citations, citation_responses
-from services.search.handlers import RebuildProgress, count_results_page, did_you_mean
-from services.search.ports import (
-    MAX_PAGE,
-    MemberDirectory,
-    SearchAnalytics,
-    SearchIndex,
-    SearchQuery,
-)
+from services.search.entrypoints.dependencies import Api
+from services.search.entrypoints.discovery import citation_response, citation_responses
+from services.search.handlers import count_results_page, did_you_mean
+from services.search.ports import MAX_PAGE, SearchQuery
 from shared.audit import Audited
 from shared.auth import CentreCaller, centre_caller
 from shared.http import ApiError, Moment, field_errors
@@ -149,123 +143,115 @@ def search_responses() -> dict[int | str, dict[str, Any]]:
     return {200: {"description": "results, or their citations", "content": content}}
 
 
-def build_api_router(
-    *,
-    get_index: Callable[[], SearchIndex],
-    get_members: Callable[[], MemberDirectory],
-    start_rebuild: Callable[[], Awaitable[RebuildProgress]],
-    rebuild_progress: Callable[[], RebuildProgress],
-    count_search: Callable[[], None] = lambda: None,
-    citations: Citations | None = None,
-    analytics: SearchAnalytics | None = None,
-) -> APIRouter:
-    """The ``/v1`` JSON routes of the search service (``count_search``: one more search;
-    ``citations``: ``?format=`` turns the page of results into a citation download;
-    ``analytics``: what people look for, counted for the centre)."""
-    router = APIRouter(prefix="/v1", tags=["search"])
+# The ``/v1`` JSON routes of the search service.
+router = APIRouter(prefix="/v1", tags=["search"])
 
-    @router.get("/search", responses=search_responses())
-    async def search(
-        request: Request,
-        q: Annotated[str, Query(max_length=500)] = "",
-        kind: ListParam = None,
-        member: ListParam = None,
-        subject: ListParam = None,
-        language: ListParam = None,
-        year_from: int | None = None,
-        year_to: int | None = None,
-        created_since: CreatedSince = None,
-        created_before: CreatedBefore = None,
-        sort: str = "relevance",
-        page: int = 1,
-        per_page: int = 20,
-        fmt: Annotated[
-            CiteFormat | None,
-            Query(alias="format", description="bibtex | ris | csl-json: cite this page"),
-        ] = None,
-    ) -> Response:
-        """Search every member's records (tone-mark-insensitive), with filters and facets;
-        ``format=`` gives the page of results as BibTeX, RIS or CSL-JSON instead."""
-        started = time.perf_counter()
-        query = build_query(
-            q=q,
-            kind=_values(kind),
-            member=_values(member),
-            subject=_values(subject),
-            language=_values(language),
-            year_from=year_from,
-            year_to=year_to,
-            created_since=created_since,
-            created_before=created_before,
-            sort=sort,
-            page=page,
-            per_page=per_page,
-        )
-        result = await get_index().search(query)
-        if query.q.strip():
-            count_search()
-        if fmt is not None and citations is not None:
-            records = [await get_index().get(hit.id) for hit in result.hits]
-            found = [r for r in records if r is not None]
-            return await citations.response(request, found, fmt, stem="tra-cuu")
-        members = await get_members().names()
-        # A saved search's digest (notify) asks for a period: a machine, not a person looking.
-        by_person = query.created_since is None and query.created_before is None
-        sid = None
-        if analytics is not None and by_person:
-            sid = count_results_page(query, result, analytics=analytics)
-        body = {
-            "query": query.q,
-            "search_id": sid,
-            "suggestion": await did_you_mean(query.q, result.total, index=get_index()),
-            "total": result.total,
-            "page": query.page,
-            "per_page": query.per_page,
-            "pages": min(MAX_PAGE, -(-result.total // query.per_page)),
-            "hits": [h.model_dump(mode="json", exclude={"score"}) for h in result.hits],
-            "facets": result.facets.model_dump(mode="json"),
-            "member_names": {
-                code: members[code] for code in result.facets.member if code in members
-            },
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
-        }
-        return Response(orjson.dumps(body), media_type="application/json")
 
-    @router.get("/suggest")
-    async def suggest(
-        q: Annotated[str, Query(max_length=100)] = "",
-        limit: Annotated[int, Query(ge=1, le=MAX_SUGGEST)] = 8,
-    ) -> dict[str, Any]:
-        """Completions of what the user has typed, from titles and subjects."""
-        suggestions = await get_index().suggest(q, limit) if q.strip() else []
-        return {"query": q, "suggestions": suggestions}
+@router.get("/search", responses=search_responses())
+async def search(
+    request: Request,
+    ports: Api,
+    q: Annotated[str, Query(max_length=500)] = "",
+    kind: ListParam = None,
+    member: ListParam = None,
+    subject: ListParam = None,
+    language: ListParam = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    created_since: CreatedSince = None,
+    created_before: CreatedBefore = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 20,
+    fmt: Annotated[
+        CiteFormat | None,
+        Query(alias="format", description="bibtex | ris | csl-json: cite this page"),
+    ] = None,
+) -> Response:
+    """Search every member's records (tone-mark-insensitive), with filters and facets;
+    ``format=`` gives the page of results as BibTeX, RIS or CSL-JSON instead."""
+    started = time.perf_counter()
+    query = build_query(
+        q=q,
+        kind=_values(kind),
+        member=_values(member),
+        subject=_values(subject),
+        language=_values(language),
+        year_from=year_from,
+        year_to=year_to,
+        created_since=created_since,
+        created_before=created_before,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+    )
+    result = await ports.index.search(query)
+    if query.q.strip():
+        ports.visits.record_search()
+    if fmt is not None:
+        records = [await ports.index.get(hit.id) for hit in result.hits]
+        found = [r for r in records if r is not None]
+        return await citation_response(ports, found, fmt, stem="tra-cuu")
+    members = await ports.members.names()
+    # A saved search's digest (notify) asks for a period: a machine, not a person looking.
+    by_person = query.created_since is None and query.created_before is None
+    sid = None
+    if ports.analytics is not None and by_person:
+        sid = count_results_page(query, result, analytics=ports.analytics)
+    body = {
+        "query": query.q,
+        "search_id": sid,
+        "suggestion": await did_you_mean(query.q, result.total, index=ports.index),
+        "total": result.total,
+        "page": query.page,
+        "per_page": query.per_page,
+        "pages": min(MAX_PAGE, -(-result.total // query.per_page)),
+        "hits": [h.model_dump(mode="json", exclude={"score"}) for h in result.hits],
+        "facets": result.facets.model_dump(mode="json"),
+        "member_names": {code: members[code] for code in result.facets.member if code in members},
+        "took_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
 
-    @router.get("/records/{record_id:path}")
-    async def record(record_id: str) -> dict[str, Any]:
-        """One indexed record (with holdings), for the portal's record page."""
-        found = await get_index().get(record_id) if len(record_id) <= 200 else None
-        if found is None:
-            raise ApiError(404, "Không tìm thấy tài nguyên", "Record not found")
-        body = found.model_dump(mode="json", exclude_none=True)
-        names = await get_members().names()
-        body["member_name"] = names.get(found.member)
-        # Holdings are record ids ("hpl:123") from the catalogue (member codes accepted too).
-        holders = {h: h.split(":", 1)[0] for h in found.also_held_by}
-        body["also_held_by_names"] = {h: names[m] for h, m in holders.items() if m in names}
-        return body
 
-    admin = [Depends(centre_caller)]
+@router.get("/suggest")
+async def suggest(
+    ports: Api,
+    q: Annotated[str, Query(max_length=100)] = "",
+    limit: Annotated[int, Query(ge=1, le=MAX_SUGGEST)] = 8,
+) -> dict[str, Any]:
+    """Completions of what the user has typed, from titles and subjects."""
+    suggestions = await ports.index.suggest(q, limit) if q.strip() else []
+    return {"query": q, "suggestions": suggestions}
 
-    @router.post("/admin/reindex", dependencies=admin, status_code=202)
-    async def reindex(caller: CentreCaller, audit: Audited) -> dict[str, Any]:
-        """Rebuild the index from the catalogue; the live index serves until the swap."""
-        progress = await start_rebuild()
-        await audit.record(caller, "reindex")
-        return progress.as_dict()
 
-    @router.get("/admin/reindex", dependencies=admin)
-    async def reindex_progress() -> dict[str, Any]:
-        """Where the last rebuild stands."""
-        return rebuild_progress().as_dict()
+@router.get("/records/{record_id:path}")
+async def record(record_id: str, ports: Api) -> dict[str, Any]:
+    """One indexed record (with holdings), for the portal's record page."""
+    found = await ports.index.get(record_id) if len(record_id) <= 200 else None
+    if found is None:
+        raise ApiError(404, "Không tìm thấy tài nguyên", "Record not found")
+    body = found.model_dump(mode="json", exclude_none=True)
+    names = await ports.members.names()
+    body["member_name"] = names.get(found.member)
+    # Holdings are record ids ("hpl:123") from the catalogue (member codes accepted too).
+    holders = {h: h.split(":", 1)[0] for h in found.also_held_by}
+    body["also_held_by_names"] = {h: names[m] for h, m in holders.items() if m in names}
+    return body
 
-    return router
+
+_ADMIN = [Depends(centre_caller)]
+
+
+@router.post("/admin/reindex", dependencies=_ADMIN, status_code=202)
+async def reindex(caller: CentreCaller, audit: Audited, ports: Api) -> dict[str, Any]:
+    """Rebuild the index from the catalogue; the live index serves until the swap."""
+    progress = await ports.rebuilds.start()
+    await audit.record(caller, "reindex")
+    return progress.as_dict()
+
+
+@router.get("/admin/reindex", dependencies=_ADMIN)
+async def reindex_progress(ports: Api) -> dict[str, Any]:
+    """Where the last rebuild stands."""
+    return ports.rebuilds.progress.as_dict()

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from jinja2 import Environment
 from pydantic import BaseModel
 from pymongo.errors import PyMongoError
 
 from services.search.cite import CiteFormat
 from services.search.domain import LOCAL_TZ
-from services.search.entrypoints.guide import build_guide_router
+from services.search.entrypoints import guide
+from services.search.entrypoints.dependencies import Web, WebPorts
 from services.search.feeds import feed_path, follow_url
 from services.search.handlers import count_results_page, did_you_mean
 from services.search.ports import (
@@ -27,17 +24,13 @@ from services.search.ports import (
     SOURCES,
     DaySearches,
     Facets,
-    MemberDirectory,
-    SearchAnalytics,
-    SearchIndex,
     SearchQuery,
     SearchResult,
-    VisitCounter,
     VisitStats,
 )
 from services.search.web import seo, views
-from services.search.web.i18n import Translator, strings_for_widget
-from services.search.web.pages import WEB_DIR, environment, remember_language, translator
+from services.search.web.i18n import Translator
+from services.search.web.pages import remember_language, translator
 from services.search.work import Citable
 from shared.config import Settings
 from shared.http import error_responses
@@ -46,31 +39,8 @@ from shared.records import Record, RecordStatus
 
 log = get_logger("search.web")
 
-STATIC_TYPES = {
-    "portal.css": "text/css; charset=utf-8",
-    "portal.js": "text/javascript; charset=utf-8",
-    "icon.svg": "image/svg+xml",
-}
-MEMBER_NAMES_TTL = 30.0
 EMBED_PER_PAGE = 5
 PUBLIC_CACHE = "public, max-age=300"
-
-
-def _load_static() -> dict[str, tuple[bytes, str, str]]:
-    """The page assets, read once: name → (body, content type, version)."""
-    out = {}
-    for name, media in STATIC_TYPES.items():
-        body = (WEB_DIR / "static" / name).read_bytes()
-        out[name] = (body, media, hashlib.sha256(body).hexdigest()[:10])
-    return out
-
-
-def _widget_source() -> bytes:
-    """widget.js with its words (both languages) baked in as JSON."""
-    strings = {"vi": strings_for_widget(False), "en": strings_for_widget(True)}
-    literal = json.dumps(strings, ensure_ascii=False).replace("</", "<\\/")
-    source = (WEB_DIR / "static" / "widget.js").read_text(encoding="utf-8")
-    return source.replace("/*STRINGS*/{}", literal).encode()
 
 
 def visitor_identity(request: Request) -> str:
@@ -89,182 +59,32 @@ def _local_time(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
 
 
-class MemberNames:
-    """Member names from the search service's own directory, cached for a few seconds."""
-
-    def __init__(self, get_members: Callable[[], MemberDirectory]) -> None:
-        self._get_members = get_members
-        self._names: dict[str, dict[str, str]] = {}
-        self._loaded_at = float("-inf")
-
-    async def get(self) -> dict[str, dict[str, str]]:
-        if time.monotonic() - self._loaded_at > MEMBER_NAMES_TTL:
-            try:
-                self._names = await self._get_members().names()
-            except PyMongoError as exc:  # labels fall back to member codes; search still works
-                log.warning("member_names_unavailable", error=type(exc).__name__)
-            self._loaded_at = time.monotonic()
-        return self._names
-
-
-def build_web_router(
-    *,
-    settings: Settings,
-    get_index: Callable[[], SearchIndex],
-    get_members: Callable[[], MemberDirectory],
-    visits: VisitCounter,
-    analytics: SearchAnalytics | None = None,
-) -> APIRouter:
-    """Routes for people: the portal, record pages, the embed, the widget, OpenSearch, visits
-    (``analytics``: what people look for; its flush loop runs with this router)."""
-    env = environment()
-    static = _load_static()
-    widget = _widget_source()
-    widget_etag = '"' + hashlib.sha256(widget).hexdigest()[:16] + '"'
-    member_names = MemberNames(get_members)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await visits.start()
-        if analytics is not None:
-            await analytics.start()
-        try:
-            yield
-        finally:
-            if analytics is not None:
-                await analytics.stop()
-            await visits.stop()
-
-    router = APIRouter(tags=["portal"], lifespan=lifespan)
-    pages = _Pages(
-        env, static, member_names, visits, get_index, settings.notify_public_base, analytics
-    )
-
-    @router.get("/", response_class=HTMLResponse)
-    async def portal(request: Request) -> HTMLResponse:
-        """The network's search page (Vietnamese; ``?lang=en`` for English); works without JS."""
-        visits.record(visitor_identity(request), "portal")
-        return await pages.search_page(request, template="portal.html", path="/")
-
-    @router.get("/embed", response_class=HTMLResponse)
-    async def embed(request: Request) -> HTMLResponse:
-        """The iframe form of the search, compact; ``?member=vmu`` limits it to one member."""
-        visits.record(visitor_identity(request), "embed")
-        return await pages.search_page(request, template="embed.html", path="/embed")
-
-    @router.get("/records/{record_id:path}", response_class=HTMLResponse)
-    async def record_page(request: Request, record_id: str) -> HTMLResponse:
-        """One record with its holdings ("also held by")."""
-        visits.record(visitor_identity(request), "record")
-        return await pages.record_page(request, record_id, base=public_base(settings))
-
-    @router.get("/widget.js", include_in_schema=False)
-    async def widget_js(request: Request) -> Response:
-        """The script member websites include to get the search box and results."""
-        headers = {
-            "Cache-Control": PUBLIC_CACHE,
-            "ETag": widget_etag,
-            "Access-Control-Allow-Origin": "*",
-        }
-        if request.headers.get("if-none-match") == widget_etag:
-            return Response(status_code=304, headers=headers)
-        return Response(widget, media_type="text/javascript; charset=utf-8", headers=headers)
-
-    @router.get("/static/{name}", include_in_schema=False)
-    async def asset(name: str) -> Response:
-        """CSS, JS and icon of the pages (a fixed list: no file system access by name)."""
-        if name not in static:
-            return Response(status_code=404)
-        body, media, _ = static[name]
-        return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
-
-    @router.get("/opensearch.xml", include_in_schema=False)
-    async def opensearch(request: Request) -> Response:
-        """OpenSearch 1.1 description: add the network's search to a browser."""
-        body = env.get_template("opensearch.xml").render(
-            base=public_base(settings),
-            short_name="Tra cứu KHCN HP",
-            description="Tra cứu chỉ dẫn chung — Mạng lưới thông tin KH&CN Hải Phòng",
-        )
-        return Response(
-            body,
-            media_type="application/opensearchdescription+xml; charset=utf-8",
-            headers={"Cache-Control": PUBLIC_CACHE, "Access-Control-Allow-Origin": "*"},
-        )
-
-    @router.get("/opensearch/suggest", include_in_schema=False)
-    async def opensearch_suggest(q: Annotated[str, Query(max_length=100)] = "") -> JSONResponse:
-        """Suggestions in the OpenSearch format browsers read: ``[query, [completions]]``."""
-        suggestions = await get_index().suggest(q, 8) if q.strip() else []
-        return JSONResponse(
-            [q, suggestions],
-            media_type="application/x-suggestions+json",
-            headers={"Access-Control-Allow-Origin": "*"},
-        )
-
-    @router.get("/v1/stats/visits", tags=["stats"])
-    async def visit_stats() -> JSONResponse:
-        """Visit counters as the network's portal shows them: online now, today, total."""
-        stats = await visits.stats()
-        return JSONResponse(stats.model_dump(), headers={"Cache-Control": "no-store"})
-
-    @router.get(
-        "/v1/stats/searches",
-        tags=["stats"],
-        response_model=SearchesPerDay,
-        responses=error_responses(422),
-    )
-    async def search_stats(
-        days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="số ngày / how many days")] = 30,
-    ) -> SearchesPerDay:
-        """Searches per day (Hai Phong's calendar days, today last), for the centre's charts."""
-        return SearchesPerDay(days=await visits.searches_per_day(days))
-
-    @router.get("/v1/stats/visits/ping", status_code=204, tags=["stats"])
-    async def visit_ping(request: Request, source: str = "widget") -> Response:
-        """Count one search made through the widget on a member's website."""
-        visits.record(visitor_identity(request), source if source in SOURCES else "widget")
-        return Response(status_code=204, headers={"Cache-Control": "no-store"})
-
-    router.include_router(build_guide_router(settings=settings))
-    return router
-
-
-class SearchesPerDay(BaseModel):
-    days: list[DaySearches]
-
-
 def public_base(settings: Settings) -> str:
     """The configured public URL, never the request's Host: a forged Host must not reach
     cached pages, the OpenSearch description or the widget code."""
     return settings.stinet_public_url.rstrip("/")
 
 
-class _Pages:
-    """Renders the HTML pages; the router's routes only count the visit and delegate here."""
+class SearchesPerDay(BaseModel):
+    days: list[DaySearches]
 
-    def __init__(
-        self,
-        env: Environment,
-        static: dict[str, tuple[bytes, str, str]],
-        member_names: MemberNames,
-        visits: VisitCounter,
-        get_index: Callable[[], SearchIndex],
-        notify_url: str = "",
-        analytics: SearchAnalytics | None = None,
-    ) -> None:
-        self.env = env
-        self.analytics = analytics
-        self.notify_url = notify_url
-        self.asset_version = "".join(v for _, _, v in static.values())[:10]
-        self.member_names = member_names
-        self.visits = visits
-        self.get_index = get_index
+
+class _Pages:
+    """Renders the HTML pages; the routes only count the visit and delegate here."""
+
+    def __init__(self, ports: WebPorts) -> None:
+        self.ports = ports
+        self.env = ports.files.env
+        self.analytics = ports.analytics
+        self.notify_url = ports.settings.notify_public_base
+        self.asset_version = ports.files.asset_version
+        self.visits = ports.visits
+        self.index = ports.index
 
     async def _common(
         self, request: Request, t: Translator, state: views.QueryState
     ) -> dict[str, Any]:
-        names = await self.member_names.get()
+        names = await self.ports.names.get(self.ports.members)
 
         def member_label(code: str) -> str:
             entry = names.get(code)
@@ -316,7 +136,7 @@ class _Pages:
         result = SearchResult(total=0, hits=[], facets=Facets())
         searched = error is None and (not embed or query.q or _has_filters(state, pinned))
         if searched:
-            result = await self.get_index().search(query)
+            result = await self.index.search(query)
             if query.q.strip():
                 self.visits.record_search()
         sid = (
@@ -325,7 +145,7 @@ class _Pages:
             else None
         )
         suggestion = (
-            await did_you_mean(query.q, result.total, index=self.get_index()) if searched else None
+            await did_you_mean(query.q, result.total, index=self.index) if searched else None
         )
         context.update(
             query=query,
@@ -362,7 +182,7 @@ class _Pages:
         t = translator(request)
         state = views.QueryState({}, path=views.record_path(record_id), lang=t.chosen)
         context = await self._common(request, t, state)
-        record = await self.get_index().get(record_id) if len(record_id) <= 300 else None
+        record = await self.index.get(record_id) if len(record_id) <= 300 else None
         opened_from = request.query_params.get("from")
         if self.analytics is not None and record is not None and opened_from:
             self.analytics.record_open(opened_from, record.member)
@@ -485,4 +305,135 @@ def _facet_groups(
     ]
 
 
-__all__: list[Any] = ["build_web_router", "visitor_identity"]
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The visit counter (and the search analytics, when given) write while the app runs."""
+    ports: WebPorts = app.state.ports[WebPorts]  # no request here to ask ``ports_of``
+    await ports.visits.start()
+    if ports.analytics is not None:
+        await ports.analytics.start()
+    try:
+        yield
+    finally:
+        if ports.analytics is not None:
+            await ports.analytics.stop()
+        await ports.visits.stop()
+
+
+# Routes for people: the portal, record pages, the embed, the widget, OpenSearch, visits.
+router = APIRouter(tags=["portal"], lifespan=lifespan)
+
+
+def _pages(ports: Web) -> _Pages:
+    return _Pages(ports)
+
+
+Pages = Annotated[_Pages, Depends(_pages)]
+
+
+@router.get("/", response_class=HTMLResponse)
+async def portal(request: Request, ports: Web, pages: Pages) -> HTMLResponse:
+    """The network's search page (Vietnamese; ``?lang=en`` for English); works without JS."""
+    ports.visits.record(visitor_identity(request), "portal")
+    return await pages.search_page(request, template="portal.html", path="/")
+
+
+@router.get("/embed", response_class=HTMLResponse)
+async def embed(request: Request, ports: Web, pages: Pages) -> HTMLResponse:
+    """The iframe form of the search, compact; ``?member=vmu`` limits it to one member."""
+    ports.visits.record(visitor_identity(request), "embed")
+    return await pages.search_page(request, template="embed.html", path="/embed")
+
+
+@router.get("/records/{record_id:path}", response_class=HTMLResponse)
+async def record_page(request: Request, record_id: str, ports: Web, pages: Pages) -> HTMLResponse:
+    """One record with its holdings ("also held by")."""
+    ports.visits.record(visitor_identity(request), "record")
+    return await pages.record_page(request, record_id, base=public_base(ports.settings))
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget_js(request: Request, ports: Web) -> Response:
+    """The script member websites include to get the search box and results."""
+    etag = ports.files.widget_etag
+    headers = {
+        "Cache-Control": PUBLIC_CACHE,
+        "ETag": etag,
+        "Access-Control-Allow-Origin": "*",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(
+        ports.files.widget, media_type="text/javascript; charset=utf-8", headers=headers
+    )
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def asset(name: str, ports: Web) -> Response:
+    """CSS, JS and icon of the pages (a fixed list: no file system access by name)."""
+    if name not in ports.files.static:
+        return Response(status_code=404)
+    body, media, _ = ports.files.static[name]
+    return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/opensearch.xml", include_in_schema=False)
+async def opensearch(request: Request, ports: Web) -> Response:
+    """OpenSearch 1.1 description: add the network's search to a browser."""
+    body = ports.files.env.get_template("opensearch.xml").render(
+        base=public_base(ports.settings),
+        short_name="Tra cứu KHCN HP",
+        description="Tra cứu chỉ dẫn chung — Mạng lưới thông tin KH&CN Hải Phòng",
+    )
+    return Response(
+        body,
+        media_type="application/opensearchdescription+xml; charset=utf-8",
+        headers={"Cache-Control": PUBLIC_CACHE, "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/opensearch/suggest", include_in_schema=False)
+async def opensearch_suggest(
+    ports: Web, q: Annotated[str, Query(max_length=100)] = ""
+) -> JSONResponse:
+    """Suggestions in the OpenSearch format browsers read: ``[query, [completions]]``."""
+    suggestions = await ports.index.suggest(q, 8) if q.strip() else []
+    return JSONResponse(
+        [q, suggestions],
+        media_type="application/x-suggestions+json",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/v1/stats/visits", tags=["stats"])
+async def visit_stats(ports: Web) -> JSONResponse:
+    """Visit counters as the network's portal shows them: online now, today, total."""
+    stats = await ports.visits.stats()
+    return JSONResponse(stats.model_dump(), headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/v1/stats/searches",
+    tags=["stats"],
+    response_model=SearchesPerDay,
+    responses=error_responses(422),
+)
+async def search_stats(
+    ports: Web,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="số ngày / how many days")] = 30,
+) -> SearchesPerDay:
+    """Searches per day (Hai Phong's calendar days, today last), for the centre's charts."""
+    return SearchesPerDay(days=await ports.visits.searches_per_day(days))
+
+
+@router.get("/v1/stats/visits/ping", status_code=204, tags=["stats"])
+async def visit_ping(request: Request, ports: Web, source: str = "widget") -> Response:
+    """Count one search made through the widget on a member's website."""
+    ports.visits.record(visitor_identity(request), source if source in SOURCES else "widget")
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+
+router.include_router(guide.router)
+
+
+__all__: list[Any] = ["public_base", "router", "visitor_identity"]

@@ -16,9 +16,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.bootstrap import visit_counter
-from services.search.entrypoints.web import build_web_router
+from services.search.entrypoints import web
+from services.search.entrypoints.dependencies import WebPorts
+from services.search.entrypoints.guide import guide_pages
 from shared.config import Settings
-from shared.http import install_error_handlers
+from shared.http import install_error_handlers, install_ports
 from shared.mongo import make_mongo_client, service_database
 from tests.search.web.corpus import MEMBERS, WEB_CORPUS
 
@@ -62,13 +64,16 @@ async def portal(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
     await fill(index, db)
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(
-        build_web_router(
+    app.include_router(web.router)
+    install_ports(
+        app,
+        WebPorts(
             settings=settings,
-            get_index=lambda: index,
-            get_members=lambda: MongoMemberDirectory(db),
+            index=index,
+            members=MongoMemberDirectory(db),
             visits=visit_counter(settings, db),
-        )
+        ),
+        guide_pages(),
     )
     transport = httpx2.ASGITransport(app=app)
     async with (

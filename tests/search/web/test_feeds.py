@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.bootstrap import visit_counter
-from services.search.entrypoints.feeds import build_feed_router
-from services.search.entrypoints.web import build_web_router
-from shared.http import install_error_handlers
+from services.search.entrypoints import feeds as feed_routes
+from services.search.entrypoints import web
+from services.search.entrypoints.dependencies import FeedPorts, WebPorts
+from shared.http import install_error_handlers, install_ports
 from shared.mongo import make_mongo_client, service_database
 from shared.records import Record
 from tests.search.web.conftest import portal_settings
@@ -66,16 +67,14 @@ async def feeds(
         await directory.save(code, name, name_en, 1)
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(
-        build_web_router(
-            settings=settings,
-            get_index=lambda: index,
-            get_members=lambda: directory,
-            visits=visit_counter(settings, db),
-        )
-    )
-    app.include_router(
-        build_feed_router(settings=settings, get_index=lambda: index, get_members=lambda: directory)
+    app.include_router(web.router)
+    app.include_router(feed_routes.router)
+    install_ports(
+        app,
+        WebPorts(
+            settings=settings, index=index, members=directory, visits=visit_counter(settings, db)
+        ),
+        FeedPorts(settings=settings, index=index, members=directory),
     )
     transport = httpx2.ASGITransport(app=app)
     async with (

@@ -13,8 +13,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from devstack.processes import free_port
-from services.search.entrypoints.guide import GUIDE_DIR, build_guide_router
-from shared.config import Settings
+from services.search.entrypoints import guide
+from services.search.entrypoints.guide import GUIDE_DIR
+from shared.http import install_ports
 from tests.search.web.conftest import Portal
 
 EVIL = """# Hướng dẫn thử
@@ -106,7 +107,8 @@ async def served(tmp_path: Path) -> AsyncIterator[str]:
     (tmp_path / "khac.md").write_text("Không có tiêu đề\n", encoding="utf-8")
     (tmp_path / "Bad Name.md").write_text("# bị bỏ qua\n", encoding="utf-8")
     app = FastAPI()
-    app.include_router(build_guide_router(settings=Settings(), directory=tmp_path))
+    app.include_router(guide.router)
+    install_ports(app, guide.guide_pages(tmp_path))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
