@@ -109,8 +109,8 @@ def _invalid() -> AuthError:
 def suspended_member(code: str) -> AuthError:
     return AuthError(
         "member_suspended",
-        f"Thành viên '{code}' đang bị tạm ngừng: phiên đăng nhập của cán bộ thành viên này "
-        "không còn hiệu lực. Liên hệ Trung tâm.",
+        f"Thành viên '{code}' đang bị tạm dừng: phiên đăng nhập của cán bộ thành viên này "
+        "không còn hiệu lực. Hãy liên hệ Trung tâm.",
         f"Member '{code}' is suspended: its staff's sessions no longer work. Contact the centre.",
         status=403,
     )

@@ -25,7 +25,7 @@ from services.ingest.adapters.mongo import (
 from services.ingest.adapters.oai_client import HttpOaiRepositories
 from services.ingest.entrypoints import harvest as harvest_routes
 from services.ingest.entrypoints import http
-from services.ingest.entrypoints.dependencies import HarvestPorts, IngestPorts, RateLimiter
+from services.ingest.entrypoints.dependencies import HarvestPorts, IngestPorts
 from services.ingest.entrypoints.http import install_store_down_handler
 from services.ingest.entrypoints.messaging import register_subscribers
 from services.ingest.formats import ParsedRow
@@ -41,11 +41,18 @@ from services.ingest.ports import (
     Submit,
 )
 from shared.audit import MongoAuditLog, install_audit
-from shared.auth import Authenticator, Caller, install_authenticator, session_signer
+from shared.auth import (
+    Authenticator,
+    Caller,
+    FailedGuesses,
+    install_authenticator,
+    session_signer,
+)
 from shared.config import PEPPER_FILE, Settings, stored_secret
 from shared.events import SubmittedItem
 from shared.http import install_cors, install_ports
 from shared.mongo import Document, make_mongo_client, service_database
+from shared.ratelimit import MongoWindows, RateLimit
 from shared.records import Source
 from shared.runtime import (
     Periodic,
@@ -126,6 +133,7 @@ def authenticator(ports: Ports) -> Authenticator:
         signer=session_signer(ports.settings),
         revoked=MongoKeyRevocations(ports.db),
         keys=verify_key,
+        member_active=lambda code: handlers.member_active(code, members=ports.members),
     )
 
 
@@ -238,7 +246,7 @@ def create_app(
     )
     auth = authenticator(ports)
     install_store_down_handler(app)
-    install_authenticator(app, auth)
+    install_authenticator(app, auth, FailedGuesses(counter=MongoWindows(ports.db, "ingest")))
     install_cors(app, settings)
     install_audit(app, ports.audit, "ingest")
     app.include_router(http.router)
@@ -250,7 +258,9 @@ def create_app(
         publisher=ports.publisher,
         pepper=ports.pepper,
         authenticator=auth,
-        limiter=RateLimiter(rate_limit or settings.ingest_rate_limit),
+        limiter=RateLimit(
+            rate_limit or settings.ingest_rate_limit, MongoWindows(ports.db, "ingest")
+        ),
     )
     install_ports(app, routes, harvesting.routes)
     return app

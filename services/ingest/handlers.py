@@ -263,6 +263,12 @@ async def member_name(caller: Caller, *, members: MemberDirectory) -> str | None
     return member.name if member else None
 
 
+async def member_active(code: str, *, members: MemberDirectory) -> bool | None:
+    """Whether the member's staff may work (None: ingest has not heard of it)."""
+    member = await members.get(code)
+    return None if member is None else member.active
+
+
 async def member_changed(event: MemberChanged, *, members: MemberDirectory) -> None:
     """Keep the list of members (and whether they are suspended) from ``member.changed``."""
     await members.apply(event)

@@ -145,6 +145,7 @@ def create_app(settings: Settings, ports: Ports | None = None) -> FastAPI:
         on_startup=services.open,
         on_stopping=services.rebuilds.stop,
         on_shutdown=services.close,
+        visitor_limit=settings.search_rate_limit,
     )
     # Member websites call the API from their own pages (widget): read-only, no credentials;
     # the console (its own origin) also signs in and acts.

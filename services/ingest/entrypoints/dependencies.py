@@ -6,17 +6,11 @@ it to them per request (``shared.http.install_ports`` / ``ports_of``).
 that wires a router alone installs its own, with fakes.
 """
 
-import math
-import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
-from services.ingest.domain import Refusal
 from services.ingest.harvest.runner import Harvester
 from services.ingest.ports import (
     EventPublisher,
@@ -27,29 +21,7 @@ from services.ingest.ports import (
 )
 from shared.auth import Authenticator
 from shared.http import ports_of
-
-
-class RateLimiter:
-    """Per-key moving window (in memory: one process); 429 with Retry-After beyond it."""
-
-    def __init__(self, rate: str) -> None:
-        self.item: RateLimitItem = parse(rate)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def check(self, key_id: str) -> None:
-        if self.limiter.hit(self.item, key_id):
-            return
-        stats = self.limiter.get_window_stats(self.item, key_id)
-        wait = max(1, math.ceil(stats.reset_time - time.time()))
-        raise Refusal(
-            429,
-            f"Gửi quá nhiều yêu cầu: tối đa {self.item.amount} yêu cầu mỗi "
-            f"{self.item.get_expiry()} giây cho mỗi khoá. Thử lại sau {wait} giây.",
-            f"Too many requests: at most {self.item.amount} per {self.item.get_expiry()} "
-            f"seconds per key. Retry in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
-
+from shared.ratelimit import RateLimit
 
 # --- the public routes (entrypoints/http.py) ---------------------------------------------------
 
@@ -64,7 +36,7 @@ class IngestPorts:
     publisher: EventPublisher
     pepper: bytes  # the server pepper the key hashes are made with
     authenticator: Authenticator
-    limiter: RateLimiter  # INGEST_RATE_LIMIT, one window per key for the process
+    limiter: RateLimit  # INGEST_RATE_LIMIT per key, counted in the store (every replica)
 
 
 Routes = Annotated[IngestPorts, Depends(ports_of(IngestPorts))]
@@ -82,14 +54,14 @@ def _submissions(ports: Routes) -> SubmissionStore:
     return ports.submissions
 
 
-def _limiter(ports: Routes) -> RateLimiter:
+def _limiter(ports: Routes) -> RateLimit:
     return ports.limiter
 
 
 Keys = Annotated[KeyStore, Depends(_keys)]
 Members = Annotated[MemberDirectory, Depends(_members)]
 Submissions = Annotated[SubmissionStore, Depends(_submissions)]
-Limiter = Annotated[RateLimiter, Depends(_limiter)]
+Limiter = Annotated[RateLimit, Depends(_limiter)]
 
 
 # --- the harvester's routes (entrypoints/harvest.py) -------------------------------------------

@@ -280,7 +280,7 @@ async def member_key(
 ) -> str:
     """The member a request acts for: the caller's own, or the centre's ``?member=``."""
     code = await handlers.acting_member(caller, member, members=members)
-    limiter.check(caller.key_id)
+    await limiter.take(caller.key_id)
     return code
 
 
@@ -499,7 +499,7 @@ async def list_submissions(
 ) -> dict[str, Any]:
     """Submissions, newest first: a member's staff see their own, the centre anyone's."""
     if not caller.is_centre:
-        limiter.check(caller.key_id)
+        await limiter.take(caller.key_id)
     if member is not None:
         require_member_access(caller, member)
     return await handlers.list_submissions(
@@ -523,7 +523,7 @@ async def get_submission(
 ) -> dict[str, Any]:
     """State (queued → processing → done), counts and per-record outcomes."""
     if not caller.is_centre:
-        limiter.check(caller.key_id)
+        await limiter.take(caller.key_id)
     return await handlers.submission_status(
         submission_id,
         member=None if caller.is_centre else caller.member,

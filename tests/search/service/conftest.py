@@ -105,6 +105,7 @@ async def service(
         catalogue_url=f"http://127.0.0.1:{catalogue.port}",
         meili_url=None,
         stinet_public_url="http://search.test",  # what the pages link to, as the client sees it
+        search_rate_limit="40/minute",  # per visitor; this client (127.0.0.1) is not counted
     )
     ports = bootstrap(settings)
     app = create_app(settings, ports)

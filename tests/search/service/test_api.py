@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 
 from services.search.handlers import apply_record_changes
@@ -130,3 +131,26 @@ async def test_health_and_readiness(service: Service) -> None:
     ready = await service.client.get("/readyz")
     assert ready.status_code == 200, ready.json()
     assert ready.json()["checks"] == {"broker": True, "mongo": True, "index": True}
+
+
+async def test_a_visitor_beyond_the_search_rate_limit_waits_and_others_do_not(
+    service: Service,
+) -> None:
+    """SEARCH_RATE_LIMIT (40/minute here) per visitor address; the machine's own requests
+    (this suite's client, 127.0.0.1) are not counted."""
+
+    def visitor(address: str) -> httpx2.AsyncClient:
+        transport = httpx2.ASGITransport(app=service.app, client=(address, 50000))
+        return httpx2.AsyncClient(transport=transport, base_url="http://search.test")
+
+    async with visitor("198.51.100.20") as flood, visitor("198.51.100.21") as other:
+        answers = [
+            (await flood.get("/v1/suggest", params={"q": "ca"})).status_code for _ in range(41)
+        ]
+        assert answers[:40] == [200] * 40 and answers[40] == 429
+        refused = await flood.get("/v1/search", params={"q": "cảng"})
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "rate_limited"
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert (await other.get("/v1/search", params={"q": "cảng"})).status_code == 200
+    assert (await service.client.get("/v1/search", params={"q": "cảng"})).status_code == 200
