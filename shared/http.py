@@ -642,15 +642,20 @@ def install_ports(app: FastAPI, *ports: object) -> None:
     app.state.ports = registry
 
 
+def installed(app: Any, kind: type[PortsT]) -> PortsT:
+    """The ``kind`` that :func:`install_ports` put on ``app`` (a lifespan has no request)."""
+    found = getattr(app.state, "ports", {}).get(kind)
+    if found is None:  # a wiring mistake, found by the first request of any test
+        raise RuntimeError(f"install_ports(app, {kind.__name__}(...)) was not called")
+    return cast(PortsT, found)
+
+
 def ports_of(kind: type[PortsT]) -> Callable[[Request], PortsT]:
     """A FastAPI dependency giving the ``kind`` that :func:`install_ports` put on the app,
     read per request (a service's ports open in its lifespan, after the routes exist)."""
 
     def dependency(request: Request) -> PortsT:
-        found = getattr(request.app.state, "ports", {}).get(kind)
-        if found is None:  # a wiring mistake, found by the first request of any test
-            raise RuntimeError(f"install_ports(app, {kind.__name__}(...)) was not called")
-        return cast(PortsT, found)
+        return installed(request.app, kind)
 
     dependency.__name__ = f"ports_of_{kind.__name__}"
     return dependency

@@ -33,7 +33,7 @@ from services.search.web.i18n import Translator
 from services.search.web.pages import remember_language, translator
 from services.search.work import Citable
 from shared.config import Settings
-from shared.http import error_responses
+from shared.http import error_responses, installed
 from shared.logging import get_logger
 from shared.records import Record, RecordStatus
 
@@ -308,7 +308,7 @@ def _facet_groups(
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The visit counter (and the search analytics, when given) write while the app runs."""
-    ports: WebPorts = app.state.ports[WebPorts]  # no request here to ask ``ports_of``
+    ports = installed(app, WebPorts)
     await ports.visits.start()
     if ports.analytics is not None:
         await ports.analytics.start()
