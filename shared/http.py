@@ -650,6 +650,20 @@ def installed(app: Any, kind: type[PortsT]) -> PortsT:
     return cast(PortsT, found)
 
 
+PartT = TypeVar("PartT")
+
+
+def port(kind: type[PortsT], pick: Callable[[PortsT], PartT]) -> Callable[[Request], PartT]:
+    """A FastAPI dependency giving one part of the installed ``kind``:
+    ``Records = Annotated[RecordStore, Depends(port(RoutePorts, lambda p: p.records))]``."""
+
+    def dependency(request: Request) -> PartT:
+        return pick(installed(request.app, kind))
+
+    dependency.__name__ = f"port_of_{kind.__name__}"
+    return dependency
+
+
 def ports_of(kind: type[PortsT]) -> Callable[[Request], PortsT]:
     """A FastAPI dependency giving the ``kind`` that :func:`install_ports` put on the app,
     read per request (a service's ports open in its lifespan, after the routes exist)."""

@@ -17,6 +17,7 @@ from shared.http import (
     install_error_handlers,
     install_ports,
     install_request_context,
+    port,
     ports_of,
 )
 
@@ -153,9 +154,9 @@ async def test_routes_receive_the_ports_installed_on_their_app_one_per_type() ->
     @router.get("/hello")
     async def hello(
         greeting: Annotated[Greeting, Depends(ports_of(Greeting))],
-        count: Annotated[Count, Depends(ports_of(Count))],
+        n: Annotated[int, Depends(port(Count, lambda count: count.n))],
     ) -> dict[str, object]:
-        return {"word": greeting.word, "n": count.n}
+        return {"word": greeting.word, "n": n}
 
     first, second = FastAPI(), FastAPI()
     for app in (first, second):

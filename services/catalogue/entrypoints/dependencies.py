@@ -16,7 +16,7 @@ from fastapi import Depends
 
 from services.catalogue.oai.provider import OaiProvider
 from services.catalogue.ports import EventPublisher, LinkStore, MemberStore, RecordStore
-from shared.http import ports_of
+from shared.http import port, ports_of
 from shared.runtime import QueueDepth
 
 
@@ -42,28 +42,8 @@ Routes = Annotated[RoutePorts, Depends(ports_of(RoutePorts))]
 Oai = Annotated[OaiPorts, Depends(ports_of(OaiPorts))]
 
 
-def _records(ports: Routes) -> RecordStore:
-    return ports.records
-
-
-def _members(ports: Routes) -> MemberStore:
-    return ports.members
-
-
-def _publisher(ports: Routes) -> EventPublisher:
-    return ports.publisher
-
-
-def _links(ports: Routes) -> LinkStore:
-    return ports.links
-
-
-def _provider(ports: Oai) -> OaiProvider:
-    return ports.provider
-
-
-Records = Annotated[RecordStore, Depends(_records)]
-Members = Annotated[MemberStore, Depends(_members)]
-Publisher = Annotated[EventPublisher, Depends(_publisher)]
-Links = Annotated[LinkStore, Depends(_links)]
-Provider = Annotated[OaiProvider, Depends(_provider)]
+Records = Annotated[RecordStore, Depends(port(RoutePorts, lambda p: p.records))]
+Members = Annotated[MemberStore, Depends(port(RoutePorts, lambda p: p.members))]
+Publisher = Annotated[EventPublisher, Depends(port(RoutePorts, lambda p: p.publisher))]
+Links = Annotated[LinkStore, Depends(port(RoutePorts, lambda p: p.links))]
+Provider = Annotated[OaiProvider, Depends(port(OaiPorts, lambda p: p.provider))]

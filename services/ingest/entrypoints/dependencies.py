@@ -20,7 +20,7 @@ from services.ingest.ports import (
     SubmissionStore,
 )
 from shared.auth import Authenticator
-from shared.http import ports_of
+from shared.http import port, ports_of
 from shared.ratelimit import RateLimit
 
 # --- the public routes (entrypoints/http.py) ---------------------------------------------------
@@ -42,26 +42,10 @@ class IngestPorts:
 Routes = Annotated[IngestPorts, Depends(ports_of(IngestPorts))]
 
 
-def _keys(ports: Routes) -> KeyStore:
-    return ports.keys
-
-
-def _members(ports: Routes) -> MemberDirectory:
-    return ports.members
-
-
-def _submissions(ports: Routes) -> SubmissionStore:
-    return ports.submissions
-
-
-def _limiter(ports: Routes) -> RateLimit:
-    return ports.limiter
-
-
-Keys = Annotated[KeyStore, Depends(_keys)]
-Members = Annotated[MemberDirectory, Depends(_members)]
-Submissions = Annotated[SubmissionStore, Depends(_submissions)]
-Limiter = Annotated[RateLimit, Depends(_limiter)]
+Keys = Annotated[KeyStore, Depends(port(IngestPorts, lambda p: p.keys))]
+Members = Annotated[MemberDirectory, Depends(port(IngestPorts, lambda p: p.members))]
+Submissions = Annotated[SubmissionStore, Depends(port(IngestPorts, lambda p: p.submissions))]
+Limiter = Annotated[RateLimit, Depends(port(IngestPorts, lambda p: p.limiter))]
 
 
 # --- the harvester's routes (entrypoints/harvest.py) -------------------------------------------
@@ -78,8 +62,4 @@ class HarvestPorts:
 Harvesting = Annotated[HarvestPorts, Depends(ports_of(HarvestPorts))]
 
 
-def _sources(ports: Harvesting) -> HarvestStore:
-    return ports.harvester.store
-
-
-Sources = Annotated[HarvestStore, Depends(_sources)]
+Sources = Annotated[HarvestStore, Depends(port(HarvestPorts, lambda p: p.harvester.store))]

@@ -17,7 +17,7 @@ from fastapi import Depends
 from services.notify.handlers import NotifyConfig
 from services.notify.ports import FreshnessStore, NotifyPorts, ReminderLog
 from services.notify.subscription_handlers import SubscriptionConfig, SubscriptionPorts
-from shared.http import ports_of
+from shared.http import port, ports_of
 
 
 @dataclass(frozen=True)
@@ -33,33 +33,9 @@ class RoutePorts:
 Routes = Annotated[RoutePorts, Depends(ports_of(RoutePorts))]
 
 
-def _notify(ports: Routes) -> NotifyPorts:
-    return ports.notify
-
-
-def _store(ports: Routes) -> FreshnessStore:
-    return ports.notify.store
-
-
-def _reminders(ports: Routes) -> ReminderLog:
-    return ports.notify.reminders
-
-
-def _subscriptions(ports: Routes) -> SubscriptionPorts:
-    return ports.subscriptions
-
-
-def _config(ports: Routes) -> NotifyConfig:
-    return ports.config
-
-
-def _sub_config(ports: Routes) -> SubscriptionConfig:
-    return ports.sub_config
-
-
-Notify = Annotated[NotifyPorts, Depends(_notify)]
-Store = Annotated[FreshnessStore, Depends(_store)]
-Reminders = Annotated[ReminderLog, Depends(_reminders)]
-Subscriptions = Annotated[SubscriptionPorts, Depends(_subscriptions)]
-Config = Annotated[NotifyConfig, Depends(_config)]
-SubConfig = Annotated[SubscriptionConfig, Depends(_sub_config)]
+Notify = Annotated[NotifyPorts, Depends(port(RoutePorts, lambda p: p.notify))]
+Store = Annotated[FreshnessStore, Depends(port(RoutePorts, lambda p: p.notify.store))]
+Reminders = Annotated[ReminderLog, Depends(port(RoutePorts, lambda p: p.notify.reminders))]
+Subscriptions = Annotated[SubscriptionPorts, Depends(port(RoutePorts, lambda p: p.subscriptions))]
+Config = Annotated[NotifyConfig, Depends(port(RoutePorts, lambda p: p.config))]
+SubConfig = Annotated[SubscriptionConfig, Depends(port(RoutePorts, lambda p: p.sub_config))]
