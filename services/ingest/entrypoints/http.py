@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, Literal
 
@@ -38,6 +39,7 @@ from services.ingest.formats.xlsx import parse_xlsx
 from services.ingest.ports import StoreUnavailable
 from shared.audit import Audited, AuditTrail
 from shared.auth import AnyCaller, Caller, CentreCaller, require_member_access
+from shared.events import SubmittedItem
 from shared.http import (
     Offset,
     body_limit,
@@ -360,6 +362,33 @@ async def post_records(
     )
 
 
+@dataclass(frozen=True)
+class OneItem:
+    """A request about one of a member's records (withdraw, restore): a one-item submission."""
+
+    request: Request
+    caller: Caller
+    audit: AuditTrail
+    member: str
+    ports: IngestPorts
+    idempotency_key: str | None
+
+    async def accept(self, item: SubmittedItem, action: str, local_id: str) -> JSONResponse:
+        return await accept(
+            self.request,
+            iter([ParsedRow(0, item)]),
+            self.member,
+            self.idempotency_key,
+            Source.API,
+            1,
+            audit=self.audit,
+            caller=self.caller,
+            ports=self.ports,
+            action=action,
+            target=f"{self.member}:{local_id}",
+        )
+
+
 @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"], responses=ACTS_FOR)
 async def withdraw_record(
     request: Request,
@@ -371,20 +400,8 @@ async def withdraw_record(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Withdraw one of the caller's own records (a one-item submission)."""
-    rows = iter([ParsedRow(0, withdraw_item(local_id))])
-    return await accept(
-        request,
-        rows,
-        member,
-        idempotency_key,
-        Source.API,
-        1,
-        audit=audit,
-        caller=caller,
-        ports=ports,
-        action="record.withdrawn",
-        target=f"{member}:{local_id}",
-    )
+    one = OneItem(request, caller, audit, member, ports, idempotency_key)
+    return await one.accept(withdraw_item(local_id), "record.withdrawn", local_id)
 
 
 @router.post(
@@ -405,20 +422,8 @@ async def restore_record(
     """Restore one of the caller's withdrawn records (a one-item submission: the
     catalogue makes it active again as a new version; its outcome is ``restored``, or
     ``rejected`` for a record it does not hold)."""
-    rows = iter([ParsedRow(0, restore_item(local_id))])
-    return await accept(
-        request,
-        rows,
-        member,
-        idempotency_key,
-        Source.API,
-        1,
-        audit=audit,
-        caller=caller,
-        ports=ports,
-        action="record.restored",
-        target=f"{member}:{local_id}",
-    )
+    one = OneItem(request, caller, audit, member, ports, idempotency_key)
+    return await one.accept(restore_item(local_id), "record.restored", local_id)
 
 
 @router.post(
