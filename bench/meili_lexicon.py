@@ -1,8 +1,8 @@
 """Did you mean on Meilisearch: what building the lexicon from the index's documents costs
 (per 1,000 documents) and how much memory it holds at 100,000 documents (issue 17).
 
-No Meilisearch server can run here (DESIGN §5): the adapter is driven against the fake
-Meilisearch of the tests (``tests/search/meili/fake_server.py``), served by a separate
+No Meilisearch server can run here (docs/operators/search.md §1): the adapter is driven against the
+fake Meilisearch of the tests (``tests/search/meili/fake_server.py``), served by a separate
 process holding synthetic live documents (Vietnamese-like titles and subjects drawn from
 ~4,000 syllables with a Zipf skew, one in twenty with a rare word). The wall time therefore
 includes the fake's answers (Python, a filter scan per page), not Meilisearch's; the

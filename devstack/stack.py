@@ -266,7 +266,7 @@ class LocalStack:
         return self.data_dir / "mail"
 
     def service_env(self) -> dict[str, str]:
-        """The environment every service process gets (DESIGN §7 names)."""
+        """The environment every service process gets (docs/operators/README.md §2 names)."""
         env = dict(os.environ if self.env is None else self.env)
         s = self.settings
         env.update(

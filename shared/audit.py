@@ -1,4 +1,5 @@
-"""Who changed what, when (DESIGN §9): every state-changing call leaves an audit entry.
+"""Who changed what, when (docs/operators/README.md §11): every state-changing call leaves an audit
+entry.
 
 Each service keeps its own entries in ``{service}_audit``; the centre reads them with
 ``GET /v1/audit`` on every service (the console merges the four). A route records through

@@ -1,4 +1,5 @@
-"""Who is calling (DESIGN §9): the root key, session tokens, and in ingest raw access keys.
+"""Who is calling (docs/operators/README.md §11): the root key, session tokens, and in ingest raw
+access keys.
 
 A session is a PyJWT HS256 token signed with ``STINET_SESSION_SECRET``; every service verifies
 it locally. A revoked key's sessions end when the service's revocation list (fed by

@@ -1,4 +1,5 @@
-"""Settings: one set of environment variable names for every service (DESIGN §7)."""
+"""Settings: one set of environment variable names for every service (docs/operators/README.md
+§2)."""
 
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
     # Requests per visitor address to the search service (portal, API, widget), counted per
     # process; empty: none. Requests from STINET_TRUSTED_PROXIES' own addresses are not counted.
     search_rate_limit: str = "600/minute"
-    # The catalogue's link checker (services/catalogue/linkcheck, DESIGN §10).
+    # The catalogue's link checker (services/catalogue/linkcheck, docs/thanh-vien/chat-luong.md).
     linkcheck_enabled: bool = True
     linkcheck_allow_private_networks: bool = False
     linkcheck_concurrency: int = Field(default=20, ge=1, le=1000)

@@ -1,4 +1,5 @@
-"""Event contracts (DESIGN §3). One pydantic model per event; routing key = ``EVENT_NAME``.
+"""Event contracts (the events: /asyncapi.json, docs/operators/README.md §1). One pydantic model
+per event; routing key = ``EVENT_NAME``.
 
 A breaking change is a new model and routing key, never an edit in place.
 """
@@ -202,7 +203,7 @@ class ReminderSent(Event):
 
 class KeyChanged(Event):
     """A person's access key was revoked; from ingest to every service, which then refuses
-    the sessions opened with it (DESIGN §9)."""
+    the sessions opened with it (docs/operators/README.md §11)."""
 
     EVENT_NAME: ClassVar[str] = "key.changed"
 

@@ -1,8 +1,9 @@
 """HTTP plumbing every service shares: the error envelope, request ids, body limits, health
 and metrics.
 
-Errors are JSON ``{"error": {"code", "message", "details"}}`` (DESIGN §3). Messages are
-Vietnamese unless the caller asks for English (``?lang=en`` or ``Accept-Language: en``).
+Errors are JSON ``{"error": {"code", "message", "details"}}`` (docs/operators/README.md §12).
+Messages are Vietnamese unless the caller asks for English (``?lang=en`` or ``Accept-Language:
+en``).
 """
 
 from __future__ import annotations
@@ -201,7 +202,8 @@ class ErrorBody(BaseModel):
 
 
 class ErrorEnvelope(BaseModel):
-    """Every error answer (DESIGN §3): ``{"error": {"code", "message", "details"}}``."""
+    """Every error answer (docs/operators/README.md §12): ``{"error": {"code", "message",
+    "details"}}``."""
 
     error: ErrorBody
 

@@ -1,4 +1,5 @@
-"""The MongoDB client factory: one AsyncMongoClient per process, majority writes (DESIGN §6)."""
+"""The MongoDB client factory: one AsyncMongoClient per process, majority writes
+(docs/operators/reliability.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The record contract (DESIGN §3): what members submit and what the catalogue stores."""
+"""The record contract (docs/thanh-vien/nhap-du-lieu.md): what members submit and what the
+catalogue stores."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ IdentifierValue = Annotated[str, StringConstraints(min_length=1, max_length=500)
 
 
 class Problem(BaseModel):
-    """A soft problem of a record (DESIGN §3, §10): the record is stored and the member told.
+    """A soft problem of a record (docs/thanh-vien/nhap-du-lieu.md; docs/thanh-vien/chat-luong.md):
+    the record is stored and the member told.
 
     ``code`` is stable (``invalid_isbn``, ``missing_description`` …); ``loc`` is the field;
     ``msg`` is Vietnamese, then English.

@@ -1,4 +1,5 @@
-"""The one hardened lxml configuration for untrusted XML (MARCXML, OAI-PMH; DESIGN §6)."""
+"""The one hardened lxml configuration for untrusted XML (MARCXML, OAI-PMH;
+docs/operators/reliability.md)."""
 
 from __future__ import annotations
 

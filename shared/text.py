@@ -1,4 +1,4 @@
-"""Vietnamese-aware text normalisation shared by every service (DESIGN §4)."""
+"""Vietnamese-aware text normalisation shared by every service (docs/operators/search.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Broker topology and the safe-by-default publish/subscribe helpers (DESIGN §3, §6).
+"""Broker topology and the safe-by-default publish/subscribe helpers (the events: /asyncapi.json,
+docs/operators/README.md §1; docs/operators/reliability.md).
 
 FastStream's defaults lose data (transient messages, unbounded prefetch, reject without
 requeue); everything here is set explicitly:
@@ -318,7 +319,8 @@ async def _pause(seconds: float, running: Callable[[], bool]) -> bool:
 
 
 def make_broker(settings: Settings, **kwargs: Any) -> RabbitBroker:
-    """A broker whose defaults are the safe ones of DESIGN §6 (and store outages held).
+    """A broker whose defaults are the safe ones of docs/operators/reliability.md (and store
+    outages held).
 
     With several addresses in ``AMQP_URL`` (a cluster) its connection fails over between
     them (``shared.amqp``); with one, it is FastStream's own connection, unchanged.

@@ -1,5 +1,5 @@
-"""The one validation of a record (DESIGN §3): ingest runs it before its 202, the catalogue
-runs it again on what ingest accepted; nothing the 202 accepts is refused later.
+"""The one validation of a record (docs/thanh-vien/nhap-du-lieu.md): ingest runs it before its 202,
+the catalogue runs it again on what ingest accepted; nothing the 202 accepts is refused later.
 
 Two steps, no I/O, no framework:
 
@@ -231,7 +231,8 @@ def check_record(body: Mapping[str, Any]) -> RecordIn | list[FieldError]:
 
 
 class ProblemCode(StrEnum):
-    """Stable codes of soft problems (DESIGN §10); never renamed, only added to."""
+    """Stable codes of soft problems (docs/thanh-vien/chat-luong.md); never renamed, only
+    added to."""
 
     INVALID_ISBN = "invalid_isbn"
     INVALID_ISSN = "invalid_issn"

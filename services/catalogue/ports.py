@@ -124,7 +124,7 @@ class MemberStore(Protocol):
 
     ``save`` stores the member and its announcement in one write; the announcement stays
     until ``announced`` for that version, so a publish that fails after the write is sent
-    again by the relay (``unannounced``), never forgotten (DESIGN §6).
+    again by the relay (``unannounced``), never forgotten (docs/operators/reliability.md).
     """
 
     async def get(self, code: str) -> Member | None:

@@ -1,4 +1,4 @@
-"""Quality scores of records and members (DESIGN §10). No I/O, no framework.
+"""Quality scores of records and members (docs/thanh-vien/chat-luong.md). No I/O, no framework.
 
 The rules, written for members in ``docs/thanh-vien/chat-luong.md``: a record starts at 100
 and loses the points of each of its problems (at least 0); a member's score is the mean of

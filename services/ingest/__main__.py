@@ -1,4 +1,5 @@
-"""``python -m services.ingest``: the ingest service (DESIGN §7 environment variables)."""
+"""``python -m services.ingest``: the ingest service (docs/operators/README.md §2 environment
+variables)."""
 
 from services.ingest.bootstrap import create_app
 from shared.config import load_settings

@@ -1,4 +1,4 @@
-"""The quality numbers notify tells (DESIGN §10): no I/O, no framework.
+"""The quality numbers notify tells (docs/thanh-vien/chat-luong.md): no I/O, no framework.
 
 The catalogue computes the scores; notify only reads them (``QualitySource``) and words them
 in the six-month reminder and the centre's weekly digest.

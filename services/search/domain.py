@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from shared.records import Record
 from shared.text import clean_text, fold
 
-# Abbreviations of the field (DESIGN §4, issue 5) and what they stand for, already folded.
-# Both directions match: "CSDL" finds "cơ sở dữ liệu" and the other way round.
+# Abbreviations of the field (docs/operators/search.md, issue 5) and what they stand for, already
+# folded. Both directions match: "CSDL" finds "cơ sở dữ liệu" and the other way round.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "khcn": ("khoa hoc cong nghe", "khoa hoc va cong nghe"),
     "csdl": ("co so du lieu",),

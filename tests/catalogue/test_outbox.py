@@ -1,5 +1,5 @@
 """The members' outbox against the real broker, cut by a proxy: a change stored while the
-broker is away is announced once it is back (DESIGN §6)."""
+broker is away is announced once it is back (docs/operators/reliability.md)."""
 
 from __future__ import annotations
 

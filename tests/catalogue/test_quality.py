@@ -1,4 +1,5 @@
-"""The quality inbox (DESIGN §10) through the catalogue service: real RabbitMQ and SecantusDB."""
+"""The quality inbox (docs/thanh-vien/chat-luong.md) through the catalogue service: real RabbitMQ
+and SecantusDB."""
 
 from __future__ import annotations
 

@@ -100,7 +100,8 @@ async def test_mixed_batch_reports_bad_records_and_sends_the_good_ones_on(ingest
     assert set(rejected) == {1, 3, 4}
     assert rejected[1]["local_id"] == "bad-1"
     assert {tuple(e["loc"]) for e in rejected[1]["errors"]} == {("kind",), ("title",)}
-    # Wrong type rejects; an ftp:// URL is only a warning (DESIGN §3), not an error here.
+    # Wrong type rejects; an ftp:// URL is only a warning (docs/thanh-vien/nhap-du-lieu.md), not an
+    # error here.
     assert {tuple(e["loc"]) for e in rejected[4]["errors"]} == {("year",)}
     assert rejected[3]["errors"][0]["loc"] == ["local_id"]
 

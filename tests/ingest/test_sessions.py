@@ -1,4 +1,5 @@
-"""People's keys and sessions over HTTP (DESIGN §9): issue, list, revoke, sign in, refuse."""
+"""People's keys and sessions over HTTP (docs/operators/README.md §11): issue, list, revoke, sign
+in, refuse."""
 
 from __future__ import annotations
 

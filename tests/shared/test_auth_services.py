@@ -1,5 +1,6 @@
-"""Sessions across the four services (DESIGN §9): revocation reaches every service, the centre's
-routes refuse a member's session (every route the OpenAPI marks as the centre's), CORS admits
+"""Sessions across the four services (docs/operators/README.md §11): revocation reaches every
+service, the centre's routes refuse a member's session (every route the OpenAPI marks as the
+centre's), CORS admits
 the console's origin only."""
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ async def test_every_centre_route_of_every_service_refuses_a_member(stack: Stack
             anonymous = await client.request(method, filled(path))
             assert anonymous.status_code == 401, (name, method, path, anonymous.text)
             assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
-    # The enumeration is not empty by accident: it holds what DESIGN §3 calls centre only.
+    # The enumeration is not empty by accident: it holds what docs/operators/README.md §12 calls
+    # centre only.
     assert {
         ("ingest", "POST", "/v1/keys"),
         ("ingest", "DELETE", "/v1/members/{code}/keys/{key_id}"),

@@ -1,5 +1,6 @@
 """Property: what ingest accepts before its 202, the catalogue never rejects for its content,
-and both find the same soft problems (DESIGN §3, one validation in ``shared/``)."""
+and both find the same soft problems (docs/thanh-vien/nhap-du-lieu.md, one validation in
+``shared/``)."""
 
 from __future__ import annotations
 

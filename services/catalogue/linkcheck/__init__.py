@@ -1,5 +1,6 @@
-"""The catalogue's link checker (DESIGN §10): record ``url`` and member ``website`` checked
-on change and every ``LINKCHECK_INTERVAL_DAYS``, politely, SSRF-safe; broken after two
+"""The catalogue's link checker (docs/thanh-vien/chat-luong.md): record ``url`` and member
+``website`` checked on change and every ``LINKCHECK_INTERVAL_DAYS``, politely, SSRF-safe; broken
+after two
 failed checks in a row.
 
 Here: its domain (``domain``), per-host politeness, metrics and use cases (``sweep``). Its

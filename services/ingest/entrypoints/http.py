@@ -267,7 +267,8 @@ class SessionBody(BaseModel):
     key: str = Field(min_length=1, max_length=512, description="Khoá truy cập / access key")
 
 
-# The public routes of ingest (DESIGN §3); their ports: ``IngestPorts`` (dependencies.py).
+# The public routes of ingest (docs/operators/README.md §12); their ports: ``IngestPorts``
+# (dependencies.py).
 router = APIRouter()
 
 

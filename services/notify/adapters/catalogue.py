@@ -1,5 +1,5 @@
-"""``QualitySource`` over the catalogue's public quality API (DESIGN §10), with the centre's
-key: ``GET /v1/members/{code}/quality`` and ``GET /v1/quality``."""
+"""``QualitySource`` over the catalogue's public quality API (docs/thanh-vien/chat-luong.md), with
+the centre's key: ``GET /v1/members/{code}/quality`` and ``GET /v1/quality``."""
 
 from __future__ import annotations
 

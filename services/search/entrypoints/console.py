@@ -1,4 +1,5 @@
-"""The console: a no-build ES-module app where member staff and the centre work (DESIGN §9).
+"""The console: a no-build ES-module app where member staff and the centre work
+(docs/operators/README.md §11).
 
 The search service only hands out its files: the app shell for ``/console/`` and every deep
 link under it (the app routes with the History API), its assets under ``/console/static/``,

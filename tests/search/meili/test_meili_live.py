@@ -1,6 +1,6 @@
 """The Meilisearch adapter's document reads: the sitemap's listing and did-you-mean's
-vocabulary and phrase support (no server here: DESIGN §5; the contract suite runs them
-when MEILI_URL is set)."""
+vocabulary and phrase support (no server here: docs/operators/search.md §1; the contract suite runs
+them when MEILI_URL is set)."""
 
 from __future__ import annotations
 

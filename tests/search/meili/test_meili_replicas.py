@@ -2,7 +2,7 @@
 
 Each test runs two ``MeiliIndex`` instances ("replicas") against one fake Meilisearch served
 over real HTTP (``fake_server``: tasks processed one at a time, in order, as the real server
-does). No Meilisearch server can run here (DESIGN §5).
+does). No Meilisearch server can run here (docs/operators/search.md §1).
 """
 
 from __future__ import annotations

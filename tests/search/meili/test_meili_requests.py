@@ -1,7 +1,8 @@
 """The Meilisearch adapter's requests and settings, checked against its documented REST API.
 
-No Meilisearch server can run here (DESIGN §5), so a small fake answers the documented
-endpoints (``/indexes``, ``/indexes/{uid}/settings``, ``/documents``, ``/documents/fetch``,
+No Meilisearch server can run here (docs/operators/search.md §1), so a small fake answers the
+documented endpoints (``/indexes``, ``/indexes/{uid}/settings``, ``/documents``,
+``/documents/fetch``,
 ``/search``, ``/swap-indexes``, ``/tasks/{uid}``) through pytest-httpx2, and the tests
 read what the adapter sent.
 """

@@ -3,8 +3,8 @@ phrase support that tells marks apart, the sitemap without document sorting.
 
 Against the fake Meilisearch served over real HTTP (``fake_server``): it folds marks in
 phrase searches as the real server does, so the adapter must check the marks itself. No
-Meilisearch server can run here (DESIGN §5); the contract suite runs these rules against
-one when ``MEILI_URL`` is set.
+Meilisearch server can run here (docs/operators/search.md §1); the contract suite runs these rules
+against one when ``MEILI_URL`` is set.
 """
 
 from __future__ import annotations
