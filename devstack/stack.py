@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 import signal
 import stat
 import subprocess
@@ -29,7 +28,7 @@ from devstack.processes import (
     secantus_process,
     service_process,
 )
-from shared.config import Settings
+from shared.config import PEPPER_FILE, Settings, stored_secret
 from shared.topology import delete_topology
 
 DEFAULT_MONGO_PORT = 27217
@@ -50,18 +49,6 @@ class StackError(RuntimeError):
 
 class PortTakenError(StackError):
     """A service port is already in use by another process."""
-
-
-def read_or_create_secret(path: Path, *, nbytes: int = 32) -> str:
-    """A random secret kept in ``path`` (mode 0600), created on first use."""
-    if path.exists():
-        value = path.read_text(encoding="utf-8").strip()
-        if value:
-            return value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(nbytes)
-    write_private(path, value + "\n")
-    return value
 
 
 def write_private(path: Path, text: str) -> None:
@@ -215,15 +202,13 @@ class LocalStack:
                 )
 
     def _resolve_secrets(self) -> None:
-        self.admin_key = self.settings.admin_key or read_or_create_secret(
-            self.data_dir / "admin-key"
+        # The same files the services read when a secret is not configured (shared.config).
+        self.admin_key = (
+            self.settings.admin_key or stored_secret(None, self.data_dir, "admin-key").decode()
         )
-        pepper = self.settings.stinet_key_pepper
-        self.key_pepper = (
-            pepper.get_secret_value()
-            if pepper
-            else read_or_create_secret(self.data_dir / "key-pepper")
-        )
+        self.key_pepper = stored_secret(
+            self.settings.stinet_key_pepper, self.data_dir, PEPPER_FILE
+        ).decode()
 
     def _start_mongo(self, *, timeout: float) -> None:
         if self.settings.mongo_url is not None:
