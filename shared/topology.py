@@ -168,15 +168,20 @@ def process_queue(
     """One process's own queue of ``event``, to keep an in-memory copy of shared state.
 
     Classic, not quorum, and without a dead-letter queue: it holds no work and nothing that
-    is not in a store, only news that keeps a cache whole. Durable and not exclusive, so a
-    reconnect finds the messages published meanwhile; RabbitMQ deletes it five minutes
-    after its process stops consuming.
+    is not in a store, only news that keeps a cache whole. Not exclusive, so a reconnect to a
+    node that stayed up finds the messages published meanwhile; RabbitMQ deletes it five
+    minutes after its process stops consuming. Not durable either: in a cluster a durable
+    classic queue whose home node is down cannot be declared again (``NOT_FOUND - home node
+    … is down``), and the broken re-declaration kept the whole connection from coming back,
+    so the batches in flight were redelivered until they were dead-lettered. A transient
+    queue goes with its node and is declared afresh on the next one (the news of that gap is
+    lost to the cache, never to the store: docs/operators/reliability.md).
     """
     suffix = f"{service}.{event.EVENT_NAME.replace('.', '-')}.{process_id}"
     return RabbitQueue(
         f"{settings.stinet_namespace}.{suffix}",
         queue_type=QueueType.CLASSIC,
-        durable=True,
+        durable=False,
         arguments={"x-expires": PROCESS_QUEUE_EXPIRES_MS},
         routing_key=event.EVENT_NAME,
     )
