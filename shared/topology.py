@@ -196,6 +196,20 @@ def dead_letter_queue(settings: Settings, sub: Subscription) -> RabbitQueue:
     )
 
 
+def unavailable_part(exc: BaseException | None) -> str | None:
+    """``"store"`` or ``"broker"`` when the error says a part the handler needs could not be
+    reached (the store) or would not take a publish (the broker: unreachable, timed out, or a
+    nack because a queue the event is routed to has no leader yet); None for anything else,
+    which may be the message's own fault."""
+    if store_unavailable(exc):
+        return "store"
+    while exc is not None:
+        if isinstance(exc, BrokerUnavailable):
+            return "broker"
+        exc = exc.__cause__
+    return None
+
+
 def store_unavailable(exc: BaseException | None) -> bool:
     """The error says the store could not be reached (not that the message is wrong).
 
@@ -212,21 +226,26 @@ def store_unavailable(exc: BaseException | None) -> bool:
 
 
 class StoreOutage:
-    """Messages of one queue held while the store is down: logged when the first is held,
-    every ``HOLD_LOG_EVERY`` seconds while any is, and when the last one goes through."""
+    """Messages of one queue held while the store (or the broker, for their publishes) is
+    away: logged when the first is held, every ``HOLD_LOG_EVERY`` seconds while any is, and
+    when the last one goes through; ``part`` names what was away."""
 
     def __init__(self, queue: str) -> None:
         self.queue = queue
         self.held = 0
         self.since = 0.0
         self.logged_at = 0.0
+        self.part = "store"
 
-    def hold(self, exc: BaseException) -> None:
+    def hold(self, exc: BaseException, part: str = "store") -> None:
         self.held += 1
         if self.held == 1:
+            self.part = part
             self.since = self.logged_at = time.monotonic()
             log.warning(
-                "store_unavailable_holding_messages", queue=self.queue, error=type(exc).__name__
+                f"{part}_unavailable_holding_messages",
+                queue=self.queue,
+                error=type(exc).__name__,
             )
 
     def still_down(self) -> None:
@@ -234,7 +253,7 @@ class StoreOutage:
         if now - self.logged_at >= HOLD_LOG_EVERY:
             self.logged_at = now
             log.warning(
-                "store_still_unavailable",
+                f"{self.part}_still_unavailable",
                 queue=self.queue,
                 held=self.held,
                 seconds=round(now - self.since),
@@ -243,21 +262,27 @@ class StoreOutage:
     def release(self, *, delivered: bool) -> None:
         self.held -= 1
         if self.held == 0 and delivered:
-            log.info("store_back_messages_resumed", queue=self.queue, seconds=self._seconds())
+            log.info(
+                f"{self.part}_back_messages_resumed", queue=self.queue, seconds=self._seconds()
+            )
 
     def _seconds(self) -> int:
         return round(time.monotonic() - self.since)
 
 
 class StoreOutageHold:
-    """Broker middleware: a message whose handler failed because the store is unreachable is
-    retried in the process, with back-off, instead of being nacked.
+    """Broker middleware: a message whose handler failed because the store is unreachable, or
+    because the broker would not take what the handler publishes, is retried in the process,
+    with back-off, instead of being nacked.
 
     A nack would spend one of the queue's ``x-delivery-limit`` deliveries per
     server-selection timeout, so a store outage of a few timeouts would dead-letter healthy
-    work. Held messages keep their prefetch slots, so the consumer effectively pauses and
-    resumes by itself. When the subscriber stops (shutdown) the error goes on to the ack
-    policy: nack, requeue, another process or the next start takes the message.
+    work; in a cluster, every publish is nacked while a node that holds a routed queue is
+    down (seen for 17 s in the cluster bench), and five quick retries dead-lettered batches
+    the catalogue had stored. Held messages keep their prefetch slots, so the consumer
+    effectively pauses and resumes by itself. When the subscriber stops (shutdown) the error
+    goes on to the ack policy: nack, requeue, another process or the next start takes the
+    message.
     """
 
     def __init__(self) -> None:
@@ -291,11 +316,12 @@ class _HoldMiddleware(BaseMiddleware):
                     delivered = True
                     return result
                 except Exception as exc:
-                    if not store_unavailable(exc) or not handler.running:
+                    part = unavailable_part(exc)
+                    if part is None or not handler.running:
                         raise
                     if outage is None:
                         outage = self.hold.outage(_queue_of(handler))
-                        outage.hold(exc)
+                        outage.hold(exc, part)
                     outage.still_down()
                 if not await _pause(delay, lambda: bool(handler.running)):
                     continue  # stopping: one last try, whose error goes to the ack policy
