@@ -579,10 +579,7 @@ async def delete_key(
     key_id: Annotated[str, Path(max_length=64)],
 ) -> Response:
     """Revoke a key (centre only); it and its sessions stop working at once."""
-    revoked = await handlers.revoke_key(code, key_id, keys=ports.keys, publisher=ports.publisher)
-    ports.authenticator.note_revoked(revoked.key_id)
-    await _audit_key(audit, caller, "key.revoked", revoked.listing())
-    return Response(status_code=204)
+    return await _revoke(code, key_id, caller=caller, audit=audit, ports=ports)
 
 
 @router.post(
@@ -629,7 +626,14 @@ async def revoke_person_key(
 ) -> Response:
     """Revoke a key (centre only); it stops working at once, its sessions within a
     minute everywhere."""
-    revoked = await handlers.revoke_key(None, key_id, keys=ports.keys, publisher=ports.publisher)
+    return await _revoke(None, key_id, caller=caller, audit=audit, ports=ports)
+
+
+async def _revoke(
+    member: str | None, key_id: str, *, caller: Caller, audit: AuditTrail, ports: IngestPorts
+) -> Response:
+    """Revoke (refused here at once, elsewhere once ``key.changed`` arrives) and audit."""
+    revoked = await handlers.revoke_key(member, key_id, keys=ports.keys, publisher=ports.publisher)
     ports.authenticator.note_revoked(revoked.key_id)
     await _audit_key(audit, caller, "key.revoked", revoked.listing())
     return Response(status_code=204)
