@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -366,20 +367,26 @@ _centre_bearer = HTTPBearer(
 # or revoked session does not (the console sends one until the person signs in again).
 GUESS_CODES = frozenset({"unauthenticated", "session_invalid"})
 DEFAULT_GUESSES_PER_MINUTE = 30
+FORGET_FAILURES_ABOVE = 10_000  # addresses remembered before the old ones are dropped
 
 
 class FailedGuesses:
     """Wrong credentials per client address: beyond ``per_minute`` the address gets 429
     before any credential of its is checked, until the window ends. Counted in ``counter``
-    (the service's store, shared by its replicas; in this process unless given)."""
+    (the service's store, shared by its replicas; in this process unless given).
+
+    Only an address this process has seen fail within the last two windows is looked up:
+    a correct credential costs no store read, and a guesser spread over replicas gets at
+    most one more try per replica than the limit."""
 
     def __init__(
         self, per_minute: int = DEFAULT_GUESSES_PER_MINUTE, counter: WindowCounter | None = None
     ) -> None:
         self.limit = RateLimit(Limit(per_minute, 60), counter or MemoryWindows())
+        self._failed_at: dict[str, float] = {}  # address -> its last failure seen here
 
     async def check(self, address: str) -> None:
-        if not await self.limit.exceeded(address):
+        if not self._failed_recently(address) or not await self.limit.exceeded(address):
             return
         wait = self.limit.retry_after()
         raise ApiError(
@@ -390,7 +397,16 @@ class FailedGuesses:
         )
 
     async def record(self, address: str) -> None:
+        now = time.monotonic()
+        if len(self._failed_at) >= FORGET_FAILURES_ABOVE:  # a flood from many addresses
+            horizon = now - 2 * self.limit.limit.seconds
+            self._failed_at = {a: t for a, t in self._failed_at.items() if t >= horizon}
+        self._failed_at[address] = now
         await self.limit.note(address)
+
+    def _failed_recently(self, address: str) -> bool:
+        failed = self._failed_at.get(address)
+        return failed is not None and time.monotonic() - failed < 2 * self.limit.limit.seconds
 
 
 def install_authenticator(
