@@ -330,6 +330,8 @@ def _superseded() -> Refusal:
         "kết quả là của lần gửi lại đó (gửi lại lần nữa để xem).",
         "This request was superseded by a retry with the same Idempotency-Key: the retry's "
         "answer stands (send it again to see it).",
+        # the retry may still be receiving: asking again any sooner could meet _key_in_use
+        headers={"Retry-After": str(KEY_IN_USE_RETRY_SECONDS)},
     )
 
 
