@@ -38,7 +38,7 @@ def is_known(searcher: tantivy.Searcher | None, word: str) -> bool:
     """Is ``word`` a term of the index? Typo expansion is for words that are not."""
     if searcher is None:
         return False
-    return searcher.doc_freq("title_f", word) > 0 or searcher.doc_freq("body_f", word) > 0
+    return searcher.doc_freq("match_f", word) > 0
 
 
 def known_words(searcher: tantivy.Searcher | None, parsed: ParsedQuery) -> dict[str, bool]:
@@ -55,24 +55,26 @@ def _still_typing(word: str, known: bool, last: int) -> bool:
 
 
 def _word_query(word: str, *, prefix: bool, known: bool = False) -> Query:
-    """Where one folded word may match: title, other fields, abbreviations; prefix; typos.
+    """Which documents one folded word matches: the word (anywhere: ``match_f``), or, as the
+    word being typed, any word it starts; with typos for a word the index does not hold.
 
     Typos are tolerated only for a word the index does not contain as typed: a word that
     exists is what the user meant, and expanding it to every neighbour costs time and
-    precision.
+    precision. Where the word is ranks through ``_boosts`` (title first).
     """
-    options = [_term("title_f", word, 3.0), _term("body_f", word, 1.0), _term("syn_f", word, 1.0)]
     if prefix and len(word) <= SHORT_PREFIX:
-        options.append(_term("prefix_f", word, 0.5))
-    elif prefix:
-        for field, boost in (("title_f", 1.5), ("body_f", 0.5)):
-            fuzzy = Query.fuzzy_term_query(SCHEMA, field, word, 0, True, True)
-            options.append(Query.boost_query(fuzzy, boost))
+        # Every word that starts with it, the word itself included: one posting list.
+        options = [Query.term_query(SCHEMA, "prefix_f", word)]
+    else:
+        options = [Query.term_query(SCHEMA, "match_f", word)]
+    if prefix and len(word) > SHORT_PREFIX:
+        options.append(Query.fuzzy_term_query(SCHEMA, "match_f", word, 0, True, True))
     budget = 0 if known else typo_budget(word)
     if budget:
-        for field, boost in (("title_f", 1.0), ("body_f", 0.3)):
-            fuzzy = Query.fuzzy_term_query(SCHEMA, field, word, budget, True, prefix)
-            options.append(Query.boost_query(fuzzy, boost))
+        fuzzy = Query.fuzzy_term_query(SCHEMA, "match_f", word, budget, True, prefix)
+        options.append(Query.boost_query(fuzzy, 0.5))
+    if len(options) == 1:
+        return options[0]
     return Query.boolean_query([(Occur.Should, q) for q in options])
 
 
@@ -83,7 +85,12 @@ def phrase_words(words: Sequence[str]) -> list[str | tuple[int, str]]:
 
 def _boosts(parsed: ParsedQuery) -> list[Query]:
     """Phrase/proximity and exact-marks boosts: they order results, never filter them."""
-    boosts: list[Query] = []
+    # A word in the title counts more than one in a description; a word typed whole more
+    # than the longer words it starts (a short prefix matches through ``prefix_f``, tf-less).
+    boosts = [_term("title_f", word, 2.0) for word in parsed.words]
+    last = parsed.words[-1] if parsed.words and parsed.last_is_prefix else ""
+    if 0 < len(last) <= SHORT_PREFIX:
+        boosts.append(_term("match_f", last, 1.0))
     if len(parsed.words) >= 2:
         words = phrase_words(parsed.words)
         boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 8.0))
