@@ -249,9 +249,14 @@ async def test_submission_goes_queued_processing_done_with_outcomes(ingest: Inge
     ]
     as_centre = await ingest.client.get(url, headers=ingest.admin)
     assert as_centre.status_code == 200
-    outcomes = ingest.db["ingest_outcomes"]
-    sample = await outcomes.find_one({"submission_id": submission_id})
-    assert sample is not None and sample["expires_at"] is not None  # TTL: kept ≥ 90 days
+    # One document a processed batch (the redelivered one stored once), one row for the
+    # rejection at receipt; all with a TTL: kept ≥ 90 days.
+    batches = ingest.db["ingest_outcome_batches"].find({"submission_id": submission_id})
+    stored = await batches.to_list(None)
+    assert sorted((d["batch_no"], d["count"]) for d in stored) == [(0, 500), (1, 100)]
+    rows = await ingest.db["ingest_outcomes"].find({"submission_id": submission_id}).to_list(None)
+    assert [r["local_id"] for r in rows] == ["bad"]
+    assert all(doc["expires_at"] is not None for doc in stored + rows)
 
 
 async def _wait_for(ingest: Ingest, url: str, auth: dict, ready) -> dict:  # type: ignore[no-untyped-def]

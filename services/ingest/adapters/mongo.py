@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import zlib
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -15,10 +15,17 @@ from pydantic import TypeAdapter
 from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
+from services.ingest.adapters.outcomes import (
+    OUTCOME_BATCHES,
+    OUTCOMES,
+    OutcomeFilter,
+    OutcomePages,
+    batch_document,
+    tally,
+)
 from services.ingest.domain import (
-    WARNED,
     MemberInfo,
     Rejection,
     StoredKey,
@@ -35,8 +42,6 @@ MEMBERS = "ingest_members"
 SUBMISSIONS = "ingest_submissions"
 IDEMPOTENCY = "ingest_idempotency"
 OUTBOX = "ingest_outbox"
-OUTCOMES = "ingest_outcomes"
-DUPLICATE_KEY = 11000
 RECEIPT = "receipt"  # what the 202 listed beyond the counts, for a replay's 202
 CLAIM_ATTEMPTS = 2
 
@@ -163,6 +168,8 @@ class MongoSubmissionStore:
         self.idempotency: AsyncCollection = db[IDEMPOTENCY]
         self.outbox_rows: AsyncCollection = db[OUTBOX]
         self.outcome_rows: AsyncCollection = db[OUTCOMES]
+        self.outcome_batches: AsyncCollection = db[OUTCOME_BATCHES]
+        self._outcome_pages = OutcomePages(self.outcome_rows, self.outcome_batches)
 
     async def ensure_indexes(self) -> None:
         """Indexes every submission query relies on, and the TTLs that keep outcomes ≥ 90 days."""
@@ -172,9 +179,12 @@ class MongoSubmissionStore:
             [("unpublished", ASCENDING), ("relay_after", ASCENDING)]
         )
         await self.outcome_rows.create_index([("submission_id", ASCENDING), ("index", ASCENDING)])
-        # No (submission_id, outcome) index: every index costs on each of the many outcome
-        # inserts, and a filtered page is read along (submission_id, index) anyway.
-        for name in (SUBMISSIONS, OUTCOMES, IDEMPOTENCY):
+        await self.outcome_batches.create_index(
+            [("submission_id", ASCENDING), ("first_index", ASCENDING)]
+        )
+        # No (submission_id, outcome) index: a filtered page is read along the index order
+        # anyway, and a batch's summary says whether it holds any of the kind asked for.
+        for name in (SUBMISSIONS, OUTCOMES, OUTCOME_BATCHES, IDEMPOTENCY):
             await self._db[name].create_index("expires_at", expireAfterSeconds=0)
 
     async def create(self, submission: Submission) -> Submission:
@@ -355,6 +365,7 @@ class MongoSubmissionStore:
             )
         await self.outbox_rows.delete_many({"submission_id": submission_id})
         await self.outcome_rows.delete_many({"submission_id": submission_id})
+        await self.outcome_batches.delete_many({"submission_id": submission_id})
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         cursor = self.submissions.find(
@@ -384,44 +395,33 @@ class MongoSubmissionStore:
     async def record_outcomes(
         self, submission_id: str, batch_no: int, outcomes: Sequence[ItemOutcome], now: datetime
     ) -> bool:
-        if await self.submissions.find_one({"_id": submission_id}, {"_id": 1}) is None:
+        found = await self.submissions.find_one({"_id": submission_id}, {"processed_batches": 1})
+        # Checked before the insert too: a batch a previous version stored as rows, delivered
+        # again, must not be stored a second time as a batch document.
+        if found is None or batch_no in found.get("processed_batches", []):
             return False
         keep_until = expiry(now)
-        rows = [
-            {
-                "_id": f"{submission_id}:{o.index}",
-                "submission_id": submission_id,
-                **o.model_dump(mode="json", exclude_none=True),
-                "expires_at": keep_until,
-            }
-            for o in outcomes
-        ]
-        if rows:
-            await self._insert_once(rows)
-        counts: dict[str, int] = {}
-        for o in outcomes:
-            counts[f"counts.{o.outcome.value}"] = counts.get(f"counts.{o.outcome.value}", 0) + 1
-            if o.warnings:
-                counts[f"counts.{WARNED}"] = counts.get(f"counts.{WARNED}", 0) + 1
+        counts = tally(outcomes)
+        if outcomes:
+            await self._insert_once(
+                batch_document(submission_id, batch_no, outcomes, counts, keep_until)
+            )
         update: dict[str, Any] = {
             "$push": {"processed_batches": batch_no},
             "$set": {"updated_at": now, "expires_at": keep_until},
         }
         if counts:
-            update["$inc"] = counts
+            update["$inc"] = {f"counts.{kind}": n for kind, n in counts.items()}
         result = await self.submissions.update_one(
             {"_id": submission_id, "processed_batches": {"$ne": batch_no}}, update
         )
         return result.modified_count == 1
 
-    async def _insert_once(self, rows: list[dict[str, Any]]) -> None:
-        # A redelivered batch carries the same outcomes under the same ids: inserting and
-        # ignoring duplicate keys is idempotent and far cheaper than upserts on the store.
-        try:
-            await self.outcome_rows.insert_many(rows, ordered=False)
-        except BulkWriteError as error:
-            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
-                raise
+    async def _insert_once(self, doc: dict[str, Any]) -> None:
+        # A batch delivered again (its counts not yet added: a crash in between, or two
+        # deliveries at once) has the same id: the first insert stands.
+        with suppress(DuplicateKeyError):
+            await self.outcome_batches.insert_one(doc)
 
     async def outcomes(
         self,
@@ -432,18 +432,8 @@ class MongoSubmissionStore:
         limit: int,
         warned: bool = False,
     ) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"submission_id": submission_id}
-        if outcome:
-            query["outcome"] = outcome
-        if warned:
-            query["warnings.0"] = {"$exists": True}
-        cursor = (
-            self.outcome_rows.find(query, {"_id": 0, "submission_id": 0, "expires_at": 0})
-            .sort("index", ASCENDING)
-            .skip(offset)
-            .limit(limit)
-        )
-        return [doc async for doc in cursor]
+        wanted = OutcomeFilter(outcome=outcome, warned=warned)
+        return await self._outcome_pages.page(submission_id, wanted, offset=offset, limit=limit)
 
 
 @contextmanager
