@@ -25,8 +25,6 @@ from services.search.ports import FACET_LIMITS, Facets, SearchQuery, SortOrder
 from shared.records import RecordStatus
 
 COMPLETE_WORD_LETTERS = 5
-# Best first-pass matches the phrase and exact-marks boosts reorder (``ranked_page``).
-RERANK_DEPTH = 200
 
 
 def _term(field: str, value: Any, boost: float) -> Query:
@@ -85,19 +83,14 @@ def phrase_words(words: Sequence[str]) -> list[str | tuple[int, str]]:
     return list(words)
 
 
-def _word_boosts(parsed: ParsedQuery) -> list[Query]:
-    """Per word: in the title counts more than in a description, typed whole more than the
-    longer words it starts (a short prefix matches through ``prefix_f``, tf-less)."""
+def _boosts(parsed: ParsedQuery) -> list[Query]:
+    """Phrase/proximity and exact-marks boosts: they order results, never filter them."""
+    # A word in the title counts more than one in a description; a word typed whole more
+    # than the longer words it starts (a short prefix matches through ``prefix_f``, tf-less).
     boosts = [_term("title_f", word, 2.0) for word in parsed.words]
     last = parsed.words[-1] if parsed.words and parsed.last_is_prefix else ""
     if 0 < len(last) <= SHORT_PREFIX:
         boosts.append(_term("match_f", last, 1.0))
-    return boosts
-
-
-def _phrase_boosts(parsed: ParsedQuery) -> list[Query]:
-    """Phrase/proximity and exact-marks boosts: they order results, never filter them."""
-    boosts: list[Query] = []
     if len(parsed.words) >= 2:
         words = phrase_words(parsed.words)
         boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 8.0))
@@ -113,62 +106,12 @@ def _phrase_boosts(parsed: ParsedQuery) -> list[Query]:
     return boosts
 
 
-def _clauses(core: Query, boosts: list[Query]) -> Clauses:
-    return [(Occur.Must, core), *[(Occur.Should, b) for b in boosts]]
-
-
 def text_clauses(
     parsed: ParsedQuery, *, require_all: bool = True, known: Mapping[str, bool] | None = None
 ) -> Clauses:
-    """Every word must match (or any, as a fallback), with every ranking boost as options."""
+    """Every word must match (or any, as a fallback), with the ranking boosts as options."""
     core = match_query(parsed, require_all=require_all, known=known)
-    return _clauses(core, [*_word_boosts(parsed), *_phrase_boosts(parsed)])
-
-
-Hits = list[tuple[Any, tantivy.DocAddress]]
-
-
-def ranked_page(
-    searcher: tantivy.Searcher,
-    parsed: ParsedQuery,
-    filters: Clauses,
-    *,
-    require_all: bool,
-    known: Mapping[str, bool],
-    offset: int,
-    limit: int,
-) -> Hits:
-    """A page of the best matches: every match ranked by its words (how often, and whether
-    in the title), then the first ``RERANK_DEPTH`` reordered by the phrase and exact-marks
-    boosts too.
-
-    When every word is common the phrase boosts cost as much again as the match, so only
-    the candidates pay them. Past the candidates the first order stands; each record has
-    one place in the order whatever the page, and the scores never rise down the list (a
-    boost only adds).
-    """
-    core = match_query(parsed, require_all=require_all, known=known)
-    first = combine(_clauses(core, _word_boosts(parsed)), filters)
-    phrases = _phrase_boosts(parsed)
-    if not phrases or offset >= RERANK_DEPTH:
-        return searcher.search(first, limit=limit, offset=offset, count=False).hits
-    ranked = searcher.search(first, limit=max(RERANK_DEPTH, offset + limit), count=False).hits
-    candidates, rest = ranked[:RERANK_DEPTH], ranked[RERANK_DEPTH:]
-    if not candidates:
-        return []
-    keys = searcher.fast_field_values("key", [address for _, address in candidates])
-    among = _unscored(Query.term_set_query(SCHEMA, "key", [k for k in keys if k is not None]))
-    full = _clauses(core, [*_word_boosts(parsed), *phrases])
-    again = searcher.search(
-        combine([*full, (Occur.Must, among)], filters), limit=len(candidates), count=False
-    ).hits
-    chosen = {_place(address) for _, address in candidates}
-    reordered = [hit for hit in again if _place(hit[1]) in chosen]  # a key collision aside
-    return [*reordered, *rest][offset : offset + limit]
-
-
-def _place(address: tantivy.DocAddress) -> tuple[int, int]:
-    return address.segment_ord, address.doc
+    return [(Occur.Must, core), *[(Occur.Should, b) for b in _boosts(parsed)]]
 
 
 def match_query(

@@ -8,7 +8,6 @@ keyword fields are facets and filters, the integer ones sort keys; ``doc`` is th
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import tantivy
@@ -32,8 +31,6 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("id", stored=True, fast=True, tokenizer_name="raw")
     builder.add_bytes_field("doc", stored=True)
     builder.add_integer_field("version", stored=True, fast=True)
-    # The id as a number, to find a page's candidates again by term (``rerank``).
-    builder.add_integer_field("key", indexed=True, fast=True)
     # What a query word must match: title, the other text and the abbreviations' other
     # sides, folded, in one field, so a word is one posting list rather than a union of three
     # (the match is most of a query's cost when every syllable is common). No positions: no
@@ -66,7 +63,6 @@ def to_document(record: Record) -> tantivy.Document:
     doc.add_text("id", record.id)
     doc.add_bytes("doc", record.model_dump_json(exclude_none=True).encode())
     doc.add_integer("version", record.version)
-    doc.add_integer("key", id_key(record.id))
     doc.add_text("match_f", everything)
     doc.add_text("title_f", title_f)
     doc.add_text("names_f", " ".join(fold_words(" ; ".join(record.creators))))
@@ -84,12 +80,6 @@ def to_document(record: Record) -> tantivy.Document:
     doc.add_integer("newest", newest_key(record))
     doc.add_integer("created", created_key(record))
     return doc
-
-
-def id_key(record_id: str) -> int:
-    """A record id as a non-negative 63-bit integer (a collision only widens a rerank)."""
-    digest = hashlib.blake2b(record_id.encode(), digest_size=8).digest()
-    return int.from_bytes(digest) >> 1
 
 
 def short_prefixes(folded: str) -> str:
