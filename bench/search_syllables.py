@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import random
 import shutil
 import statistics
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -232,6 +234,22 @@ async def build(data_dir: Path, size: int) -> float:
     return size / elapsed
 
 
+async def indexed(data_dir: Path) -> int:
+    """How many records the index in ``data_dir`` holds, as this code's schema reads it."""
+    index = TantivyIndex(data_dir)
+    await index.open()
+    try:
+        return await index.count()
+    finally:
+        await index.close()
+
+
+def http_get(port: int, path: str) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+        body: bytes = response.read()
+        return body
+
+
 @dataclass
 class Measured:
     name: str
@@ -295,13 +313,16 @@ def print_profile(path: Path, top: int = 15) -> None:
 def run_size(
     size: int, data_dir: Path, work: Path, seconds: float, profile: Path | None
 ) -> dict[str, float]:
-    if (data_dir / "search" / "records" / "CURRENT").exists():
+    if asyncio.run(indexed(data_dir)) == size:
         print(f"\n{size:,} records: reusing the index in {data_dir}")
-    else:
+    else:  # none yet, or one of another size or schema (this code opened it empty)
         print(f"\n{size:,} records: indexing into {data_dir} …")
         print(f"indexing     {asyncio.run(build(data_dir, size)):,.0f} records/s (rebuild path)")
     with search_service(data_dir, work) as (port, process):
         assert process.process is not None
+        served = json.loads(http_get(port, "/v1/search?per_page=1"))["total"]
+        if served != size:  # measuring an empty index would print every target "met"
+            raise SystemExit(f"the service serves {served:,} records, not {size:,}")
         pid = process.process.pid
         rng = random.Random(size)
         run_clients_for(port, lambda: search_path(rng), WARM_UP_SECONDS)
