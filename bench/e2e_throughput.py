@@ -6,9 +6,10 @@ then measures:
 
 1. throughput — N records (default 20,000) pushed with ``POST /v1/records`` in batches
    (default 1,000, 4 concurrent clients); records/s from the first push until search
-   finds all of them (target ≥ 1,000 records/s);
+   finds all of them (issue 15's target: ≥ 3,000 records/s);
 2. latency — single-record pushes, one after the other: time from the start of the
-   ``POST`` until ``GET /v1/search`` finds the record; p50/p95 (target p95 ≤ 1 s).
+   ``POST`` until ``GET /v1/search`` finds the record, asked every ``POLL``; p50/p95
+   (issue 15's target: p95 ≤ 100 ms).
 
     .venv/bin/python -m bench.e2e_throughput [--records 20000] [--batch 1000] [--singles 100]
 """
@@ -33,7 +34,12 @@ from devstack.stack import LocalStack
 from shared.config import Settings
 from shared.topology import delete_topology
 
-POLL = 0.02
+# How often search is asked whether the record is there: what it adds to a sample is up to
+# one interval (20 ms added 10 ms on average to a p50 of ~70 ms); each ask is a real search
+# that competes with the pipeline for the two cores, so a shorter one only costs the system.
+POLL = 0.005
+TARGET_RATE = 3_000
+TARGET_P95 = 0.100
 
 
 def corpus(count: int, prefix: str) -> list[dict[str, Any]]:
@@ -150,6 +156,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
@@ -192,6 +202,9 @@ def main() -> None:
                 f"p95 {percentile(samples, 95) * 1000:.0f} ms, "
                 f"max {max(samples) * 1000:.0f} ms, mean {statistics.mean(samples) * 1000:.0f} ms"
             )
+            print(f"whole stack >= {TARGET_RATE:,} records/s: {verdict(t['rate'] >= TARGET_RATE)}")
+            p95 = percentile(samples, 95)
+            print(f"one record -> searchable p95 <= 100 ms: {verdict(p95 <= TARGET_P95)}")
         finally:
             stack.stop()
             asyncio.run(delete_topology(settings))
