@@ -83,6 +83,7 @@ class Ports:
         await self.index.open()
         await ensure_indexes(self.audit)
         log.info("search_index_opened", engine=type(self.index).__name__)
+        self.rebuilds.refill()  # a new schema started the index empty: fill it again
 
     async def close(self) -> None:
         await self.index.close()

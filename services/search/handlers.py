@@ -29,6 +29,7 @@ from shared.records import Record, RecordStatus, utcnow
 log = structlog.get_logger("search")
 
 REBUILD_BATCH = 500
+REFILL_RETRY_SECONDS = 5.0  # between rebuilds of an emptied index while the catalogue is down
 
 
 def _as_indexed(change_kind: ChangeKind, record: Record) -> Record:
@@ -127,6 +128,8 @@ class Rebuilds:
         self._source = source
         self.progress = RebuildProgress()
         self._task: asyncio.Task[int] | None = None
+        self._refilling: asyncio.Task[int] | None = None
+        self.refill_retry_seconds = REFILL_RETRY_SECONDS
 
     async def start(self) -> RebuildProgress:
         """Start a rebuild unless one runs (409 if it does)."""
@@ -139,12 +142,32 @@ class Rebuilds:
         self._task.add_done_callback(_retrieve_exception)
         return self.progress
 
+    def refill(self) -> None:
+        """In the background, rebuild an index that was started empty for a new schema,
+        retrying while the catalogue does not answer (it may be starting with us). Until
+        the swap the empty index serves and takes live changes; ``stop`` ends it."""
+        if self._index.needs_rebuild and self._refilling is None:
+            self._refilling = asyncio.create_task(self._refill())
+            self._refilling.add_done_callback(_retrieve_exception)
+
+    async def _refill(self) -> int:
+        while self._index.needs_rebuild:
+            if self._task is None or self._task.done():
+                await self.start()
+            assert self._task is not None
+            with contextlib.suppress(Exception):  # logged by rebuild_index, shown in progress
+                await self._task
+            if self._index.needs_rebuild:
+                await asyncio.sleep(self.refill_retry_seconds)
+        return self.progress.indexed
+
     async def stop(self) -> None:
         """Cancel a running rebuild (the live index keeps serving)."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+        for task in (self._refilling, self._task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
 
 
 def _retrieve_exception(task: asyncio.Task[int]) -> None:

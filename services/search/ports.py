@@ -202,6 +202,11 @@ class RebuildableIndex(SearchIndex, LiveRecords, Protocol):
     changes during a rebuild is lost; ``finish_rebuild`` swaps the new one in atomically.
     """
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """The live index was started empty because the stored one no longer fits this
+        code (a new schema): only a rebuild from the catalogue fills it again."""
+
     async def begin_rebuild(self) -> None:
         """Create an empty index beside the live one."""
 

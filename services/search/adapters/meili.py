@@ -529,6 +529,10 @@ class MeiliIndex:
                         raise
 
     # -- rebuild (zero downtime: build beside, then swap) --------------------------------
+    @property
+    def needs_rebuild(self) -> bool:
+        return False  # its documents outlive our schema; a new shape is the operator's reindex
+
     async def begin_rebuild(self) -> None:
         """Create a rebuild index with a lease; every replica's writes now go to it too."""
         if self._rebuild is not None:

@@ -247,6 +247,7 @@ class TantivyIndex:
         self._flusher: asyncio.Task[None] | None = None
         self._commit_interval = commit_interval
         self._last_commit = 0.0
+        self._set_aside = False  # the stored index had another schema (``needs_rebuild``)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def open(self) -> None:
@@ -266,13 +267,19 @@ class TantivyIndex:
                 raise
         # An index from an older version of this code: start empty beside it (the old
         # directory stays until a rebuild replaces the pointer) and say what to do.
-        log.error(
+        log.warning(
             "search_index_schema_changed",
             path=str(self.root),
-            action="run: python -m services.search reindex",
+            action="rebuilt from the catalogue when the service starts "
+            "(or run: python -m services.search reindex)",
         )
         self._write_pointer(self._new_directory_name())
+        self._set_aside = True
         return _Engine.open(self.root / pointer.read_text().strip())
+
+    @property
+    def needs_rebuild(self) -> bool:
+        return self._set_aside
 
     def _new_directory_name(self) -> str:
         return f"index-{uuid.uuid4().hex[:12]}"
@@ -386,6 +393,7 @@ class TantivyIndex:
             await asyncio.to_thread(new.commit)
             await asyncio.to_thread(self._write_pointer, new.path.name)
             self._engine, self._building = new, None
+            self._set_aside = False
             await asyncio.to_thread(old.close)
             await asyncio.to_thread(self._remove_all_but, new.path)
 
