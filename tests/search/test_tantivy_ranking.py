@@ -1,5 +1,6 @@
-"""Ranking with many matches of the same words: the title phrase lifts a longer title above
-shorter ones that hold the words apart, and pages list every match once, best first."""
+"""Ranking with many matches of the same words (``ranked_page``): records whose title holds
+every word come first, the title phrase lifts a longer title above shorter ones that hold the
+words apart, and pages across the two tiers list every match once, best first."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.search.corpus import make_record
 
 FILLER = "nghiên cứu ứng dụng công nghệ thông tin khoa học đại học"
 SHORT = 150  # the words apart in a short title: each scores higher on the words alone
-MATCHES = SHORT + 200 + 1  # and long titles, and the phrase
+IN_TEXT = 60  # the words in the description only, many times: after every title
+MATCHES = SHORT + 200 + 1 + IN_TEXT  # and long titles, and the phrase
 
 
 def scattered(n: int, extra_words: int) -> Record:
@@ -29,11 +31,15 @@ async def index(tmp_path: Path) -> AsyncIterator[TantivyIndex]:
     opened = TantivyIndex(tmp_path)
     await opened.open()
     short = [scattered(n, 0) for n in range(SHORT)]
-    long = [scattered(n, 10) for n in range(SHORT, MATCHES - 1)]
+    long = [scattered(n, 10) for n in range(SHORT, MATCHES - 1 - IN_TEXT)]
+    in_text = [
+        make_record("vmu", f"t{n}", f"Tài liệu {n}", description="Cảng biển, cảng biển. " * 5)
+        for n in range(IN_TEXT)
+    ]
     # Longer than the short titles, so on the words alone it ranks behind every one of them;
     # the phrase must lift it.
     phrase = make_record("vmu", "phrase", f"Cảng biển {' '.join(FILLER.split()[:5])} số 1")
-    await opened.upsert([*short, *long, phrase])
+    await opened.upsert([*short, *long, phrase, *in_text])
     yield opened
     await opened.close()
 
@@ -55,3 +61,4 @@ async def test_pages_list_every_match_once_best_first(
         scores += [hit.score or 0.0 for hit in found.hits]
     assert len(seen) == len(set(seen)) == MATCHES
     assert scores == sorted(scores, reverse=True)
+    assert {i for i in seen[-IN_TEXT:]} == {f"vmu:t{n}" for n in range(IN_TEXT)}

@@ -41,9 +41,9 @@ from services.search.adapters.tantivy_query import (
     match_key,
     match_query,
     phrase_words,
+    ranked_page,
     request_key,
     suggest_query,
-    text_clauses,
 )
 from services.search.adapters.tantivy_schema import (
     SCHEMA,
@@ -442,21 +442,30 @@ class TantivyIndex:
             require_all, facets = match_facets(searcher, parsed, filters, known)
             engine.remember(engine.facets, key, generation, (require_all, facets))
         ordering = field_order(query, parsed)
-        text: Clauses = []
-        if not parsed.empty and ordering:  # ordered by a field: no scores, so no boosts
-            text = [(Occur.Must, match_query(parsed, require_all=require_all, known=known))]
-        elif not parsed.empty:
-            text = text_clauses(parsed, require_all=require_all, known=known)
         # Every document has exactly one kind: the kind counts add up to the total, so the
         # top-k search needs no full count and can skip what cannot reach the page.
         total = sum(facets.kind.values())
         offset = (query.page - 1) * query.per_page
-        found = searcher.search(
-            combine(text, filters), limit=query.per_page, offset=offset, count=False, **ordering
-        )
+        if not parsed.empty and not ordering:
+            hits = ranked_page(
+                searcher,
+                parsed,
+                filters,
+                require_all=require_all,
+                known=known,
+                offset=offset,
+                limit=query.per_page,
+            )
+        else:  # ordered by a field (nothing typed: newest first): no scores, so no boosts
+            text: Clauses = []
+            if not parsed.empty:
+                text = [(Occur.Must, match_query(parsed, require_all=require_all, known=known))]
+            hits = searcher.search(
+                combine(text, filters), limit=query.per_page, offset=offset, count=False, **ordering
+            ).hits
         typos = frozenset(w for w, held in known.items() if not held)
-        hits = [self._hit(searcher, score, address, parsed, typos) for score, address in found.hits]
-        return SearchResult(total=total, hits=hits, facets=facets)
+        page = [self._hit(searcher, score, address, parsed, typos) for score, address in hits]
+        return SearchResult(total=total, hits=page, facets=facets)
 
     def _hit(
         self,

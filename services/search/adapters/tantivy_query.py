@@ -84,7 +84,7 @@ def phrase_words(words: Sequence[str]) -> list[str | tuple[int, str]]:
 
 
 def _boosts(parsed: ParsedQuery) -> list[Query]:
-    """Phrase/proximity and exact-marks boosts: they order results, never filter them."""
+    """Every ranking boost: they order results, never filter them."""
     # A word in the title counts more than one in a description; a word typed whole more
     # than the longer words it starts (a short prefix matches through ``prefix_f``, tf-less).
     boosts = [_term("title_f", word, 2.0) for word in parsed.words]
@@ -92,11 +92,21 @@ def _boosts(parsed: ParsedQuery) -> list[Query]:
     if 0 < len(last) <= SHORT_PREFIX:
         boosts.append(_term("match_f", last, 1.0))
     if len(parsed.words) >= 2:
-        words = phrase_words(parsed.words)
-        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words), 8.0))
         # A person's name is a phrase too ("Nguyễn Thị Thu Hằng"); creators are short, so
         # this is cheap, unlike proximity over whole descriptions.
-        boosts.append(Query.boost_query(Query.phrase_query(SCHEMA, "names_f", words), 8.0))
+        boosts.append(
+            Query.boost_query(Query.phrase_query(SCHEMA, "names_f", words_of(parsed)), 8.0)
+        )
+    return [*boosts, *_title_phrase_boosts(parsed)]
+
+
+def _title_phrase_boosts(parsed: ParsedQuery) -> list[Query]:
+    """The words as a phrase in the title, and the tone marks as typed (title, subjects)."""
+    boosts: list[Query] = []
+    if len(parsed.words) >= 2:
+        boosts.append(
+            Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words_of(parsed)), 8.0)
+        )
     if parsed.marked and parsed.exact:
         for word in parsed.exact:
             boosts.append(_term("exact", word, 2.0))
@@ -104,6 +114,10 @@ def _boosts(parsed: ParsedQuery) -> list[Query]:
             phrase = Query.phrase_query(SCHEMA, "exact", list(parsed.exact))
             boosts.append(Query.boost_query(phrase, 4.0))
     return boosts
+
+
+def words_of(parsed: ParsedQuery) -> list[str | tuple[int, str]]:
+    return phrase_words(parsed.words)
 
 
 def text_clauses(
@@ -119,18 +133,76 @@ def match_query(
 ) -> Query:
     """Which documents match (no ranking boosts): what facets and totals count."""
     known = known or {}
-    last = len(parsed.words) - 1
-    words = []
-    for i, w in enumerate(parsed.words):
-        is_known = known.get(w, False)
-        still_typing = _still_typing(w, is_known, last)
-        words.append(
-            _word_query(
-                w, prefix=i == last and parsed.last_is_prefix and still_typing, known=is_known
-            )
-        )
+    words = [
+        _word_query(w, prefix=prefix, known=known.get(w, False))
+        for w, prefix in _typed(parsed, known)
+    ]
     occur = Occur.Must if require_all else Occur.Should
     return Query.boolean_query([(occur, q) for q in words])
+
+
+def _typed(parsed: ParsedQuery, known: Mapping[str, bool]) -> list[tuple[str, bool]]:
+    """Each word, and whether it matches as a prefix (the word being typed)."""
+    last = len(parsed.words) - 1
+    return [
+        (w, i == last and parsed.last_is_prefix and _still_typing(w, known.get(w, False), last))
+        for i, w in enumerate(parsed.words)
+    ]
+
+
+# Added to the scores of the first tier, so that scores never rise down the list.
+TITLE_TIER_SCORE = 10_000.0
+
+
+def ranked_page(
+    searcher: tantivy.Searcher,
+    parsed: ParsedQuery,
+    filters: Clauses,
+    *,
+    require_all: bool,
+    known: Mapping[str, bool],
+    offset: int,
+    limit: int,
+) -> list[tuple[Any, tantivy.DocAddress]]:
+    """A page of matches by relevance, in two tiers: first the records whose title holds
+    every word typed whole, then the rest; each ranked by its words and boosts.
+
+    Like Meilisearch's attribute rule, and far cheaper: when every syllable is common the
+    title tier is a small share of the matches and nearly always fills the first pages, so
+    the whole match set is not ranked (in-process, 1M records: 62 -> 19 ms a query).
+    """
+    full = text_clauses(parsed, require_all=require_all, known=known)
+    tier = _title_tier(parsed, known) if require_all else None
+    if tier is None:
+        return searcher.search(combine(full, filters), limit=limit, offset=offset, count=False).hits
+    by_title = combine(_title_tier_clauses(parsed, tier, known), filters)
+    first = searcher.search(by_title, limit=offset + limit, count=False).hits
+    page = [(TITLE_TIER_SCORE + float(score), address) for score, address in first[offset:]]
+    if len(first) == offset + limit:
+        return page
+    # The title tier ended on this page (it holds exactly ``len(first)`` records).
+    rest = combine([*full, (Occur.MustNot, tier)], filters)
+    wanted, skip = limit - len(page), max(0, offset - len(first))
+    return page + searcher.search(rest, limit=wanted, offset=skip, count=False).hits
+
+
+def _title_tier(parsed: ParsedQuery, known: Mapping[str, bool]) -> Query | None:
+    """Every word typed whole that the index holds, in the title (None: no such word)."""
+    whole = [w for w, prefix in _typed(parsed, known) if known.get(w, False) and not prefix]
+    if not whole:
+        return None
+    return Query.boolean_query(
+        [(Occur.Must, Query.term_query(SCHEMA, "title_f", w)) for w in whole]
+    )
+
+
+def _title_tier_clauses(parsed: ParsedQuery, tier: Query, known: Mapping[str, bool]) -> Clauses:
+    """The title tier: every word as the match asks (scored in every field, so a record
+    about the subject beyond its title ranks first among equal titles), the title words,
+    the phrase and the marks; not the per-word title boosts (every one of these has them)."""
+    core = match_query(parsed, known=known)
+    boosts = [(Occur.Should, b) for b in _title_phrase_boosts(parsed)]
+    return [(Occur.Must, tier), (Occur.Must, core), *boosts]
 
 
 def suggest_query(parsed: ParsedQuery) -> Query:
