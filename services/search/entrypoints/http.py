@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.search.cite import CiteFormat
 from services.search.entrypoints.dependencies import Api
@@ -214,15 +214,24 @@ async def search(
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.get("/suggest")
+class Suggestions(BaseModel):
+    """What ``/v1/suggest`` answers."""
+
+    query: str
+    suggestions: list[str]
+
+
+@router.get("/suggest", responses={200: {"model": Suggestions}})
 async def suggest(
     ports: Api,
     q: Annotated[str, Query(max_length=100)] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_SUGGEST)] = 8,
-) -> dict[str, Any]:
+) -> Response:
     """Completions of what the user has typed, from titles and subjects."""
     suggestions = await ports.index.suggest(q, limit) if q.strip() else []
-    return {"query": q, "suggestions": suggestions}
+    # Encoded here, not by FastAPI's encoder: this answers every keystroke.
+    body = orjson.dumps({"query": q, "suggestions": suggestions})
+    return Response(body, media_type="application/json")
 
 
 @router.get("/records/{record_id:path}")
