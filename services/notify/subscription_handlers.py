@@ -201,17 +201,25 @@ async def confirm(
 ) -> Confirmed:
     """Activate the subscription a confirmation link names; raises ``InvalidToken``."""
     now = now or datetime.now(UTC)
-    claims = verify_claims(config.secret, PURPOSE_CONFIRM, token, now=now)
-    try:
-        sid, frequency, lang = str(claims["s"]), Frequency(claims["f"]), str(claims["l"])
-    except (KeyError, ValueError) as exc:
-        raise InvalidToken("malformed") from exc
+    sid, frequency, lang = confirm_claim(token, config=config, now=now)
     due = period_end_after(now, frequency, config.tz, config.daily_at)
     sub = await store.activate(sid, frequency=frequency, lang=lang, now=now, due_at=due)
     if sub is None:
         raise InvalidToken("expired")  # never confirmed in time, and forgotten since
     log.info("subscription_confirmed", subscription=sid)
     return Confirmed(sub, unsubscribe_url(config, sid))
+
+
+def confirm_claim(
+    token: str, *, config: NotifyConfig, now: datetime | None = None
+) -> tuple[str, Frequency, str]:
+    """The subscription, frequency and language a confirmation link names (nothing is
+    changed); raises ``InvalidToken`` for a forged, altered or expired link."""
+    claims = verify_claims(config.secret, PURPOSE_CONFIRM, token, now=now or datetime.now(UTC))
+    try:
+        return str(claims["s"]), Frequency(claims["f"]), str(claims["l"])
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("malformed") from exc
 
 
 def unsubscribe_claim(token: str, *, config: NotifyConfig) -> str:

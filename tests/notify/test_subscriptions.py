@@ -242,6 +242,12 @@ async def test_requests_are_rate_limited_per_address_and_links_are_checked(
             "/v1/subscriptions/confirm", data={"token": token[:-3] + "AAA"}
         )
         assert forged.status_code == 400
+        # The link itself says so before the button: no confirm form for a forged token.
+        opened = await s.notify.get(
+            "/v1/subscriptions/confirm", params={"token": token[:-3] + "AAA"}
+        )
+        assert opened.status_code == 400 and 'name="token"' not in opened.text
+        assert (await s.notify.get("/v1/subscriptions/confirm", params={"token": token})).is_success
         # An unsubscribe token is not a confirmation token (one key per purpose).
         wrong = await s.notify.post("/v1/subscriptions/unsubscribe", params={"token": token})
         assert wrong.status_code == 400

@@ -177,9 +177,14 @@ async def subscribe_form_post(
 
 
 @router.get("/v1/subscriptions/confirm", response_class=HTMLResponse, responses=LINK_PAGES)
-async def confirm_link(request: Request, token: Token) -> HTMLResponse:
-    """The confirmation link: one button confirms (mail scanners that open links don't)."""
+async def confirm_link(config: Config, request: Request, token: Token) -> HTMLResponse:
+    """The confirmation link: one button confirms (mail scanners that open links don't).
+    A forged, altered or expired link says so here, before anyone presses the button."""
     english = wants_english(request)
+    try:
+        use.confirm_claim(token, config=config)
+    except InvalidToken as exc:
+        return _invalid(exc, english, request)
     return page(request, "subscription_confirm.html", english=english, token=token)
 
 
