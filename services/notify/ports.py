@@ -109,6 +109,11 @@ class ReminderLog(Protocol):
         processes record it at the same instant); returns how many were new."""
         ...
 
+    async def forget(self, member: str) -> int:
+        """Delete every entry of ``member`` (an unsubscribed search: neither its address nor
+        its mails are kept); returns how many there were."""
+        ...
+
     async def claim(
         self,
         *,

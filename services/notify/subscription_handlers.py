@@ -230,11 +230,15 @@ def unsubscribe_claim(token: str, *, config: NotifyConfig) -> str:
     return claims["s"]
 
 
-async def unsubscribe(token: str, *, store: SubscriptionStore, config: NotifyConfig) -> bool:
-    """Delete the subscription (address and search forgotten); True if it existed."""
+async def unsubscribe(
+    token: str, *, store: SubscriptionStore, outbox: ReminderLog, config: NotifyConfig
+) -> bool:
+    """Delete the subscription and the mails sent for it (the address and the search are
+    forgotten); True if it existed."""
     sid = unsubscribe_claim(token, config=config)
     existed = await store.delete(sid)
-    log.info("subscription_deleted", subscription=sid, existed=existed)
+    mails = await outbox.forget(SUBSCRIBER + sid)
+    log.info("subscription_deleted", subscription=sid, existed=existed, mails=mails)
     return existed
 
 

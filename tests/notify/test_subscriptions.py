@@ -9,11 +9,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import httpx2
 import pytest
+from pymongo.asynchronous.collection import AsyncCollection
 
 from services.notify.adapters.search_api import HttpSearchApi
+from services.notify.bootstrap import SUBSCRIPTION_MAIL
 from services.notify.bootstrap import bootstrap as notify_ports
 from services.notify.bootstrap import create_app as create_notify
 from services.search.bootstrap import create_app as create_search
@@ -47,6 +50,7 @@ class Stack:
     search: httpx2.AsyncClient
     mailbox: Mailbox
     settings: Settings
+    outbox: AsyncCollection[dict[str, Any]]  # the saved searches' mails, as stored
 
     async def add(self, *records: Record) -> None:
         """Publish ``records.changed`` and wait until search finds every record."""
@@ -104,9 +108,8 @@ async def stack(settings: Settings, **overrides: object) -> AsyncIterator[Stack]
         search_app = create_search(configured)
         transport = httpx2.ASGITransport(app=search_app)
         search_api = HttpSearchApi("http://search.test", transport=transport)
-        notify_app = create_notify(
-            configured, notify_ports(configured, search_api=search_api), run_schedule=False
-        )
+        ports = notify_ports(configured, search_api=search_api)
+        notify_app = create_notify(configured, ports, run_schedule=False)
         async with (
             search_app.router.lifespan_context(search_app),
             notify_app.router.lifespan_context(notify_app),
@@ -115,7 +118,7 @@ async def stack(settings: Settings, **overrides: object) -> AsyncIterator[Stack]
                 transport=httpx2.ASGITransport(app=notify_app), base_url="http://notify.test"
             ) as notify,
         ):
-            yield Stack(notify, search, mailbox, configured)
+            yield Stack(notify, search, mailbox, configured, ports.db[SUBSCRIPTION_MAIL])
 
 
 def digests(mailbox: Mailbox, email: str) -> list[EmailMessage]:
@@ -172,6 +175,9 @@ async def test_subscribe_confirm_digest_of_only_new_records_then_unsubscribe(
         await s.add(later)
         await s.run(now + timedelta(days=16))
         assert len(digests(s.mailbox, READER)) == 1  # unsubscribed: nothing more
+        # Its mails (confirmation, digest) went with it: the address is nowhere in the outbox.
+        kept = await s.outbox.count_documents({"recipient": READER})
+        assert kept == 0 and await s.outbox.count_documents({"recipient": CONTROL}) >= 3
         (_, control_second) = digests(s.mailbox, CONTROL)
         assert "Nuôi tôm hùm lồng" in text_of(control_second)  # it would have been sent
 

@@ -128,6 +128,10 @@ class MongoReminderLog:
             return int(exc.details.get("nInserted", 0))
         return len(result.inserted_ids)
 
+    async def forget(self, member: str) -> int:
+        result = await self._log.delete_many({"member": member})
+        return result.deleted_count
+
     async def claim(
         self,
         *,

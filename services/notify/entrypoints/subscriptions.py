@@ -242,7 +242,7 @@ async def unsubscribe_post(
     address are deleted; a second click finds nothing and says the same."""
     english = wants_english(request)
     try:
-        await use.unsubscribe(token, store=ports.store, config=config)
+        await use.unsubscribe(token, store=ports.store, outbox=ports.outbox, config=config)
     except InvalidToken as exc:
         return _invalid(exc, english, request)
     return page(request, "unsubscribed.html", english=english)
