@@ -138,6 +138,10 @@ class RateLimit:
         self._counter = counter
         self._per = per
         self._clock = clock
+        # Counts of windows that have ended, read once: no hit lands in them any more (but
+        # for clock skew between processes), and reading them again costs the store a
+        # command on every request.
+        self._ended: dict[tuple[str, float], int] = {}
 
     async def take(self, key: str) -> None:
         """Count a hit of ``key``; 429 when it goes over the limit."""
@@ -164,7 +168,12 @@ class RateLimit:
     async def _carried_over(self, key: str, now: float) -> float:
         """The previous window's hits, weighed by the share of it the sliding window holds."""
         start, _ = self.limit.window(now)
-        previous = await self._counter.count(key, self.limit, now - self.limit.seconds)
+        previous = self._ended.get((key, start))
+        if previous is None:
+            previous = await self._counter.count(key, self.limit, now - self.limit.seconds)
+            if len(self._ended) >= ENDED_WINDOWS_KEPT:
+                self._ended.clear()
+            self._ended[(key, start)] = previous
         return previous * (1 - (now - start) / self.limit.seconds)
 
     async def note(self, key: str) -> None:
@@ -190,6 +199,8 @@ class RateLimit:
             headers={"Retry-After": str(wait)},
         )
 
+
+ENDED_WINDOWS_KEPT = 10_000  # keys × windows remembered; emptied when full
 
 UNCOUNTED_PATHS = ("/healthz", "/readyz", "/metrics")
 

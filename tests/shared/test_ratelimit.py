@@ -78,6 +78,33 @@ async def test_a_burst_straddling_a_window_boundary_is_still_one_allowance() -> 
     assert not await limit.exceeded("key-a")
 
 
+class CountedWindows(MemoryWindows):
+    """The memory counter, telling how often a window's count was read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def count(self, key: str, limit: Limit, now: float) -> int:
+        self.reads += 1
+        return await super().count(key, limit, now)
+
+
+async def test_an_ended_window_is_read_once_and_still_weighs() -> None:
+    clock = [START + 30]
+    windows = CountedWindows()
+    limit = RateLimit("4/minute", windows, clock=lambda: clock[0])
+    for _ in range(4):
+        await limit.take("key-a")
+    reads = windows.reads
+    clock[0] = START + 75  # three quarters of the 4 hits weigh: 3 + this one = 4
+    await limit.take("key-a")
+    with pytest.raises(Refusal):
+        await limit.take("key-a")
+    await limit.take("key-b")
+    assert windows.reads == reads + 2  # once for key-a's ended window, once for key-b's
+
+
 async def test_ended_windows_are_deleted(settings: Settings, mongo: AsyncMongoClient) -> None:
     db = service_database(mongo, settings)
     windows = MongoWindows(db, "search")

@@ -299,7 +299,7 @@ class MongoSubmissionStore:
         warnings_count: int = 0,
     ) -> Submission | None:
         keep_until = expiry(utcnow())
-        result = await self.submissions.update_one(
+        sealed = await self.submissions.find_one_and_update(
             {"_id": submission_id, "state": SubmissionState.RECEIVING.value},
             {
                 "$set": {
@@ -315,10 +315,10 @@ class MongoSubmissionStore:
                     "expires_at": keep_until,
                 }
             },
+            return_document=ReturnDocument.AFTER,
         )
-        if result.matched_count == 0:
-            return None  # taken over by a retry with the same idempotency key
-        return await self.get(submission_id)
+        # None: taken over by a retry with the same idempotency key
+        return _submission(sealed) if sealed else None
 
     async def outbox(self, submission_id: str) -> AsyncIterator[tuple[int, list[SubmittedItem]]]:
         # One batch at a time: a 50,000-record import never sits in memory at once.
