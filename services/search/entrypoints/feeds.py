@@ -75,7 +75,9 @@ async def search_feed(
         links=FeedLinks(base=public_base(ports.settings), lang=t.chosen),
         t=t,
         member_label=member_label,
-        now=datetime.now(UTC),
+        # An empty feed's ``updated`` (no entry to date it by) changes once a day, not on
+        # every fetch: its ETag holds, and a reader polling it gets 304s.
+        now=datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0),
     )
     etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
     headers = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -147,6 +148,20 @@ async def test_a_repeated_fetch_is_not_modified(feeds: httpx2.AsyncClient) -> No
         "/feeds/search.atom", params={"q": "cang"}, headers={"If-None-Match": first.headers["etag"]}
     )
     assert again.status_code == 304 and again.content == b""
+
+
+async def test_a_repeated_fetch_of_an_empty_feed_is_not_modified(
+    feeds: httpx2.AsyncClient,
+) -> None:
+    first = await feeds.get("/feeds/search.atom", params={"q": "khongcotrongchimuc"})
+    assert first.status_code == 200 and b"<entry" not in first.content
+    await asyncio.sleep(1.1)  # the empty feed's own time used to be now: a second later
+    again = await feeds.get(
+        "/feeds/search.atom",
+        params={"q": "khongcotrongchimuc"},
+        headers={"If-None-Match": first.headers["etag"]},
+    )
+    assert again.status_code == 304
 
 
 async def test_bad_filters_answer_422_with_the_field(feeds: httpx2.AsyncClient) -> None:
