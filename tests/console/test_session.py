@@ -1,5 +1,6 @@
 """Sessions at the console: an expired one returns to sign-in and the form keeps its values;
-a revoked key's session stops working; sign-out forgets the token."""
+a revoked key's session stops working; a suspended member's session ends; sign-out forgets the
+token."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from shared.auth import Caller, session_signer
 from tests.console.conftest import Console, issue_key
-from tests.e2e.conftest import E2E, RunningStack, member_code
+from tests.e2e.conftest import E2E, RunningStack, member_code, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +59,39 @@ def test_an_expired_session_returns_to_sign_in_and_the_form_keeps_its_values(
     browser.until(lambda: "saved=1" in browser.driver.current_url, "the saved record")
     assert browser.heading() == "Tạp chí Khoa học Hàng hải số 81"
     assert not [k for k in browser.session_storage() if k.startswith("stinet.draft")]
+
+
+def test_a_member_suspended_while_its_staff_work_ends_their_session_and_keeps_the_form(
+    browser: Console, api: E2E
+) -> None:
+    code = member_code("su")
+    api.create_member(code, "Viện Thử nghiệm Tạm ngừng", type="institute")
+    key = issue_key(api, label="Lê Văn Ngừng", role="member", member=code)
+    api.wait_done(key, api.push(key, [RECORD])["submission_id"])
+
+    browser.sign_in(key)
+    browser.open("/console/member/records/ph-1/edit")
+    browser.fill("title", "Tạp chí Khoa học Hàng hải số 82")
+    members = f"{api.s.url('catalogue')}/v1/members/{code}"
+    assert api.http.delete(members, headers=api.admin).status_code == 200
+    session = browser.session_storage()["stinet.token"]
+    submissions = f"{api.s.url('ingest')}/v1/submissions"
+
+    def refused() -> bool:
+        answer = api.http.get(submissions, headers={"Authorization": f"Bearer {session}"})
+        return answer.status_code == 403 and answer.json()["error"]["code"] == "member_suspended"
+
+    poll(refused, timeout=60, what="the suspended member's session to be refused")
+    browser.press("Lưu")
+
+    browser.until(lambda: "/console/sign-in" in browser.driver.current_url, "the sign-in page")
+    browser.ready()
+    assert "reason=suspended" in browser.driver.current_url
+    assert "đang bị Trung tâm tạm ngừng" in browser.text()
+    assert "stinet.token" not in browser.session_storage()
+    drafts = [k for k in browser.session_storage() if k.startswith("stinet.draft")]
+    assert drafts  # what was typed waits for the member to be reopened
+    browser.shot("session-member-suspended")
 
 
 def test_opening_the_console_with_an_expired_session_asks_to_sign_in_again(

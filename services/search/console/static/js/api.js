@@ -1,4 +1,5 @@
-// Calls to the four public APIs. A 401 from any call ends the session: the forms on the page
+// Calls to the four public APIs. A 401 from any call ends the session, and so does a 403
+// member_suspended (the member was suspended while its staff worked): the forms on the page
 // are saved as drafts, and the person signs in again and comes back to them.
 import { lang, t } from "./i18n.js";
 import { saveDrafts } from "./forms.js";
@@ -28,13 +29,20 @@ export class ApiError extends Error {
   }
 }
 
-/** Thrown after a 401 ended the session: pages stop, the sign-in page takes over. */
+/** Thrown after an answer ended the session: pages stop, the sign-in page takes over. */
 export class SessionEnded extends Error {}
+
+const REASONS = { session_revoked: "revoked", member_suspended: "suspended" };
+
+/** Does this answer end the session? */
+function ends(status, code) {
+  return status === 401 || (status === 403 && code === "member_suspended");
+}
 
 export function endSession(code) {
   saveDrafts();
   forget();
-  const reason = code === "session_revoked" ? "revoked" : "expired";
+  const reason = REASONS[code] || "expired";
   const next = here();
   go(href("/sign-in", { reason, next: next.startsWith("/console/sign-in") ? undefined : next }), {
     replace: true,
@@ -66,7 +74,8 @@ async function parse(response) {
   }
 }
 
-/** One JSON call; resolves to the body, rejects with ApiError (or SessionEnded after a 401). */
+/** One JSON call; resolves to the body, rejects with ApiError (or SessionEnded when the
+ * answer ended the session). */
 export async function call(service, path, { method = "GET", body, query, auth = true } = {}) {
   const init = { method, headers: headers({}, auth), cache: "no-store" };
   if (body !== undefined) {
@@ -80,7 +89,7 @@ export async function call(service, path, { method = "GET", body, query, auth = 
     throw new ApiError(0, null);
   }
   const parsed = await parse(response);
-  if (response.status === 401 && auth && token()) {
+  if (ends(response.status, parsed?.error?.code) && auth && token()) {
     endSession(parsed?.error?.code);
     throw new SessionEnded();
   }
@@ -105,7 +114,7 @@ export function upload(service, path, form, { query, onProgress } = {}) {
       } catch {
         parsed = { error: { message: xhr.responseText.slice(0, 300) } };
       }
-      if (xhr.status === 401 && token()) {
+      if (ends(xhr.status, parsed?.error?.code) && token()) {
         endSession(parsed?.error?.code);
         reject(new SessionEnded());
       } else if (xhr.status >= 200 && xhr.status < 300) resolve(parsed);

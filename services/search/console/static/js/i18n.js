@@ -50,6 +50,7 @@ const MESSAGES = {
   sign_in: ["Đăng nhập", "Sign in"],
   reason_expired: ["Phiên làm việc đã hết hạn. Hãy đăng nhập lại: nội dung bạn đang nhập được giữ lại.", "Your session has expired. Sign in again: what you were typing has been kept."],
   reason_revoked: ["Khoá của phiên này đã bị thu hồi. Hãy đăng nhập bằng khoá khác: nội dung bạn đang nhập được giữ lại.", "The key of this session has been revoked. Sign in with another key: what you were typing has been kept."],
+  reason_suspended: ["Thành viên của bạn đang bị Trung tâm tạm ngừng, nên phiên làm việc đã kết thúc. Nội dung bạn đang nhập được giữ lại; liên hệ Trung tâm để được mở lại.", "Your member has been suspended by the centre, so the session has ended. What you were typing has been kept; ask the centre to reopen it."],
   reason_signed_out: ["Bạn đã đăng xuất.", "You have signed out."],
   role_member: ["Cán bộ thành viên", "Member staff"],
   role_centre: ["Trung tâm", "Centre"],

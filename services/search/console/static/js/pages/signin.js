@@ -6,7 +6,12 @@ import { t } from "../i18n.js";
 import { go } from "../router.js";
 import { home, keep, setWho } from "../session.js";
 
-const REASONS = { expired: "reason_expired", revoked: "reason_revoked", "signed-out": "reason_signed_out" };
+const REASONS = {
+  expired: "reason_expired",
+  revoked: "reason_revoked",
+  suspended: "reason_suspended",
+  "signed-out": "reason_signed_out",
+};
 
 function safeNext(next) {
   return next && next.startsWith("/console/") && !next.startsWith("/console/sign-in") ? next : null;
