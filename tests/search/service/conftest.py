@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx2
@@ -88,22 +89,34 @@ class Service:
     ports: Ports
 
 
+def search_settings(
+    mongo_url: str, data_dir: Path, catalogue_port: int, **overrides: Any
+) -> Settings:
+    """A search service of its own: namespace, database, data dir, the embedded engine."""
+    namespace = f"ts-{uuid.uuid4().hex[:10]}"
+    return Settings(
+        amqp_url=AMQP_URL,
+        mongo_url=mongo_url,
+        stinet_namespace=namespace,
+        stinet_db=namespace.replace("-", "_"),
+        stinet_data_dir=data_dir,
+        stinet_admin_key="test-admin-" + uuid.uuid4().hex,
+        catalogue_url=f"http://127.0.0.1:{catalogue_port}",
+        meili_url=None,
+        **overrides,
+    )
+
+
 @pytest.fixture(scope="module")
 async def service(
     mongo_url: str, tmp_path_factory: pytest.TempPathFactory, catalogue: FakeCatalogue
 ) -> AsyncIterator[Service]:
     """The search service app with its lifespan running, and a broker to publish with."""
-    namespace = f"ts-{uuid.uuid4().hex[:10]}"
-    settings = Settings(
-        amqp_url=AMQP_URL,
-        mongo_url=mongo_url,
-        stinet_namespace=namespace,
-        stinet_db=namespace.replace("-", "_"),
-        stinet_data_dir=Path(tmp_path_factory.mktemp("search")),
-        stinet_admin_key="test-admin-" + uuid.uuid4().hex,
+    settings = search_settings(
+        mongo_url,
+        Path(tmp_path_factory.mktemp("search")),
+        catalogue.port,
         stinet_delivery_limit=3,
-        catalogue_url=f"http://127.0.0.1:{catalogue.port}",
-        meili_url=None,
         stinet_public_url="http://search.test",  # what the pages link to, as the client sees it
         search_rate_limit="40/minute",  # per visitor; this client (127.0.0.1) is not counted
     )

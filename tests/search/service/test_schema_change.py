@@ -4,7 +4,6 @@ and fills it from the catalogue by itself, waiting for a catalogue that is not u
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
 import httpx2
@@ -12,11 +11,10 @@ import tantivy
 
 from devstack.processes import free_port
 from services.search.bootstrap import bootstrap, create_app
-from shared.config import Settings
 from shared.mongo import make_mongo_client
-from tests.conftest import AMQP_URL, delete_namespace
+from tests.conftest import delete_namespace
 from tests.search.corpus import make_record
-from tests.search.service.conftest import FakeCatalogue, serve_catalogue
+from tests.search.service.conftest import FakeCatalogue, search_settings, serve_catalogue
 
 
 def an_index_of_another_schema(data_dir: Path) -> None:
@@ -34,17 +32,8 @@ async def test_an_index_of_another_schema_is_refilled_from_the_catalogue(
     an_index_of_another_schema(tmp_path)
     catalogue = FakeCatalogue(port=free_port())
     catalogue.records = [make_record("hp", f"r{n}", f"Cảng biển Hải Phòng {n}") for n in range(30)]
-    namespace = f"ts-{uuid.uuid4().hex[:10]}"
-    settings = Settings(
-        amqp_url=AMQP_URL,
-        mongo_url=mongo_url,
-        stinet_namespace=namespace,
-        stinet_db=namespace.replace("-", "_"),
-        stinet_data_dir=tmp_path,
-        stinet_admin_key="test-admin-" + uuid.uuid4().hex,
-        catalogue_url=f"http://127.0.0.1:{catalogue.port}",  # nobody answers there yet
-        meili_url=None,
-    )
+    # The catalogue's address: nobody answers there yet.
+    settings = search_settings(mongo_url, tmp_path, catalogue.port)
     ports = bootstrap(settings)
     ports.rebuilds.refill_retry_seconds = 0.2
     app = create_app(settings, ports)
