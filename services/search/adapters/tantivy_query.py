@@ -95,7 +95,9 @@ def _boosts(parsed: ParsedQuery) -> list[Query]:
         # A person's name is a phrase too ("Nguyễn Thị Thu Hằng"); creators are short, so
         # this is cheap, unlike proximity over whole descriptions.
         boosts.append(
-            Query.boost_query(Query.phrase_query(SCHEMA, "names_f", words_of(parsed)), 8.0)
+            Query.boost_query(
+                Query.phrase_query(SCHEMA, "names_f", phrase_words(parsed.words)), 8.0
+            )
         )
     return [*boosts, *_title_phrase_boosts(parsed)]
 
@@ -105,7 +107,9 @@ def _title_phrase_boosts(parsed: ParsedQuery) -> list[Query]:
     boosts: list[Query] = []
     if len(parsed.words) >= 2:
         boosts.append(
-            Query.boost_query(Query.phrase_query(SCHEMA, "title_f", words_of(parsed)), 8.0)
+            Query.boost_query(
+                Query.phrase_query(SCHEMA, "title_f", phrase_words(parsed.words)), 8.0
+            )
         )
     if parsed.marked and parsed.exact:
         for word in parsed.exact:
@@ -114,10 +118,6 @@ def _title_phrase_boosts(parsed: ParsedQuery) -> list[Query]:
             phrase = Query.phrase_query(SCHEMA, "exact", list(parsed.exact))
             boosts.append(Query.boost_query(phrase, 4.0))
     return boosts
-
-
-def words_of(parsed: ParsedQuery) -> list[str | tuple[int, str]]:
-    return phrase_words(parsed.words)
 
 
 def text_clauses(
