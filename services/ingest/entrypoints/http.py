@@ -287,48 +287,76 @@ async def member_key(
     return code
 
 
-async def accept(
+@dataclass(frozen=True)
+class Submitting:
+    """What every route that submits records has: the request, who asks, for which member,
+    with which idempotency key (``submitting``)."""
+
+    request: Request
+    caller: Caller
+    audit: AuditTrail
+    member: str
+    ports: IngestPorts
+    idempotency_key: str | None
+
+    async def accept(
+        self,
+        rows: Iterator[ParsedRow],
+        source: Source,
+        max_records: int,
+        *,
+        action: str,
+        target: str | None = None,
+        notes: ImportNotes | None = None,
+    ) -> JSONResponse:
+        """Receive a submission's rows; 202 with the receipt once the broker confirmed, the
+        call audited as ``action`` on ``target`` (default: the submission)."""
+        receipt = await handlers.receive(
+            rows,
+            member=self.member,
+            source=source,
+            max_records=max_records,
+            notes=notes,
+            idempotency_key=self.idempotency_key,
+            correlation_id=self.request.state.request_id,
+            submissions=self.ports.submissions,
+            publisher=self.ports.publisher,
+        )
+        body = receipt.as_json()
+        await self.audit.record(
+            self.caller,
+            action,
+            member=self.member,
+            target=target or body["submission_id"],
+            details={
+                "submission_id": body["submission_id"],
+                "source": source.value,
+                "accepted": body["accepted"],
+                "rejected": body["rejected_count"],
+            },
+        )
+        return JSONResponse(body, status_code=202)
+
+    async def accept_one(self, item: SubmittedItem, action: str, local_id: str) -> JSONResponse:
+        """A request about one of the member's records (withdraw, restore)."""
+        rows = iter([ParsedRow(0, item)])
+        return await self.accept(
+            rows, Source.API, 1, action=action, target=f"{self.member}:{local_id}"
+        )
+
+
+async def submitting(
     request: Request,
-    rows: Iterator[ParsedRow],
-    member: str,
-    idempotency_key: str | None,
-    source: Source,
-    max_records: int,
-    *,
-    audit: AuditTrail,
-    caller: Caller,
-    ports: IngestPorts,
-    action: str,
-    target: str | None = None,
-    notes: ImportNotes | None = None,
-) -> JSONResponse:
-    """Receive a submission's rows; 202 with the receipt once the broker confirmed, the
-    call audited as ``action`` on ``target`` (default: the submission)."""
-    receipt = await handlers.receive(
-        rows,
-        member=member,
-        source=source,
-        max_records=max_records,
-        notes=notes,
-        idempotency_key=idempotency_key,
-        correlation_id=request.state.request_id,
-        submissions=ports.submissions,
-        publisher=ports.publisher,
-    )
-    body = receipt.as_json()
-    await audit.record(
-        caller,
-        action,
-        member=member,
-        target=target or body["submission_id"],
-        details={
-            "submission_id": body["submission_id"],
-            "source": source.value,
-            "accepted": body["accepted"],
-            "rejected": body["rejected_count"],
-        },
-    )
-    return JSONResponse(body, status_code=202)
+    caller: AnyCaller,
+    audit: Audited,
+    member: Annotated[str, Depends(member_key)],
+    ports: Routes,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Submitting:
+    return Submitting(request, caller, audit, member, ports, idempotency_key)
+
+
+Submitter = Annotated[Submitting, Depends(submitting)]
 
 
 @router.post(
@@ -338,71 +366,20 @@ async def accept(
     responses=ACTS_FOR,
     openapi_extra={**RECORDS_BODY, **body_limit(MAX_REQUEST_BYTES)},
 )
-async def post_records(
-    request: Request,
-    caller: AnyCaller,
-    audit: Audited,
-    member: Annotated[str, Depends(member_key)],
-    ports: Routes,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JSONResponse:
+async def post_records(submit: Submitter) -> JSONResponse:
     """Submit up to 5,000 records (JSON ``{"records": [...]}`` or NDJSON), at most 10 MB."""
+    request = submit.request
     body = await read_bounded(request, MAX_REQUEST_BYTES)
     rows = json_rows(body, request.headers.get("content-type", "application/json"))
-    return await accept(
-        request,
-        rows,
-        member,
-        idempotency_key,
-        Source.API,
-        MAX_RECORDS_PER_REQUEST,
-        audit=audit,
-        caller=caller,
-        ports=ports,
-        action="records.submitted",
+    return await submit.accept(
+        rows, Source.API, MAX_RECORDS_PER_REQUEST, action="records.submitted"
     )
 
 
-@dataclass(frozen=True)
-class OneItem:
-    """A request about one of a member's records (withdraw, restore): a one-item submission."""
-
-    request: Request
-    caller: Caller
-    audit: AuditTrail
-    member: str
-    ports: IngestPorts
-    idempotency_key: str | None
-
-    async def accept(self, item: SubmittedItem, action: str, local_id: str) -> JSONResponse:
-        return await accept(
-            self.request,
-            iter([ParsedRow(0, item)]),
-            self.member,
-            self.idempotency_key,
-            Source.API,
-            1,
-            audit=self.audit,
-            caller=self.caller,
-            ports=self.ports,
-            action=action,
-            target=f"{self.member}:{local_id}",
-        )
-
-
 @router.delete("/v1/records/{local_id}", status_code=202, tags=["records"], responses=ACTS_FOR)
-async def withdraw_record(
-    request: Request,
-    caller: AnyCaller,
-    audit: Audited,
-    member: Annotated[str, Depends(member_key)],
-    ports: Routes,
-    local_id: Annotated[LocalId, Path()],
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JSONResponse:
+async def withdraw_record(submit: Submitter, local_id: Annotated[LocalId, Path()]) -> JSONResponse:
     """Withdraw one of the caller's own records (a one-item submission)."""
-    one = OneItem(request, caller, audit, member, ports, idempotency_key)
-    return await one.accept(withdraw_item(local_id), "record.withdrawn", local_id)
+    return await submit.accept_one(withdraw_item(local_id), "record.withdrawn", local_id)
 
 
 @router.post(
@@ -411,20 +388,11 @@ async def withdraw_record(
     tags=["records"],
     responses={**ACTS_FOR, **error_responses(401, 403, 422, 429, 503)},
 )
-async def restore_record(
-    request: Request,
-    caller: AnyCaller,
-    audit: Audited,
-    member: Annotated[str, Depends(member_key)],
-    ports: Routes,
-    local_id: Annotated[LocalId, Path()],
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JSONResponse:
+async def restore_record(submit: Submitter, local_id: Annotated[LocalId, Path()]) -> JSONResponse:
     """Restore one of the caller's withdrawn records (a one-item submission: the
     catalogue makes it active again as a new version; its outcome is ``restored``, or
     ``rejected`` for a record it does not hold)."""
-    one = OneItem(request, caller, audit, member, ports, idempotency_key)
-    return await one.accept(restore_item(local_id), "record.restored", local_id)
+    return await submit.accept_one(restore_item(local_id), "record.restored", local_id)
 
 
 @router.post(
@@ -434,19 +402,12 @@ async def restore_record(
     responses={**ACTS_FOR, 411: {"description": "Cần Content-Length / length required"}},
     openapi_extra={**IMPORT_BODY, **body_limit(MAX_IMPORT_BYTES)},
 )
-async def post_import(
-    request: Request,
-    caller: AnyCaller,
-    audit: Audited,
-    member: Annotated[str, Depends(member_key)],
-    ports: Routes,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JSONResponse:
+async def post_import(submit: Submitter) -> JSONResponse:
     """Import a file (multipart ``file``): MARCXML, MARC21, CSV/TSV, XLSX/XLS/ODS, JSON.
 
     The type is read from the content when the name and the content disagree.
     """
-    upload, fields = await _upload(request)
+    upload, fields = await _upload(submit.request)
     try:
         fmt = _format_of(upload, fields.get("format"))
         notes = ImportNotes()
@@ -457,18 +418,8 @@ async def post_import(
             kind=kind_word(fields.get("kind")),
             encoding=fields.get("encoding"),
         )
-        return await accept(
-            request,
-            rows,
-            member,
-            idempotency_key,
-            SOURCES[fmt],
-            MAX_IMPORT_RECORDS,
-            notes=notes,
-            audit=audit,
-            caller=caller,
-            ports=ports,
-            action="import.started",
+        return await submit.accept(
+            rows, SOURCES[fmt], MAX_IMPORT_RECORDS, action="import.started", notes=notes
         )
     finally:
         await upload.close()
