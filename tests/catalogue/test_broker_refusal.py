@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 
-import aio_pika
-import httpx
 from pymongo import AsyncMongoClient
 
-from services.catalogue.bootstrap import create_app
 from shared.config import Settings
 from shared.events import RecordsChanged, RecordsSubmitted
-from shared.topology import dlq_name, make_broker, publish_event, subscription
-from tests.catalogue.test_store_outage import DELIVERY_LIMIT, batch, depth, processed
+from shared.topology import dlq_name, publish_event, subscription
+from tests.catalogue.test_store_outage import (
+    DELIVERY_LIMIT,
+    batch,
+    catalogue_with_a_member,
+    depth,
+    processed,
+)
 
 HOLD_DELAYS_S = 0.5 + 1 + 2 + 4  # the hold's first back-offs: more tries than the limit
 
@@ -24,21 +27,8 @@ HOLD_DELAYS_S = 0.5 + 1 + 2 + 4  # the hold's first back-offs: more tries than t
 async def test_a_refused_announcement_dead_letters_no_batch_and_goes_out_after(
     settings: Settings, mongo: AsyncMongoClient
 ) -> None:
-    app = create_app(settings)
-    admin = {"Authorization": f"Bearer {settings.admin_key}"}
     event = batch("vmu")
-    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://catalogue"
-        ) as http,
-        make_broker(settings) as broker,
-        connection,
-    ):
-        member = {"code": "vmu", "name": "Đại học Hàng hải"}
-        assert (await http.post("/v1/members", json=member, headers=admin)).status_code == 200
-        channel = await connection.channel()
+    async with catalogue_with_a_member(settings, settings) as (broker, channel):
         refusing = await channel.declare_queue(
             f"{settings.stinet_namespace}.test-refuses-everything",
             arguments={"x-max-length": 0, "x-overflow": "reject-publish"},

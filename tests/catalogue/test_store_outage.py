@@ -5,12 +5,15 @@ process, nothing is dead-lettered, and it is stored and answered once the store 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aio_pika
 import httpx
+from faststream.rabbit import RabbitBroker
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
@@ -47,6 +50,28 @@ async def processed(
     raise AssertionError("the batch was never answered")
 
 
+@contextlib.asynccontextmanager
+async def catalogue_with_a_member(
+    app_settings: Settings, settings: Settings
+) -> AsyncIterator[tuple[RabbitBroker, aio_pika.abc.AbstractChannel]]:
+    """The catalogue app on ``app_settings`` (lifespan running) with member ``vmu``
+    registered; a broker to publish with and a channel to look at the queues."""
+    app = create_app(app_settings)
+    admin = {"Authorization": f"Bearer {settings.admin_key}"}
+    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://catalogue"
+        ) as http,
+        make_broker(settings) as broker,
+        connection,
+    ):
+        member = {"code": "vmu", "name": "Đại học Hàng hải"}
+        assert (await http.post("/v1/members", json=member, headers=admin)).status_code == 200
+        yield broker, await connection.channel()
+
+
 def batch(member: str) -> RecordsSubmitted:
     item = SubmittedItem(
         index=0,
@@ -70,27 +95,14 @@ async def test_a_store_outage_dead_letters_no_batch_and_the_batch_is_stored_afte
     behind = settings.model_copy(
         update={"mongo_url": SecretStr(f"mongodb://127.0.0.1:{proxy.port}/")}
     )
-    app = create_app(behind)
-    admin = {"Authorization": f"Bearer {settings.admin_key}"}
     event = batch("vmu")
-    connection = await aio_pika.connect(settings.amqp_url.get_secret_value())
     try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://catalogue"
-            ) as http,
-            make_broker(settings) as broker,
-            connection,
-        ):
-            member = {"code": "vmu", "name": "Đại học Hàng hải"}
-            assert (await http.post("/v1/members", json=member, headers=admin)).status_code == 200
+        async with catalogue_with_a_member(behind, settings) as (broker, channel):
             await proxy.cut()
             await publish_event(broker, settings, event)
             # Long enough for every delivery the limit allows to have failed without the hold.
             await asyncio.sleep(SERVER_SELECTION_S * (DELIVERY_LIMIT + 1) + 2)
             await proxy.restore()
-            channel = await connection.channel()
             answer = await processed(channel, settings, event.submission_id)
             dlq = dlq_name(settings, subscription("catalogue", RecordsSubmitted))
             assert await depth(channel, dlq) == 0
