@@ -10,6 +10,7 @@ import pytest
 
 from shared.auth import Caller, session_signer
 from tests.console.conftest import Console, issue_key
+from tests.console.test_access import switch_language
 from tests.e2e.conftest import E2E, RunningStack, member_code, poll
 
 pytestmark = pytest.mark.e2e
@@ -91,6 +92,11 @@ def test_a_member_suspended_while_its_staff_work_ends_their_session_and_keeps_th
     assert "stinet.token" not in browser.session_storage()
     drafts = [k for k in browser.session_storage() if k.startswith("stinet.draft")]
     assert drafts  # what was typed waits for the member to be reopened
+    assert not browser.axe()
+    browser.shot("session-member-suspended")
+    switch_language(browser)
+    assert "Your member has been suspended by the centre" in browser.text()
+    browser.resize("phone")
     browser.shot("session-member-suspended")
 
 
