@@ -108,6 +108,8 @@ class SearchResult(BaseModel):
     total: int
     hits: list[Hit]
     facets: Facets
+    # The total and facet counts are estimates (a sample of a large match set, rounded).
+    estimated: bool = False
 
 
 class SearchIndex(Protocol):

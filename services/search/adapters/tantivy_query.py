@@ -9,12 +9,13 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import tantivy
 from tantivy import Occur, Query
 
-from services.search.adapters.tantivy_schema import SCHEMA, SHORT_PREFIX
+from services.search.adapters.tantivy_schema import SAMPLE_BUCKETS, SCHEMA, SHORT_PREFIX
 from services.search.domain import (
     ParsedQuery,
     fold_words,
@@ -22,7 +23,7 @@ from services.search.domain import (
     typo_budget,
 )
 from services.search.ports import FACET_LIMITS, Facets, SearchQuery, SortOrder
-from shared.records import RecordStatus
+from shared.records import Kind, RecordStatus
 
 COMPLETE_WORD_LETTERS = 5
 
@@ -338,22 +339,89 @@ def facets_of(searcher: tantivy.Searcher, query: Query, *, cheap_match: bool) ->
     return Facets.from_counts(values)
 
 
+# Facets and totals of a large match set are estimated from a sample of the records, as
+# Lucene's RandomSamplingFacetsCollector does: counting every match is most of a query's
+# cost when every syllable is common (1M records, in-process: 32 -> 5 ms a query). The
+# sample is the records of one ``sample`` bucket (by id: ``sample_bucket``), the same for
+# every query, so that an estimate does not change between pages.
+SAMPLE_SHARE = SAMPLE_BUCKETS  # one record in 16 is in the sample (bucket 0)
+ESTIMATE_FROM = 20_000  # (estimated) matches: fewer are counted exactly
+RARE_IN_SAMPLE = 8  # a kind seen fewer times than this in the sample is counted exactly
+
+
+@dataclass(frozen=True)
+class MatchCounts:
+    """The facets (and so the total) of a query's match set."""
+
+    require_all: bool  # every word matched (False: any word, the fallback)
+    facets: Facets
+    estimated: bool = False  # counts scaled up from the sample, rounded
+
+
 def match_facets(
     searcher: tantivy.Searcher,
     parsed: ParsedQuery,
     filters: Clauses,
     known: Mapping[str, bool],
-) -> tuple[bool, Facets]:
-    """Facets of every word's matches, or of any word's when nothing has them all."""
+    *,
+    kinds: Sequence[str] = (),
+    estimate_from: int = ESTIMATE_FROM,
+) -> MatchCounts:
+    """Facets of every word's matches, or of any word's when nothing has them all;
+    estimated from the sample when there are ``estimate_from`` matches or more (never with
+    nothing typed: the catalogue's own size is counted, and cached, exactly). ``kinds``:
+    those the filters allow (empty: all)."""
     matching: Clauses = []
     if not parsed.empty:
         matching = [(Occur.Must, match_query(parsed, known=known))]
+        estimate = _estimated_facets(searcher, matching, filters, kinds, estimate_from)
+        if estimate is not None:
+            return MatchCounts(True, estimate, estimated=True)
     cheap = len(parsed.words) <= 1
     facets = facets_of(searcher, combine(matching, filters), cheap_match=cheap)
     if not facets.kind and len(parsed.words) > 1:
         matching = [(Occur.Must, match_query(parsed, require_all=False, known=known))]
-        return False, facets_of(searcher, combine(matching, filters), cheap_match=False)
-    return True, facets
+        any_word = facets_of(searcher, combine(matching, filters), cheap_match=False)
+        return MatchCounts(False, any_word)
+    return MatchCounts(True, facets)
+
+
+def _estimated_facets(
+    searcher: tantivy.Searcher,
+    matching: Clauses,
+    filters: Clauses,
+    kinds: Sequence[str],
+    estimate_from: int,
+) -> Facets | None:
+    """The sample's facets scaled up, or None when they show fewer than ``estimate_from``
+    matches. A kind rare in the sample is counted exactly, so that it never drops out of
+    the facet (the few training events among 600,000 matches stay findable)."""
+    sample = [(Occur.Must, _unscored(Query.term_query(SCHEMA, "sample", 0)))]
+    seen = facets_of(searcher, combine(matching, sample, filters), cheap_match=False)
+    if sum(seen.kind.values()) * SAMPLE_SHARE < estimate_from:
+        return None
+    counts = {
+        name: {value: about(count * SAMPLE_SHARE) for value, count in values.items()}
+        for name, values in seen.model_dump().items()
+    }
+    for kind in kinds or [k.value for k in Kind]:
+        if seen.kind.get(kind, 0) < RARE_IN_SAMPLE:
+            of_kind = [(Occur.Must, _unscored(Query.term_query(SCHEMA, "kind", kind)))]
+            counts["kind"][kind] = count_matches(searcher, combine(matching, of_kind, filters))
+    counts["kind"] = {kind: n for kind, n in counts["kind"].items() if n}
+    return Facets.from_counts(counts)
+
+
+def about(count: int) -> int:
+    """An estimate rounded to its first three digits (37,216 -> 37,200): no false precision."""
+    places = len(str(count)) - 3
+    return count if places <= 0 else round(count, -places)
+
+
+def count_matches(searcher: tantivy.Searcher, query: Query) -> int:
+    """How many documents ``query`` matches (scores aside)."""
+    found = searcher.search(_unscored(query), limit=1, count=True)
+    return int(found.count or 0)  # type: ignore[attr-defined]  # not in tantivy's stub
 
 
 class SubjectCompletions:

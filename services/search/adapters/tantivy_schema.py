@@ -8,6 +8,7 @@ keyword fields are facets and filters, the integer ones sort keys; ``doc`` is th
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import tantivy
@@ -24,6 +25,7 @@ from services.search.domain import (
 from shared.records import Record
 
 SHORT_PREFIX = 4
+SAMPLE_BUCKETS = 16
 
 
 def _schema() -> tantivy.Schema:
@@ -47,6 +49,7 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("newest", fast=True)
     builder.add_integer_field("created", fast=True)  # created_at in ms: feeds and digests
+    builder.add_integer_field("sample", indexed=True)  # sample_bucket: estimated facets
     return builder.build()
 
 
@@ -79,7 +82,14 @@ def to_document(record: Record) -> tantivy.Document:
         doc.add_integer("year", record.year)
     doc.add_integer("newest", newest_key(record))
     doc.add_integer("created", created_key(record))
+    doc.add_integer("sample", sample_bucket(record.id))
     return doc
+
+
+def sample_bucket(record_id: str) -> int:
+    """Which of ``SAMPLE_BUCKETS`` a record falls in, by its id alone: bucket 0 is the
+    sample that large match sets' facets are estimated from (``tantivy_query``)."""
+    return zlib.crc32(record_id.encode()) % SAMPLE_BUCKETS
 
 
 def short_prefixes(folded: str) -> str:

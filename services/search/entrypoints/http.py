@@ -203,6 +203,8 @@ async def search(
         "search_id": sid,
         "suggestion": await did_you_mean(query.q, result.total, index=ports.index),
         "total": result.total,
+        # Of a large match set, the total and the facet counts are estimates from a sample.
+        "estimated": result.estimated,
         "page": query.page,
         "per_page": query.per_page,
         "pages": min(MAX_PAGE, -(-result.total // query.per_page)),

@@ -32,6 +32,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "results": ("Kết quả", "Results"),
     "results_count": ("{total} kết quả", "{total} results"),
     "results_for": ("{total} kết quả cho “{q}”", "{total} results for “{q}”"),
+    # A large match set's total and facet counts are estimated from a sample.
+    "about": ("khoảng {n}", "about {n}"),
     "no_results": (
         "Không tìm thấy kết quả. Hãy thử từ khác hoặc bỏ bớt bộ lọc.",
         "No results. Try other words or fewer filters.",
@@ -142,6 +144,7 @@ def strings_for_widget(english: bool) -> dict[str, str]:
         "search_placeholder",
         "search_button",
         "results_count",
+        "about",
         "no_results",
         "open_portal",
         "kind_database",

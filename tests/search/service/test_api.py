@@ -25,6 +25,7 @@ async def test_search_answers_in_the_documented_shape(service: Service) -> None:
     body = response.json()
     assert {"query", "total", "page", "per_page", "hits", "facets", "took_ms"} <= body.keys()
     assert body["query"] == "dai hoc hang hai" and body["page"] == 1 and body["per_page"] == 20
+    assert body["estimated"] is False  # a few matches: counted, not estimated
     assert {"kind", "member", "year", "language"} <= body["facets"].keys()
     first = body["hits"][0]
     assert {"id", "title", "kind", "member", "year", "url", "highlight"} <= first.keys()

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.search.adapters.mongo import MongoMemberDirectory
 from services.search.adapters.tantivy_index import TantivyIndex
+from services.search.adapters.tantivy_query import ESTIMATE_FROM
 from services.search.bootstrap import visit_counter
 from services.search.entrypoints import web
 from services.search.entrypoints.dependencies import WebPorts
@@ -54,12 +55,20 @@ async def fill(index: TantivyIndex, db: AsyncDatabase) -> None:
 
 
 @pytest.fixture(scope="module")
-async def portal(mongo_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Portal]:
+def estimate_from() -> int:
+    """Matches from which the portal's engine estimates counts (a module may lower it)."""
+    return ESTIMATE_FROM
+
+
+@pytest.fixture(scope="module")
+async def portal(
+    mongo_url: str, tmp_path_factory: pytest.TempPathFactory, estimate_from: int
+) -> AsyncIterator[Portal]:
     """The web router in an app of its own, its lifespan (visit flusher) running."""
     settings = portal_settings(mongo_url, tmp_path_factory.mktemp("portal"))
     mongo: AsyncMongoClient = make_mongo_client(settings)
     db = service_database(mongo, settings)
-    index = TantivyIndex(settings.stinet_data_dir)
+    index = TantivyIndex(settings.stinet_data_dir, estimate_from=estimate_from)
     await index.open()
     await fill(index, db)
     app = FastAPI()

@@ -109,7 +109,9 @@
   function render(q, data) {
     while (hits.firstChild) hits.removeChild(hits.firstChild);
     var total = data.total || 0;
-    status.textContent = total ? s.results_count.replace("{total}", total.toLocaleString(lang === "en" ? "en" : "vi")) : s.no_results;
+    var shown = total.toLocaleString(lang === "en" ? "en" : "vi");
+    if (data.estimated) shown = s.about.replace("{n}", shown);  // a sample's estimate
+    status.textContent = total ? s.results_count.replace("{total}", shown) : s.no_results;
     (data.hits || []).forEach(function (hit) {
       var li = el("li", { "class": "stinet-w-hit" });
       var a = el("a", { "class": "stinet-w-title", href: base + "/records/" + encodeURIComponent(hit.id).replace(/%3A/g, ":") + recordQuery(data.search_id), target: "_blank", rel: "noopener" });
