@@ -185,7 +185,7 @@ class _Installed:
     service: str
 
 
-def audit_trail(request: Request) -> AuditTrail:
+async def audit_trail(request: Request) -> AuditTrail:
     """The request's :class:`AuditTrail` (the app's log, its service, the request id)."""
     installed: _Installed = request.app.state.audit
     return AuditTrail(

@@ -655,22 +655,28 @@ def installed(app: Any, kind: type[PortsT]) -> PortsT:
 PartT = TypeVar("PartT")
 
 
-def port(kind: type[PortsT], pick: Callable[[PortsT], PartT]) -> Callable[[Request], PartT]:
+def port(
+    kind: type[PortsT], pick: Callable[[PortsT], PartT]
+) -> Callable[[Request], Awaitable[PartT]]:
     """A FastAPI dependency giving one part of the installed ``kind``:
-    ``Records = Annotated[RecordStore, Depends(port(RoutePorts, lambda p: p.records))]``."""
+    ``Records = Annotated[RecordStore, Depends(port(RoutePorts, lambda p: p.records))]``.
 
-    def dependency(request: Request) -> PartT:
+    ``async`` though it awaits nothing: FastAPI runs a plain ``def`` dependency in its
+    thread pool, a thread hop (and GIL hand-over) for every request that reads a port."""
+
+    async def dependency(request: Request) -> PartT:
         return pick(installed(request.app, kind))
 
     dependency.__name__ = f"port_of_{kind.__name__}"
     return dependency
 
 
-def ports_of(kind: type[PortsT]) -> Callable[[Request], PortsT]:
+def ports_of(kind: type[PortsT]) -> Callable[[Request], Awaitable[PortsT]]:
     """A FastAPI dependency giving the ``kind`` that :func:`install_ports` put on the app,
-    read per request (a service's ports open in its lifespan, after the routes exist)."""
+    read per request (a service's ports open in its lifespan, after the routes exist);
+    ``async`` for the reason given in :func:`port`."""
 
-    def dependency(request: Request) -> PortsT:
+    async def dependency(request: Request) -> PortsT:
         return installed(request.app, kind)
 
     dependency.__name__ = f"ports_of_{kind.__name__}"

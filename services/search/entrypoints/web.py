@@ -324,7 +324,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["portal"], lifespan=lifespan)
 
 
-def _pages(ports: Web) -> _Pages:
+async def _pages(ports: Web) -> _Pages:  # async: no thread hop (shared.http.port)
     return _Pages(ports)
 
 
