@@ -8,8 +8,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tantivy import Occur
 
 from services.search.adapters.tantivy_index import TantivyIndex
+from services.search.adapters.tantivy_query import (
+    BOOSTS_ONE_AT_A_TIME_FROM,
+    TITLE_TIER_SCORE,
+    _title_phrase_boosts,
+    _title_tier,
+    combine,
+    filter_clauses,
+    known_words,
+    match_query,
+    ranked_page,
+)
+from services.search.domain import parse_query
 from services.search.ports import SearchQuery
 from shared.records import Record
 from tests.search.corpus import make_record
@@ -62,3 +75,26 @@ async def test_pages_list_every_match_once_best_first(
     assert len(seen) == len(set(seen)) == MATCHES
     assert scores == sorted(scores, reverse=True)
     assert {i for i in seen[-IN_TEXT:]} == {f"vmu:t{n}" for n in range(IN_TEXT)}
+
+
+async def test_boosts_added_one_at_a_time_score_as_one_union(index: TantivyIndex) -> None:
+    """From three words the title tier's boosts are nested one by one (cheaper): the page
+    must be the one the flat query of every clause at once gives, scores included."""
+    typed = "Cảng biển Đông số"
+    parsed = parse_query(typed)
+    assert len(parsed.words) >= BOOSTS_ONE_AT_A_TIME_FROM
+    searcher = index.engine.index.searcher()
+    filters = filter_clauses(SearchQuery(q=typed))
+    known = known_words(searcher, parsed)
+    page = ranked_page(searcher, parsed, filters, require_all=True, known=known, offset=0, limit=50)
+    tier = _title_tier(parsed, known)
+    assert tier is not None
+    every_clause = [
+        (Occur.Must, tier),
+        (Occur.Must, match_query(parsed, known=known)),
+        *[(Occur.Should, boost) for boost in _title_phrase_boosts(parsed)],
+    ]
+    flat = searcher.search(combine(every_clause, filters), limit=50, count=False).hits
+    assert len(page) > 1
+    assert [(a.segment_ord, a.doc) for _, a in page] == [(a.segment_ord, a.doc) for _, a in flat]
+    assert [s - TITLE_TIER_SCORE for s, _ in page] == pytest.approx([s for s, _ in flat])

@@ -176,7 +176,7 @@ def ranked_page(
     tier = _title_tier(parsed, known) if require_all else None
     if tier is None:
         return searcher.search(combine(full, filters), limit=limit, offset=offset, count=False).hits
-    by_title = combine(_title_tier_clauses(parsed, tier, known), filters)
+    by_title = _title_tier_query(parsed, tier, known, filters)
     first = searcher.search(by_title, limit=offset + limit, count=False).hits
     page = [(TITLE_TIER_SCORE + float(score), address) for score, address in first[offset:]]
     if len(first) == offset + limit:
@@ -197,13 +197,32 @@ def _title_tier(parsed: ParsedQuery, known: Mapping[str, bool]) -> Query | None:
     )
 
 
-def _title_tier_clauses(parsed: ParsedQuery, tier: Query, known: Mapping[str, bool]) -> Clauses:
+def _title_tier_query(
+    parsed: ParsedQuery, tier: Query, known: Mapping[str, bool], filters: Clauses
+) -> Query:
     """The title tier: every word as the match asks (scored in every field, so a record
     about the subject beyond its title ranks first among equal titles), the title words,
-    the phrase and the marks; not the per-word title boosts (every one of these has them)."""
+    the phrase and the marks; not the per-word title boosts (every one of these has them).
+
+    Several optional clauses beside the required ones are scored as a union, which scores
+    every document of every boost in each window of 4,096 that the tier reaches: the
+    boosts' whole posting lists. Added one at a time, each boost is looked up at the tier's
+    documents only (its skip list): cheaper from three words on, when the tier is a few
+    percent of the records (1M records: 9.1 -> 6.5 ms a three-word page, the same hits and
+    scores), not for one or two words, whose tier holds 10-30 % of them.
+    """
     core = match_query(parsed, known=known)
-    boosts = [(Occur.Should, b) for b in _title_phrase_boosts(parsed)]
-    return [(Occur.Must, tier), (Occur.Must, core), *boosts]
+    boosts = _title_phrase_boosts(parsed)
+    if len(parsed.words) < BOOSTS_ONE_AT_A_TIME_FROM:
+        optional = [(Occur.Should, boost) for boost in boosts]
+        return combine([(Occur.Must, tier), (Occur.Must, core)], filters, optional)
+    query = combine([(Occur.Must, tier), (Occur.Must, core)], filters)
+    for boost in boosts:
+        query = Query.boolean_query([(Occur.Must, query), (Occur.Should, boost)])
+    return query
+
+
+BOOSTS_ONE_AT_A_TIME_FROM = 3  # query words (``_title_tier_query``)
 
 
 def suggest_query(parsed: ParsedQuery) -> Query:
