@@ -95,7 +95,12 @@ def exact_words(text: str) -> list[str]:
 def title_subject_words(title: str, subjects: Sequence[str]) -> list[str]:
     """The words of a title and its subjects as written (lower-cased, marks kept): what
     did-you-mean's vocabulary and its phrase support are made of, in both engines."""
-    return exact_words(" ".join([title, *subjects]))
+    return [word for part in title_subject_parts(title, subjects) for word in part]
+
+
+def title_subject_parts(title: str, subjects: Sequence[str]) -> list[list[str]]:
+    """The words as written of the title, and of each subject, apart (no phrase spans two)."""
+    return [exact_words(part) for part in (title, *subjects)]
 
 
 def typo_budget(word: str) -> int:

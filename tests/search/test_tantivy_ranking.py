@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tantivy import Occur
+from tantivy import Occur, Query
 
 from services.search.adapters.tantivy_index import TantivyIndex
 from services.search.adapters.tantivy_query import (
@@ -17,11 +17,13 @@ from services.search.adapters.tantivy_query import (
     _title_phrase_boosts,
     _title_tier,
     combine,
+    count_matches,
     filter_clauses,
     known_words,
     match_query,
     ranked_page,
 )
+from services.search.adapters.tantivy_schema import SCHEMA
 from services.search.domain import parse_query
 from services.search.ports import SearchQuery
 from shared.records import Record
@@ -98,3 +100,21 @@ async def test_boosts_added_one_at_a_time_score_as_one_union(index: TantivyIndex
     assert len(page) > 1
     assert [(a.segment_ord, a.doc) for _, a in page] == [(a.segment_ord, a.doc) for _, a in flat]
     assert [s - TITLE_TIER_SCORE for s, _ in page] == pytest.approx([s for s, _ in flat])
+
+
+async def test_word_pairs_are_neighbours_in_the_title_or_in_one_subject(tmp_path: Path) -> None:
+    """A two-word phrase boost is one term of ``title_pairs`` (folded) or ``exact_pairs``
+    (as written); a pair never spans the title and a subject."""
+    opened = TantivyIndex(tmp_path / "pairs")
+    await opened.open()
+    await opened.upsert([make_record("vmu", "p1", "Nuôi cá sông", subjects=["Thủy sản nước ngọt"])])
+    searcher = opened.engine.index.searcher()
+
+    def held(field: str, pair: str) -> int:
+        return count_matches(searcher, Query.term_query(SCHEMA, field, pair))
+
+    assert held("title_pairs", "nuoi ca") == held("title_pairs", "ca song") == 1
+    assert held("exact_pairs", "cá sông") == held("exact_pairs", "nước ngọt") == 1
+    assert held("exact_pairs", "ca song") == 0  # as written: the marks kept
+    assert held("exact_pairs", "sông thủy") == 0  # across the title and its subject
+    await opened.close()

@@ -107,18 +107,20 @@ def _title_phrase_boosts(parsed: ParsedQuery) -> list[Query]:
     """The words as a phrase in the title, and the tone marks as typed (title, subjects)."""
     boosts: list[Query] = []
     if len(parsed.words) >= 2:
-        boosts.append(
-            Query.boost_query(
-                Query.phrase_query(SCHEMA, "title_f", phrase_words(parsed.words)), 8.0
-            )
-        )
+        boosts.append(Query.boost_query(_phrase("title_f", "title_pairs", parsed.words), 8.0))
     if parsed.marked and parsed.exact:
         for word in parsed.exact:
             boosts.append(_term("exact", word, 2.0))
         if len(parsed.exact) >= 2:
-            phrase = Query.phrase_query(SCHEMA, "exact", list(parsed.exact))
-            boosts.append(Query.boost_query(phrase, 4.0))
+            boosts.append(Query.boost_query(_phrase("exact", "exact_pairs", parsed.exact), 4.0))
     return boosts
+
+
+def _phrase(field: str, pairs_field: str, words: Sequence[str]) -> Query:
+    """``words`` next to each other in ``field``; two of them, as one term of the pairs."""
+    if len(words) == 2:
+        return Query.term_query(SCHEMA, pairs_field, " ".join(words))
+    return Query.phrase_query(SCHEMA, field, phrase_words(words))
 
 
 def text_clauses(

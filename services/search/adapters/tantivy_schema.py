@@ -8,7 +8,9 @@ keyword fields are facets and filters, the integer ones sort keys; ``doc`` is th
 
 from __future__ import annotations
 
+import itertools
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import tantivy
@@ -20,7 +22,7 @@ from services.search.domain import (
     newest_key,
     searchable_text,
     synonym_text,
-    title_subject_words,
+    title_subject_parts,
 )
 from shared.records import Record
 
@@ -40,6 +42,11 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("match_f", tokenizer_name="default", index_option="freq")
     for name in ("title_f", "exact", "names_f"):
         builder.add_text_field(name, tokenizer_name="default")
+    # Each two neighbouring words of the title (folded), and of the title and each subject as
+    # written: a two-word phrase boost is then one term, not positions checked in every
+    # title holding both words (1M records: 23 -> 8.5 ms a page of a two-syllable word).
+    for name in ("title_pairs", "exact_pairs"):
+        builder.add_text_field(name, tokenizer_name="raw", index_option="freq")
     # Short prefixes of every word, as terms: "h", "ha", "hai" for "hai". A short prefix
     # typed as you type then costs one term lookup instead of a union over every word that
     # starts with it (Meilisearch keeps prefix postings for the same reason).
@@ -70,7 +77,12 @@ def to_document(record: Record) -> tantivy.Document:
     doc.add_text("title_f", title_f)
     doc.add_text("names_f", " ".join(fold_words(" ; ".join(record.creators))))
     doc.add_text("prefix_f", short_prefixes(everything))
-    doc.add_text("exact", " ".join(title_subject_words(record.title, record.subjects)))
+    as_written = title_subject_parts(record.title, record.subjects)
+    doc.add_text("exact", " ".join(word for part in as_written for word in part))
+    for pair in word_pairs(title_f.split()):
+        doc.add_text("title_pairs", pair)
+    for pair in itertools.chain.from_iterable(map(word_pairs, as_written)):
+        doc.add_text("exact_pairs", pair)
     doc.add_text("kind", record.kind.value)
     doc.add_text("member", record.member)
     doc.add_text("language", record.language.lower())
@@ -90,6 +102,11 @@ def sample_bucket(record_id: str) -> int:
     """Which of ``SAMPLE_BUCKETS`` a record falls in, by its id alone: bucket 0 is the
     sample that large match sets' facets are estimated from (``tantivy_query``)."""
     return zlib.crc32(record_id.encode()) % SAMPLE_BUCKETS
+
+
+def word_pairs(words: Sequence[str]) -> list[str]:
+    """Each two neighbouring words, as one term: ``["a", "b", "c"]`` -> ``["a b", "b c"]``."""
+    return [f"{first} {second}" for first, second in itertools.pairwise(words)]
 
 
 def short_prefixes(folded: str) -> str:
