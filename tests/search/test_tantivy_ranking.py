@@ -113,8 +113,8 @@ async def test_word_pairs_are_neighbours_in_the_title_or_in_one_subject(tmp_path
     def held(field: str, pair: str) -> int:
         return count_matches(searcher, Query.term_query(SCHEMA, field, pair))
 
-    assert held("title_pairs", "nuoi ca") == held("title_pairs", "ca song") == 1
-    assert held("exact_pairs", "cá sông") == held("exact_pairs", "nước ngọt") == 1
-    assert held("exact_pairs", "ca song") == 0  # as written: the marks kept
-    assert held("exact_pairs", "sông thủy") == 0  # across the title and its subject
+    assert held("title_pairs", "nuoi+ca") == held("title_pairs", "ca+song") == 1
+    assert held("exact_pairs", "cá+sông") == held("exact_pairs", "nước+ngọt") == 1
+    assert held("exact_pairs", "ca+song") == 0  # as written: the marks kept
+    assert held("exact_pairs", "sông+thủy") == 0  # across the title and its subject
     await opened.close()

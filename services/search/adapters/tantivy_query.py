@@ -15,7 +15,12 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Query
 
-from services.search.adapters.tantivy_schema import SAMPLE_BUCKETS, SCHEMA, SHORT_PREFIX
+from services.search.adapters.tantivy_schema import (
+    SAMPLE_BUCKETS,
+    SCHEMA,
+    SHORT_PREFIX,
+    word_pairs,
+)
 from services.search.domain import (
     ParsedQuery,
     fold_words,
@@ -119,7 +124,7 @@ def _title_phrase_boosts(parsed: ParsedQuery) -> list[Query]:
 def _phrase(field: str, pairs_field: str, words: Sequence[str]) -> Query:
     """``words`` next to each other in ``field``; two of them, as one term of the pairs."""
     if len(words) == 2:
-        return Query.term_query(SCHEMA, pairs_field, " ".join(words))
+        return Query.term_query(SCHEMA, pairs_field, word_pairs(words)[0])
     return Query.phrase_query(SCHEMA, field, phrase_words(words))
 
 

@@ -45,8 +45,8 @@ def _schema() -> tantivy.Schema:
     # Each two neighbouring words of the title (folded), and of the title and each subject as
     # written: a two-word phrase boost is then one term, not positions checked in every
     # title holding both words (1M records: 23 -> 8.5 ms a page of a two-syllable word).
-    for name in ("title_pairs", "exact_pairs"):
-        builder.add_text_field(name, tokenizer_name="raw", index_option="freq")
+    for name in ("title_pairs", "exact_pairs"):  # "a+b c+d": one value, split at spaces
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
     # Short prefixes of every word, as terms: "h", "ha", "hai" for "hai". A short prefix
     # typed as you type then costs one term lookup instead of a union over every word that
     # starts with it (Meilisearch keeps prefix postings for the same reason).
@@ -79,10 +79,10 @@ def to_document(record: Record) -> tantivy.Document:
     doc.add_text("prefix_f", short_prefixes(everything))
     as_written = title_subject_parts(record.title, record.subjects)
     doc.add_text("exact", " ".join(word for part in as_written for word in part))
-    for pair in word_pairs(title_f.split()):
-        doc.add_text("title_pairs", pair)
-    for pair in itertools.chain.from_iterable(map(word_pairs, as_written)):
-        doc.add_text("exact_pairs", pair)
+    doc.add_text("title_pairs", " ".join(word_pairs(title_f.split())))
+    doc.add_text(
+        "exact_pairs", " ".join(itertools.chain.from_iterable(map(word_pairs, as_written)))
+    )
     doc.add_text("kind", record.kind.value)
     doc.add_text("member", record.member)
     doc.add_text("language", record.language.lower())
@@ -105,8 +105,10 @@ def sample_bucket(record_id: str) -> int:
 
 
 def word_pairs(words: Sequence[str]) -> list[str]:
-    """Each two neighbouring words, as one term: ``["a", "b", "c"]`` -> ``["a b", "b c"]``."""
-    return [f"{first} {second}" for first, second in itertools.pairwise(words)]
+    """Each two neighbouring words, as one term: ``["a", "b", "c"]`` -> ``["a+b", "b+c"]``
+    (``+`` is in no word; one value of pairs is indexed per field, ~8 % cheaper than one
+    value per pair)."""
+    return [f"{first}+{second}" for first, second in itertools.pairwise(words)]
 
 
 def short_prefixes(folded: str) -> str:
