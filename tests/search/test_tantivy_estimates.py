@@ -53,6 +53,7 @@ async def test_a_large_match_set_is_estimated_from_the_sample(index: TantivyInde
     assert found.estimated
     matches = PORTS + TRAININGS
     assert abs(found.total - matches) <= 0.25 * matches
+    assert found.total == about(found.total)  # three digits, like each count it sums
     publications = found.facets.kind[Kind.PUBLICATION.value]
     assert publications == about(publications) and publications % 10 == 0  # rounded
     assert set(found.facets.member) == {"vmu", "hpu"}

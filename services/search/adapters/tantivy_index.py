@@ -35,6 +35,7 @@ from services.search.adapters.tantivy_query import (
     Clauses,
     MatchCounts,
     SubjectCompletions,
+    about,
     combine,
     count_matches,
     field_order,
@@ -457,6 +458,8 @@ class TantivyIndex:
         # Every document has exactly one kind: the kind counts add up to the total, so the
         # top-k search needs no full count and can skip what cannot reach the page.
         total = sum(facets.kind.values())
+        if counts.estimated:  # a sum of rounded estimates: no more digits than they have
+            total = about(total)
         offset = (query.page - 1) * query.per_page
         if not parsed.empty and not ordering:
             hits = ranked_page(
