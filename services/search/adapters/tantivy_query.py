@@ -368,9 +368,8 @@ def facets_of(searcher: tantivy.Searcher, query: Query, *, cheap_match: bool) ->
 # Facets and totals of a large match set are estimated from a sample of the records, as
 # Lucene's RandomSamplingFacetsCollector does: counting every match is most of a query's
 # cost when every syllable is common (1M records, in-process: 32 -> 5 ms a query). The
-# sample is the records of one ``sample`` bucket (by id: ``sample_bucket``), the same for
-# every query, so that an estimate does not change between pages.
-SAMPLE_SHARE = SAMPLE_BUCKETS  # one record in 16 is in the sample (bucket 0)
+# sample is the records of ``sample`` bucket 0 of ``SAMPLE_BUCKETS`` (by id: ``sample_bucket``),
+# the same for every query, so that an estimate does not change between pages.
 ESTIMATE_FROM = 20_000  # (estimated) matches: fewer are counted exactly
 RARE_IN_SAMPLE = 8  # a kind seen fewer times than this in the sample is counted exactly
 
@@ -424,10 +423,10 @@ def _estimated_facets(
     the facet (the few training events among 600,000 matches stay findable)."""
     sample = [(Occur.Must, _unscored(Query.term_query(SCHEMA, "sample", 0)))]
     seen = facets_of(searcher, combine(matching, sample, filters), cheap_match=False)
-    if sum(seen.kind.values()) * SAMPLE_SHARE < estimate_from:
+    if sum(seen.kind.values()) * SAMPLE_BUCKETS < estimate_from:
         return None
     counts = {
-        name: {value: about(count * SAMPLE_SHARE) for value, count in values.items()}
+        name: {value: about(count * SAMPLE_BUCKETS) for value, count in values.items()}
         for name, values in seen.model_dump().items()
     }
     for kind in kinds or [k.value for k in Kind]:
