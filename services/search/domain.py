@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -87,9 +87,63 @@ PIECE_CACHE_SIZE = 200_000
 _PIECE_WORDS: dict[str, tuple[str, ...]] = {}
 
 
+class PieceCache(dict[str, str]):
+    """What ``make`` gives for a piece of text between white space, made once per piece: a
+    collection repeats the same few thousand syllables. Read through ``__getitem__`` (C
+    speed inside ``map``); emptied when full, like ``_PIECE_WORDS``."""
+
+    def __init__(self, make: Callable[[str], str]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, piece: str) -> str:
+        if len(self) >= PIECE_CACHE_SIZE:
+            self.clear()
+        made = self[piece] = self.make(piece)
+        return made
+
+
+def folded_text(text: str) -> str:
+    """``" ".join(fold_words(text))``, but for the white space between words, which may
+    be longer: for an engine that splits it again (a long description: 24 -> 13 us)."""
+    if "&" in text:
+        return " ".join(fold_words(text))
+    return folded_pieces(text.split())
+
+
+def folded_pieces(pieces: list[str]) -> str:
+    """``folded_text`` of a text already split at white space, with no ampersand."""
+    return " ".join(map(_FOLDED_PIECES.__getitem__, pieces))
+
+
+_FOLDED_PIECES = PieceCache(lambda piece: " ".join(fold_words(piece)))
+
+
 def exact_words(text: str) -> list[str]:
-    """The lower-cased words of ``text`` with their marks kept (NFC)."""
-    return _WORD.findall(normalise_abbreviations(clean_text(text).casefold()))
+    """The lower-cased words of ``text`` with their marks kept (NFC).
+
+    Piece by piece between white space, remembered, as ``fold_words`` (NFC and case
+    folding neither join nor split pieces); an ampersand may join words across pieces.
+    """
+    if "&" in text:
+        return _WORD.findall(normalise_abbreviations(clean_text(text).casefold()))
+    words: list[str] = []
+    for piece in text.split():
+        found = _EXACT_PIECE_WORDS.get(piece)
+        if found is None:
+            found = _exact_piece_words(piece)
+        words.extend(found)
+    return words
+
+
+def _exact_piece_words(piece: str) -> tuple[str, ...]:
+    if len(_EXACT_PIECE_WORDS) >= PIECE_CACHE_SIZE:
+        _EXACT_PIECE_WORDS.clear()
+    found = _EXACT_PIECE_WORDS[piece] = tuple(_WORD.findall(clean_text(piece).casefold()))
+    return found
+
+
+_EXACT_PIECE_WORDS: dict[str, tuple[str, ...]] = {}
 
 
 def title_subject_words(title: str, subjects: Sequence[str]) -> list[str]:
@@ -152,7 +206,11 @@ def synonym_text(folded_text: str) -> str:
     Only the abbreviations that one of the text's words can start (``_TRIGGERS``) are
     looked at, most texts need none, and a phrase is searched for only then.
     """
-    words = _WORD.findall(normalise_abbreviations(folded_text))
+    return synonym_words(_WORD.findall(normalise_abbreviations(folded_text)))
+
+
+def synonym_words(words: Sequence[str]) -> str:
+    """``synonym_text`` of words already folded (``fold_words``): no second tokenising."""
     candidates = {a for word in set(words).intersection(_TRIGGERS) for a in _TRIGGERS[word]}
     if not candidates:
         return ""
@@ -192,8 +250,16 @@ def collation_key(title: str) -> str:
     Each character's letter and tone are independent of its neighbours, so two translate
     tables give them (one C pass each) instead of normalising character by character.
     """
-    folded = clean_text(title).casefold()[:COLLATION_CHARS]
-    return folded.translate(_PRIMARY) + "\x01" + folded.translate(_SECONDARY)
+    pieces = title.split()
+    primary = _PRIMARY_SPACE.join(map(_PRIMARY_PIECES.__getitem__, pieces))
+    secondary = _SECONDARY_SPACE.join(map(_SECONDARY_PIECES.__getitem__, pieces))
+    return primary[:COLLATION_CHARS] + "\x01" + secondary[:COLLATION_CHARS]
+
+
+def _piece_collation(half: _CollationTable) -> Callable[[str], str]:
+    # NFC and case folding keep to the piece, and each character gives one of each half: the
+    # keys of the pieces joined are the key of the text (``clean_text``, then ``casefold``).
+    return lambda piece: clean_text(piece).casefold().translate(half)
 
 
 def reference_collation(char: str) -> tuple[str, str]:
@@ -236,6 +302,9 @@ class _CollationTable(dict[int, str]):
 _COLLATION_TABLE_BELOW = 0x3000  # Latin, Vietnamese, punctuation: bounds the tables
 _PRIMARY = _CollationTable(0)
 _SECONDARY = _CollationTable(1)
+_PRIMARY_SPACE, _SECONDARY_SPACE = " ".translate(_PRIMARY), " ".translate(_SECONDARY)
+_PRIMARY_PIECES = PieceCache(_piece_collation(_PRIMARY))
+_SECONDARY_PIECES = PieceCache(_piece_collation(_SECONDARY))
 
 
 def newest_key(record: Record) -> int:
@@ -420,7 +489,43 @@ def highlight(
     """``text`` HTML-escaped with the matched words in ``<mark>``, cut around the first match."""
     if not text:
         return ""
-    spans = match_spans(text, query, typo_words)
+    spans = None
+    if typo_words is not None and not typo_words:
+        spans = _spans_near_start(text, query, max_chars)
+    if spans is None:
+        spans = match_spans(text, query, typo_words)
+    return _render(text, spans, max_chars)
+
+
+def _spans_near_start(
+    text: str, query: ParsedQuery, max_chars: int
+) -> list[tuple[int, int]] | None:
+    """``match_spans`` of a long text as far as ``_render`` uses them, from its head alone
+    (None: the head cannot tell). No typo words: only whole words and a last prefix.
+
+    The window shown is ``max_chars`` from just before the first match, and a match is told
+    by its own letters and the one after it: when the head's first match starts early
+    enough that the window ends inside the head, the head's matches are the text's (a
+    common word nearly always starts a description: 100k records, 31 -> 13 us a hit).
+    """
+    head_size = max_chars + _HEAD_MARGIN
+    if not query.words or len(text) <= head_size:
+        return None
+    head = text[:head_size]
+    folded = fold_aligned(head)
+    if len(folded) != len(head):
+        return None
+    spans = sorted(set(_word_spans(folded, query.words, query.last_is_prefix)))
+    if not spans or spans[0][0] + max_chars >= head_size - 1:
+        return None
+    return spans
+
+
+_HEAD_MARGIN = 120  # letters past the window: the first match must start within them
+
+
+def _render(text: str, spans: list[tuple[int, int]], max_chars: int) -> str:
+    """``text`` escaped, cut to ``max_chars`` around the first span, spans in ``<mark>``."""
     start = 0
     if spans and len(text) > max_chars:
         start = max(0, spans[0][0] - 60)

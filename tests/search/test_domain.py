@@ -5,19 +5,23 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.search.domain import (
     SYNONYMS,
+    _render,
     collation_key,
     completes,
+    exact_words,
     fold_aligned,
     fold_words,
     highlight,
+    match_spans,
     normalise_abbreviations,
     parse_query,
     synonym_text,
+    synonym_words,
     typo_budget,
 )
 from shared.text import clean_text, fold
@@ -170,3 +174,31 @@ def test_fold_words_piece_by_piece_equals_folding_the_whole_text(text: str) -> N
     whole = re.findall(r"\w+", normalise_abbreviations(fold(text)))
     assert fold_words(text) == whole
     assert fold_words(text) == whole  # the second time from the remembered pieces
+
+
+@given(_PIECES.map(lambda text: unicodedata.normalize("NFD", text)) | _PIECES)
+def test_exact_words_piece_by_piece_equal_the_words_of_the_whole_text(text: str) -> None:
+    whole = re.findall(r"\w+", normalise_abbreviations(clean_text(text).casefold()))
+    assert exact_words(text) == whole
+    assert exact_words(text) == whole  # the second time from the remembered pieces
+
+
+@given(st.lists(st.sampled_from(["csdl", "co", "so", "du", "lieu", "tt", "x", "&", "kh"])))
+def test_synonyms_of_folded_words_are_those_of_their_text(words: list[str]) -> None:
+    text = " ".join(words)
+    assert synonym_words(fold_words(text)) == synonym_text(text)
+
+
+_LONG_TEXT = st.builds(
+    lambda filler, words: " ".join(["filler"] * filler + words),
+    st.integers(0, 70),  # so the first match may start anywhere, the head's end included
+    st.lists(st.sampled_from(["Thư", "viện,", "biển", "Hải", "phòng", "—", "x" * 9]), max_size=80),
+)
+
+
+@settings(max_examples=500)
+@given(_LONG_TEXT, st.sampled_from(["thu vien", "bien", "hai ph", "vie", "phong x", "zzz"]))
+def test_a_long_text_is_highlighted_from_its_head_as_from_the_whole(text: str, typed: str) -> None:
+    query = parse_query(typed)
+    whole = _render(text, match_spans(text, query, frozenset()), 240)
+    assert highlight(text, query, typo_words=frozenset()) == whole
