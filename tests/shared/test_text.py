@@ -86,3 +86,15 @@ def test_clean_text_equals_its_definition_on_every_kind_of_white_space() -> None
 
 def test_clean_text_composes_and_collapses_white_space() -> None:
     assert clean_text("  Ha\u0300ng \t hải\n") == "Hàng hải"
+
+
+def test_only_the_ascii_space_is_both_white_space_and_printable() -> None:
+    # What clean_text's shortcut for text already clean rests on.
+    printable_spaces = [c for c in map(chr, range(0x110000)) if c.isspace() and c.isprintable()]
+    assert printable_spaces == [" "]
+
+
+@given(st.text(st.sampled_from(" \t\n\u00a0\u2003\u3000\u0301a\u1ea1đ.-\x1f\x85")))
+def test_clean_text_equals_its_definition(text: str) -> None:
+    reference = " ".join(unicodedata.normalize("NFC", text).split())
+    assert clean_text(text) == reference
