@@ -5,12 +5,14 @@ No I/O and no framework here: the adapters turn these plain values into engine q
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from shared.records import Record
@@ -65,42 +67,45 @@ def fold_words(text: str) -> list[str]:
     (no word spans white space, and folding neither makes nor removes any). An ampersand
     may join words across pieces (``kh & cn``): such a text is folded whole.
     """
-    if "&" in text:
-        return _WORD.findall(normalise_abbreviations(fold(text)))
-    words: list[str] = []
-    for piece in text.split():
-        found = _PIECE_WORDS.get(piece)
-        if found is None:
-            found = _piece_words(piece)
-        words.extend(found)
-    return words
-
-
-def _piece_words(piece: str) -> tuple[str, ...]:
-    if len(_PIECE_WORDS) >= PIECE_CACHE_SIZE:
-        _PIECE_WORDS.clear()  # rare (a collection's vocabulary is far smaller): start over
-    found = _PIECE_WORDS[piece] = tuple(_WORD.findall(fold(piece)))
-    return found
+    return _words_by_piece(text, _folded_words, _FOLDED_PIECE_WORDS)
 
 
 PIECE_CACHE_SIZE = 200_000
-_PIECE_WORDS: dict[str, tuple[str, ...]] = {}
+V = TypeVar("V")
 
 
-class PieceCache(dict[str, str]):
+class PieceCache(dict[str, V]):
     """What ``make`` gives for a piece of text between white space, made once per piece: a
     collection repeats the same few thousand syllables. Read through ``__getitem__`` (C
-    speed inside ``map``); emptied when full, like ``_PIECE_WORDS``."""
+    speed inside ``map``); emptied when full (rare: a collection's vocabulary is far
+    smaller)."""
 
-    def __init__(self, make: Callable[[str], str]) -> None:
+    def __init__(self, make: Callable[[str], V]) -> None:
         super().__init__()
         self.make = make
 
-    def __missing__(self, piece: str) -> str:
+    def __missing__(self, piece: str) -> V:
         if len(self) >= PIECE_CACHE_SIZE:
             self.clear()
         made = self[piece] = self.make(piece)
         return made
+
+
+def _words_by_piece(
+    text: str, words_of: Callable[[str], list[str]], pieces: PieceCache[tuple[str, ...]]
+) -> list[str]:
+    """``words_of(text)``, piece by piece between white space, each piece's words
+    remembered; a text with an ampersand, which may join words across pieces, whole."""
+    if "&" in text:
+        return words_of(text)
+    return list(itertools.chain.from_iterable(map(pieces.__getitem__, text.split())))
+
+
+def _folded_words(text: str) -> list[str]:
+    return _WORD.findall(normalise_abbreviations(fold(text)))
+
+
+_FOLDED_PIECE_WORDS = PieceCache(lambda piece: tuple(_folded_words(piece)))
 
 
 def folded_text(text: str) -> str:
@@ -123,27 +128,16 @@ def exact_words(text: str) -> list[str]:
     """The lower-cased words of ``text`` with their marks kept (NFC).
 
     Piece by piece between white space, remembered, as ``fold_words`` (NFC and case
-    folding neither join nor split pieces); an ampersand may join words across pieces.
+    folding neither join nor split pieces).
     """
-    if "&" in text:
-        return _WORD.findall(normalise_abbreviations(clean_text(text).casefold()))
-    words: list[str] = []
-    for piece in text.split():
-        found = _EXACT_PIECE_WORDS.get(piece)
-        if found is None:
-            found = _exact_piece_words(piece)
-        words.extend(found)
-    return words
+    return _words_by_piece(text, _exact_words, _EXACT_PIECE_WORDS)
 
 
-def _exact_piece_words(piece: str) -> tuple[str, ...]:
-    if len(_EXACT_PIECE_WORDS) >= PIECE_CACHE_SIZE:
-        _EXACT_PIECE_WORDS.clear()
-    found = _EXACT_PIECE_WORDS[piece] = tuple(_WORD.findall(clean_text(piece).casefold()))
-    return found
+def _exact_words(text: str) -> list[str]:
+    return _WORD.findall(normalise_abbreviations(clean_text(text).casefold()))
 
 
-_EXACT_PIECE_WORDS: dict[str, tuple[str, ...]] = {}
+_EXACT_PIECE_WORDS = PieceCache(lambda piece: tuple(_exact_words(piece)))
 
 
 def title_subject_words(title: str, subjects: Sequence[str]) -> list[str]:
