@@ -110,7 +110,7 @@ _FOLDED_PIECE_WORDS = PieceCache(lambda piece: tuple(_folded_words(piece)))
 
 def folded_text(text: str) -> str:
     """``" ".join(fold_words(text))``, but for the white space between words, which may
-    be longer: for an engine that splits it again (a long description: 24 -> 13 us)."""
+    be longer: for an engine that splits it again (a long description: 24 -> 19 us)."""
     if "&" in text:
         return " ".join(fold_words(text))
     return folded_pieces(text.split())
@@ -242,7 +242,8 @@ def collation_key(title: str) -> str:
     """A string whose byte order is the Vietnamese dictionary order of ``title``.
 
     Each character's letter and tone are independent of its neighbours, so two translate
-    tables give them (one C pass each) instead of normalising character by character.
+    tables give them (one C pass each) instead of normalising character by character; and
+    each piece between white space is keyed once, remembered (a title: 8 -> 3.7 us).
     """
     pieces = title.split()
     primary = _PRIMARY_SPACE.join(map(_PRIMARY_PIECES.__getitem__, pieces))
@@ -499,8 +500,9 @@ def _spans_near_start(
 
     The window shown is ``max_chars`` from just before the first match, and a match is told
     by its own letters and the one after it: when the head's first match starts early
-    enough that the window ends inside the head, the head's matches are the text's (a
-    common word nearly always starts a description: 100k records, 31 -> 13 us a hit).
+    enough that the window ends inside the head, the head's matches are the text's (the
+    hits of 3,000 workload queries at 100k: 58 % of them; highlights 1.21 -> 1.12 ms a
+    query).
     """
     head_size = max_chars + _HEAD_MARGIN
     if not query.words or len(text) <= head_size:
