@@ -128,8 +128,7 @@ def short_prefixes(folded: str) -> str:
     (in-process, issue 15's corpus: 31 -> 19 us a record, for 4 us more in tantivy's
     thread).
     """
-    known = _WORD_PREFIXES.get
-    return " ".join([known(word) or _word_prefixes(word) for word in set(folded.split())])
+    return " ".join(map(_WORD_PREFIXES.__getitem__, set(folded.split())))
 
 
 def _folded_with_prefixes(text: str) -> tuple[str, str]:
@@ -145,19 +144,15 @@ def _folded_with_prefixes(text: str) -> tuple[str, str]:
 
 
 def _word_prefixes(word: str) -> str:
-    if len(_WORD_PREFIXES) >= PREFIX_CACHE_SIZE:
-        _WORD_PREFIXES.clear()
     # A slice past the word's end is the word itself, already met as a shorter prefix.
-    found = _WORD_PREFIXES[word] = " ".join(dict.fromkeys(word[:n] for n in _PREFIX_LENGTHS))
-    return found
+    return " ".join(dict.fromkeys(word[:n] for n in _PREFIX_LENGTHS))
 
 
-PREFIX_CACHE_SIZE = 200_000
 _PREFIX_LENGTHS = range(1, SHORT_PREFIX + 1)
-# A plain dict emptied when full (a collection's vocabulary is far smaller), not an ``Lru``:
-# it is read once for every word indexed, and a lock and a reordering a read would more
-# than double the cost of ``short_prefixes`` (28 -> 67 us a record, 16% of ``to_document``).
-_WORD_PREFIXES: dict[str, str] = {}
+# A dict emptied when full (``PieceCache``), not an ``Lru``: it is read once for every word
+# indexed, and a lock and a reordering a read would more than double the cost of
+# ``short_prefixes`` (28 -> 67 us a record, 16% of ``to_document``).
+_WORD_PREFIXES = PieceCache(_word_prefixes)
 _PIECE_PREFIXES = PieceCache(lambda piece: short_prefixes(" ".join(fold_words(piece))))
 
 
